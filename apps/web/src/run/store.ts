@@ -1,0 +1,206 @@
+import { create } from "zustand";
+import type { ResourceState, StateEvent } from "@nepi/core";
+
+/** The live state of one resource in the run shown on the canvas. */
+export interface NodeRunState {
+  state: ResourceState;
+  reason?: string;
+}
+
+/** How many resources are in each phase the progress bar shows. */
+export interface RunCounts {
+  total: number;
+  READY: number;
+  STARTED: number;
+  FINISHED: number;
+  FAILED: number;
+}
+
+export interface RunFailure {
+  guid: number;
+  reason: string;
+}
+
+/**
+ * What the run panel is doing: `idle` (no run shown), `deploying` (saving + runs.start),
+ * `live` (following a run's events), `ended` (its stream completed), `history` (a past run
+ * reopened read-only), `error` (the last action failed; see `error`).
+ */
+export type RunPhase = "idle" | "deploying" | "live" | "ended" | "history" | "error";
+
+export interface RunStoreState {
+  runId: string | null;
+  /** Status of the run as the backend reports it (RUNNING, FINISHED, FAILED, RELEASED…). */
+  status: string | null;
+  phase: RunPhase;
+  /** True for a dry run (every resource replaced by sim::Task). */
+  dryRun: boolean;
+  /** guid → live state; a node component selects only its own entry. */
+  states: Record<number, NodeRunState>;
+  counts: RunCounts;
+  /** Failed resources with their reasons (the problems list shows them too). */
+  failures: RunFailure[];
+  /** Every transition seen, in order: the Gantt timeline draws it. */
+  timeline: StateEvent[];
+  /** Id of the last event applied, to resume the event stream without gap or duplicate. */
+  lastEventId: string | null;
+  error: string | null;
+
+  /** Forget the shown run and show `runId` (empty states until its snapshot arrives). */
+  beginRun(runId: string, opts?: { phase?: RunPhase; dryRun?: boolean }): void;
+  /** Replace every state at once (the snapshot that opens an event stream, or a past run). */
+  applySnapshot(states: Record<number, NodeRunState>, timeline?: StateEvent[], lastEventId?: string | null): void;
+  /** Queue transitions; they are applied together on the next animation frame. */
+  enqueue(events: StateEvent[], lastEventId?: string | null): void;
+  /** Apply queued transitions now (tests and the end of a stream). */
+  flush(): void;
+  setStatus(status: string | null): void;
+  setPhase(phase: RunPhase, error?: string | null): void;
+  clear(): void;
+}
+
+const EMPTY_COUNTS: RunCounts = { total: 0, READY: 0, STARTED: 0, FINISHED: 0, FAILED: 0 };
+
+function countStates(states: Record<number, NodeRunState>): RunCounts {
+  const counts = { ...EMPTY_COUNTS };
+  for (const key in states) {
+    counts.total++;
+    const s = states[key].state;
+    if (s === "READY" || s === "STARTED" || s === "FINISHED" || s === "FAILED") counts[s]++;
+    // A STOPPED resource ended too: the bar counts it with the finished ones.
+    else if (s === "STOPPED") counts.FINISHED++;
+  }
+  return counts;
+}
+
+function failuresOf(states: Record<number, NodeRunState>): RunFailure[] {
+  const out: RunFailure[] = [];
+  for (const key in states) {
+    const s = states[key];
+    if (s.state === "FAILED") out.push({ guid: Number(key), reason: s.reason ?? "failed (no reason given)" });
+  }
+  return out.sort((a, b) => a.guid - b.guid);
+}
+
+// Transitions that arrived since the last frame, with the stream id of the newest one.
+let pending: StateEvent[] = [];
+let pendingLastId: string | null = null;
+let frameRequested = false;
+
+function scheduleFlush(flush: () => void): void {
+  if (frameRequested) return;
+  frameRequested = true;
+  const run = () => {
+    if (!frameRequested) return;
+    frameRequested = false;
+    flush();
+  };
+  // One batch per frame; a hidden tab gets no frames, so a timer stands in for it there.
+  if (typeof requestAnimationFrame === "function" && typeof document !== "undefined" && !document.hidden) {
+    requestAnimationFrame(run);
+  } else {
+    setTimeout(run, 16);
+  }
+}
+
+export const useRunStore = create<RunStoreState>()((set, get) => ({
+  runId: null,
+  status: null,
+  phase: "idle",
+  dryRun: false,
+  states: {},
+  counts: EMPTY_COUNTS,
+  failures: [],
+  timeline: [],
+  lastEventId: null,
+  error: null,
+
+  beginRun(runId, opts) {
+    pending = [];
+    pendingLastId = null;
+    set({
+      runId,
+      status: null,
+      phase: opts?.phase ?? "live",
+      dryRun: opts?.dryRun ?? false,
+      states: {},
+      counts: EMPTY_COUNTS,
+      failures: [],
+      timeline: [],
+      lastEventId: null,
+      error: null,
+    });
+  },
+
+  applySnapshot(states, timeline, lastEventId) {
+    pending = [];
+    set({
+      states,
+      counts: countStates(states),
+      failures: failuresOf(states),
+      timeline: timeline ?? get().timeline,
+      lastEventId: lastEventId ?? get().lastEventId,
+    });
+  },
+
+  enqueue(events, lastEventId) {
+    if (events.length === 0) return;
+    for (const e of events) pending.push(e);
+    if (lastEventId !== undefined) pendingLastId = lastEventId;
+    scheduleFlush(() => get().flush());
+  },
+
+  flush() {
+    if (pending.length === 0) return;
+    const batch = pending;
+    const lastId = pendingLastId;
+    pending = [];
+    pendingLastId = null;
+    const prev = get();
+    // A shallow copy: untouched entries keep their identity, so only changed nodes re-render.
+    const states = { ...prev.states };
+    let failed = false;
+    for (const e of batch) {
+      states[e.guid] = e.reason === undefined ? { state: e.state } : { state: e.state, reason: e.reason };
+      if (e.state === "FAILED") failed = true;
+    }
+    set({
+      states,
+      counts: countStates(states),
+      failures: failed || prev.failures.length > 0 ? failuresOf(states) : prev.failures,
+      timeline: prev.timeline.concat(batch),
+      lastEventId: lastId ?? prev.lastEventId,
+    });
+  },
+
+  setStatus(status) {
+    set({ status });
+  },
+
+  setPhase(phase, error = null) {
+    set({ phase, error });
+  },
+
+  clear() {
+    pending = [];
+    pendingLastId = null;
+    frameRequested = false;
+    set({
+      runId: null,
+      status: null,
+      phase: "idle",
+      dryRun: false,
+      states: {},
+      counts: EMPTY_COUNTS,
+      failures: [],
+      timeline: [],
+      lastEventId: null,
+      error: null,
+    });
+  },
+}));
+
+/** The live state of one resource, or undefined when no run is shown (a node's selector). */
+export function useNodeRunState(guid: number): NodeRunState | undefined {
+  return useRunStore((s) => s.states[guid]);
+}
