@@ -16,6 +16,14 @@ export interface RunCounts {
   FAILED: number;
 }
 
+/** A resource of the shown run, as its document describes it (labels, traces). */
+export interface RunResource {
+  guid: number;
+  type: string;
+  label?: string;
+  traces: string[];
+}
+
 export interface RunFailure {
   guid: number;
   reason: string;
@@ -35,6 +43,8 @@ export interface RunStoreState {
   phase: RunPhase;
   /** True for a dry run (every resource replaced by sim::Task). */
   dryRun: boolean;
+  /** The resources of the shown run (from the document that was run). */
+  resources: RunResource[];
   /** guid → live state; a node component selects only its own entry. */
   states: Record<number, NodeRunState>;
   counts: RunCounts;
@@ -47,7 +57,7 @@ export interface RunStoreState {
   error: string | null;
 
   /** Forget the shown run and show `runId` (empty states until its snapshot arrives). */
-  beginRun(runId: string, opts?: { phase?: RunPhase; dryRun?: boolean }): void;
+  beginRun(runId: string, opts?: { phase?: RunPhase; dryRun?: boolean; resources?: RunResource[] }): void;
   /** Replace every state at once (the snapshot that opens an event stream, or a past run). */
   applySnapshot(states: Record<number, NodeRunState>, timeline?: StateEvent[], lastEventId?: string | null): void;
   /** Queue transitions; they are applied together on the next animation frame. */
@@ -108,6 +118,7 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
   status: null,
   phase: "idle",
   dryRun: false,
+  resources: [],
   states: {},
   counts: EMPTY_COUNTS,
   failures: [],
@@ -123,6 +134,7 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
       status: null,
       phase: opts?.phase ?? "live",
       dryRun: opts?.dryRun ?? false,
+      resources: opts?.resources ?? [],
       states: {},
       counts: EMPTY_COUNTS,
       failures: [],
@@ -190,6 +202,7 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
       status: null,
       phase: "idle",
       dryRun: false,
+      resources: [],
       states: {},
       counts: EMPTY_COUNTS,
       failures: [],
