@@ -1,0 +1,123 @@
+import { StringDecoder } from "node:string_decoder";
+import { shq } from "./quote.js";
+import type { StreamHandle, Transport } from "./types.js";
+
+/**
+ * The remote side of a follow: `tail -F` from a byte offset (GNU tail waits on inotify, so the
+ * host pushes new bytes as they are written — nobody polls). `cat` holds the channel's stdin:
+ * when we close the channel, or the connection drops, its EOF ends `tail` too, so nothing is left
+ * behind on the host.
+ */
+export function followScript(path: string, offset: number): string {
+  return `tail -c +${offset + 1} -F -- ${shq(path)} 2>/dev/null & t=$!; cat >/dev/null; kill $t 2>/dev/null`;
+}
+
+/**
+ * Follows a file of a host from a byte offset, resuming from where it was when the connection
+ * dropped (the transport reconnects). `onText` gets decoded text and the byte offset it ends at.
+ */
+export class FileFollower {
+  private handle?: StreamHandle;
+  private closed = false;
+  private failures = 0;
+  private readonly decoder = new StringDecoder("utf8");
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly path: string,
+    private offset: number,
+    private readonly onText: (text: string, endOffset: number) => void,
+    private readonly onGiveUp?: (error: Error) => void,
+  ) {
+    this.open();
+  }
+
+  /** Bytes of the file consumed so far. */
+  get position(): number {
+    return this.offset;
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    this.handle = this.transport.stream(followScript(this.path, this.offset), {
+      data: (chunk) => {
+        this.failures = 0;
+        this.offset += chunk.length;
+        const text = this.decoder.write(chunk);
+        if (text) this.onText(text, this.offset);
+      },
+      end: (error) => {
+        if (this.closed) return;
+        // The stream ended under us (connection dropped): follow again from where we were.
+        this.failures++;
+        if (this.failures > 8) {
+          this.closed = true;
+          this.onGiveUp?.(error ?? new Error(`following ${this.path} on ${this.transport.label} ended`));
+          return;
+        }
+        const wait = this.failures === 1 ? 0 : Math.min(100 * 2 ** this.failures, 5000);
+        setTimeout(() => this.open(), wait);
+      },
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.handle?.close();
+  }
+}
+
+export type ExitListener = (exitCode: number) => void;
+
+/**
+ * The one event channel of a host for a run: every application's wrapper appends
+ * `<guid> <exit code>` to the run's events file when its process ends; this follows that file
+ * and tells each application as it happens.
+ */
+export class ExitEvents {
+  private readonly follower: FileFollower;
+  private readonly listeners = new Map<number, ExitListener>();
+  /** Exits seen before anyone listened (an application that ended very fast). */
+  private readonly early = new Map<number, number>();
+  private partial = "";
+
+  constructor(transport: Transport, eventsFile: string, onGiveUp?: (error: Error) => void) {
+    this.follower = new FileFollower(transport, eventsFile, 0, (text) => this.onText(text), onGiveUp);
+  }
+
+  private onText(text: string): void {
+    const lines = (this.partial + text).split("\n");
+    this.partial = lines.pop() ?? "";
+    for (const line of lines) {
+      const m = /^(\d+) (-?\d+)$/.exec(line.trim());
+      if (!m) continue;
+      const guid = Number(m[1]);
+      const code = Number(m[2]);
+      const l = this.listeners.get(guid);
+      if (l) l(code);
+      else this.early.set(guid, code);
+    }
+  }
+
+  /** Calls `listener` once the application `guid` exits (at once if it already did). */
+  listen(guid: number, listener: ExitListener): () => void {
+    this.listeners.set(guid, listener);
+    const code = this.early.get(guid);
+    if (code !== undefined) {
+      this.early.delete(guid);
+      queueMicrotask(() => this.listeners.get(guid) === listener && listener(code));
+    }
+    return () => {
+      if (this.listeners.get(guid) === listener) this.listeners.delete(guid);
+    };
+  }
+
+  /** For an application started again: forget an old exit. */
+  forget(guid: number): void {
+    this.early.delete(guid);
+  }
+
+  close(): void {
+    this.follower.close();
+  }
+}
