@@ -1,0 +1,18 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { startApp } from "./server.js";
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * Makes sure Chromium and ping exist, then starts the real app on a free loopback port with a
+ * fresh data directory. Tests find it in NEPI_E2E_URL; the returned function stops it.
+ */
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  execFileSync("bash", [`${repoRoot}/scripts/ensure-system-packages.sh`, "chromium", "iputils-ping"], {
+    stdio: "inherit",
+  });
+  const app = await startApp();
+  process.env.NEPI_E2E_URL = app.url;
+  return () => app.stop();
+}

@@ -1,0 +1,15 @@
+import { defineConfig } from "@playwright/test";
+import { chromiumUse } from "./chromium.js";
+
+/** The web benchmark: prints figures, asserts no timing (see docs/benchmarks.md `## Web`). */
+export default defineConfig({
+  testDir: "./bench",
+  globalSetup: "./global-setup.ts",
+  outputDir: "./test-results-bench",
+  workers: 1,
+  retries: 0,
+  timeout: 300_000,
+  expect: { timeout: 120_000 },
+  reporter: [["list"]],
+  use: chromiumUse,
+});
