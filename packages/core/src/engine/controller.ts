@@ -1,0 +1,1146 @@
+import type { AttributeValue, ResourceTypeInfo } from "../model/catalog-schema.js";
+import { NepiError } from "../model/errors.js";
+import type { ConditionDoc, ExperimentDocument, ExperimentDocumentInput } from "../model/document.js";
+import { DOCUMENT_FORMAT } from "../model/document.js";
+import type { StateEvent } from "../model/events.js";
+import {
+  EcState,
+  RESOURCE_ACTIONS,
+  RESOURCE_STATES,
+  ResourceState,
+  isTerminal,
+  stateRank,
+  type ResourceAction,
+} from "../model/states.js";
+import { parseTime } from "../model/time.js";
+import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
+import { getResourceManagerFactory, getResourceType } from "../catalog/registry.js";
+import { connectionRule, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
+import { findDeadlock } from "./deadlock.js";
+import { Emitter } from "./emitter.js";
+import { describeGate, type Gate, type GateAction } from "./gates.js";
+import { OperationPool } from "./pool.js";
+import type { ResourceContext, ResourceHandle, ResourceManager, TraceQuery, TraceResult } from "./resource-manager.js";
+import { validateDocument } from "./validate.js";
+
+export interface ExperimentControllerOptions {
+  /** Human-readable experiment id; names the results directory. */
+  expId?: string;
+  /** Id of this run of the experiment. */
+  runId?: string;
+  /** Local directory under which `<expId>/<runId>/` holds the results. */
+  rootDir?: string;
+  /** How many resource operations run at once (NEPI_NTHREADS); default 50. */
+  maxConcurrency?: number;
+  /** Experiment name (kept by `toDocument`). */
+  name?: string;
+}
+
+export interface DeployOptions {
+  /** Start every resource of the group only once all of them are READY (default true). */
+  startTogether?: boolean;
+}
+
+export interface WaitOptions {
+  /** A NEPI time string, or milliseconds. No timeout by default. */
+  timeout?: string | number;
+}
+
+export interface RegisterOptions {
+  guid?: number;
+  label?: string;
+  position?: { x: number; y: number };
+}
+
+export interface LogEvent {
+  guid?: number;
+  message: string;
+  at: number;
+}
+
+export interface ExperimentEvent {
+  state: EcState;
+  reason?: string;
+  at: number;
+}
+
+export interface ControllerEvents extends Record<string, unknown> {
+  state: StateEvent;
+  log: LogEvent;
+  experiment: ExperimentEvent;
+}
+
+type Group = number | readonly number[];
+
+const NOT_REACHED = -1;
+/** Ranks of the states a resource passes through in order (STOPPED and FINISHED share 5). */
+const MAX_RANK = 5;
+
+interface Resource {
+  guid: number;
+  info: ResourceTypeInfo;
+  label?: string;
+  position?: { x: number; y: number };
+  values: Map<string, AttributeValue>;
+  traces: Set<string>;
+  connections: number[];
+  state: ResourceState;
+  reason?: string;
+  /** Highest lifecycle rank reached so far (FAILED/RELEASED do not lower it). */
+  maxRank: number;
+  /** When each rank was first reached, ms since epoch (NOT_REACHED otherwise). */
+  reachedAt: number[];
+  history: StateEvent[];
+  /** Gates this resource is a subject of (conditions on it, its deploy order). */
+  gates: Gate[];
+  pending: Record<"DEPLOY" | "START" | "STOP", number>;
+  hasStopGate: boolean;
+  scheduled: boolean;
+  busy: { deploy?: true; start?: true; stop?: true };
+  /** A `finished()`/`failed()` that arrived while `start` was still running. */
+  earlyEnd?: { reason?: string };
+  manager?: ResourceManager;
+  abort?: AbortController;
+  ops?: Set<Promise<unknown>>;
+  listeners?: Set<(e: StateEvent) => void>;
+  releasing: boolean;
+  released: boolean;
+  releaseDone?: Promise<void>;
+}
+
+interface Waiter {
+  guids: number[];
+  pending: Set<number>;
+  what: string;
+  accept: (r: Resource) => boolean;
+  rejectOnExperimentFailure: boolean;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+interface RegisteredCondition {
+  doc: ConditionDoc;
+}
+interface RegisteredSet {
+  group: number[];
+  attribute: string;
+  value: AttributeValue;
+  after: number[];
+  state: ResourceState;
+  delay?: string;
+}
+
+function randomId(prefix: string): string {
+  const bytes = new Uint8Array(4);
+  globalThis.crypto.getRandomValues(bytes);
+  return prefix + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function toArray(group: Group): number[] {
+  return typeof group === "number" ? [group] : [...group];
+}
+
+/**
+ * NEPI's ExperimentController: holds the resources of one experiment and walks them through
+ * their lifecycle in parallel, honouring conditions. Everything is driven by events: a
+ * transition wakes exactly the gates and waits indexed on that resource; timers exist only for
+ * non-zero user delays.
+ */
+export class ExperimentController extends Emitter<ControllerEvents> {
+  readonly expId: string;
+  readonly runId: string;
+  readonly rootDir: string;
+  readonly maxConcurrency: number;
+  name: string;
+
+  private readonly resources = new Map<number, Resource>();
+  private readonly events: StateEvent[] = [];
+  private readonly conditions: RegisteredCondition[] = [];
+  private readonly attributeConditions: RegisteredSet[] = [];
+  private readonly gatesWaitingOn = new Map<number, Gate[]>();
+  private readonly waitersOn = new Map<number, Set<Waiter>>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly pool: OperationPool;
+  private nextGuid = 1;
+  private nextGateId = 1;
+  private state_: EcState = EcState.RUNNING;
+  private failureReason?: string;
+  /** Work deferred to avoid deep recursion when failures cascade along long chains. */
+  private deferred: Array<() => void> = [];
+  private draining = false;
+
+  constructor(options: ExperimentControllerOptions = {}) {
+    super();
+    this.expId = options.expId ?? randomId("exp-");
+    this.runId = options.runId ?? randomId("run-");
+    this.rootDir = options.rootDir ?? "results";
+    this.name = options.name ?? this.expId;
+    const max = options.maxConcurrency ?? 50;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new NepiError("BAD_VALUE", `maxConcurrency: expected a positive integer, got ${max}`, "maxConcurrency");
+    }
+    this.maxConcurrency = max;
+    this.pool = new OperationPool(max);
+  }
+
+  // ---------------------------------------------------------------- documents
+
+  /** Builds a controller from an experiment document; an invalid one is rejected with every problem. */
+  static fromDocument(doc: ExperimentDocumentInput | unknown, options: ExperimentControllerOptions = {}): ExperimentController {
+    const problems = validateDocument(doc).filter((p) => p.severity !== "warning");
+    if (problems.length > 0) {
+      throw new NepiError(
+        "INVALID_DOCUMENT",
+        `invalid experiment document:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`,
+        problems[0]!.path,
+        problems,
+      );
+    }
+    const d = doc as ExperimentDocument;
+    const ec = new ExperimentController({ name: d.name, ...options });
+    for (const r of d.resources) {
+      ec.registerResource(r.type, r.attributes ?? {}, { guid: r.guid, label: r.label, position: r.position });
+      for (const t of r.traces ?? []) ec.registerTrace(r.guid, t);
+    }
+    for (const c of d.connections ?? []) ec.registerConnection(c.source, c.target);
+    for (const c of d.conditions ?? []) ec.registerCondition(c.group, c.action, c.after, c.state, c.delay);
+    for (const c of d.attributeConditions ?? []) {
+      ec.setWithConditions(c.attribute, c.value, c.group, c.after, c.state as ResourceState, c.delay);
+    }
+    return ec;
+  }
+
+  /** The experiment as a document (attributes as set, not defaults). */
+  toDocument(): ExperimentDocument {
+    const resources = [...this.resources.values()].map((r) => ({
+      guid: r.guid,
+      type: r.info.rtype,
+      ...(r.label !== undefined ? { label: r.label } : {}),
+      attributes: Object.fromEntries(r.values),
+      traces: [...r.traces],
+      ...(r.position ? { position: { ...r.position } } : {}),
+    }));
+    const connections: { source: number; target: number }[] = [];
+    for (const r of this.resources.values()) {
+      for (const other of r.connections) if (r.guid < other) connections.push({ source: r.guid, target: other });
+    }
+    const doc: ExperimentDocument = {
+      format: DOCUMENT_FORMAT,
+      name: this.name,
+      resources,
+      connections,
+      conditions: this.conditions.map((c) => ({ ...c.doc, group: [...c.doc.group], after: [...c.doc.after] })),
+    };
+    if (this.attributeConditions.length > 0) {
+      doc.attributeConditions = this.attributeConditions.map((c) => ({
+        group: [...c.group],
+        attribute: c.attribute,
+        value: c.value,
+        after: [...c.after],
+        state: c.state,
+        ...(c.delay !== undefined ? { delay: c.delay } : {}),
+      }));
+    }
+    return doc;
+  }
+
+  // ---------------------------------------------------------------- design
+
+  /** Registers a resource of type `rtype` with initial attribute values; returns its guid. */
+  registerResource(rtype: string, attributes: Record<string, AttributeValue> = {}, options: RegisterOptions = {}): number {
+    const info = getResourceType(rtype);
+    let guid = options.guid;
+    if (guid !== undefined) {
+      if (!Number.isInteger(guid) || guid < 1) throw new NepiError("BAD_VALUE", `guid: expected a positive integer, got ${guid}`, "guid");
+      if (this.resources.has(guid)) throw new NepiError("DUPLICATE_GUID", `guid: ${guid} is already used by ${this.describe(guid)}`, "guid");
+    } else {
+      while (this.resources.has(this.nextGuid)) this.nextGuid++;
+      guid = this.nextGuid;
+    }
+    const where = `guid ${guid} (${options.label ?? rtype})`;
+    // Check every value before registering, so a bad one leaves nothing half-made.
+    const values = new Map<string, AttributeValue>();
+    for (const [name, value] of Object.entries(attributes)) {
+      const def = getAttribute(info, name, where, `attributes.${name}`);
+      values.set(name, checkAttributeValue(def, value, where, `attributes.${name}`));
+    }
+    this.resources.set(guid, {
+      guid,
+      info,
+      label: options.label,
+      position: options.position,
+      values,
+      traces: new Set(),
+      connections: [],
+      state: ResourceState.NEW,
+      maxRank: 0,
+      reachedAt: [0, NOT_REACHED, NOT_REACHED, NOT_REACHED, NOT_REACHED, NOT_REACHED],
+      history: [],
+      gates: [],
+      pending: { DEPLOY: 0, START: 0, STOP: 0 },
+      hasStopGate: false,
+      scheduled: false,
+      busy: {},
+      releasing: false,
+      released: false,
+    });
+    if (guid >= this.nextGuid) this.nextGuid = guid + 1;
+    return guid;
+  }
+
+  /** Sets an attribute, enforcing its type, allowed values and flags. */
+  set(guid: number, name: string, value: AttributeValue): void {
+    const r = this.resource(guid);
+    const where = this.where(r);
+    const def = getAttribute(r.info, name, where);
+    const deployed = r.scheduled || r.state !== ResourceState.NEW;
+    if (def.flags.execReadOnly) {
+      throw new NepiError("READ_ONLY", `${where}: attribute "${name}" is read-only (set by the resource itself)`);
+    }
+    if (deployed && def.flags.design) {
+      throw new NepiError("READ_ONLY", `${where}: attribute "${name}" is a design attribute: it cannot be set after deploy (state ${r.state})`);
+    }
+    if (deployed && def.flags.execImmutable) {
+      throw new NepiError("READ_ONLY", `${where}: attribute "${name}" cannot be changed once deployed (state ${r.state})`);
+    }
+    r.values.set(name, checkAttributeValue(def, value, where));
+    if (deployed) void this.attributeChanged(r, name);
+  }
+
+  /** An attribute's value (its default when not set). */
+  get(guid: number, name: string): AttributeValue | undefined {
+    const r = this.resource(guid);
+    getAttribute(r.info, name, this.where(r));
+    return this.attributeValue(r, name);
+  }
+
+  /** Connects two resources (order does not matter), checked against the catalog's rules. */
+  registerConnection(a: number, b: number): void {
+    const ra = this.resource(a);
+    const rb = this.resource(b);
+    if (a === b) throw new NepiError("BAD_CONNECTION", `connection: guid ${a} cannot connect to itself`);
+    if (ra.connections.includes(b)) return;
+    const rule = connectionRule(ra.info, rb.info);
+    if (!rule) {
+      throw new NepiError(
+        "BAD_CONNECTION",
+        `connection: ${this.where(ra)} cannot connect to ${this.where(rb)} (${ra.info.rtype} connects to ${
+          ra.info.connections.map((c) => c.rtype).join(", ") || "nothing"
+        })`,
+      );
+    }
+    for (const [from, to] of [[ra, rb], [rb, ra]] as const) {
+      const own = from.info.connections.find((c) => c.rtype === to.info.rtype);
+      if (own?.max != null) {
+        const count = from.connections.filter((g) => this.resource(g).info.rtype === to.info.rtype).length;
+        if (count >= own.max) {
+          throw new NepiError(
+            "BAD_CONNECTION",
+            `connection: ${this.where(from)} already has ${count} ${to.info.rtype} (at most ${own.max})`,
+          );
+        }
+      }
+    }
+    if (ra.scheduled || rb.scheduled) {
+      throw new NepiError("WRONG_STATE", `connection: ${this.where(ra.scheduled ? ra : rb)} is already deployed`);
+    }
+    ra.connections.push(b);
+    rb.connections.push(a);
+  }
+
+  /**
+   * Performs `action` on every resource of `group1` only after every resource of `group2`
+   * reached `state`, plus `delay` counted from when the last of them got there.
+   */
+  registerCondition(group1: Group, action: ResourceAction, group2: Group, state: ResourceState, delay?: string | number): void {
+    if (!RESOURCE_ACTIONS.includes(action)) {
+      throw new NepiError("BAD_CONDITION", `condition action: "${action}" is not one of ${RESOURCE_ACTIONS.join(", ")}`, "action");
+    }
+    const { subjects, after, delayMs } = this.checkCondition(group1, group2, state, delay);
+    const doc: ConditionDoc = { group: subjects, action, after, state };
+    if (delay !== undefined) doc.delay = typeof delay === "number" ? `${delay}ms` : delay;
+    this.conditions.push({ doc });
+    const gate = this.makeGate(action, after, state, delayMs, "condition", subjects);
+    for (const g of subjects) this.attachGate(this.resource(g), gate);
+  }
+
+  /** Sets attribute `name` to `value` on every resource of `group1` once `group2` reached `state` (+ delay). */
+  setWithConditions(name: string, value: AttributeValue, group1: Group, group2: Group, state: ResourceState, delay?: string | number): void {
+    const { subjects, after, delayMs } = this.checkCondition(group1, group2, state, delay);
+    for (const g of subjects) {
+      const r = this.resource(g);
+      const def = getAttribute(r.info, name, this.where(r));
+      if (def.flags.execReadOnly) throw new NepiError("READ_ONLY", `${this.where(r)}: attribute "${name}" is read-only`);
+      checkAttributeValue(def, value, this.where(r));
+    }
+    this.attributeConditions.push({
+      group: subjects, attribute: name, value, after, state,
+      ...(delay !== undefined ? { delay: typeof delay === "number" ? `${delay}ms` : delay } : {}),
+    });
+    const gate = this.makeGate("SET", after, state, delayMs, "condition", subjects, { name, value });
+    for (const g of subjects) this.attachGate(this.resource(g), gate);
+  }
+
+  /** Enables a trace: it is collected during the run. */
+  registerTrace(guid: number, name: string): void {
+    const r = this.resource(guid);
+    const problem = traceProblem(r.info, name);
+    if (problem) throw new NepiError("UNKNOWN_TRACE", `${this.where(r)}: ${problem}`);
+    r.traces.add(name);
+  }
+
+  // ---------------------------------------------------------------- run
+
+  get ecState(): EcState {
+    return this.state_;
+  }
+
+  /** Why the experiment failed, when it did. */
+  get experimentFailure(): string | undefined {
+    return this.failureReason;
+  }
+
+  /** Every guid, in registration order. */
+  guids(): number[] {
+    return [...this.resources.keys()];
+  }
+
+  /** The resource type of a guid. */
+  rtype(guid: number): string {
+    return this.resource(guid).info.rtype;
+  }
+
+  label(guid: number): string | undefined {
+    return this.resource(guid).label;
+  }
+
+  /** Guids connected to `guid`. */
+  connections(guid: number): number[] {
+    return [...this.resource(guid).connections];
+  }
+
+  /** Enabled traces of a resource. */
+  traces(guid: number): string[] {
+    return [...this.resource(guid).traces];
+  }
+
+  state(guid: number): ResourceState {
+    return this.resource(guid).state;
+  }
+
+  /** Why a resource failed, or undefined. */
+  failure(guid: number): string | undefined {
+    const r = this.resource(guid);
+    return r.state === ResourceState.FAILED || r.reason !== undefined ? r.reason : undefined;
+  }
+
+  /** Every transition of every resource, in order (the objects the `state` event carried). */
+  timeline(): readonly StateEvent[] {
+    return this.events;
+  }
+
+  /**
+   * Schedules the deployment of `group` (every NEW resource by default) and returns at once.
+   * Each resource is discovered then provisioned once what it depends on is ready and its
+   * DEPLOY conditions hold; by default the group then starts together once all are READY.
+   */
+  deploy(group?: Group, options: DeployOptions = {}): void {
+    this.assertRunning("deploy");
+    let members: Resource[];
+    if (group === undefined) {
+      members = [...this.resources.values()].filter((r) => r.state === ResourceState.NEW && !r.scheduled);
+    } else {
+      members = toArray(group).map((g) => this.resource(g));
+      const done = members.filter((r) => r.scheduled || r.state !== ResourceState.NEW);
+      if (done.length > 0) {
+        throw new NepiError(
+          "WRONG_STATE",
+          `deploy: ${done.map((r) => `${this.where(r)} is already ${r.scheduled && r.state === "NEW" ? "deploying" : r.state}`).join("; ")}: only NEW resources can be deployed`,
+        );
+      }
+    }
+    // What a member deploys after (its node) is deployed with it, or it would wait forever.
+    const inGroup = new Set(members.map((r) => r.guid));
+    for (let i = 0; i < members.length; i++) {
+      for (const dep of this.deployDependencies(members[i]!)) {
+        const d = this.resource(dep.guid);
+        if (!inGroup.has(d.guid) && d.state === ResourceState.NEW && !d.scheduled) {
+          inGroup.add(d.guid);
+          members.push(d);
+        }
+      }
+    }
+    if (members.length === 0) return;
+
+    // Check everything before changing anything: a refused deploy leaves the experiment as it was.
+    const problems: string[] = [];
+    for (const r of members) {
+      getResourceManagerFactory(r.info.rtype);
+      for (const name of missingRequiredAttributes(r.info, (n) => this.attributeValue(r, n))) {
+        problems.push(`${this.where(r)}: attribute "${name}" is required`);
+      }
+      for (const rule of r.info.connections) {
+        const count = r.connections.filter((g) => this.resource(g).info.rtype === rule.rtype).length;
+        if (count < rule.min) problems.push(`${this.where(r)}: needs ${rule.min === 1 ? "a" : rule.min} ${rule.rtype} connection${rule.min === 1 ? "" : "s"} (has ${count})`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new NepiError("BAD_VALUE", `deploy refused:\n  ${problems.join("\n  ")}`);
+    }
+    const together = options.startTogether !== false ? this.startTogetherMembers(members) : [];
+    const cycle = findDeadlock({
+      guids: [...this.resources.keys()],
+      deployAfter: (g) => this.deployDependencies(this.resource(g)),
+      conditions: this.conditions.map((c) => c.doc),
+      startTogether: together.map((r) => r.guid),
+    });
+    if (cycle) {
+      throw new NepiError(
+        "CONDITION_CYCLE",
+        `condition cycle: guids ${cycle.join(" → ")} → ${cycle[0]} wait on each other, so none of them could ever proceed`,
+      );
+    }
+
+    for (const r of members) {
+      r.scheduled = true;
+      this.createManager(r);
+      for (const dep of this.deployDependencies(r)) {
+        this.attachGate(r, this.makeGate("DEPLOY", [dep.guid], dep.state, 0, "deployOrder", [r.guid]));
+      }
+    }
+    if (together.length > 1) {
+      const guids = together.map((r) => r.guid);
+      const barrier = this.makeGate("START", guids, ResourceState.READY, 0, "startTogether", guids);
+      for (const r of together) r.gates.push(barrier);
+    }
+    for (const r of members) this.armGates(r);
+    for (const r of members) this.tryDeploy(r);
+  }
+
+  /** Starts a READY resource now (conditions are not consulted). */
+  start(guid: number): Promise<void> {
+    const r = this.resource(guid);
+    this.assertRunning("start");
+    if (r.state !== ResourceState.READY || r.busy.start) {
+      throw new NepiError("WRONG_STATE", `start: ${this.where(r)} is ${r.busy.start ? "already starting" : r.state}: only a READY resource can be started`);
+    }
+    return this.startResource(r);
+  }
+
+  /** Stops a STARTED resource now. */
+  stop(guid: number): Promise<void> {
+    const r = this.resource(guid);
+    this.assertRunning("stop");
+    if (r.state !== ResourceState.STARTED || r.busy.stop) {
+      throw new NepiError("WRONG_STATE", `stop: ${this.where(r)} is ${r.busy.stop ? "already stopping" : r.state}: only a STARTED resource can be stopped`);
+    }
+    return this.stopResource(r);
+  }
+
+  /** Resolves when every guid is READY (or later). */
+  waitDeployed(guids: Group, options: WaitOptions = {}): Promise<void> {
+    return this.waitFor(guids, "READY", (r) => r.maxRank >= stateRank("READY"), true, options);
+  }
+  /** Resolves when every guid has STARTED (or ended after starting). */
+  waitStarted(guids: Group, options: WaitOptions = {}): Promise<void> {
+    return this.waitFor(guids, "STARTED", (r) => r.maxRank >= stateRank("STARTED"), true, options);
+  }
+  /** Resolves when every guid is FINISHED or STOPPED. */
+  waitFinished(guids: Group, options: WaitOptions = {}): Promise<void> {
+    return this.waitFor(guids, "FINISHED", (r) => r.maxRank >= MAX_RANK, true, options);
+  }
+  /** Resolves when every guid is released (a failed resource stays FAILED once released). */
+  waitReleased(guids: Group, options: WaitOptions = {}): Promise<void> {
+    return this.waitFor(guids, "RELEASED", (r) => r.released, false, options);
+  }
+
+  /** Frees what the resources use (all by default), after whatever they are doing now. */
+  async release(group?: Group): Promise<void> {
+    const targets = group === undefined ? [...this.resources.values()] : toArray(group).map((g) => this.resource(g));
+    for (const r of targets) {
+      r.releasing = true;
+      r.abort?.abort();
+    }
+    const chosen = new Set(targets.map((r) => r.guid));
+    await Promise.all(targets.map((r) => this.releaseResource(r, chosen)));
+  }
+
+  /** Releases everything and ends the controller. */
+  async shutdown(): Promise<void> {
+    await this.release();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (this.state_ === EcState.RUNNING) this.setEcState(EcState.TERMINATED);
+  }
+
+  /** Reads a trace (NEPI's TraceAttr: ALL, STREAM, PATH, SIZE). */
+  async trace(guid: number, name: string, query: TraceQuery = {}): Promise<TraceResult> {
+    const r = this.resource(guid);
+    const problem = traceProblem(r.info, name);
+    if (problem) throw new NepiError("UNKNOWN_TRACE", `${this.where(r)}: ${problem}`);
+    if (!r.manager?.trace) {
+      throw new NepiError("WRONG_STATE", `${this.where(r)}: trace "${name}" is not available (${r.manager ? "the resource has no traces" : "not deployed"})`);
+    }
+    return r.manager.trace(name, query);
+  }
+
+  /** Follows a trace live from byte `offset`; returns a function that stops following. */
+  followTrace(guid: number, name: string, options: { offset?: number }, onChunk: (chunk: string, offset: number) => void): () => void {
+    const r = this.resource(guid);
+    const problem = traceProblem(r.info, name);
+    if (problem) throw new NepiError("UNKNOWN_TRACE", `${this.where(r)}: ${problem}`);
+    if (!r.manager?.followTrace) {
+      throw new NepiError("WRONG_STATE", `${this.where(r)}: trace "${name}" cannot be followed (${r.manager ? "not supported" : "not deployed"})`);
+    }
+    return r.manager.followTrace(name, options.offset ?? 0, onChunk);
+  }
+
+  // ---------------------------------------------------------------- internals: registry
+
+  private resource(guid: number): Resource {
+    const r = this.resources.get(guid);
+    if (!r) {
+      const known = this.resources.size === 0 ? "none registered" : `known: ${this.knownGuids()}`;
+      throw new NepiError("UNKNOWN_GUID", `unknown guid ${JSON.stringify(guid)} (${known})`, "guid");
+    }
+    return r;
+  }
+
+  private knownGuids(): string {
+    const all = [...this.resources.keys()];
+    return all.length > 10 ? `${all.slice(0, 10).join(", ")}, … (${all.length} in all)` : all.join(", ");
+  }
+
+  private describe(guid: number): string {
+    const r = this.resources.get(guid);
+    return r ? this.where(r) : `guid ${guid}`;
+  }
+
+  private where(r: Resource): string {
+    return `guid ${r.guid} (${r.label ?? r.info.rtype})`;
+  }
+
+  private attributeValue(r: Resource, name: string): AttributeValue | undefined {
+    const v = r.values.get(name);
+    if (v !== undefined) return v;
+    return r.info.attributes.find((a) => a.name === name)?.default;
+  }
+
+  private assertRunning(what: string): void {
+    if (this.state_ === EcState.FAILED) {
+      throw new NepiError("EXPERIMENT_FAILED", `${what}: the experiment has failed (${this.failureReason})`);
+    }
+    if (this.state_ === EcState.TERMINATED) {
+      throw new NepiError("WRONG_STATE", `${what}: the experiment controller was shut down`);
+    }
+  }
+
+  private checkCondition(group1: Group, group2: Group, state: ResourceState, delay?: string | number) {
+    const subjects = [...new Set(toArray(group1))];
+    const after = [...new Set(toArray(group2))];
+    if (subjects.length === 0) throw new NepiError("BAD_CONDITION", "condition group: expected at least one guid", "group");
+    if (after.length === 0) throw new NepiError("BAD_CONDITION", "condition after: expected at least one guid", "after");
+    for (const g of [...subjects, ...after]) this.resource(g);
+    const waitable = RESOURCE_STATES.filter((s) => stateRank(s) > 0);
+    if (!waitable.includes(state)) {
+      throw new NepiError("BAD_CONDITION", `condition state: "${state}" cannot be waited for (one of ${waitable.join(", ")})`, "state");
+    }
+    const self = subjects.find((g) => after.includes(g));
+    if (self !== undefined) {
+      throw new NepiError("BAD_CONDITION", `condition: ${this.describe(self)} cannot wait on itself`, "after");
+    }
+    const delayMs = delay === undefined ? 0 : parseTime(delay, "delay");
+    return { subjects, after, delayMs };
+  }
+
+  /** Resources whose readiness `r` deploys after (its node, by the catalog's connection rules). */
+  private deployDependencies(r: Resource): { guid: number; state: ResourceState }[] {
+    const out: { guid: number; state: ResourceState }[] = [];
+    const rules = deployAfterRules(r.info);
+    if (rules.length === 0) return out;
+    for (const g of r.connections) {
+      const other = this.resource(g);
+      const rule = rules.find((x) => x.rtype === other.info.rtype);
+      if (rule) out.push({ guid: g, state: rule.deployAfter as ResourceState });
+    }
+    return out;
+  }
+
+  /**
+   * The members that start together: all but those whose deploy waits (directly or through
+   * what they deploy after) on an explicit DEPLOY condition — they are meant to come later,
+   * and holding the others for them could wait on each other forever.
+   */
+  private startTogetherMembers(members: Resource[]): Resource[] {
+    const deferred = new Map<number, boolean>();
+    const isDeferred = (r: Resource, depth = 0): boolean => {
+      const known = deferred.get(r.guid);
+      if (known !== undefined) return known;
+      deferred.set(r.guid, false);
+      let result = r.gates.some((g) => g.action === "DEPLOY" && g.kind === "condition");
+      if (!result && depth < 64) result = this.deployDependencies(r).some((d) => isDeferred(this.resource(d.guid), depth + 1));
+      deferred.set(r.guid, result);
+      return result;
+    };
+    return members.filter((r) => !isDeferred(r));
+  }
+
+  private createManager(r: Resource): void {
+    const factory = getResourceManagerFactory(r.info.rtype);
+    const abort = new AbortController();
+    r.abort = abort;
+    const handle = (x: Resource): ResourceHandle => ({
+      guid: x.guid,
+      rtype: x.info.rtype,
+      label: x.label,
+      get: (name) => this.attributeValue(x, name),
+      state: () => x.state,
+      get manager(): ResourceManager {
+        if (!x.manager) throw new NepiError("WRONG_STATE", `guid ${x.guid} is not deployed`);
+        return x.manager;
+      },
+    });
+    const ctx: ResourceContext & { history(): readonly StateEvent[]; onTransition(l: (e: StateEvent) => void): () => void } = {
+      guid: r.guid,
+      rtype: r.info.rtype,
+      label: r.label,
+      expId: this.expId,
+      runId: this.runId,
+      runDir: `${this.rootDir}/${this.expId}/${this.runId}`,
+      get: (name) => this.attributeValue(r, name),
+      state: () => r.state,
+      enabledTraces: () => [...r.traces],
+      connected: (rtype) => r.connections.map((g) => this.resource(g)).filter((x) => !rtype || x.info.rtype === rtype).map(handle),
+      resource: (guid) => handle(this.resource(guid)),
+      finished: () => this.resourceEnded(r),
+      failed: (reason) => this.resourceEnded(r, reason),
+      log: (message) => this.emit("log", { guid: r.guid, message, at: Date.now() }),
+      signal: abort.signal,
+      history: () => r.history,
+      onTransition: (l) => {
+        (r.listeners ??= new Set()).add(l);
+        return () => r.listeners?.delete(l);
+      },
+    };
+    r.manager = factory(ctx);
+  }
+
+  private async attributeChanged(r: Resource, name: string): Promise<void> {
+    const value = this.attributeValue(r, name);
+    if (value === undefined || !r.manager?.onAttributeChanged) return;
+    try {
+      await r.manager.onAttributeChanged(name, value);
+    } catch (err) {
+      this.failResource(r, `setting "${name}" failed: ${errorMessage(err)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- internals: gates
+
+  private makeGate(
+    action: GateAction, after: number[], state: ResourceState, delayMs: number,
+    kind: Gate["kind"], subjects: number[], set?: Gate["set"],
+  ): Gate {
+    return {
+      id: this.nextGateId++, action, after, state, delayMs, kind, subjects, set,
+      counted: [], armed: false, remaining: 0, lastAt: 0, opened: false,
+    };
+  }
+
+  private attachGate(r: Resource, gate: Gate): void {
+    r.gates.push(gate);
+    if (gate.action === "STOP") r.hasStopGate = true;
+    // Conditions registered on a resource already deployed take effect at once.
+    if (r.scheduled) this.armGate(r, gate);
+  }
+
+  /** Called when `r` is deployed: each of its gates starts counting for it. */
+  private armGates(r: Resource): void {
+    for (const gate of r.gates) this.armGate(r, gate);
+  }
+
+  private armGate(r: Resource, gate: Gate): void {
+    if (gate.counted.includes(r.guid)) return;
+    if (gate.opened) {
+      if (gate.action === "SET") this.applySet(r, gate);
+      return;
+    }
+    if (gate.broken) {
+      this.breakFor(r, gate, gate.broken);
+      return;
+    }
+    gate.counted.push(r.guid);
+    if (gate.action !== "SET") r.pending[gate.action]++;
+    if (gate.armed) return;
+    gate.armed = true;
+    const target = stateRank(gate.state);
+    for (const g of gate.after) {
+      const w = this.resource(g);
+      if (w.maxRank >= target) {
+        gate.lastAt = Math.max(gate.lastAt, w.reachedAt[target]!);
+      } else if (isTerminal(w.state) || w.released) {
+        if (gate.kind === "startTogether") continue;
+        this.breakGate(gate, `${this.where(w)} is ${w.state}${w.reason ? ` (${w.reason})` : ""}`);
+        return;
+      } else {
+        gate.remaining++;
+        let list = this.gatesWaitingOn.get(g);
+        if (!list) this.gatesWaitingOn.set(g, (list = []));
+        list.push(gate);
+      }
+    }
+    if (gate.remaining === 0) this.gateSatisfied(gate);
+  }
+
+  /** A resource moved: visit only the gates waiting on it. */
+  private notifyGates(r: Resource, previousMaxRank: number): void {
+    const list = this.gatesWaitingOn.get(r.guid);
+    if (!list) return;
+    for (const gate of list) {
+      if (gate.opened || gate.broken || gate.timer) continue;
+      const target = stateRank(gate.state);
+      if (previousMaxRank < target && r.maxRank >= target) {
+        gate.lastAt = Math.max(gate.lastAt, r.reachedAt[target]!);
+        if (--gate.remaining === 0) this.gateSatisfied(gate);
+      } else if (r.maxRank < target && (isTerminal(r.state) || r.released)) {
+        if (gate.kind === "startTogether") {
+          // A failed member no longer holds the others back.
+          if (--gate.remaining === 0) this.gateSatisfied(gate);
+        } else {
+          this.breakGate(gate, `${this.where(r)} is ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
+        }
+      }
+    }
+    if (list.every((g) => g.opened || g.broken)) this.gatesWaitingOn.delete(r.guid);
+  }
+
+  /** Every awaited resource got there: open now, or after the delay counted from the last one. */
+  private gateSatisfied(gate: Gate): void {
+    const wait = gate.delayMs > 0 ? gate.lastAt + gate.delayMs - Date.now() : 0;
+    if (wait <= 0) {
+      this.openGate(gate);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      gate.timer = undefined;
+      this.openGate(gate);
+    }, wait);
+    gate.timer = timer;
+    this.timers.add(timer);
+  }
+
+  private openGate(gate: Gate): void {
+    gate.opened = true;
+    if (this.state_ !== EcState.RUNNING) return;
+    for (const g of gate.counted) {
+      const r = this.resource(g);
+      if (gate.action === "SET") {
+        this.applySet(r, gate);
+        continue;
+      }
+      if (--r.pending[gate.action] === 0) this.tryAction(r, gate.action);
+    }
+  }
+
+  private breakGate(gate: Gate, cause: string): void {
+    gate.broken = cause;
+    if (gate.timer) {
+      clearTimeout(gate.timer);
+      this.timers.delete(gate.timer);
+      gate.timer = undefined;
+    }
+    for (const g of gate.counted) this.breakFor(this.resource(g), gate, cause);
+  }
+
+  /** A gate `r` waits on can never open: `r` fails at once, naming the cause. */
+  private breakFor(r: Resource, gate: Gate, cause: string): void {
+    if (r.releasing || isTerminal(r.state)) return;
+    const rank = r.maxRank;
+    const stillPending =
+      gate.action === "DEPLOY" ? r.state === ResourceState.NEW :
+      gate.action === "START" ? rank < stateRank("STARTED") :
+      gate.action === "STOP" ? rank < MAX_RANK : true;
+    if (!stillPending) return;
+    const verb = gate.action === "SET" ? `set "${gate.set?.name}"` : gate.action;
+    this.defer(() => this.failResource(r, `cannot ${verb}: it waits for ${describeGate(gate)}, but ${cause}`));
+  }
+
+  private applySet(r: Resource, gate: Gate): void {
+    if (!gate.set || r.releasing || isTerminal(r.state)) return;
+    r.values.set(gate.set.name, gate.set.value);
+    void this.attributeChanged(r, gate.set.name);
+  }
+
+  // ---------------------------------------------------------------- internals: actions
+
+  private tryAction(r: Resource, action: "DEPLOY" | "START" | "STOP"): void {
+    if (action === "DEPLOY") this.tryDeploy(r);
+    else if (action === "START") this.tryStart(r);
+    else this.tryStop(r);
+  }
+
+  private canAct(r: Resource): boolean {
+    return this.state_ === EcState.RUNNING && !r.releasing && r.scheduled;
+  }
+
+  private tryDeploy(r: Resource): void {
+    if (!this.canAct(r) || r.state !== ResourceState.NEW || r.pending.DEPLOY > 0 || r.busy.deploy) return;
+    this.track(r, this.deployResource(r));
+  }
+
+  private tryStart(r: Resource): void {
+    if (!this.canAct(r) || r.state !== ResourceState.READY || r.pending.START > 0 || r.busy.start) return;
+    this.track(r, this.startResource(r));
+  }
+
+  private tryStop(r: Resource): void {
+    if (!this.canAct(r) || !r.hasStopGate || r.state !== ResourceState.STARTED || r.pending.STOP > 0 || r.busy.stop) return;
+    this.track(r, this.stopResource(r));
+  }
+
+  private track(r: Resource, op: Promise<unknown>): void {
+    const ops = (r.ops ??= new Set());
+    ops.add(op);
+    void op.finally(() => ops.delete(op));
+  }
+
+  /** Runs one step of a resource's manager inside the operation pool; false when it failed. */
+  private async step(r: Resource, name: "discover" | "provision" | "start" | "stop"): Promise<boolean> {
+    const fn = r.manager?.[name];
+    if (!fn) return true;
+    await this.pool.acquire();
+    try {
+      if (r.releasing || this.state_ !== EcState.RUNNING || isTerminal(r.state)) return false;
+      await fn.call(r.manager);
+      return true;
+    } catch (err) {
+      this.failResource(r, `${name} failed: ${errorMessage(err)}`);
+      return false;
+    } finally {
+      this.pool.release();
+    }
+  }
+
+  private stillGoing(r: Resource): boolean {
+    return !r.releasing && !isTerminal(r.state) && this.state_ === EcState.RUNNING;
+  }
+
+  private async deployResource(r: Resource): Promise<void> {
+    r.busy.deploy = true;
+    try {
+      if (!(await this.step(r, "discover")) || !this.stillGoing(r)) return;
+      this.transition(r, ResourceState.DISCOVERED);
+      if (!(await this.step(r, "provision")) || !this.stillGoing(r)) return;
+      this.transition(r, ResourceState.PROVISIONED);
+      this.transition(r, ResourceState.READY);
+    } finally {
+      r.busy.deploy = undefined;
+    }
+  }
+
+  private async startResource(r: Resource): Promise<void> {
+    r.busy.start = true;
+    try {
+      if (!(await this.step(r, "start")) || !this.stillGoing(r)) return;
+      this.transition(r, ResourceState.STARTED);
+    } finally {
+      r.busy.start = undefined;
+    }
+    const early = r.earlyEnd;
+    if (early) {
+      r.earlyEnd = undefined;
+      this.resourceEnded(r, early.reason);
+    }
+  }
+
+  private async stopResource(r: Resource): Promise<void> {
+    r.busy.stop = true;
+    try {
+      if (!(await this.step(r, "stop"))) return;
+      if (r.state === ResourceState.STARTED && !r.releasing) this.transition(r, ResourceState.STOPPED);
+    } finally {
+      r.busy.stop = undefined;
+    }
+  }
+
+  /** The manager reports that a running resource ended by itself (reason: it failed). */
+  private resourceEnded(r: Resource, failure?: string): void {
+    if (r.busy.start) {
+      r.earlyEnd = { reason: failure };
+      return;
+    }
+    if (r.state !== ResourceState.STARTED) return;
+    if (failure !== undefined) this.failResource(r, failure);
+    else this.transition(r, ResourceState.FINISHED);
+  }
+
+  private failResource(r: Resource, reason: string): void {
+    if (r.state === ResourceState.FAILED || r.state === ResourceState.RELEASED || r.released) return;
+    this.transition(r, ResourceState.FAILED, reason);
+    r.abort?.abort();
+    if (this.attributeValue(r, "critical") !== false) {
+      this.failExperiment(`${this.where(r)} failed: ${reason}`);
+    }
+  }
+
+  /** A critical failure: no new work, waits reject, and what was started is released. */
+  private failExperiment(reason: string): void {
+    if (this.state_ !== EcState.RUNNING) return;
+    this.failureReason = reason;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.setEcState(EcState.FAILED, reason);
+    for (const set of this.waitersOn.values()) {
+      for (const w of set) if (w.rejectOnExperimentFailure) this.rejectWaiter(w, `the experiment failed: ${reason}`);
+    }
+    this.release().catch((err) => this.emit("log", { message: `release after failure: ${errorMessage(err)}`, at: Date.now() }));
+  }
+
+  private setEcState(state: EcState, reason?: string): void {
+    this.state_ = state;
+    this.emit("experiment", { state, ...(reason !== undefined ? { reason } : {}), at: Date.now() });
+  }
+
+  private async releaseResource(r: Resource, chosen: Set<number>): Promise<void> {
+    if (r.released) return;
+    if (r.releaseDone) return r.releaseDone;
+    r.releaseDone = (async () => {
+      // Release what runs on a resource before the resource itself (applications before their node).
+      const dependents = r.connections
+        .map((g) => this.resource(g))
+        .filter((d) => chosen.has(d.guid) && this.deployDependencies(d).some((x) => x.guid === r.guid));
+      await Promise.all(dependents.map((d) => this.releaseResource(d, chosen)));
+      if (r.ops?.size) await Promise.allSettled([...r.ops]);
+      if (r.manager) {
+        await this.pool.acquire();
+        try {
+          if (r.manager.collectTraces) await r.manager.collectTraces();
+        } catch (err) {
+          this.emit("log", { guid: r.guid, message: `collecting traces failed: ${errorMessage(err)}`, at: Date.now() });
+        }
+        try {
+          if (r.manager.release) await r.manager.release();
+        } catch (err) {
+          r.reason ??= `release failed: ${errorMessage(err)}`;
+          this.emit("log", { guid: r.guid, message: `release failed: ${errorMessage(err)}`, at: Date.now() });
+        } finally {
+          this.pool.release();
+        }
+      }
+      r.released = true;
+      if (r.state === ResourceState.FAILED) this.notifyWaiters(r);
+      else this.transition(r, ResourceState.RELEASED);
+    })();
+    return r.releaseDone;
+  }
+
+  // ---------------------------------------------------------------- internals: transitions
+
+  private transition(r: Resource, state: ResourceState, reason?: string): void {
+    const previous = r.state;
+    if (previous === state) return;
+    const at = Date.now();
+    r.state = state;
+    if (reason !== undefined) r.reason = reason;
+    const previousMaxRank = r.maxRank;
+    const rank = stateRank(state);
+    if (rank > r.maxRank) {
+      for (let k = r.maxRank + 1; k <= rank; k++) r.reachedAt[k] = at;
+      r.maxRank = rank;
+    }
+    const event: StateEvent = reason !== undefined ? { guid: r.guid, state, previous, at, reason } : { guid: r.guid, state, previous, at };
+    this.events.push(event);
+    r.history.push(event);
+    this.emit("state", event);
+    if (r.listeners) for (const l of r.listeners) l(event);
+    this.notifyGates(r, previousMaxRank);
+    this.notifyWaiters(r);
+    if (state === ResourceState.READY) this.tryStart(r);
+    else if (state === ResourceState.STARTED) this.tryStop(r);
+  }
+
+  /** Runs `fn` after the current work, iteratively: long failure cascades never grow the stack. */
+  private defer(fn: () => void): void {
+    this.deferred.push(fn);
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let i = 0; i < this.deferred.length; i++) this.deferred[i]!();
+    } finally {
+      this.deferred = [];
+      this.draining = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- internals: waits
+
+  private waitFor(group: Group, what: string, accept: (r: Resource) => boolean, rejectOnExperimentFailure: boolean, options: WaitOptions): Promise<void> {
+    const guids = [...new Set(toArray(group))];
+    const resources = guids.map((g) => this.resource(g));
+    const timeoutMs = options.timeout === undefined ? undefined : parseTime(options.timeout, "timeout");
+    return new Promise<void>((resolve, reject) => {
+      const w: Waiter = { guids, pending: new Set(), what, accept, rejectOnExperimentFailure, resolve, reject };
+      for (const r of resources) if (!accept(r)) w.pending.add(r.guid);
+      if (w.pending.size === 0) return resolve();
+      if (rejectOnExperimentFailure && this.state_ === EcState.FAILED) {
+        return this.rejectWaiter(w, `the experiment failed: ${this.failureReason}`);
+      }
+      for (const g of w.pending) {
+        let set = this.waitersOn.get(g);
+        if (!set) this.waitersOn.set(g, (set = new Set()));
+        set.add(w);
+      }
+      for (const r of resources) if (w.pending.has(r.guid)) this.checkWaiter(w, r);
+      if (timeoutMs !== undefined && w.pending.size > 0) {
+        w.timer = setTimeout(() => {
+          const states = [...w.pending].map((g) => `${this.describe(g)} is ${this.resource(g).state}`).join(", ");
+          this.settleWaiter(w);
+          reject(new NepiError("TIMEOUT", `wait for ${what} timed out after ${options.timeout}: ${states}`));
+        }, timeoutMs);
+      }
+    });
+  }
+
+  private notifyWaiters(r: Resource): void {
+    const set = this.waitersOn.get(r.guid);
+    if (!set) return;
+    for (const w of [...set]) this.checkWaiter(w, r);
+  }
+
+  private checkWaiter(w: Waiter, r: Resource): void {
+    if (!w.pending.has(r.guid)) return;
+    if (w.accept(r)) {
+      w.pending.delete(r.guid);
+      this.waitersOn.get(r.guid)?.delete(w);
+      if (w.pending.size === 0) {
+        this.settleWaiter(w);
+        w.resolve();
+      }
+    } else if (r.state === ResourceState.FAILED || r.state === ResourceState.RELEASED || r.released) {
+      this.rejectWaiter(w, `${this.where(r)} is ${r.state}${r.reason ? `: ${r.reason}` : ""}`);
+    }
+  }
+
+  private rejectWaiter(w: Waiter, cause: string): void {
+    const failed = w.guids
+      .map((g) => this.resource(g))
+      .filter((x) => x.state === ResourceState.FAILED)
+      .map((x) => `${this.where(x)}: ${x.reason}`);
+    const detail = failed.length > 0 ? `failed: ${failed.join("; ")}` : cause;
+    this.settleWaiter(w);
+    const code = failed.length > 0 ? "RESOURCE_FAILED" : "EXPERIMENT_FAILED";
+    w.reject(new NepiError(code, `wait for ${w.what} of ${w.guids.length === 1 ? `guid ${w.guids[0]}` : `guids ${w.guids.join(", ")}`} ended: ${detail}`));
+  }
+
+  private settleWaiter(w: Waiter): void {
+    if (w.timer) clearTimeout(w.timer);
+    for (const g of w.guids) this.waitersOn.get(g)?.delete(w);
+    w.pending.clear();
+  }
+}

@@ -1,0 +1,83 @@
+import type { AttributeValue, ResourceTypeInfo } from "../model/catalog-schema.js";
+import type { ResourceState, TraceAttr } from "../model/states.js";
+
+/** Options of `trace()`: NEPI's TraceAttr plus the block for STREAM. */
+export interface TraceQuery {
+  attr?: TraceAttr;
+  /** STREAM: bytes per block (default 512). */
+  block?: number;
+  /** STREAM: number of blocks to skip. */
+  offset?: number;
+}
+export type TraceResult = string | number;
+
+/** A view of one resource the controller hands to its manager. */
+export interface ResourceContext {
+  readonly guid: number;
+  readonly rtype: string;
+  readonly label: string | undefined;
+  readonly expId: string;
+  readonly runId: string;
+  /** Local directory for this run's results (`<rootDir>/<expId>/<runId>`). */
+  readonly runDir: string;
+  /** The resource's current attribute value (defaults applied). */
+  get(name: string): AttributeValue | undefined;
+  /** The resource's current state. */
+  state(): ResourceState;
+  /** Traces the user enabled on this resource. */
+  enabledTraces(): string[];
+  /** Resources connected to this one, optionally only those of one type. */
+  connected(rtype?: string): ResourceHandle[];
+  /** The manager of another resource of the experiment (for shared things such as a host). */
+  resource(guid: number): ResourceHandle;
+  /** The manager tells the controller the resource ended by itself (exit 0). */
+  finished(): void;
+  /** The manager tells the controller the resource failed while running. */
+  failed(reason: string): void;
+  /** Append a line to the experiment's log (never with credential values). */
+  log(message: string): void;
+  /** Aborted when the experiment fails or the resource is released: stop waiting. */
+  readonly signal: AbortSignal;
+}
+
+export interface ResourceHandle {
+  readonly guid: number;
+  readonly rtype: string;
+  readonly label: string | undefined;
+  get(name: string): AttributeValue | undefined;
+  state(): ResourceState;
+  readonly manager: ResourceManager;
+}
+
+/**
+ * What a resource type implements. Every step is optional: a missing one just succeeds.
+ * A step that throws (or rejects) puts the resource in FAILED with the error's message.
+ * `start` returning means STARTED; the resource later calls `ctx.finished()` /
+ * `ctx.failed()` when it ends by itself. `stop` returning means STOPPED.
+ */
+export interface ResourceManager {
+  discover?(): Promise<void> | void;
+  provision?(): Promise<void> | void;
+  start?(): Promise<void> | void;
+  stop?(): Promise<void> | void;
+  /** Free everything the resource used (processes, files). Must be idempotent. */
+  release?(): Promise<void> | void;
+  trace?(name: string, query: TraceQuery): Promise<TraceResult> | TraceResult;
+  /**
+   * Follow a trace live: `onChunk` gets every new piece of text from byte `offset` on, as it
+   * is produced (events, never polling). Returns a function that stops following.
+   */
+  followTrace?(name: string, offset: number, onChunk: (chunk: string, offset: number) => void): () => void;
+  /** Copy the enabled traces into `ctx.runDir` (called before release; Node managers only). */
+  collectTraces?(): Promise<void> | void;
+  /** Called when an attribute changes during the run (setWithConditions). */
+  onAttributeChanged?(name: string, value: AttributeValue): Promise<void> | void;
+}
+
+export type ResourceManagerFactory = (ctx: ResourceContext) => ResourceManager;
+
+/** A resource type: its metadata (the catalog) and, where it can run here, its manager. */
+export interface ResourceTypeDefinition {
+  info: ResourceTypeInfo;
+  create?: ResourceManagerFactory;
+}

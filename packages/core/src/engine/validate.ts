@@ -1,0 +1,158 @@
+import type { ResourceTypeInfo } from "../model/catalog-schema.js";
+import { formatPath, type Problem } from "../model/errors.js";
+import { ExperimentDocumentSchema, type ExperimentDocument } from "../model/document.js";
+import { findAttribute, attributeValueProblem } from "../catalog/attributes.js";
+import { findResourceType, listResourceTypes } from "../catalog/registry.js";
+import { connectionRule, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
+import { stateRank, type ResourceState } from "../model/states.js";
+import { findDeadlock } from "./deadlock.js";
+
+/**
+ * Every problem of an experiment document, each with the JSON path of the offending field:
+ * its shape (the zod schema), unknown types and attributes, bad values, dangling guids,
+ * forbidden or missing connections, missing required attributes and condition cycles.
+ * The designer shows this list live; the backend and the CLI refuse a document that has any.
+ */
+export function validateDocument(input: unknown): Problem[] {
+  const parsed = ExperimentDocumentSchema.safeParse(input);
+  if (!parsed.success) {
+    return parsed.error.issues.map((issue) => ({
+      path: formatPath(issue.path) || "(document)",
+      message: issue.message,
+      code: "INVALID_DOCUMENT",
+    }));
+  }
+  return semanticProblems(parsed.data as ExperimentDocument);
+}
+
+function semanticProblems(doc: ExperimentDocument): Problem[] {
+  const problems: Problem[] = [];
+  const byGuid = new Map<number, { index: number; info?: ResourceTypeInfo }>();
+  const add = (path: string, message: string, code: string, guid?: number) =>
+    problems.push({ path, message, code, severity: "error", ...(guid !== undefined ? { guid } : {}) });
+
+  doc.resources.forEach((r, i) => {
+    const at = `resources[${i}]`;
+    if (byGuid.has(r.guid)) add(`${at}.guid`, `guid ${r.guid} is used twice (also resources[${byGuid.get(r.guid)!.index}])`, "DUPLICATE_GUID", r.guid);
+    const info = findResourceType(r.type);
+    byGuid.set(r.guid, { index: i, info });
+    if (!info) {
+      add(`${at}.type`, `unknown resource type "${r.type}" (known types: ${listResourceTypes().map((t) => t.rtype).join(", ")})`, "UNKNOWN_RTYPE", r.guid);
+      return;
+    }
+    for (const [name, value] of Object.entries(r.attributes)) {
+      const def = findAttribute(info, name);
+      if (!def) {
+        add(`${at}.attributes.${name}`, `${info.rtype} has no attribute "${name}" (its attributes: ${info.attributes.map((a) => a.name).join(", ")})`, "UNKNOWN_ATTRIBUTE", r.guid);
+        continue;
+      }
+      const problem = attributeValueProblem(def, value);
+      if (problem) add(`${at}.attributes.${name}`, problem, "BAD_VALUE", r.guid);
+    }
+    for (const name of missingRequiredAttributes(info, (n) => r.attributes[n] ?? findAttribute(info, n)?.default)) {
+      add(`${at}.attributes.${name}`, `required: ${info.rtype} needs a value for "${name}"`, "REQUIRED", r.guid);
+    }
+    r.traces.forEach((t, k) => {
+      const problem = traceProblem(info, t);
+      if (problem) add(`${at}.traces[${k}]`, problem, "UNKNOWN_TRACE", r.guid);
+    });
+  });
+
+  const neighbours = new Map<number, number[]>();
+  doc.connections.forEach((c, i) => {
+    const at = `connections[${i}]`;
+    const a = byGuid.get(c.source);
+    const b = byGuid.get(c.target);
+    if (!a) add(`${at}.source`, `unknown guid ${c.source}`, "UNKNOWN_GUID");
+    if (!b) add(`${at}.target`, `unknown guid ${c.target}`, "UNKNOWN_GUID");
+    if (!a || !b || !a.info || !b.info) return;
+    if (c.source === c.target) {
+      add(at, `guid ${c.source} cannot connect to itself`, "BAD_CONNECTION", c.source);
+      return;
+    }
+    if (!connectionRule(a.info, b.info)) {
+      add(at, `${a.info.rtype} (guid ${c.source}) cannot connect to ${b.info.rtype} (guid ${c.target})`, "BAD_CONNECTION", c.source);
+      return;
+    }
+    for (const [x, y] of [[c.source, c.target], [c.target, c.source]] as const) {
+      const list = neighbours.get(x) ?? [];
+      if (!list.includes(y)) list.push(y);
+      neighbours.set(x, list);
+    }
+  });
+
+  // Connection counts against each type's rules (an application runs on exactly one node).
+  for (const [guid, entry] of byGuid) {
+    if (!entry.info) continue;
+    const linked = (neighbours.get(guid) ?? []).map((g) => byGuid.get(g)?.info?.rtype);
+    for (const rule of entry.info.connections) {
+      const count = linked.filter((t) => t === rule.rtype).length;
+      if (count < rule.min) {
+        add(`resources[${entry.index}]`, `${entry.info.rtype} must be connected to ${rule.min === 1 ? "a" : rule.min} ${rule.rtype}${rule.min > 1 ? "s" : ""} (has ${count})`, "MISSING_CONNECTION", guid);
+      } else if (rule.max !== null && count > rule.max) {
+        add(`resources[${entry.index}]`, `${entry.info.rtype} connects to at most ${rule.max} ${rule.rtype} (has ${count})`, "BAD_CONNECTION", guid);
+      }
+    }
+  }
+
+  let conditionsOk = true;
+  const checkGroup = (guids: number[], at: string) =>
+    guids.forEach((g, k) => {
+      if (!byGuid.has(g)) {
+        conditionsOk = false;
+        add(`${at}[${k}]`, `unknown guid ${g}`, "UNKNOWN_GUID");
+      }
+    });
+  const checkCondition = (c: { group: number[]; after: number[]; state: string }, at: string) => {
+    checkGroup(c.group, `${at}.group`);
+    checkGroup(c.after, `${at}.after`);
+    const self = c.group.find((g) => c.after.includes(g));
+    if (self !== undefined) {
+      conditionsOk = false;
+      add(`${at}.after`, `guid ${self} cannot wait on itself`, "BAD_CONDITION", self);
+    }
+    if (stateRank(c.state as ResourceState) <= 0) {
+      conditionsOk = false;
+      add(`${at}.state`, `"${c.state}" cannot be waited for`, "BAD_CONDITION", c.group[0]);
+    }
+  };
+  doc.conditions.forEach((c, i) => checkCondition(c, `conditions[${i}]`));
+  (doc.attributeConditions ?? []).forEach((c, i) => {
+    const at = `attributeConditions[${i}]`;
+    checkCondition(c, at);
+    for (const g of c.group) {
+      const info = byGuid.get(g)?.info;
+      if (!info) continue;
+      const def = findAttribute(info, c.attribute);
+      if (!def) add(`${at}.attribute`, `${info.rtype} (guid ${g}) has no attribute "${c.attribute}"`, "UNKNOWN_ATTRIBUTE", g);
+      else {
+        const problem = attributeValueProblem(def, c.value);
+        if (problem) add(`${at}.value`, problem, "BAD_VALUE", g);
+      }
+    }
+  });
+
+  if (conditionsOk && problems.length === 0) {
+    const cycle = findDeadlock({
+      guids: doc.resources.map((r) => r.guid),
+      deployAfter: (g) => {
+        const info = byGuid.get(g)?.info;
+        if (!info) return [];
+        const rules = deployAfterRules(info);
+        return (neighbours.get(g) ?? []).flatMap((n) => {
+          const rule = rules.find((x) => x.rtype === byGuid.get(n)?.info?.rtype);
+          return rule ? [{ guid: n, state: rule.deployAfter as ResourceState }] : [];
+        });
+      },
+      conditions: doc.conditions,
+      startTogether: doc.resources
+        .filter((r) => !doc.conditions.some((c) => c.action === "DEPLOY" && c.group.includes(r.guid)))
+        .map((r) => r.guid),
+    });
+    if (cycle) {
+      const i = doc.conditions.findIndex((c) => c.group.some((g) => cycle.includes(g)));
+      add(i >= 0 ? `conditions[${i}]` : "conditions", `condition cycle: guids ${cycle.join(" → ")} → ${cycle[0]} wait on each other`, "CONDITION_CYCLE", cycle[0]);
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,7 @@
+// Browser-safe entry of @nepi/core: model, catalog, engine, sim::* resources, parsers.
+// Never import Node built-ins from here (the web app bundles it); Node-only code is in ./node.ts.
+export * from "./model/index.js";
+export * from "./catalog/index.js";
+export * from "./engine/index.js";
+export * from "./parsers/index.js";
+import "./resources/sim/task.js";

@@ -1,0 +1,64 @@
+import { z } from "zod";
+import { RESOURCE_ACTIONS, RESOURCE_STATES } from "./states.js";
+import { AttributeValueSchema } from "./catalog-schema.js";
+import { isTimeString } from "./time.js";
+
+export const DOCUMENT_FORMAT = "nepi-experiment@1";
+
+const Guid = z.number({ error: "expected a guid (positive integer)" }).int("expected a guid (positive integer)").positive("expected a guid (positive integer)");
+const GuidGroup = z.array(Guid).min(1, "expected at least one guid");
+const TimeString = z.string().refine(isTimeString, { message: "expected a time string such as 500ms, 2s, 1.5m, 1h, 10us" });
+
+export const PositionSchema = z.object({ x: z.number(), y: z.number() });
+
+export const ResourceDocSchema = z.object({
+  guid: Guid,
+  type: z.string().regex(/^[A-Za-z0-9_]+::[A-Za-z0-9_]+$/, "expected a resource type written backend::Name"),
+  label: z.string().max(200).optional(),
+  attributes: z.record(z.string(), AttributeValueSchema).default({}),
+  traces: z.array(z.string()).default([]),
+  position: PositionSchema.optional(),
+});
+export type ResourceDoc = z.infer<typeof ResourceDocSchema>;
+
+export const ConnectionDocSchema = z.object({ source: Guid, target: Guid });
+export type ConnectionDoc = z.infer<typeof ConnectionDocSchema>;
+
+export const ConditionDocSchema = z.object({
+  group: GuidGroup,
+  action: z.enum(RESOURCE_ACTIONS as [string, ...string[]]),
+  after: GuidGroup,
+  state: z.enum(RESOURCE_STATES as [string, ...string[]]),
+  delay: TimeString.optional(),
+});
+export type ConditionDoc = z.infer<typeof ConditionDocSchema> & {
+  action: (typeof RESOURCE_ACTIONS)[number];
+  state: (typeof RESOURCE_STATES)[number];
+};
+
+/** `setWithConditions`: set an attribute once a group reached a state (plus a delay). */
+export const AttributeConditionDocSchema = z.object({
+  group: GuidGroup,
+  attribute: z.string().min(1),
+  value: AttributeValueSchema,
+  after: GuidGroup,
+  state: z.enum(RESOURCE_STATES as [string, ...string[]]),
+  delay: TimeString.optional(),
+});
+export type AttributeConditionDoc = z.infer<typeof AttributeConditionDocSchema>;
+
+/** The one experiment format shared by the canvas, the store, the CLI and the engine. */
+export const ExperimentDocumentSchema = z.object({
+  format: z.literal(DOCUMENT_FORMAT, { error: `expected "${DOCUMENT_FORMAT}"` }),
+  name: z.string().min(1, "expected a name").max(200),
+  description: z.string().max(10_000).optional(),
+  resources: z.array(ResourceDocSchema).max(200_000),
+  connections: z.array(ConnectionDocSchema).default([]),
+  conditions: z.array(ConditionDocSchema).default([]),
+  attributeConditions: z.array(AttributeConditionDocSchema).optional(),
+});
+export type ExperimentDocument = Omit<z.infer<typeof ExperimentDocumentSchema>, "conditions"> & {
+  conditions: ConditionDoc[];
+};
+/** What a caller may hand in: defaults (`attributes`, `traces`, `connections`…) may be omitted. */
+export type ExperimentDocumentInput = z.input<typeof ExperimentDocumentSchema>;

@@ -1,0 +1,111 @@
+import { z } from "zod";
+import { RESOURCE_STATES, type ResourceState } from "./states.js";
+import { StateEventSchema } from "./events.js";
+
+/**
+ * Runs as the backend keeps them, shared by the backend's API and the web app.
+ *
+ * RUNNING: the controller deploys/runs the design. FINISHED: every resource that ends by itself
+ * ended (the rest stays deployed until released). STOPPED: the user stopped the run. FAILED: the
+ * experiment failed (the controller released what it started). RELEASED: the user released it.
+ * INTERRUPTED: the server died while the run was active; `runs.cleanup` ends what it left.
+ */
+export const RunStatus = {
+  RUNNING: "RUNNING",
+  FINISHED: "FINISHED",
+  STOPPED: "STOPPED",
+  FAILED: "FAILED",
+  RELEASED: "RELEASED",
+  INTERRUPTED: "INTERRUPTED",
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+export const RUN_STATUSES = Object.values(RunStatus) as RunStatus[];
+export const RunStatusSchema = z.enum(RUN_STATUSES as [RunStatus, ...RunStatus[]]);
+
+const StateEnum = z.enum(RESOURCE_STATES as [ResourceState, ...ResourceState[]]);
+
+/** What the API returns in place of a credential value, and what an export writes. */
+export const CREDENTIAL_PLACEHOLDER = "<credential not exported>";
+
+export const ExperimentSummarySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  resourceCount: z.number().int(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type ExperimentSummary = z.infer<typeof ExperimentSummarySchema>;
+
+/** One resource's latest state in a run. */
+export const ResourceRunStateSchema = z.object({
+  guid: z.number().int(),
+  state: StateEnum,
+  /** When it reached that state (ms since epoch). */
+  at: z.number(),
+  reason: z.string().optional(),
+});
+export type ResourceRunState = z.infer<typeof ResourceRunStateSchema>;
+
+export const RunSummarySchema = z.object({
+  runId: z.string(),
+  experimentId: z.string(),
+  experimentName: z.string(),
+  status: RunStatusSchema,
+  /** Why the run failed or was interrupted. */
+  reason: z.string().optional(),
+  startedAt: z.number(),
+  /** When the run reached FINISHED/STOPPED/FAILED/INTERRUPTED. */
+  endedAt: z.number().optional(),
+  /** When its resources were released (by the user, after a failure, or by `runs.cleanup`). */
+  releasedAt: z.number().optional(),
+  /** How many resources are in each state. */
+  counts: z.record(z.string(), z.number().int()),
+});
+export type RunSummary = z.infer<typeof RunSummarySchema>;
+
+/** A resource an interrupted run left deployed, and where. */
+export const LeftoverSchema = z.object({
+  guid: z.number().int(),
+  type: z.string(),
+  state: StateEnum,
+  host: z.string().optional(),
+});
+export type Leftover = z.infer<typeof LeftoverSchema>;
+
+export const RunTraceInfoSchema = z.object({ guid: z.number().int(), name: z.string(), size: z.number().int() });
+export type RunTraceInfo = z.infer<typeof RunTraceInfoSchema>;
+
+export const RunDetailSchema = RunSummarySchema.extend({
+  /** The design as it was run (credential values replaced by CREDENTIAL_PLACEHOLDER). */
+  document: z.unknown(),
+  resources: z.array(ResourceRunStateSchema),
+  timeline: z.array(StateEventSchema),
+  traces: z.array(RunTraceInfoSchema),
+  leftovers: z.array(LeftoverSchema),
+});
+export type RunDetail = Omit<z.infer<typeof RunDetailSchema>, "document"> & {
+  document: import("./document.js").ExperimentDocument;
+};
+
+/**
+ * What `runs.events` streams. Each event carries `seq`, also its tracked event id: a client
+ * that reconnects with it as `lastEventId` gets every later event, none twice.
+ * The first event of a fresh subscription is a snapshot of every resource's state.
+ */
+export const RunEventSchema = z.discriminatedUnion("type", [
+  z.object({
+    type: z.literal("snapshot"),
+    seq: z.number().int(),
+    status: RunStatusSchema,
+    reason: z.string().optional(),
+    resources: z.array(ResourceRunStateSchema),
+  }),
+  z.object({ type: z.literal("transition"), seq: z.number().int(), event: StateEventSchema }),
+  z.object({ type: z.literal("status"), seq: z.number().int(), status: RunStatusSchema, reason: z.string().optional(), at: z.number() }),
+]);
+export type RunEvent = z.infer<typeof RunEventSchema>;
+
+/** A piece of a trace, from byte `offset`. `end` marks the end of a trace that will not grow. */
+export const TraceChunkSchema = z.object({ offset: z.number().int(), data: z.string(), end: z.boolean().optional() });
+export type TraceChunk = z.infer<typeof TraceChunkSchema>;

@@ -1,0 +1,117 @@
+import { registerResourceManager } from "../../catalog/registry.js";
+import type { StateEvent } from "../../model/events.js";
+import { TraceAttr } from "../../model/states.js";
+import { parseTime } from "../../model/time.js";
+import type { ResourceContext, ResourceManager, TraceQuery, TraceResult } from "../../engine/resource-manager.js";
+
+/** The engine hands its own managers a little more than the public context: the history. */
+interface SimContext extends ResourceContext {
+  history(): readonly StateEvent[];
+  onTransition(listener: (e: StateEvent) => void): () => void;
+}
+
+/** Resolves after `ms`, or rejects when the resource is released or the experiment fails. */
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error("aborted"));
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new Error("aborted"));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+const line = (e: StateEvent) => `${new Date(e.at).toISOString()} ${e.state}${e.reason ? ` ${e.reason}` : ""}\n`;
+
+/**
+ * `sim::Task`: a resource that does no I/O. Deploy takes `deployTime`, it runs `duration` then
+ * FINISHES (or runs until stopped when the duration is empty), and `failIn` rehearses failures.
+ * Its stdout is one line per state reached, derived from the controller's own history.
+ */
+class SimTask implements ResourceManager {
+  private runTimer?: ReturnType<typeof setTimeout>;
+
+  constructor(private readonly ctx: SimContext) {}
+
+  private get failIn(): string {
+    return String(this.ctx.get("failIn") ?? "none");
+  }
+
+  async discover(): Promise<void> {
+    const ms = parseTime(String(this.ctx.get("deployTime") || "0s"), "deployTime");
+    if (ms > 0) await delay(ms, this.ctx.signal);
+    if (this.failIn === "deploy") throw new Error("simulated failure in deploy (failIn=deploy)");
+  }
+
+  start(): void {
+    if (this.failIn === "start") throw new Error("simulated failure in start (failIn=start)");
+    const duration = this.ctx.get("duration");
+    if (this.failIn === "run") {
+      this.ctx.failed("simulated failure while running (failIn=run)");
+      return;
+    }
+    if (!duration) return; // runs until stopped
+    const ms = parseTime(String(duration), "duration");
+    // A zero duration needs no timer: the task ends as soon as it has started.
+    if (ms === 0) this.ctx.finished();
+    else this.runTimer = setTimeout(() => this.ctx.finished(), ms);
+  }
+
+  stop(): void {
+    this.clear();
+  }
+
+  release(): void {
+    this.clear();
+  }
+
+  private clear(): void {
+    if (this.runTimer) clearTimeout(this.runTimer);
+    this.runTimer = undefined;
+  }
+
+  private text(): string {
+    return this.ctx.history().map(line).join("");
+  }
+
+  trace(name: string, query: TraceQuery): TraceResult {
+    const text = this.text();
+    switch (query.attr ?? TraceAttr.ALL) {
+      case TraceAttr.SIZE:
+        return new TextEncoder().encode(text).length;
+      case TraceAttr.PATH:
+        throw new Error(`sim::Task keeps trace "${name}" in memory: it has no path`);
+      case TraceAttr.STREAM: {
+        const block = query.block ?? 512;
+        const bytes = new TextEncoder().encode(text);
+        const from = (query.offset ?? 0) * block;
+        return new TextDecoder().decode(bytes.subarray(from, from + block));
+      }
+      default:
+        return text;
+    }
+  }
+
+  followTrace(_name: string, offset: number, onChunk: (chunk: string, offset: number) => void): () => void {
+    let sent = 0;
+    const encoder = new TextEncoder();
+    const push = (chunk: string) => {
+      const bytes = encoder.encode(chunk);
+      const end = sent + bytes.length;
+      if (end > offset) {
+        const skip = Math.max(0, offset - sent);
+        onChunk(new TextDecoder().decode(bytes.subarray(skip)), sent + skip);
+      }
+      sent = end;
+    };
+    for (const e of this.ctx.history()) push(line(e));
+    return this.ctx.onTransition((e) => push(line(e)));
+  }
+}
+
+registerResourceManager("sim::Task", (ctx) => new SimTask(ctx as SimContext));
