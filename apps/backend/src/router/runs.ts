@@ -1,0 +1,161 @@
+import { readFile } from "node:fs/promises";
+import { tracked, TRPCError } from "@trpc/server";
+import { z } from "zod";
+import type { RunEvent, TraceChunk } from "@nepi/core";
+import { AsyncQueue } from "../runs/async-queue.js";
+import type { StoredEvent } from "../store/store.js";
+import { IdSchema } from "./experiments.js";
+import { procedure, router } from "./trpc.js";
+
+const RunRef = z.object({ runId: IdSchema });
+/** A tracked event id: the `seq` (events) or byte offset (traces) of the last event received. */
+const EventId = z.string().regex(/^\d{1,15}$/, "expected the id of an event received before").nullish();
+
+/** Bytes per chunk when a finished trace is read from its file. */
+const FILE_CHUNK = 64 * 1024;
+
+function toRunEvent(e: StoredEvent): RunEvent {
+  return e.kind === "transition"
+    ? { type: "transition", seq: e.seq, event: e.event }
+    : { type: "status", seq: e.seq, status: e.status, at: e.at, ...(e.reason !== undefined ? { reason: e.reason } : {}) };
+}
+
+export const runsRouter = router({
+  /** Deploys a saved experiment with its own controller; returns at once. */
+  start: procedure.input(z.object({ experimentId: IdSchema })).mutation(({ ctx, input }) => ({
+    runId: ctx.runs.start(input.experimentId),
+  })),
+
+  /** Stops every running resource of the run (the run becomes STOPPED). */
+  stop: procedure.input(RunRef).mutation(async ({ ctx, input }) => {
+    await ctx.runs.stop(input.runId);
+    return { runId: input.runId };
+  }),
+
+  /** Releases everything the run holds (processes, files), then frees its controller. */
+  release: procedure.input(RunRef).mutation(async ({ ctx, input }) => {
+    await ctx.runs.release(input.runId);
+    return { runId: input.runId };
+  }),
+
+  /** The runs of an experiment (or all runs), newest first. */
+  list: procedure
+    .input(z.object({ experimentId: IdSchema.optional() }).optional())
+    .query(({ ctx, input }) => ctx.runs.list(input?.experimentId)),
+
+  /** A run: the document as run, status, every resource's state and reason, the timeline, its traces. */
+  get: procedure.input(RunRef).query(({ ctx, input }) => ctx.runs.get(input.runId)),
+
+  /** Releases what an INTERRUPTED run (server killed) left deployed. */
+  cleanup: procedure.input(RunRef).mutation(({ ctx, input }) => ctx.runs.cleanup(input.runId)),
+
+  /**
+   * A snapshot of every resource's state, then every transition and status change in order.
+   * Each event's id is its `seq`: resubscribing with `lastEventId` resumes right after it.
+   * The stream ends once the run is released (or at once for a run with no controller).
+   */
+  events: procedure
+    .input(z.object({ runId: IdSchema, lastEventId: EventId }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const queue = new AsyncQueue<RunEvent>();
+      let after: number;
+      // Synchronous from here to the listener: no event can slip between backlog and live feed.
+      if (input.lastEventId == null) {
+        const snapshot = ctx.runs.snapshot(input.runId);
+        queue.push(snapshot);
+        after = snapshot.seq;
+      } else {
+        if (!ctx.store.getRun(input.runId)) throw new TRPCError({ code: "NOT_FOUND", message: `run "${input.runId}" does not exist` });
+        after = Number(input.lastEventId);
+        for (const e of ctx.store.eventsAfter(input.runId, after)) {
+          queue.push(toRunEvent(e));
+          after = e.seq;
+        }
+      }
+      const live = ctx.runs.live(input.runId);
+      const onEvent = (e: RunEvent) => {
+        if (e.seq > after) queue.push(e);
+      };
+      const onClosed = () => queue.end();
+      if (live && !live.closed) {
+        live.events.on("event", onEvent);
+        live.events.once("closed", onClosed);
+      } else {
+        queue.end();
+      }
+      signal?.addEventListener("abort", onClosed, { once: true });
+      try {
+        for await (const e of queue) yield tracked(String(e.seq), e);
+      } finally {
+        live?.events.off("event", onEvent);
+        live?.events.off("closed", onClosed);
+        signal?.removeEventListener("abort", onClosed);
+      }
+    }),
+
+  /**
+   * A trace's content from byte `offset` on, in chunks as they are produced (live run) or read
+   * from the run's copy (finished run; the last chunk has `end: true`). Each chunk's id is the
+   * byte offset after it: resubscribing with `lastEventId` resumes there.
+   */
+  trace: procedure
+    .input(
+      z.object({
+        runId: IdSchema,
+        guid: z.number().int().positive("expected a guid (positive integer)"),
+        name: z.string().min(1, "expected a trace name").max(500),
+        offset: z.number().int().min(0).optional(),
+        lastEventId: EventId,
+      }),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      const start = input.lastEventId != null ? Number(input.lastEventId) : (input.offset ?? 0);
+      const live = ctx.runs.live(input.runId);
+      if (live && !live.closed) {
+        const queue = new AsyncQueue<TraceChunk>();
+        const unfollow = live.followTrace(input.guid, input.name, start, (data, offset) => queue.push({ offset, data }));
+        const onClosed = () => queue.end();
+        live.events.once("closed", onClosed);
+        signal?.addEventListener("abort", onClosed, { once: true });
+        let next = start;
+        try {
+          for await (const chunk of queue) {
+            next = chunk.offset + Buffer.byteLength(chunk.data);
+            yield tracked(String(next), chunk);
+          }
+          if (!signal?.aborted) yield tracked(String(next), { offset: next, data: "", end: true } satisfies TraceChunk);
+        } finally {
+          unfollow();
+          live.events.off("closed", onClosed);
+          signal?.removeEventListener("abort", onClosed);
+        }
+        return;
+      }
+      const run = ctx.store.getRun(input.runId);
+      if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `run "${input.runId}" does not exist` });
+      const file = ctx.store.getTrace(input.runId, input.guid, input.name);
+      if (!file) {
+        throw new TRPCError({
+          code: "NOT_FOUND",
+          message: `run "${input.runId}" kept no trace "${input.name}" of resource ${input.guid}`,
+        });
+      }
+      const bytes = await readFile(file.path).catch(() => Buffer.alloc(0));
+      let offset = Math.min(start, bytes.length);
+      while (offset < bytes.length) {
+        const end = utf8Boundary(bytes, Math.min(offset + FILE_CHUNK, bytes.length));
+        const chunk: TraceChunk = { offset, data: bytes.subarray(offset, end).toString("utf8") };
+        offset = end;
+        yield tracked(String(offset), chunk);
+      }
+      yield tracked(String(offset), { offset, data: "", end: true } satisfies TraceChunk);
+    }),
+});
+
+/** Moves `end` back so it does not split a UTF-8 character. */
+function utf8Boundary(bytes: Buffer, end: number): number {
+  if (end >= bytes.length) return bytes.length;
+  let e = end;
+  while (e > 0 && (bytes[e]! & 0xc0) === 0x80) e--;
+  return e;
+}

@@ -1,0 +1,218 @@
+import { EventEmitter } from "node:events";
+import { join } from "node:path";
+import {
+  ExperimentController,
+  type ExperimentDocument,
+  type RunEvent,
+  type RunStatus,
+  type StateEvent,
+} from "@nepi/core";
+import type { Store } from "../store/store.js";
+import type { Logger } from "../server/log.js";
+import { RunState } from "./run-state.js";
+import { TraceRecorder } from "./trace-recorder.js";
+
+export interface RunPlace {
+  runId: string;
+  experimentId: string;
+  /** The engine's root: the run's files go under `<rootDir>/<experimentId>/<runId>/`. */
+  rootDir: string;
+}
+
+/** Builds the controller of a run (its place fixes the run's directory and ids). */
+export function createController(doc: ExperimentDocument, place: RunPlace): ExperimentController {
+  return ExperimentController.fromDocument(doc, { expId: place.experimentId, runId: place.runId, rootDir: place.rootDir });
+}
+
+/** Where a run keeps its files, traces included. */
+export function runDirOf(place: RunPlace): string {
+  return join(place.rootDir, place.experimentId, place.runId);
+}
+
+/**
+ * One run with a live controller: records every transition (SQLite) and fans it out to
+ * subscribers (`events`: "event" with a RunEvent, "closed" once released), keeps its status,
+ * and copies its enabled traces to disk as they grow.
+ */
+export class ActiveRun {
+  readonly events = new EventEmitter();
+  /** Sequence number of the last event: also its event id for resumable streams. */
+  seq = 0;
+  status: RunStatus = "RUNNING";
+  reason: string | undefined;
+  readonly state: RunState;
+  private readonly traces: TraceRecorder;
+  /** Enabled traces of each resource not followed yet. */
+  private readonly toFollow = new Map<number, string[]>();
+  /** Live trace readers waiting for their resource's manager (it exists once deployed). */
+  private readonly waitingFollowers = new Map<number, Set<() => void>>();
+  private releasing: Promise<void> | undefined;
+  closed = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: Logger,
+    readonly place: RunPlace,
+    readonly document: ExperimentDocument,
+    readonly ec: ExperimentController,
+    readonly startedAt: number,
+  ) {
+    this.events.setMaxListeners(0);
+    this.state = new RunState(document, startedAt);
+    this.traces = new TraceRecorder(runDirOf(place), (guid, name, path, size) => store.recordTrace(place.runId, guid, name, path, size));
+    for (const r of document.resources) if (r.traces.length) this.toFollow.set(r.guid, [...r.traces]);
+  }
+
+  get runId(): string {
+    return this.place.runId;
+  }
+
+  /** Starts recording and deploys everything (returns at once; the engine schedules). */
+  begin(): void {
+    this.ec.on("state", (e) => this.onTransition(e));
+    // The experiment failing (a critical failure) is its own event.
+    this.ec.on("experiment", () => this.updateStatus());
+    this.ec.deploy();
+  }
+
+  /**
+   * Follows a trace live from byte `offset`. A resource not deployed yet has nothing to follow:
+   * the follow starts at its next transition. Unknown guids and traces throw at once.
+   */
+  followTrace(guid: number, name: string, offset: number, onChunk: (chunk: string, offset: number) => void): () => void {
+    let unfollow: (() => void) | undefined;
+    let cancelled = false;
+    const attempt = (): boolean => {
+      try {
+        unfollow = this.ec.followTrace(guid, name, { offset }, onChunk);
+        return true;
+      } catch (err) {
+        if ((err as { code?: string }).code === "WRONG_STATE" && this.ec.state(guid) === "NEW") return false;
+        throw err;
+      }
+    };
+    if (attempt()) return () => unfollow?.();
+    const retry = () => {
+      if (cancelled) return;
+      try {
+        if (attempt()) this.waitingFollowers.get(guid)?.delete(retry);
+      } catch {
+        this.waitingFollowers.get(guid)?.delete(retry);
+      }
+    };
+    let set = this.waitingFollowers.get(guid);
+    if (!set) this.waitingFollowers.set(guid, (set = new Set()));
+    set.add(retry);
+    return () => {
+      cancelled = true;
+      this.waitingFollowers.get(guid)?.delete(retry);
+      unfollow?.();
+    };
+  }
+
+  private onTransition(e: StateEvent): void {
+    const seq = ++this.seq;
+    this.state.apply(e);
+    this.store.appendEvent(this.runId, { seq, kind: "transition", event: e });
+    this.events.emit("event", { type: "transition", seq, event: e } satisfies RunEvent);
+    // Traces are followed after the transition's dispatch, not inside it: a follower added
+    // while the engine notifies would see this transition's output twice.
+    if (this.toFollow.has(e.guid) || this.waitingFollowers.has(e.guid)) queueMicrotask(() => this.resumeFollowers(e.guid));
+    this.updateStatus();
+    // The engine may mark the experiment FAILED right after emitting the failure.
+    if (e.state === "FAILED") queueMicrotask(() => this.updateStatus());
+  }
+
+  private resumeFollowers(guid: number): void {
+    if (this.closed) return;
+    if (this.toFollow.has(guid)) this.followTraces(guid);
+    const waiting = this.waitingFollowers.get(guid);
+    if (waiting) {
+      for (const retry of [...waiting]) retry();
+      if (waiting.size === 0) this.waitingFollowers.delete(guid);
+    }
+  }
+
+  private followTraces(guid: number): void {
+    const names = this.toFollow.get(guid)!;
+    const left = names.filter(
+      (name) => !this.traces.follow(guid, name, (g, n, offset, onChunk) => this.ec.followTrace(g, n, { offset }, onChunk)),
+    );
+    if (left.length) this.toFollow.set(guid, left);
+    else this.toFollow.delete(guid);
+  }
+
+  private updateStatus(): void {
+    if (this.status !== "RUNNING") return;
+    if (this.ec.ecState === "FAILED") {
+      const failure = this.state.firstFailure();
+      const reason =
+        this.ec.experimentFailure ??
+        (failure ? `resource ${failure.guid} failed: ${failure.reason ?? "no reason given"}` : "the experiment failed");
+      this.setStatus("FAILED", reason);
+      // A failed experiment released what it started; free the controller too.
+      void this.release();
+    } else if (this.state.allSettled) {
+      this.setStatus("FINISHED", undefined);
+    }
+  }
+
+  setStatus(status: RunStatus, reason: string | undefined): void {
+    this.status = status;
+    this.reason = reason;
+    const seq = ++this.seq;
+    const at = Date.now();
+    this.store.setRunStatus(this.runId, status, reason, status === "RUNNING" ? undefined : at);
+    this.store.appendEvent(this.runId, { seq, kind: "status", status, at, ...(reason !== undefined ? { reason } : {}) });
+    this.events.emit("event", { type: "status", seq, status, at, ...(reason !== undefined ? { reason } : {}) } satisfies RunEvent);
+  }
+
+  snapshot(): Extract<RunEvent, { type: "snapshot" }> {
+    return {
+      type: "snapshot",
+      seq: this.seq,
+      status: this.status,
+      ...(this.reason !== undefined ? { reason: this.reason } : {}),
+      resources: this.state.list(),
+    };
+  }
+
+  /** Stops every running resource; the run becomes STOPPED. */
+  async stop(): Promise<void> {
+    if (this.status === "RUNNING" || this.status === "FINISHED") this.setStatus("STOPPED", "stopped by the user");
+    const running = this.state.list().filter((s) => s.state === "STARTED");
+    await Promise.all(
+      running.map(async (s) => {
+        try {
+          await this.ec.stop(s.guid);
+        } catch (err) {
+          this.log(`run ${this.runId}: stop of resource ${s.guid}: ${(err as Error).message}`);
+        }
+      }),
+    );
+  }
+
+  /** Releases everything (idempotent), keeps the traces, frees the controller. */
+  release(reason?: string): Promise<void> {
+    this.releasing ??= this.doRelease(reason);
+    return this.releasing;
+  }
+
+  private async doRelease(reason: string | undefined): Promise<void> {
+    try {
+      await this.ec.release();
+    } catch (err) {
+      this.log(`run ${this.runId}: release: ${(err as Error).message}`);
+    }
+    await this.traces.close();
+    try {
+      await this.ec.shutdown();
+    } catch (err) {
+      this.log(`run ${this.runId}: shutdown: ${(err as Error).message}`);
+    }
+    if (this.status !== "FAILED") this.setStatus("RELEASED", reason);
+    this.store.setRunReleased(this.runId, Date.now());
+    this.closed = true;
+    this.events.emit("closed");
+  }
+}

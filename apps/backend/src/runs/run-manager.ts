@@ -1,0 +1,185 @@
+import { randomUUID } from "node:crypto";
+import { TRPCError } from "@trpc/server";
+import type { Leftover, RunDetail, RunEvent, RunSummary, StateEvent } from "@nepi/core";
+import type { Store, StoredRun } from "../store/store.js";
+import type { Logger } from "../server/log.js";
+import { redactCredentials } from "../security/credentials.js";
+import { ActiveRun, createController, type RunPlace } from "./active-run.js";
+import { RunState } from "./run-state.js";
+
+/**
+ * Owns the runs: one controller per active run, several at once. Starts, stops, releases,
+ * recovers runs a crash interrupted, and answers what a run looks like now or looked like.
+ */
+export class RunManager {
+  private readonly active = new Map<string, ActiveRun>();
+  private accepting = true;
+
+  constructor(
+    private readonly store: Store,
+    private readonly rootDir: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** Validates the saved design, builds its controller, records the run and deploys it. */
+  start(experimentId: string): string {
+    if (!this.accepting) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" });
+    const exp = this.store.getExperiment(experimentId);
+    if (!exp) throw new TRPCError({ code: "NOT_FOUND", message: `experiment "${experimentId}" does not exist` });
+    const place: RunPlace = { runId: randomUUID(), experimentId, rootDir: this.rootDir };
+    // Throws a NepiError listing every problem of the design: nothing is recorded then.
+    const ec = createController(exp.document, place);
+    const startedAt = Date.now();
+    this.store.createRun(place.runId, experimentId, exp.document, startedAt);
+    const run = new ActiveRun(this.store, this.log, place, exp.document, ec, startedAt);
+    this.active.set(place.runId, run);
+    run.events.once("closed", () => this.active.delete(place.runId));
+    run.begin();
+    this.log(`run ${place.runId} of experiment ${experimentId} ("${exp.document.name}") started`);
+    return place.runId;
+  }
+
+  /** The live run, or undefined when the run exists but has no controller any more. */
+  live(runId: string): ActiveRun | undefined {
+    return this.active.get(runId);
+  }
+
+  private stored(runId: string): StoredRun {
+    const run = this.store.getRun(runId);
+    if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `run "${runId}" does not exist` });
+    return run;
+  }
+
+  private mustBeLive(runId: string, action: string): ActiveRun {
+    const run = this.active.get(runId);
+    if (run && !run.closed) return run;
+    const stored = this.stored(runId);
+    throw new TRPCError({
+      code: "CONFLICT",
+      message: `cannot ${action} run "${runId}": it is ${stored.status}${stored.releasedAt !== undefined ? " and released" : ""}`,
+    });
+  }
+
+  async stop(runId: string): Promise<void> {
+    await this.mustBeLive(runId, "stop").stop();
+  }
+
+  async release(runId: string): Promise<void> {
+    await this.mustBeLive(runId, "release").release("released by the user");
+  }
+
+  /** A snapshot of every resource's state, with the sequence number it is current at. */
+  snapshot(runId: string): Extract<RunEvent, { type: "snapshot" }> {
+    const live = this.active.get(runId);
+    if (live) return live.snapshot();
+    const run = this.stored(runId);
+    return {
+      type: "snapshot",
+      seq: this.store.lastSeq(runId),
+      status: run.status,
+      ...(run.reason !== undefined ? { reason: run.reason } : {}),
+      resources: this.stateOf(run).list(),
+    };
+  }
+
+  private stateOf(run: StoredRun): RunState {
+    const live = this.active.get(run.runId);
+    if (live) return live.state;
+    const state = new RunState(run.document, run.startedAt);
+    for (const s of this.store.latestStates(run.runId)) state.apply({ ...s, previous: "NEW" });
+    return state;
+  }
+
+  private summary(run: StoredRun): RunSummary {
+    const live = this.active.get(run.runId);
+    return {
+      runId: run.runId,
+      experimentId: run.experimentId,
+      experimentName: run.experimentName,
+      status: live ? live.status : run.status,
+      ...((live ? live.reason : run.reason) !== undefined ? { reason: live ? live.reason : run.reason } : {}),
+      startedAt: run.startedAt,
+      ...(run.endedAt !== undefined ? { endedAt: run.endedAt } : {}),
+      ...(run.releasedAt !== undefined ? { releasedAt: run.releasedAt } : {}),
+      counts: { ...this.stateOf(run).counts },
+    };
+  }
+
+  list(experimentId?: string): RunSummary[] {
+    return this.store.listRuns(experimentId).map((r) => this.summary(r));
+  }
+
+  get(runId: string): RunDetail {
+    const run = this.stored(runId);
+    const timeline: StateEvent[] = [];
+    for (const e of this.store.eventsAfter(runId, 0)) if (e.kind === "transition") timeline.push(e.event);
+    return {
+      ...this.summary(run),
+      document: redactCredentials(run.document),
+      resources: this.stateOf(run).list(),
+      timeline,
+      traces: this.store.listTraces(runId),
+      leftovers: run.leftovers,
+    };
+  }
+
+  /**
+   * After a crash, the runs that were active have no controller: mark them INTERRUPTED, with
+   * what they had deployed on which host, for `cleanup`.
+   */
+  recoverInterrupted(): void {
+    for (const run of this.store.activeRuns()) {
+      const leftovers = this.stateOf(run).leftovers(run.document);
+      const hosts = [...new Set(leftovers.map((l) => l.host).filter(Boolean))];
+      const reason =
+        `the server stopped while the run was ${run.status}; ${leftovers.length} resource(s) were left deployed` +
+        (hosts.length ? ` on ${hosts.join(", ")}` : "") +
+        "; runs.cleanup releases them";
+      const at = Date.now();
+      this.store.setLeftovers(run.runId, leftovers);
+      this.store.setRunStatus(run.runId, "INTERRUPTED", reason, at);
+      this.store.appendEvent(run.runId, { seq: this.store.lastSeq(run.runId) + 1, kind: "status", status: "INTERRUPTED", at, reason });
+      this.log(`run ${run.runId} was interrupted: ${reason}`);
+    }
+    this.store.flushEvents();
+  }
+
+  /**
+   * Releases what an interrupted run left behind: a controller with the same ids (so its
+   * managers find the run's processes and files) releases every resource, then is freed.
+   */
+  async cleanup(runId: string): Promise<{ released: Leftover[] }> {
+    const run = this.stored(runId);
+    if (run.status !== "INTERRUPTED") {
+      throw new TRPCError({ code: "CONFLICT", message: `run "${runId}" is ${run.status}: only an INTERRUPTED run needs cleanup` });
+    }
+    if (run.releasedAt !== undefined) {
+      throw new TRPCError({ code: "CONFLICT", message: `run "${runId}" was already cleaned up` });
+    }
+    const ec = createController(run.document, { runId, experimentId: run.experimentId, rootDir: this.rootDir });
+    try {
+      await ec.release();
+    } finally {
+      await ec.shutdown();
+    }
+    const at = Date.now();
+    const reason = `${run.reason ?? "interrupted"} — cleaned up`;
+    this.store.setRunStatus(runId, "INTERRUPTED", reason, undefined);
+    this.store.appendEvent(runId, { seq: this.store.lastSeq(runId) + 1, kind: "status", status: "INTERRUPTED", at, reason });
+    this.store.setRunReleased(runId, at);
+    this.log(`run ${runId} cleaned up (${run.leftovers.length} leftover resource(s))`);
+    return { released: run.leftovers };
+  }
+
+  /** Stops accepting runs, then stops and releases every active run. */
+  async shutdown(): Promise<void> {
+    this.accepting = false;
+    const runs = [...this.active.values()];
+    if (runs.length) this.log(`releasing ${runs.length} active run(s)`);
+    await Promise.all(runs.map((r) => r.release("released when the server shut down")));
+  }
+
+  get activeCount(): number {
+    return this.active.size;
+  }
+}

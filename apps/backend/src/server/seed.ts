@@ -1,0 +1,39 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ExperimentDocumentSchema, formatPath, type ExperimentDocument } from "@nepi/core";
+import type { Store } from "../store/store.js";
+import type { Logger } from "./log.js";
+
+/**
+ * On the first start of a store, saves every valid `*.json` experiment of `dir` so a new user
+ * has designs to deploy at once. An invalid file is skipped with a log line saying why.
+ */
+export function seedExamples(store: Store, dir: string, log: Logger): void {
+  if (store.getMeta("seeded") !== undefined) return;
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+  } catch {
+    log(`no examples to seed (${dir} is not readable)`);
+  }
+  let count = 0;
+  for (const file of files) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(join(dir, file), "utf8"));
+    } catch (err) {
+      log(`example ${file} skipped: not JSON (${(err as Error).message})`);
+      continue;
+    }
+    const result = ExperimentDocumentSchema.safeParse(parsed);
+    if (!result.success) {
+      const why = result.error.issues.map((i) => `${formatPath(i.path) || "document"}: ${i.message}`).join("; ");
+      log(`example ${file} skipped: ${why}`);
+      continue;
+    }
+    store.saveExperiment(result.data as ExperimentDocument);
+    count++;
+  }
+  store.setMeta("seeded", new Date().toISOString());
+  if (count) log(`seeded ${count} example experiment(s) from ${dir}`);
+}

@@ -1,0 +1,159 @@
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
+import { applyWSSHandler } from "@trpc/server/adapters/ws";
+import sirv from "sirv";
+import { WebSocketServer } from "ws";
+import { loadNodeResources } from "./engine.js";
+import { appRouter } from "../router/index.js";
+import type { Services } from "../router/context.js";
+import { RunManager } from "../runs/run-manager.js";
+import { AccessPolicy, isLoopback, presentedToken, TOKEN_COOKIE } from "../security/access.js";
+import { openDb } from "../store/db.js";
+import { Store } from "../store/store.js";
+import { consoleLogger, type Logger } from "./log.js";
+import { seedExamples } from "./seed.js";
+
+export interface StartOptions {
+  /** Bind address (default 127.0.0.1). Any non-loopback address requires a token. */
+  host?: string;
+  /** Port (default 7070; 0 picks a free one). */
+  port?: number;
+  /** Where the store and the runs' files live (default ./data). */
+  dataDir?: string;
+  /** Token every request must present; generated when bound off loopback without one. */
+  token?: string;
+  log?: Logger;
+  /** The built web app to serve (default apps/web/dist); none served when missing. */
+  webDir?: string;
+  /** Experiments stored on first start (default the repository's examples/). */
+  examplesDir?: string | null;
+  /** Largest HTTP body or WebSocket message, in bytes (default 16 MiB). */
+  maxBodyBytes?: number;
+}
+
+export interface RunningServer {
+  /** http://host:port/ */
+  url: string;
+  port: number;
+  /** The token clients must present, when one is required. */
+  token: string | undefined;
+  /** Stops accepting work, stops and releases every active run, then closes everything. */
+  close(): Promise<void>;
+}
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+/** apps/backend/{src,dist}/server → the repository root. */
+const REPO_ROOT = resolve(HERE, "../../../..");
+
+/**
+ * Starts the NEPI Studio server: the tRPC API at /trpc (HTTP for queries and mutations;
+ * subscriptions over WebSocket at ws://host:port/trpc, or over SSE with HTTP GET) and the built
+ * web app on the same port (static files, unknown paths fall back to index.html).
+ */
+export async function startServer(options: StartOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 7070;
+  const dataDir = resolve(options.dataDir ?? "data");
+  const log = options.log ?? consoleLogger;
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const loopback = isLoopback(host);
+  const token = options.token ?? (loopback ? undefined : randomBytes(24).toString("base64url"));
+  const access = new AccessPolicy(token, loopback);
+
+  await loadNodeResources(log);
+  const store = new Store(openDb(dataDir));
+  const runs = new RunManager(store, join(dataDir, "runs"), log);
+  runs.recoverInterrupted();
+  const examplesDir = options.examplesDir === undefined ? join(REPO_ROOT, "examples") : options.examplesDir;
+  if (examplesDir) seedExamples(store, examplesDir, log);
+  const services: Services = { store, runs, log };
+  const createContext = () => services;
+
+  const webDir = options.webDir ?? join(REPO_ROOT, "apps/web/dist");
+  const serveWeb = existsSync(join(webDir, "index.html")) ? sirv(webDir, { single: true, etag: true, gzip: false }) : undefined;
+
+  const server = createServer((req, res) => {
+    const refused = access.check(req);
+    if (refused) return reply(res, refused.status, refused.message);
+    const url = new URL(req.url ?? "/", "http://local");
+    if (url.pathname === "/trpc" || url.pathname.startsWith("/trpc/")) {
+      void nodeHTTPRequestHandler({
+        router: appRouter,
+        createContext,
+        req,
+        res,
+        path: url.pathname.slice("/trpc/".length),
+        maxBodySize: maxBodyBytes,
+        onError: ({ error, path }) => {
+          if (error.code === "INTERNAL_SERVER_ERROR") log(`error in ${path ?? "?"}: ${error.message}`);
+        },
+      });
+      return;
+    }
+    // A browser opened /?token=…: keep the token in a cookie and drop it from the address bar.
+    if (token !== undefined && url.searchParams.has("token")) {
+      url.searchParams.delete("token");
+      res.setHeader("Set-Cookie", `${TOKEN_COOKIE}=${encodeURIComponent(presentedToken(req)!)}; HttpOnly; SameSite=Strict; Path=/`);
+      res.writeHead(303, { Location: url.pathname + url.search }).end();
+      return;
+    }
+    if (serveWeb) return serveWeb(req, res, () => reply(res, 404, "not found"));
+    reply(res, 404, "The web app is not built (npm run build -w @nepi/web); the API is at /trpc.");
+  });
+  // Requests must arrive promptly: a slow or stuck client cannot hold a socket for ever.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
+  const wsHandler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext,
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+  });
+  server.on("upgrade", (req: IncomingMessage, socket, head) => {
+    const url = new URL(req.url ?? "/", "http://local");
+    const refused = url.pathname === "/trpc" ? access.check(req) : { status: 404, message: "not found" };
+    if (refused) {
+      socket.end(`HTTP/1.1 ${refused.status} ${refused.status === 401 ? "Unauthorized" : refused.status === 404 ? "Not Found" : "Forbidden"}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refused.message}\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolveListen();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}/`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop taking runs, release the active ones (subscribers see them released), then close.
+      await runs.shutdown();
+      wsHandler.broadcastReconnectNotification();
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeAllConnections();
+      });
+      store.close();
+    })());
+
+  return { url, port: actualPort, token, close };
+}
+
+function reply(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(message + "\n");
+}

@@ -1,0 +1,55 @@
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+ * Never edit a released migration: append a new one.
+ */
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE experiments (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    document    TEXT NOT NULL,          -- the experiment document (JSON), credentials included
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+
+  CREATE TABLE runs (
+    id             TEXT PRIMARY KEY,
+    experiment_id  TEXT NOT NULL,       -- no foreign key: a run outlives a deleted design
+    experiment_name TEXT NOT NULL,
+    document       TEXT NOT NULL,       -- the document as it was run
+    status         TEXT NOT NULL,
+    reason         TEXT,
+    started_at     INTEGER NOT NULL,
+    ended_at       INTEGER,
+    released_at    INTEGER,
+    leftovers      TEXT                 -- JSON: what an interrupted run left deployed
+  );
+  CREATE INDEX runs_by_experiment ON runs (experiment_id, started_at);
+  CREATE INDEX runs_by_status ON runs (status);
+
+  -- Every event of a run in order: resource transitions and run status changes.
+  CREATE TABLE run_events (
+    run_id    TEXT NOT NULL,
+    seq       INTEGER NOT NULL,
+    kind      TEXT NOT NULL,            -- 'transition' | 'status'
+    guid      INTEGER,
+    state     TEXT NOT NULL,            -- resource state, or run status
+    previous  TEXT,
+    at        REAL NOT NULL,
+    reason    TEXT,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+
+  -- Trace files kept for a run (under <dataDir>/runs/<runId>/traces/).
+  CREATE TABLE run_traces (
+    run_id  TEXT NOT NULL,
+    guid    INTEGER NOT NULL,
+    name    TEXT NOT NULL,
+    path    TEXT NOT NULL,
+    size    INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (run_id, guid, name)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];
