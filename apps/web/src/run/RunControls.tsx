@@ -1,0 +1,129 @@
+import { useDesignStore } from "../designer/store";
+import { useRunStore } from "./store";
+import { STATE_STYLE } from "./states";
+import { deploy, deployBlocker, dryRun, release, stop } from "./actions";
+import "./run.css";
+
+const BAR_PARTS = ["FINISHED", "STARTED", "READY", "FAILED"] as const;
+
+/** Toolbar part of the run: Deploy, Dry run, Stop, Release and the progress bar. */
+export function RunControls() {
+  const problemCount = useDesignStore((s) => s.problems.filter((p) => p.severity !== "warning").length);
+  const readOnly = useDesignStore((s) => s.readOnly);
+  const phase = useRunStore((s) => s.phase);
+  const status = useRunStore((s) => s.status);
+  const runId = useRunStore((s) => s.runId);
+  const dry = useRunStore((s) => s.dryRun);
+  const error = useRunStore((s) => s.error);
+
+  const running = runId !== null && status === "RUNNING";
+  const busy = phase === "deploying" || (running && phase !== "history");
+  const blocker = deployBlocker(problemCount, readOnly, busy);
+  const canStop = runId !== null && running && phase !== "history";
+  const canRelease =
+    runId !== null && phase !== "deploying" && status !== null && status !== "RELEASED" && (phase !== "history" || status === "RUNNING");
+
+  return (
+    <div className="run-controls" role="group" aria-label="Run">
+      <button
+        type="button"
+        data-testid="deploy"
+        className="run-btn run-btn-primary"
+        disabled={blocker !== null}
+        title={blocker ?? "Save the design and run it"}
+        onClick={() => void deploy()}
+      >
+        {phase === "deploying" ? "Deploying…" : "Deploy"}
+      </button>
+      <button
+        type="button"
+        data-testid="dry-run"
+        className="run-btn"
+        disabled={blocker !== null}
+        title={blocker ?? "Run the design here with every resource replaced by a simulated task, to check the order of events"}
+        onClick={dryRun}
+      >
+        Dry run
+      </button>
+      <button type="button" data-testid="stop" className="run-btn" disabled={!canStop} onClick={() => void stop()} title="Stop every started resource">
+        Stop
+      </button>
+      <button
+        type="button"
+        data-testid="release"
+        className="run-btn"
+        disabled={!canRelease}
+        onClick={() => void release()}
+        title="Release every resource of the run (ends its processes)"
+      >
+        Release
+      </button>
+      {blocker !== null && problemCount > 0 && !readOnly && (
+        <span className="run-blocker" data-testid="deploy-blocker" role="note">
+          {blocker}
+        </span>
+      )}
+      {runId !== null && (
+        <>
+          <ProgressBar />
+          <span className="run-status" data-testid="run-status" data-status={status ?? ""} data-run-id={runId}>
+            {dry ? "dry run · " : ""}
+            {status ?? "starting…"}
+          </span>
+        </>
+      )}
+      {error && (
+        <span className="run-error" role="alert" data-testid="run-error" title={error}>
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+function ProgressBar() {
+  const counts = useRunStore((s) => s.counts);
+  const total = Math.max(counts.total, 1);
+  const label = BAR_PARTS.map((k) => `${counts[k]} ${STATE_STYLE[k].label}`).join(" · ");
+  return (
+    <div className="run-progress" data-testid="run-progress" title={label}>
+      <div
+        className="run-progress-bar"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={counts.total}
+        aria-valuenow={counts.FINISHED + counts.FAILED}
+        aria-label="resources ended"
+      >
+        {BAR_PARTS.map((k) =>
+          counts[k] > 0 ? (
+            <span key={k} style={{ width: `${(100 * counts[k]) / total}%`, background: STATE_STYLE[k].color }} />
+          ) : null,
+        )}
+      </div>
+      <span className="run-progress-text">
+        {BAR_PARTS.map((k) => (
+          <span key={k} data-testid={`count-${k}`} data-count={counts[k]}>
+            <i style={{ background: STATE_STYLE[k].color }} aria-hidden />
+            {counts[k]} {STATE_STYLE[k].label}
+          </span>
+        ))}
+        <span className="run-progress-total">of {counts.total}</span>
+      </span>
+    </div>
+  );
+}
+
+/** The state legend (color + name), shown where node colors need explaining. */
+export function StateLegend() {
+  return (
+    <ul className="state-legend" aria-label="State colors">
+      {Object.entries(STATE_STYLE).map(([state, s]) => (
+        <li key={state}>
+          <i style={{ background: s.color }} aria-hidden />
+          {s.label}
+        </li>
+      ))}
+    </ul>
+  );
+}

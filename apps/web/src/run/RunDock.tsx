@@ -1,0 +1,95 @@
+import { useEffect, useMemo, useState } from "react";
+import { useRunStore } from "./store";
+import { TracePane, type TraceRef } from "./TracePane";
+import { Timeline } from "./Timeline";
+import { RunHistory } from "./RunHistory";
+import { closeHistory } from "./actions";
+
+type Tab = "traces" | "timeline" | "history";
+
+const MAX_OPEN_PANES = 4;
+
+/** Bottom-dock part of the run: trace panes, the Gantt timeline and the run history. */
+export function RunDock() {
+  const [tab, setTab] = useState<Tab>("traces");
+  const runId = useRunStore((s) => s.runId);
+  const phase = useRunStore((s) => s.phase);
+  const dry = useRunStore((s) => s.dryRun);
+  const resources = useRunStore((s) => s.resources);
+
+  const traces: TraceRef[] = useMemo(
+    () =>
+      resources.flatMap((r) =>
+        r.traces.map((name) => ({ guid: r.guid, name, rtype: r.type, label: r.label || r.type })),
+      ),
+    [resources],
+  );
+  const keyOf = (t: TraceRef) => `${t.guid}/${t.name}`;
+  const [open, setOpen] = useState<string[]>([]);
+  // A new run opens its first traces.
+  useEffect(() => {
+    setOpen(traces.slice(0, MAX_OPEN_PANES).map(keyOf));
+  }, [runId, traces]);
+
+  const toggle = (k: string) => setOpen((o) => (o.includes(k) ? o.filter((x) => x !== k) : [...o, k]));
+
+  return (
+    <div className="run-dock">
+      {phase === "history" && (
+        <div className="run-readonly" role="status" data-testid="history-banner">
+          Showing past run <code>{runId}</code> read-only.
+          <button type="button" data-testid="close-run" onClick={closeHistory}>
+            Back to the design
+          </button>
+        </div>
+      )}
+      <div className="dock-tabs" role="tablist">
+        {(["traces", "timeline", "history"] as const).map((t) => (
+          <button
+            key={t}
+            type="button"
+            role="tab"
+            aria-selected={tab === t}
+            data-testid={`dock-tab-${t}`}
+            className={tab === t ? "active" : ""}
+            onClick={() => setTab(t)}
+          >
+            {t === "traces" ? "Traces" : t === "timeline" ? "Timeline" : "Run history"}
+          </button>
+        ))}
+      </div>
+      <div className="dock-body" role="tabpanel">
+        {tab === "traces" && (
+          <div className="traces">
+            {!runId && <p className="dock-empty">Deploy the design to follow its traces here.</p>}
+            {runId && dry && <p className="dock-empty">A dry run does no I/O and has no traces: see the Timeline tab.</p>}
+            {runId && !dry && traces.length === 0 && (
+              <p className="dock-empty">No trace is enabled in this design (enable stdout/stderr in a resource's inspector).</p>
+            )}
+            {runId && !dry && traces.length > 0 && (
+              <>
+                <div className="trace-chips" aria-label="Traces of this run">
+                  {traces.map((t) => (
+                    <label key={keyOf(t)} className="trace-chip">
+                      <input type="checkbox" checked={open.includes(keyOf(t))} onChange={() => toggle(keyOf(t))} />
+                      {t.label} #{t.guid} · {t.name}
+                    </label>
+                  ))}
+                </div>
+                <div className="trace-panes">
+                  {traces
+                    .filter((t) => open.includes(keyOf(t)))
+                    .map((t) => (
+                      <TracePane key={`${runId}/${keyOf(t)}`} runId={runId} trace={t} />
+                    ))}
+                </div>
+              </>
+            )}
+          </div>
+        )}
+        {tab === "timeline" && <Timeline />}
+        {tab === "history" && <RunHistory />}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,78 @@
+import { useEffect, useState } from "react";
+import type { RunSummary } from "@nepi/core";
+import { useDesignStore } from "../designer/store";
+import { trpc, errorMessage } from "../api/trpc";
+import { useRunStore } from "./store";
+import { openRun } from "./actions";
+
+function when(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
+}
+
+/** Every past run of the experiment; each can be reopened read-only. */
+export function RunHistory() {
+  const experimentId = useDesignStore((s) => s.experimentId);
+  const shownRun = useRunStore((s) => s.runId);
+  // Refresh when a run starts or changes status: the list then shows it.
+  const status = useRunStore((s) => s.status);
+  const [runs, setRuns] = useState<RunSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    // No experiment open (a fresh page): every run, so a past one can still be reopened.
+    trpc.runs.list
+      .query(experimentId ? { experimentId } : {})
+      .then((list) => !cancelled && (setRuns(list as RunSummary[]), setError(null)))
+      .catch((err) => !cancelled && setError(errorMessage(err)));
+    return () => {
+      cancelled = true;
+    };
+  }, [experimentId, shownRun, status]);
+
+  return (
+    <div className="run-history" data-testid="run-history">
+      {error && <p role="alert">{error}</p>}
+      {runs?.length === 0 && <p className="dock-empty">{experimentId ? "No run of this experiment yet." : "No run yet."}</p>}
+      {!experimentId && runs && runs.length > 0 && <p className="dock-note">No experiment is open: every run is listed.</p>}
+      {runs && runs.length > 0 && (
+        <table>
+          <thead>
+            <tr>
+              <th>Started</th>
+              {!experimentId && <th>Experiment</th>}
+              <th>Status</th>
+              <th>Resources</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {[...runs]
+              .sort((a, b) => b.startedAt - a.startedAt)
+              .map((r) => (
+                <tr key={r.runId} data-testid="run-history-item" data-run-id={r.runId} data-status={r.status} aria-current={r.runId === shownRun}>
+                  <td>{when(r.startedAt)}</td>
+                  {!experimentId && <td>{r.experimentName}</td>}
+                  <td>
+                    <span className={`run-badge run-badge-${r.status.toLowerCase()}`}>{r.status}</span>
+                    {r.reason ? <small title={r.reason}> {r.reason}</small> : null}
+                  </td>
+                  <td>
+                    {Object.entries(r.counts)
+                      .filter(([, n]) => n > 0)
+                      .map(([s, n]) => `${n} ${s.toLowerCase()}`)
+                      .join(", ")}
+                  </td>
+                  <td>
+                    <button type="button" data-testid="open-run" onClick={() => void openRun(r.runId)}>
+                      {r.runId === shownRun ? "Shown" : "Open"}
+                    </button>
+                  </td>
+                </tr>
+              ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,47 @@
+import { useMemo } from "react";
+import { parsePing, parseIperf3 } from "@nepi/core";
+import { LineChart } from "./Chart";
+
+/** Charts drawn from a trace's text: ping → RTT and loss; iperf3 → throughput. */
+export function TraceCharts({ rtype, trace, text }: { rtype: string; trace: string; text: string }) {
+  if (trace !== "stdout") return null;
+  if (rtype === "linux::Ping") return <PingChart text={text} />;
+  if (rtype === "linux::Iperf3") return <IperfChart text={text} />;
+  return null;
+}
+
+function PingChart({ text }: { text: string }) {
+  const parsed = useMemo(() => parsePing(text), [text]);
+  const x = useMemo(() => parsed.replies.map((r) => r.seq), [parsed]);
+  const y = useMemo(() => parsed.replies.map((r) => r.rttMs), [parsed]);
+  const loss = parsed.summary?.lossPercent;
+  return (
+    <div className="trace-chart" data-testid="rtt-chart-box">
+      <LineChart title="Round-trip time" xLabel="icmp_seq" yLabel="RTT (ms)" x={x} y={y} color="#2f6fd6" testId="rtt-chart" />
+      <p className="chart-summary" data-testid="ping-loss">
+        {parsed.summary
+          ? `${parsed.summary.transmitted} sent, ${parsed.summary.received} received, ${loss}% loss`
+          : `${x.length} replies so far${parsed.missing.length ? `, ${parsed.missing.length} lost` : ""}`}
+        {parsed.summary?.avgMs !== undefined ? ` · avg ${parsed.summary.avgMs} ms` : ""}
+      </p>
+    </div>
+  );
+}
+
+function IperfChart({ text }: { text: string }) {
+  const parsed = useMemo(() => parseIperf3(text), [text]);
+  const x = useMemo(() => parsed.intervals.map((i) => i.end), [parsed]);
+  const y = useMemo(() => parsed.intervals.map((i) => i.bitsPerSecond / 1e6), [parsed]);
+  return (
+    <div className="trace-chart" data-testid="throughput-chart-box">
+      <LineChart title="Throughput" xLabel="time (s)" yLabel="Mbit/s" x={x} y={y} color="#1f9d55" testId="throughput-chart" />
+      <p className="chart-summary">
+        {parsed.error
+          ? `iperf3: ${parsed.error}`
+          : parsed.summary
+            ? `average ${(parsed.summary.bitsPerSecond / 1e6).toFixed(2)} Mbit/s over ${parsed.summary.seconds.toFixed(1)} s`
+            : `${x.length} intervals so far`}
+      </p>
+    </div>
+  );
+}

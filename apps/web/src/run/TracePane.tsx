@@ -1,0 +1,115 @@
+import { memo, useEffect, useRef, useState } from "react";
+import { Terminal } from "@xterm/xterm";
+import "@xterm/xterm/css/xterm.css";
+import { trpc } from "../api/trpc";
+import { TraceCharts } from "./TraceCharts";
+
+export interface TraceRef {
+  guid: number;
+  name: string;
+  label: string;
+  rtype: string;
+}
+
+/**
+ * One trace followed live (runs.trace streams chunks as they arrive; a past run's trace comes
+ * whole). xterm.js renders it, so colors and carriage returns behave as in a terminal; the raw
+ * text is kept for the download and the charts.
+ */
+export const TracePane = memo(function TracePane({ runId, trace }: { runId: string; trace: TraceRef }) {
+  const hostRef = useRef<HTMLDivElement>(null);
+  const textRef = useRef("");
+  const [text, setText] = useState("");
+  const [ended, setEnded] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const host = hostRef.current;
+    if (!host) return;
+    const term = new Terminal({
+      convertEol: true,
+      disableStdin: true,
+      cursorBlink: false,
+      scrollback: 5000,
+      fontSize: 12,
+      rows: 10,
+      theme: { background: "#1d2127", foreground: "#e6e6e6" },
+    });
+    term.open(host);
+    textRef.current = "";
+    setText("");
+    setEnded(false);
+    setError(null);
+    // Redraw the charts at most once per frame however fast the chunks come.
+    let frame = 0;
+    const sub = trpc.runs.trace.subscribe(
+      { runId, guid: trace.guid, name: trace.name },
+      {
+        onData(msg) {
+          const chunk = ("data" in msg && typeof msg.data === "object" ? msg.data : msg) as { offset: number; data: string; end?: boolean };
+          if (chunk.data) {
+            term.write(chunk.data);
+            textRef.current += chunk.data;
+            if (!frame) {
+              frame = requestAnimationFrame(() => {
+                frame = 0;
+                setText(textRef.current);
+              });
+            }
+          }
+          if (chunk.end) setEnded(true);
+        },
+        onError(err) {
+          setError(err.message);
+        },
+        onComplete() {
+          setEnded(true);
+        },
+      },
+    );
+    return () => {
+      sub.unsubscribe();
+      if (frame) cancelAnimationFrame(frame);
+      term.dispose();
+    };
+  }, [runId, trace.guid, trace.name]);
+
+  const download = () => {
+    const blob = new Blob([textRef.current], { type: "text/plain" });
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = `${runId}-${trace.guid}-${trace.name}.txt`;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(a.href), 0);
+  };
+
+  return (
+    <section
+      className="trace-pane"
+      data-testid="trace-pane"
+      data-guid={trace.guid}
+      data-trace={trace.name}
+      data-ended={ended ? "true" : "false"}
+      aria-label={`${trace.label} ${trace.name}`}
+    >
+      <header>
+        <span className="trace-title">
+          {trace.label} <small>#{trace.guid}</small> · {trace.name}
+        </span>
+        <span className="trace-meta">{ended ? "complete" : "following…"}</span>
+        <button type="button" data-testid="trace-download" onClick={download} title="Download this trace as a text file">
+          Download
+        </button>
+      </header>
+      {error && (
+        <p className="trace-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="trace-body">
+        <TraceCharts rtype={trace.rtype} trace={trace.name} text={text} />
+        <div className="trace-term" ref={hostRef} data-testid="trace-text" />
+      </div>
+    </section>
+  );
+});

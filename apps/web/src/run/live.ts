@@ -1,0 +1,166 @@
+import {
+  ExperimentController,
+  toDryRun,
+  type ExperimentDocument,
+  type ResourceRunState,
+  type RunEvent,
+  type StateEvent,
+} from "@nepi/core";
+import { trpc } from "../api/trpc";
+import { useRunStore, type NodeRunState, type RunResource } from "./store";
+
+/** What the run panel needs to know of a document's resources. */
+export function runResourcesOf(doc: ExperimentDocument): RunResource[] {
+  return doc.resources.map((r) => ({ guid: r.guid, type: r.type, label: r.label, traces: r.traces ?? [] }));
+}
+
+/**
+ * The run the panel shows and drives: a run on the backend (followed over runs.events), or a
+ * dry run executed in the page by the browser-safe engine with every resource a sim::Task.
+ */
+interface ActiveRun {
+  runId: string;
+  stop(): Promise<void>;
+  release(): Promise<void>;
+  /** Stop following (the run itself goes on). */
+  detach(): void;
+}
+
+let active: ActiveRun | null = null;
+
+export function activeRunId(): string | null {
+  return active?.runId ?? null;
+}
+
+function statesOf(resources: ResourceRunState[]): Record<number, NodeRunState> {
+  const states: Record<number, NodeRunState> = {};
+  for (const r of resources) states[r.guid] = r.reason === undefined ? { state: r.state } : { state: r.state, reason: r.reason };
+  return states;
+}
+
+/** Feeds one runs.events message into the store. */
+export function applyRunEvent(ev: RunEvent, id?: string): void {
+  const store = useRunStore.getState();
+  if (ev.type === "snapshot") {
+    store.flush();
+    store.applySnapshot(statesOf(ev.resources), undefined, id ?? String(ev.seq));
+    store.setStatus(ev.status);
+  } else if (ev.type === "transition") {
+    store.enqueue([ev.event], id ?? String(ev.seq));
+  } else {
+    // Apply the transitions that came before, so the status never runs ahead of the nodes.
+    store.flush();
+    store.setStatus(ev.status);
+    if (ev.reason && ev.status === "FAILED") store.setPhase(store.phase, ev.reason);
+  }
+}
+
+/** Follows a backend run's events (snapshot, then every transition) until detached. */
+function followRemote(runId: string, lastEventId?: string): ActiveRun {
+  const sub = trpc.runs.events.subscribe(
+    { runId, ...(lastEventId ? { lastEventId } : {}) },
+    {
+      onData(msg) {
+        // Tracked events arrive as { id, data }; tRPC resumes from the last id on reconnect.
+        const { id, data } = msg as { id: string; data: RunEvent };
+        applyRunEvent(data, id);
+      },
+      onError(err) {
+        useRunStore.getState().setPhase("error", `lost the run's event stream: ${err.message}`);
+      },
+      onComplete() {
+        const s = useRunStore.getState();
+        s.flush();
+        if (s.runId === runId && s.phase === "live") s.setPhase("ended");
+      },
+    },
+  );
+  return {
+    runId,
+    async stop() {
+      await trpc.runs.stop.mutate({ runId });
+    },
+    async release() {
+      await trpc.runs.release.mutate({ runId });
+    },
+    detach() {
+      sub.unsubscribe();
+    },
+  };
+}
+
+/** Shows and follows run `runId` of the backend (a fresh deploy, or a live run reopened). */
+export function showRemoteRun(runId: string, opts: { phase?: "live" | "history"; doc?: ExperimentDocument } = {}): void {
+  active?.detach();
+  const store = useRunStore.getState();
+  if (opts.phase !== "history") store.beginRun(runId, { phase: "live", resources: opts.doc ? runResourcesOf(opts.doc) : [] });
+  active = followRemote(runId);
+}
+
+/** Stops following whatever run is shown (history views, closing the run panel). */
+export function detachRun(): void {
+  active?.detach();
+  active = null;
+}
+
+export async function stopRun(): Promise<void> {
+  if (active) await active.stop();
+}
+
+export async function releaseRun(): Promise<void> {
+  if (active) await active.release();
+}
+
+/**
+ * Runs the design in the page with every resource replaced by sim::Task (same guids, the same
+ * connections and conditions): the order of events shows without touching any host.
+ */
+export function startDryRun(doc: ExperimentDocument): void {
+  active?.detach();
+  const runId = `dry-${Date.now()}`;
+  const store = useRunStore.getState();
+  store.beginRun(runId, { phase: "live", dryRun: true, resources: runResourcesOf(doc) });
+  const ec = ExperimentController.fromDocument(toDryRun(doc));
+  const initial: Record<number, NodeRunState> = {};
+  for (const r of doc.resources) initial[r.guid] = { state: ec.state(r.guid) };
+  store.applySnapshot(initial, [], null);
+  store.setStatus("RUNNING");
+  let detached = false;
+  const onState = (e: StateEvent) => {
+    if (!detached) useRunStore.getState().enqueue([e]);
+  };
+  ec.on("state", onState);
+  const guids = doc.resources.map((r) => r.guid);
+  ec.deploy();
+  ec.waitFinished(guids, { timeout: "1h" }).then(
+    () => !detached && finishDry("FINISHED"),
+    (err: Error) => !detached && finishDry(ec.ecState === "FAILED" ? "FAILED" : "FINISHED", err.message),
+  );
+  function finishDry(status: string, reason?: string) {
+    const s = useRunStore.getState();
+    s.flush();
+    s.setStatus(status);
+    if (reason) s.setPhase("live", reason);
+  }
+  active = {
+    runId,
+    async stop() {
+      for (const g of guids) {
+        const st = ec.state(g);
+        if (st === "STARTED") ec.stop(g);
+      }
+    },
+    async release() {
+      await ec.release();
+      await ec.shutdown();
+      const s = useRunStore.getState();
+      s.flush();
+      s.setStatus("RELEASED");
+      s.setPhase("ended");
+    },
+    detach() {
+      detached = true;
+      void ec.shutdown();
+    },
+  };
+}
