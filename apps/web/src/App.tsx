@@ -1,0 +1,38 @@
+import { useEffect } from "react";
+import { ReactFlowProvider } from "@xyflow/react";
+import { Toolbar } from "./designer/Toolbar";
+import { Palette } from "./designer/Palette";
+import { Canvas } from "./designer/Canvas";
+import { Inspector } from "./designer/Inspector";
+import { ProblemsList } from "./designer/ProblemsList";
+import { Toast } from "./designer/Toast";
+import { useDesignerShortcuts } from "./designer/shortcuts";
+import { loadCatalog } from "./designer/persistence";
+import { RunDock } from "./run/RunDock";
+
+/** Palette | canvas | inspector, a toolbar above and a dock below (problems beside the run). */
+export function App() {
+  useDesignerShortcuts();
+  useEffect(() => {
+    void loadCatalog();
+  }, []);
+  return (
+    <ReactFlowProvider>
+      <div className="app">
+        <Toolbar />
+        <Palette />
+        <main className="canvas-area">
+          <Canvas />
+        </main>
+        <Inspector />
+        <div className="dock">
+          <ProblemsList />
+          <div className="dock-run">
+            <RunDock />
+          </div>
+        </div>
+        <Toast />
+      </div>
+    </ReactFlowProvider>
+  );
+}

@@ -1,0 +1,200 @@
+import { useCallback, useEffect, useMemo, useRef } from "react";
+import {
+  Background,
+  BackgroundVariant,
+  ConnectionMode,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type ConnectionLineComponentProps,
+  type Edge,
+  type FinalConnectionState,
+  type IsValidConnection,
+  type Node,
+} from "@xyflow/react";
+import { ResourceNode } from "./ResourceNode";
+import { ConditionEdge, ConnectionEdge } from "./edges";
+import { useDesignStore } from "./store";
+import type { Check } from "./rules";
+import { Legend } from "./Legend";
+import { PALETTE_MIME } from "./Palette";
+
+const nodeTypes = { resource: ResourceNode };
+const edgeTypes = { connection: ConnectionEdge, condition: ConditionEdge };
+
+/** Above this many nodes only the visible ones are rendered (1,000 stay smooth). */
+const VIRTUALIZE_FROM = 150;
+
+type Ends = Pick<Connection, "source" | "target" | "sourceHandle" | "targetHandle">;
+
+/** A side handle links resources; the bottom → top handles draw a condition. */
+function checkEnds(c: Ends): Check & { kind?: "link" | "condition" } {
+  const store = useDesignStore.getState();
+  const condFrom = c.sourceHandle === "cond-out";
+  const condTo = c.targetHandle === "cond-in";
+  if (condFrom !== condTo) {
+    return {
+      ok: false,
+      reason: "a condition goes from the bottom handle to the top handle of another resource; a connection joins the side handles",
+    };
+  }
+  const source = Number(c.source);
+  const target = Number(c.target);
+  if (condFrom) {
+    if (source === target) return { ok: false, reason: "a resource cannot wait on itself" };
+    return { ok: true, kind: "condition" };
+  }
+  const check = store.checkConnection(source, target);
+  return check.ok ? { ok: true, kind: "link" } : check;
+}
+
+/** The line drawn while connecting: red with the reason when the drop would be refused. */
+function ConnectionLine({ fromX, fromY, toX, toY, fromNode, fromHandle, toNode, toHandle, connectionStatus }: ConnectionLineComponentProps) {
+  let reason: string | null = null;
+  if (connectionStatus === "invalid" && toNode && toHandle) {
+    const fromIsSource = fromHandle.type === "source";
+    const check = checkEnds({
+      source: fromIsSource ? fromNode.id : toNode.id,
+      sourceHandle: fromIsSource ? fromHandle.id ?? null : toHandle.id ?? null,
+      target: fromIsSource ? toNode.id : fromNode.id,
+      targetHandle: fromIsSource ? toHandle.id ?? null : fromHandle.id ?? null,
+    });
+    if (!check.ok) reason = check.reason;
+  }
+  const cond = fromHandle.id?.startsWith("cond");
+  const cls = `connection-line${cond ? " is-condition" : ""}${connectionStatus === "invalid" ? " is-invalid" : ""}${connectionStatus === "valid" ? " is-valid" : ""}`;
+  return (
+    <g className={cls}>
+      <path d={`M${fromX},${fromY} C ${fromX + (toX - fromX) / 2},${fromY} ${fromX + (toX - fromX) / 2},${toY} ${toX},${toY}`} fill="none" />
+      <circle cx={toX} cy={toY} r={4} />
+      {reason && (
+        <foreignObject x={toX + 12} y={toY + 8} width={300} height={80} className="connection-reason-box">
+          <div className="connection-reason" data-testid="connection-refused-hint">
+            {reason}
+          </div>
+        </foreignObject>
+      )}
+    </g>
+  );
+}
+
+export function Canvas() {
+  const nodes = useDesignStore((s) => s.nodes);
+  const edges = useDesignStore((s) => s.edges);
+  const readOnly = useDesignStore((s) => s.readOnly);
+  const focusSeq = useDesignStore((s) => s.focusSeq);
+  const onNodesChange = useDesignStore((s) => s.onNodesChange);
+  const onEdgesChange = useDesignStore((s) => s.onEdgesChange);
+  const flow = useReactFlow();
+  const wrapper = useRef<HTMLDivElement>(null);
+
+  const isValidConnection: IsValidConnection<Edge> = useCallback(
+    (c) => checkEnds({ source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? null, targetHandle: c.targetHandle ?? null }).ok,
+    [],
+  );
+
+  const onConnect = useCallback((c: Connection) => {
+    const check = checkEnds(c);
+    const store = useDesignStore.getState();
+    if (!check.ok) {
+      store.notify("error", `Connection refused: ${check.reason}`);
+      return;
+    }
+    if (check.kind === "condition") store.addCondition(Number(c.source), Number(c.target));
+    else store.connect(Number(c.source), Number(c.target));
+  }, []);
+
+  // A drop on a handle that the rules refuse: say why (xyflow alone would just drop the line).
+  const onConnectEnd = useCallback((_e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (state.isValid !== false || !state.toNode || !state.toHandle || !state.fromHandle || !state.fromNode) return;
+    const fromIsSource = state.fromHandle.type === "source";
+    const check = checkEnds({
+      source: fromIsSource ? state.fromNode.id : state.toNode.id,
+      sourceHandle: fromIsSource ? state.fromHandle.id ?? null : state.toHandle.id ?? null,
+      target: fromIsSource ? state.toNode.id : state.fromNode.id,
+      targetHandle: fromIsSource ? state.toHandle.id ?? null : state.fromHandle.id ?? null,
+    });
+    if (!check.ok) useDesignStore.getState().notify("error", `Connection refused: ${check.reason}`);
+  }, []);
+
+  const onDragOver = useCallback((e: React.DragEvent) => {
+    if (!e.dataTransfer.types.includes(PALETTE_MIME)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+  }, []);
+
+  const onDrop = useCallback(
+    (e: React.DragEvent) => {
+      const rtype = e.dataTransfer.getData(PALETTE_MIME);
+      if (!rtype) return;
+      e.preventDefault();
+      const p = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      useDesignStore.getState().addResource(rtype, { x: p.x - 100, y: p.y - 40 });
+    },
+    [flow],
+  );
+
+  const onNodeDragStart = useCallback(() => useDesignStore.getState().checkpoint(), []);
+
+  // Bring the selection into view when asked (a click on a problem).
+  useEffect(() => {
+    if (!focusSeq) return;
+    const selected = useDesignStore.getState().selectedGuids;
+    if (selected.length) void flow.fitView({ nodes: selected.map((g) => ({ id: String(g) })), maxZoom: 1.2, duration: 250 });
+  }, [focusSeq, flow]);
+
+  const miniMapColor = useCallback((n: Node) => ((n.data as { rtype?: string }).rtype?.startsWith("sim::") ? "#c4b5fd" : "#93c5fd"), []);
+  const proOptions = useMemo(() => ({ hideAttribution: true }), []);
+
+  return (
+    <div className="canvas" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+      <svg width="0" height="0" aria-hidden="true" style={{ position: "absolute" }}>
+        <defs>
+          <marker id="nepi-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <path d="M 0 0 L 10 5 L 0 10 z" fill="#7c3aed" />
+          </marker>
+        </defs>
+      </svg>
+      <ReactFlow
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        connectionLineComponent={ConnectionLine}
+        connectionMode={ConnectionMode.Strict}
+        connectionRadius={28}
+        onNodeDragStart={onNodeDragStart}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        elementsSelectable
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Meta", "Control"]}
+        onlyRenderVisibleElements={nodes.length > VIRTUALIZE_FROM}
+        minZoom={0.05}
+        maxZoom={2}
+        fitView
+        fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
+        proOptions={proOptions}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
+        <Controls showInteractive={false} position="bottom-right" />
+        <MiniMap pannable zoomable nodeColor={miniMapColor} nodeStrokeWidth={2} position="top-right" className="minimap" />
+        <Legend />
+        {nodes.length === 0 && (
+          <div className="canvas-empty">
+            <strong>Drag a resource type from the palette to start.</strong>
+            <span>Connect an application to its node with the side handles; draw a condition from the bottom handle to the top one.</span>
+          </div>
+        )}
+      </ReactFlow>
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+import { useEffect, useRef, useState } from "react";
+import { errorMessage } from "../api/trpc";
+import { listExperiments, openExperiment, type ExperimentSummary } from "./persistence";
+
+/** Open a saved experiment, or start from one of the examples the backend ships. */
+export function ExperimentsDialog({ onClose }: { onClose(): void }) {
+  const [rows, setRows] = useState<ExperimentSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [filter, setFilter] = useState("");
+  const ref = useRef<HTMLDialogElement>(null);
+
+  useEffect(() => {
+    ref.current?.showModal();
+    listExperiments().then(setRows, (err) => setError(errorMessage(err)));
+  }, []);
+
+  const shown = (rows ?? []).filter((r) => `${r.name} ${r.description ?? ""}`.toLowerCase().includes(filter.toLowerCase()));
+  const examples = shown.filter((r) => r.example);
+  const saved = shown.filter((r) => !r.example);
+
+  const card = (r: ExperimentSummary) => (
+    <li key={r.id}>
+      <button
+        type="button"
+        className="experiment-card"
+        data-testid="experiment-item"
+        data-id={r.id}
+        onClick={async () => {
+          if (await openExperiment(r.id)) onClose();
+        }}
+      >
+        <span className="experiment-name">{r.name}</span>
+        {r.description && <span className="experiment-desc">{r.description}</span>}
+        <span className="experiment-meta">
+          {r.resources !== undefined && `${r.resources} resource${r.resources === 1 ? "" : "s"}`}
+          {r.updatedAt !== undefined && ` · ${new Date(r.updatedAt).toLocaleString()}`}
+        </span>
+      </button>
+    </li>
+  );
+
+  return (
+    <dialog ref={ref} className="dialog" data-testid="open-dialog" onClose={onClose} onCancel={onClose}>
+      <header className="dialog-header">
+        <h2>Open an experiment</h2>
+        <button type="button" className="icon-btn" aria-label="Close" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      <input type="search" className="dialog-search" placeholder="Filter by name or description" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      <div className="dialog-body">
+        {error && <p className="field-error">Could not list the experiments: {error}</p>}
+        {!rows && !error && <p className="muted">Loading…</p>}
+        {rows && examples.length > 0 && (
+          <section>
+            <h3 className="section-title">Examples</h3>
+            <ul className="experiment-grid" data-testid="examples">
+              {examples.map(card)}
+            </ul>
+          </section>
+        )}
+        {rows && (
+          <section>
+            <h3 className="section-title">{examples.length ? "Saved experiments" : "Experiments"}</h3>
+            {saved.length === 0 ? <p className="muted">Nothing saved yet.</p> : <ul className="experiment-grid">{saved.map(card)}</ul>}
+          </section>
+        )}
+      </div>
+    </dialog>
+  );
+}

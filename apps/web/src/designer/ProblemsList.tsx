@@ -1,0 +1,65 @@
+import { memo } from "react";
+import type { Problem } from "@nepi/core";
+import { useShallow } from "zustand/react/shallow";
+import { useDesignStore } from "./store";
+import { useRunStore } from "../run/store";
+
+const ProblemRow = memo(function ProblemRow({ p, label }: { p: Problem; label?: string }) {
+  const clickable = p.guid !== undefined;
+  return (
+    <li className={`problem problem-${p.severity ?? "error"}`} data-testid="problem" data-guid={p.guid} data-code={p.code}>
+      <button
+        type="button"
+        className="problem-btn"
+        disabled={!clickable}
+        onClick={() => p.guid !== undefined && useDesignStore.getState().select([p.guid], { focus: true })}
+        title={clickable ? "Select the resource" : p.path}
+      >
+        <span className="problem-icon" aria-hidden="true">
+          {p.severity === "warning" ? "!" : "×"}
+        </span>
+        <span className="problem-where">{label ?? (p.path || "design")}</span>
+        <span className="problem-msg">{p.message}</span>
+      </button>
+    </li>
+  );
+});
+
+/**
+ * The live problems of the design (core's validateDocument, the backend's check) and the
+ * failures of the run on show. A click selects the resource concerned.
+ */
+export function ProblemsList() {
+  const problems = useDesignStore((s) => s.problems);
+  const labels = useDesignStore(useShallow((s) => (s.problems.length ? s.nodes.map((n) => n.data.label) : [])));
+  const guids = useDesignStore(useShallow((s) => (s.problems.length ? s.nodes.map((n) => n.data.guid) : [])));
+  const failures = useRunStore((s) => s.failures);
+  const labelOf = (g: number | undefined) => {
+    if (g === undefined) return undefined;
+    const i = guids.indexOf(g);
+    return i >= 0 && labels[i] ? `${labels[i]} #${g}` : `#${g}`;
+  };
+  const total = problems.length + failures.length;
+  return (
+    <section className="problems" data-testid="problems" aria-label="Problems">
+      <header className="dock-header">
+        <h2>Problems</h2>
+        <span className={`count-badge${total ? " is-bad" : " is-ok"}`} data-testid="problem-count">
+          {total}
+        </span>
+      </header>
+      {total === 0 ? (
+        <p className="problems-empty">No problems: the design can be deployed.</p>
+      ) : (
+        <ul className="problem-list">
+          {failures.map((f) => (
+            <ProblemRow key={`f${f.guid}`} p={{ path: `run`, guid: f.guid, code: "RESOURCE_FAILED", message: `failed: ${f.reason}` }} label={labelOf(f.guid)} />
+          ))}
+          {problems.map((p, i) => (
+            <ProblemRow key={`${p.path}|${i}`} p={p} label={p.guid !== undefined ? `${labelOf(p.guid)} · ${p.path}` : undefined} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

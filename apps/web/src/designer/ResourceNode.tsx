@@ -1,0 +1,68 @@
+import { memo } from "react";
+import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { useRunStore } from "../run/store";
+import { STATE_STYLE } from "../run/states";
+import type { ResourceNode as ResourceNodeType } from "./model";
+
+/** The attribute a node shows under its label, per type: what tells two nodes apart at a glance. */
+const SUMMARY_ATTRIBUTE: Record<string, string> = {
+  "linux::Node": "hostname",
+  "linux::Application": "command",
+  "linux::Ping": "target",
+  "linux::Traceroute": "target",
+  "linux::Tcpdump": "interface",
+  "linux::Iperf3": "role",
+  "sim::Task": "duration",
+};
+
+/**
+ * One resource on the canvas. Memoized, and it reads its own live state with a selector on its
+ * own guid: a burst of state changes re-renders only the nodes whose state changed.
+ */
+export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeProps<ResourceNodeType>) {
+  const run = useRunStore((s) => s.states[data.guid]);
+  const state = run?.state ?? "NEW";
+  const style = STATE_STYLE[state];
+  const summaryName = SUMMARY_ATTRIBUTE[data.rtype];
+  const summary = summaryName ? data.attributes[summaryName] : undefined;
+  const [backend, short] = data.rtype.split("::");
+  return (
+    <div
+      className={`resource-node${selected ? " is-selected" : ""}${state === "FAILED" ? " is-failed" : ""}`}
+      data-testid="resource-node"
+      data-guid={data.guid}
+      data-rtype={data.rtype}
+      data-state={state}
+      style={{ ["--state-color" as string]: style.color }}
+    >
+      <Handle type="target" position={Position.Top} id="cond-in" className="handle-cond" title="Condition: this waits on…" />
+      <Handle type="target" position={Position.Left} id="link-in" className="handle-link" title="Connect" />
+      <div className="rn-head">
+        <span className={`rn-backend rn-backend-${backend}`}>{backend}</span>
+        <span className="rn-type">{short}</span>
+        <span className="rn-guid">#{data.guid}</span>
+      </div>
+      <div className="rn-label" title={data.label}>
+        {data.label || <em>unnamed</em>}
+      </div>
+      {summary !== undefined && summary !== "" && (
+        <div className="rn-summary" title={String(summary)}>
+          {String(summary)}
+        </div>
+      )}
+      <div className="rn-foot">
+        <span className="state-badge" data-testid="state-badge" style={{ background: style.color }}>
+          {style.label}
+        </span>
+        {data.traces.length > 0 && <span className="rn-traces" title={`Traces: ${data.traces.join(", ")}`}>{data.traces.join(" · ")}</span>}
+      </div>
+      {state === "FAILED" && run?.reason && (
+        <div className="rn-reason" data-testid="failure-reason" title={run.reason}>
+          {run.reason}
+        </div>
+      )}
+      <Handle type="source" position={Position.Right} id="link-out" className="handle-link" title="Drag to connect to another resource" />
+      <Handle type="source" position={Position.Bottom} id="cond-out" className="handle-cond" title="Drag to add a condition: the other resource waits on this one" />
+    </div>
+  );
+});

@@ -1,0 +1,106 @@
+import { useRef, useState } from "react";
+import { useReactFlow } from "@xyflow/react";
+import { RunControls } from "../run/RunControls";
+import { useDesignStore } from "./store";
+import { exportDesign, importFile, saveDesign } from "./persistence";
+import { autoLayout } from "./layout";
+import { ExperimentsDialog } from "./ExperimentsDialog";
+import { errorMessage } from "../api/trpc";
+
+/** The top bar: file actions, edit history, layout and the run controls. */
+export function Toolbar() {
+  const name = useDesignStore((s) => s.name);
+  const dirty = useDesignStore((s) => s.dirty);
+  const readOnly = useDesignStore((s) => s.readOnly);
+  const experimentId = useDesignStore((s) => s.experimentId);
+  const canUndo = useDesignStore((s) => !s.readOnly && s.past.length > 0);
+  const canRedo = useDesignStore((s) => !s.readOnly && s.future.length > 0);
+  const empty = useDesignStore((s) => s.nodes.length === 0);
+  const [dialog, setDialog] = useState(false);
+  const [layouting, setLayouting] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const flow = useReactFlow();
+  const store = useDesignStore.getState();
+
+  const runLayout = async () => {
+    const s = useDesignStore.getState();
+    setLayouting(true);
+    try {
+      const positions = await autoLayout(s.nodes, s.connections, s.conditions);
+      useDesignStore.getState().setPositions(positions);
+      requestAnimationFrame(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 300 }));
+    } catch (err) {
+      store.notify("error", `Auto-layout failed: ${errorMessage(err)}`);
+    } finally {
+      setLayouting(false);
+    }
+  };
+
+  return (
+    <header className="toolbar">
+      <div className="brand">
+        <span className="brand-mark" aria-hidden="true">
+          N
+        </span>
+        <span className="brand-name">NEPI Studio</span>
+      </div>
+      <div className="doc-title" title={experimentId ? `Experiment ${experimentId}` : "Not saved yet"}>
+        <span className="doc-name" data-testid="doc-name">
+          {name}
+        </span>
+        {dirty && !readOnly && (
+          <span className="dirty-dot" title="Unsaved changes" aria-label="unsaved changes">
+            ●
+          </span>
+        )}
+        {readOnly && <span className="pill">read-only</span>}
+      </div>
+      <div className="tool-group" role="group" aria-label="File">
+        <button type="button" className="btn" data-testid="new" onClick={() => store.newDesign()} title="Start an empty design">
+          New
+        </button>
+        <button type="button" className="btn" data-testid="open" onClick={() => setDialog(true)} title="Open a saved experiment or an example">
+          Open…
+        </button>
+        <button type="button" className="btn" data-testid="save" disabled={readOnly} onClick={() => void saveDesign()} title="Save (Ctrl+S)">
+          Save
+        </button>
+        <button type="button" className="btn" data-testid="import" onClick={() => fileInput.current?.click()} title="Import a design from a JSON file">
+          Import
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          accept="application/json,.json"
+          data-testid="import-file"
+          className="visually-hidden"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void importFile(f);
+            e.target.value = "";
+          }}
+        />
+        <button type="button" className="btn" data-testid="export" disabled={empty} onClick={exportDesign} title="Download the design as a JSON file">
+          Export
+        </button>
+      </div>
+      <div className="tool-group" role="group" aria-label="Edit">
+        <button type="button" className="btn btn-icon" data-testid="undo" disabled={!canUndo} onClick={() => store.undo()} title="Undo (Ctrl+Z)" aria-label="Undo">
+          ↶
+        </button>
+        <button type="button" className="btn btn-icon" data-testid="redo" disabled={!canRedo} onClick={() => store.redo()} title="Redo (Ctrl+Shift+Z)" aria-label="Redo">
+          ↷
+        </button>
+        <button type="button" className="btn" data-testid="auto-layout" disabled={readOnly || empty || layouting} onClick={() => void runLayout()} title="Arrange the resources automatically">
+          Auto-layout
+        </button>
+        <button type="button" className="btn" data-testid="fit-view" onClick={() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 250 })} title="Show the whole design">
+          Fit view
+        </button>
+      </div>
+      <div className="toolbar-spacer" />
+      <RunControls />
+      {dialog && <ExperimentsDialog onClose={() => setDialog(false)} />}
+    </header>
+  );
+}

@@ -1,0 +1,176 @@
+import type { Edge, Node } from "@xyflow/react";
+import type {
+  AttributeConditionDoc,
+  AttributeValue,
+  ConditionDoc,
+  ExperimentDocument,
+  ResourceAction,
+  ResourceState,
+} from "@nepi/core";
+import { DOCUMENT_FORMAT } from "@nepi/core";
+
+/** A resource as the canvas holds it: the node's data (the position is the node's). */
+export interface ResourceData extends Record<string, unknown> {
+  guid: number;
+  rtype: string;
+  label: string;
+  attributes: Record<string, AttributeValue>;
+  traces: string[];
+}
+export type ResourceNode = Node<ResourceData, "resource">;
+
+export interface DesignConnection {
+  id: string;
+  source: number;
+  target: number;
+}
+
+/** A condition: do `action` on every guid of `group` once every guid of `after` reached `state` (+ delay). */
+export interface DesignCondition {
+  id: string;
+  group: number[];
+  action: ResourceAction;
+  after: number[];
+  state: ResourceState;
+  delay?: string;
+}
+
+export interface ConditionEdgeData extends Record<string, unknown> {
+  conditionId: string;
+  label: string;
+}
+
+/** Everything undo/redo restores: the design itself (not the selection's side panels). */
+export interface DesignContent {
+  name: string;
+  description?: string;
+  nodes: ResourceNode[];
+  connections: DesignConnection[];
+  conditions: DesignCondition[];
+  /** Kept as loaded so a round trip loses nothing (the canvas does not edit them). */
+  attributeConditions?: AttributeConditionDoc[];
+}
+
+export const connectionId = (source: number, target: number) => `link-${source}-${target}`;
+
+/** "START after STARTED + 2s" — what a condition edge reads. */
+export function conditionLabel(c: Pick<DesignCondition, "action" | "state" | "delay">): string {
+  return `${c.action} after ${c.state}${c.delay ? ` + ${c.delay}` : ""}`;
+}
+
+const GRID_COLUMNS = 8;
+export function gridPosition(index: number): { x: number; y: number } {
+  return { x: (index % GRID_COLUMNS) * 260, y: Math.floor(index / GRID_COLUMNS) * 150 };
+}
+
+export function makeNode(data: ResourceData, position: { x: number; y: number }, selected = false): ResourceNode {
+  return { id: String(data.guid), type: "resource", position, data, selected };
+}
+
+let conditionSeq = 0;
+export function newConditionId(): string {
+  conditionSeq += 1;
+  return `k${conditionSeq}`;
+}
+
+/** The canvas content of a document (resources without a position are put on a grid). */
+export function documentToContent(doc: ExperimentDocument): DesignContent {
+  const nodes = doc.resources.map((r, i) =>
+    makeNode(
+      {
+        guid: r.guid,
+        rtype: r.type,
+        label: r.label ?? "",
+        attributes: { ...(r.attributes ?? {}) },
+        traces: [...(r.traces ?? [])],
+      },
+      r.position ? { x: r.position.x, y: r.position.y } : gridPosition(i),
+    ),
+  );
+  return {
+    name: doc.name,
+    description: doc.description,
+    nodes,
+    connections: (doc.connections ?? []).map((c) => ({ id: connectionId(c.source, c.target), source: c.source, target: c.target })),
+    conditions: (doc.conditions ?? []).map((c) => ({
+      id: newConditionId(),
+      group: [...c.group],
+      action: c.action,
+      after: [...c.after],
+      state: c.state,
+      ...(c.delay ? { delay: c.delay } : {}),
+    })),
+    attributeConditions: doc.attributeConditions,
+  };
+}
+
+/** The experiment document of the canvas content: the one format the backend and engine take. */
+export function contentToDocument(content: DesignContent): ExperimentDocument {
+  const doc: ExperimentDocument = {
+    format: DOCUMENT_FORMAT,
+    name: content.name,
+    resources: content.nodes.map((n) => {
+      const d = n.data;
+      return {
+        guid: d.guid,
+        type: d.rtype,
+        ...(d.label ? { label: d.label } : {}),
+        attributes: { ...d.attributes },
+        traces: [...d.traces],
+        position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+      };
+    }),
+    connections: content.connections.map((c) => ({ source: c.source, target: c.target })),
+    conditions: content.conditions.map(
+      (c): ConditionDoc => ({
+        group: [...c.group],
+        action: c.action,
+        after: [...c.after],
+        state: c.state,
+        ...(c.delay ? { delay: c.delay } : {}),
+      }),
+    ),
+  };
+  if (content.description) doc.description = content.description;
+  if (content.attributeConditions?.length) doc.attributeConditions = content.attributeConditions;
+  return doc;
+}
+
+/** The edges xyflow draws: connections (solid) and one dashed edge per condition pair. */
+export function buildEdges(
+  connections: readonly DesignConnection[],
+  conditions: readonly DesignCondition[],
+  selected: ReadonlySet<string>,
+): Edge[] {
+  const edges: Edge[] = [];
+  for (const c of connections) {
+    edges.push({
+      id: c.id,
+      source: String(c.source),
+      target: String(c.target),
+      sourceHandle: "link-out",
+      targetHandle: "link-in",
+      type: "connection",
+      selected: selected.has(c.id),
+    });
+  }
+  for (const c of conditions) {
+    const label = conditionLabel(c);
+    for (const after of c.after) {
+      for (const g of c.group) {
+        const id = `${c.id}:${after}>${g}`;
+        edges.push({
+          id,
+          source: String(after),
+          target: String(g),
+          sourceHandle: "cond-out",
+          targetHandle: "cond-in",
+          type: "condition",
+          data: { conditionId: c.id, label } satisfies ConditionEdgeData,
+          selected: selected.has(id),
+        });
+      }
+    }
+  }
+  return edges;
+}
