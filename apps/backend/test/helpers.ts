@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
+import WebSocket from "ws";
+import type { ExperimentDocumentInput, RunEvent, TraceChunk } from "@nepi/core";
+import type { AppRouter } from "../src/router/index.js";
+import { startServer, type RunningServer, type StartOptions } from "../src/server/start.js";
+
+export type Client = TRPCClient<AppRouter>;
+
+export function tempDir(prefix = "nepi-backend-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A tRPC client like the web app's: HTTP for queries/mutations, a WebSocket for subscriptions. */
+export function connect(url: string, opts: { token?: string } = {}): { client: Client; close: () => void } {
+  const headers = opts.token ? { Authorization: `Bearer ${opts.token}` } : undefined;
+  const wsUrl = url.replace(/^http/, "ws") + "trpc" + (opts.token ? `?token=${encodeURIComponent(opts.token)}` : "");
+  const ws = createWSClient({ url: wsUrl, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === "subscription",
+        true: wsLink({ client: ws }),
+        false: httpLink({ url: url + "trpc", ...(headers ? { headers } : {}) }),
+      }),
+    ],
+  });
+  return { client, close: () => ws.close() };
+}
+
+export interface TestServer {
+  server: RunningServer;
+  client: Client;
+  dataDir: string;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/** A real server on a free port with its own data directory, and a client on it. */
+export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? tempDir();
+  const logs: string[] = [];
+  const server = await startServer({ port: 0, examplesDir: null, log: (l) => logs.push(l), ...options, dataDir });
+  const { client, close } = connect(server.url, server.token ? { token: server.token } : {});
+  return {
+    server,
+    client,
+    dataDir,
+    logs,
+    async stop() {
+      close();
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Tracked<T> = { id: string; data: T };
+
+/**
+ * Subscribes to a run's events and collects them until `until` holds (or the stream ends).
+ * Resolves with every event received, in order.
+ */
+export function collectEvents(
+  client: Client,
+  input: { runId: string; lastEventId?: string },
+  until: (e: RunEvent, all: Tracked<RunEvent>[]) => boolean = () => false,
+): Promise<Tracked<RunEvent>[]> {
+  return new Promise((resolve, reject) => {
+    const all: Tracked<RunEvent>[] = [];
+    const sub = client.runs.events.subscribe(input, {
+      onData: (d) => {
+        all.push(d as Tracked<RunEvent>);
+        if (until(d.data as RunEvent, all)) {
+          sub.unsubscribe();
+          resolve(all);
+        }
+      },
+      onError: (err) => reject(err),
+      onComplete: () => resolve(all),
+    });
+  });
+}
+
+/** Collects a trace until `until` holds on the text so far, or the stream ends. */
+export function collectTrace(
+  client: Client,
+  input: { runId: string; guid: number; name: string; offset?: number },
+  until: (text: string) => boolean = () => false,
+): Promise<{ text: string; chunks: TraceChunk[] }> {
+  return new Promise((resolve, reject) => {
+    const chunks: TraceChunk[] = [];
+    let text = "";
+    const sub = client.runs.trace.subscribe(input, {
+      onData: (d) => {
+        const chunk = d.data as TraceChunk;
+        chunks.push(chunk);
+        text += chunk.data;
+        if (until(text)) {
+          sub.unsubscribe();
+          resolve({ text, chunks });
+        }
+      },
+      onError: (err) => reject(err),
+      onComplete: () => resolve({ text, chunks }),
+    });
+  });
+}
+
+/** Resolves once the run's status satisfies `ok` (watching its event stream, no polling). */
+export async function waitForStatus(client: Client, runId: string, ok: (status: string) => boolean): Promise<Tracked<RunEvent>[]> {
+  return collectEvents(client, { runId }, (e) => (e.type === "status" || e.type === "snapshot") && ok(e.status));
+}
+
+export function simDoc(name: string, resources: Array<{ guid: number; attributes?: Record<string, string | boolean | number>; traces?: string[] }>, extra: Partial<ExperimentDocumentInput> = {}): ExperimentDocumentInput {
+  return {
+    format: "nepi-experiment@1",
+    name,
+    resources: resources.map((r) => ({ guid: r.guid, type: "sim::Task", attributes: r.attributes ?? {}, traces: r.traces ?? [] })),
+    ...extra,
+  };
+}

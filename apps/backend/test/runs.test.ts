@@ -1,0 +1,172 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunEvent, StateEvent } from "@nepi/core";
+import { collectEvents, collectTrace, simDoc, startTestServer, waitForStatus, type TestServer } from "./helpers.js";
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+const LIFECYCLE = ["DISCOVERED", "PROVISIONED", "READY", "STARTED", "FINISHED"];
+
+function transitions(events: Array<{ data: RunEvent }>): StateEvent[] {
+  return events.flatMap((e) => (e.data.type === "transition" ? [e.data.event] : []));
+}
+
+describe("runs of sim::Task through the API", () => {
+  it("saves, runs, streams events in order, streams traces, keeps the history", async () => {
+    const { client } = t;
+    const catalog = await client.catalog.list.query();
+    expect(catalog.map((c) => c.rtype)).toContain("sim::Task");
+
+    const doc = simDoc(
+      "chain",
+      [
+        { guid: 1, attributes: { duration: "30ms" }, traces: ["stdout"] },
+        { guid: 2, attributes: { duration: "10ms" } },
+      ],
+      { conditions: [{ group: [2], action: "START", after: [1], state: "FINISHED", delay: "20ms" }] },
+    );
+    const { id } = await client.experiments.save.mutate({ document: doc });
+    expect((await client.experiments.list.query()).map((e) => e.id)).toContain(id);
+
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    const events = await collectEvents(client, { runId }, (e) => e.type === "status" && e.status === "FINISHED");
+
+    // A snapshot first, then events with strictly increasing ids, one per seq, none missing.
+    expect(events[0]!.data.type).toBe("snapshot");
+    const seqs = events.map((e) => Number(e.id));
+    for (let i = 1; i < seqs.length; i++) expect(seqs[i]).toBe(seqs[i - 1]! + 1);
+    events.forEach((e) => expect(e.data.seq).toBe(Number(e.id)));
+
+    // Each resource passes through the lifecycle in order; 2 starts after 1 FINISHED + 20ms.
+    const run = await client.runs.get.query({ runId });
+    for (const guid of [1, 2]) {
+      expect(run.timeline.filter((e) => e.guid === guid).map((e) => e.state)).toEqual(LIFECYCLE);
+    }
+    const finished1 = run.timeline.find((e) => e.guid === 1 && e.state === "FINISHED")!.at;
+    const started2 = run.timeline.find((e) => e.guid === 2 && e.state === "STARTED")!.at;
+    expect(started2 - finished1).toBeGreaterThanOrEqual(19);
+    // The stream carried the same transitions as the stored timeline (after its snapshot).
+    const snapshotSeq = events[0]!.data.seq;
+    expect(transitions(events)).toEqual(run.timeline.slice(snapshotSeq));
+    expect(run.status).toBe("FINISHED");
+    expect(run.resources.map((r) => r.state)).toEqual(["FINISHED", "FINISHED"]);
+
+    // The live trace: one line per state reached.
+    const live = await collectTrace(client, { runId, guid: 1, name: "stdout" }, (text) => text.includes("FINISHED"));
+    expect(live.text.match(/DISCOVERED|PROVISIONED|READY|STARTED|FINISHED/g)).toEqual(LIFECYCLE);
+    expect(live.chunks[0]!.offset).toBe(0);
+
+    await client.runs.release.mutate({ runId });
+    const released = await client.runs.get.query({ runId });
+    expect(released.status).toBe("RELEASED");
+    expect(released.releasedAt).toBeGreaterThan(0);
+    expect(released.resources.map((r) => r.state)).toEqual(["RELEASED", "RELEASED"]);
+    expect(released.traces).toEqual([{ guid: 1, name: "stdout", size: expect.any(Number) }]);
+
+    // After release the trace comes from the run's copy on disk, whole, then ends.
+    const kept = await collectTrace(client, { runId, guid: 1, name: "stdout" });
+    expect(kept.text.match(/DISCOVERED|PROVISIONED|READY|STARTED|FINISHED|RELEASED/g)).toEqual([...LIFECYCLE, "RELEASED"]);
+    expect(kept.chunks.at(-1)).toMatchObject({ end: true, offset: released.traces[0]!.size });
+    // From an offset: only the rest.
+    const tail = await collectTrace(client, { runId, guid: 1, name: "stdout", offset: live.chunks[1]!.offset });
+    expect(kept.text.endsWith(tail.text)).toBe(true);
+    expect(tail.text.length).toBeLessThan(kept.text.length);
+
+    // The released run's event stream: its final snapshot, then it ends.
+    const after = await collectEvents(client, { runId });
+    expect(after).toHaveLength(1);
+    expect(after[0]!.data).toMatchObject({ type: "snapshot", status: "RELEASED" });
+
+    // History.
+    const history = await client.runs.list.query({ experimentId: id });
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ runId, status: "RELEASED", counts: { RELEASED: 2 } });
+  });
+
+  it("resumes an event stream after its last event id with no gap and no duplicate", async () => {
+    const { client } = t;
+    const resources = Array.from({ length: 20 }, (_, i) => ({ guid: i + 1, attributes: { duration: `${5 + i}ms` } }));
+    const { id } = await client.experiments.save.mutate({ document: simDoc("resume", resources) });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+
+    // Read the first events, then drop the subscription mid-run.
+    const first = await collectEvents(client, { runId }, (_e, all) => all.length >= 15);
+    const lastEventId = first.at(-1)!.id;
+    // Resume from the last id received: the rest, up to the end of the run.
+    const rest = await collectEvents(client, { runId, lastEventId }, (e) => e.type === "status" && e.status === "FINISHED");
+    expect(rest[0]!.data.type).not.toBe("snapshot");
+    expect(Number(rest[0]!.id)).toBe(Number(lastEventId) + 1);
+
+    const ids = [...first, ...rest].map((e) => Number(e.id));
+    for (let i = 2; i < ids.length; i++) expect(ids[i]).toBe(ids[i - 1]! + 1);
+
+    // Snapshot + what followed equals the whole stored timeline.
+    const run = await client.runs.get.query({ runId });
+    const snapshotSeq = first[0]!.data.seq;
+    expect(transitions([...first, ...rest])).toEqual(run.timeline.slice(snapshotSeq));
+    expect(run.timeline).toHaveLength(20 * LIFECYCLE.length);
+
+    // Resuming from the very start replays every event.
+    const replay = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status === "FINISHED");
+    expect(transitions(replay)).toEqual(run.timeline);
+    await client.runs.release.mutate({ runId });
+  });
+
+  it("runs two experiments at once, each with its own controller", async () => {
+    const { client } = t;
+    const a = await client.experiments.save.mutate({ document: simDoc("a", [{ guid: 1, attributes: { duration: "150ms" } }]) });
+    const b = await client.experiments.save.mutate({ document: simDoc("b", [{ guid: 1 }, { guid: 2, attributes: { duration: "20ms" } }]) });
+    const runA = (await client.runs.start.mutate({ experimentId: a.id })).runId;
+    const runB = (await client.runs.start.mutate({ experimentId: b.id })).runId;
+    expect(runA).not.toBe(runB);
+
+    // b's guid 1 runs until stopped; b's guid 2 finishes while a still runs.
+    const [evA, evB] = await Promise.all([
+      waitForStatus(client, runA, (s) => s === "FINISHED"),
+      collectEvents(client, { runId: runB }, (e) => e.type === "transition" && e.event.guid === 2 && e.event.state === "FINISHED"),
+    ]);
+    expect(evA.at(-1)!.data).toMatchObject({ type: "status", status: "FINISHED" });
+    const runs = await client.runs.list.query();
+    expect(runs.find((r) => r.runId === runB)!.status).toBe("RUNNING");
+    // Each run's timeline holds its own resources only.
+    const detailA = await client.runs.get.query({ runId: runA });
+    const detailB = await client.runs.get.query({ runId: runB });
+    expect(new Set(detailA.timeline.map((e) => e.guid))).toEqual(new Set([1]));
+    expect(new Set(detailB.timeline.map((e) => e.guid))).toEqual(new Set([1, 2]));
+    expect(detailB.startedAt).toBeLessThan(detailA.endedAt!);
+    expect(evB.length).toBeGreaterThan(0);
+
+    // Stop b: its endless task ends STOPPED.
+    await client.runs.stop.mutate({ runId: runB });
+    const stopped = await collectEvents(client, { runId: runB }, (e) => e.type === "snapshot" ? e.resources.find((r) => r.guid === 1)?.state === "STOPPED" : e.type === "transition" && e.event.guid === 1 && e.event.state === "STOPPED");
+    expect(stopped.length).toBeGreaterThan(0);
+    expect((await client.runs.get.query({ runId: runB })).status).toBe("STOPPED");
+    await Promise.all([client.runs.release.mutate({ runId: runA }), client.runs.release.mutate({ runId: runB })]);
+    expect((await client.runs.get.query({ runId: runB })).resources.every((r) => r.state === "RELEASED")).toBe(true);
+  });
+
+  it("marks a run FAILED with the reason when a critical resource fails, and releases it", async () => {
+    const { client } = t;
+    const { id } = await client.experiments.save.mutate({
+      document: simDoc("fails", [{ guid: 1, attributes: { failIn: "start" } }, { guid: 2, attributes: { duration: "1s" } }]),
+    });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    // From event 0: the whole history, however fast the failure came.
+    const events = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status === "FAILED");
+    const failed = events.at(-1)!.data;
+    expect(failed).toMatchObject({ type: "status", status: "FAILED" });
+    expect((failed as { reason?: string }).reason).toMatch(/1|fail/);
+    // The stream ends once the controller has released everything.
+    const rest = await collectEvents(client, { runId, lastEventId: events.at(-1)!.id });
+    expect(rest.every((e) => e.data.type === "transition" && e.data.event.state === "RELEASED" || e.data.type === "transition" && e.data.event.state === "FAILED")).toBe(true);
+    const run = await client.runs.get.query({ runId });
+    expect(run.status).toBe("FAILED");
+    expect(run.releasedAt).toBeGreaterThan(0);
+    expect(run.resources.find((r) => r.guid === 1)).toMatchObject({ state: "FAILED", reason: expect.any(String) });
+  });
+});
