@@ -480,7 +480,6 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     // Check everything before changing anything: a refused deploy leaves the experiment as it was.
     const problems: string[] = [];
     for (const r of members) {
-      getResourceManagerFactory(r.info.rtype);
       for (const name of missingRequiredAttributes(r.info, (n) => this.attributeValue(r, n))) {
         problems.push(`${this.where(r)}: attribute "${name}" is required`);
       }
@@ -492,6 +491,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     if (problems.length > 0) {
       throw new NepiError("BAD_VALUE", `deploy refused:\n  ${problems.join("\n  ")}`);
     }
+    for (const r of members) getResourceManagerFactory(r.info.rtype);
     const together = options.startTogether !== false ? this.startTogetherMembers(members) : [];
     const cycle = findDeadlock({
       guids: [...this.resources.keys()],
@@ -826,11 +826,13 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       this.openGate(gate);
       return;
     }
+    // Timers run on a monotonic clock and may fire a millisecond before Date.now() says the
+    // delay is over: check again, so a delay is never cut short.
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       gate.timer = undefined;
-      this.openGate(gate);
-    }, wait);
+      this.gateSatisfied(gate);
+    }, Math.ceil(wait));
     gate.timer = timer;
     this.timers.add(timer);
   }
@@ -868,7 +870,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       gate.action === "STOP" ? rank < MAX_RANK : true;
     if (!stillPending) return;
     const verb = gate.action === "SET" ? `set "${gate.set?.name}"` : gate.action;
-    this.defer(() => this.failResource(r, `cannot ${verb}: it waits for ${describeGate(gate)}, but ${cause}`));
+    this.defer(() => this.state_ === EcState.RUNNING && this.failResource(r, `cannot ${verb}: it waits for ${describeGate(gate)}, but ${cause}`));
   }
 
   private applySet(r: Resource, gate: Gate): void {
@@ -920,7 +922,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       await fn.call(r.manager);
       return true;
     } catch (err) {
-      this.failResource(r, `${name} failed: ${errorMessage(err)}`);
+      // An operation cut short by a release or by the experiment's failure is not a failure of its own.
+      if (this.stillGoing(r)) this.failResource(r, `${name} failed: ${errorMessage(err)}`);
       return false;
     } finally {
       this.pool.release();
@@ -982,11 +985,14 @@ export class ExperimentController extends Emitter<ControllerEvents> {
 
   private failResource(r: Resource, reason: string): void {
     if (r.state === ResourceState.FAILED || r.state === ResourceState.RELEASED || r.released) return;
-    this.transition(r, ResourceState.FAILED, reason);
-    r.abort?.abort();
-    if (this.attributeValue(r, "critical") !== false) {
-      this.failExperiment(`${this.where(r)} failed: ${reason}`);
-    }
+    // The cascade to dependents is deferred until this failure (and its criticality) is recorded.
+    this.batch(() => {
+      this.transition(r, ResourceState.FAILED, reason);
+      r.abort?.abort();
+      if (this.attributeValue(r, "critical") !== false) {
+        this.failExperiment(`${this.where(r)} failed: ${reason}`);
+      }
+    });
   }
 
   /** A critical failure: no new work, waits reject, and what was started is released. */
@@ -1068,9 +1074,15 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   /** Runs `fn` after the current work, iteratively: long failure cascades never grow the stack. */
   private defer(fn: () => void): void {
     this.deferred.push(fn);
-    if (this.draining) return;
+    if (!this.draining) this.batch(() => {});
+  }
+
+  /** Runs `fn`, then whatever it deferred, in order. */
+  private batch(fn: () => void): void {
+    if (this.draining) return fn();
     this.draining = true;
     try {
+      fn();
       for (let i = 0; i < this.deferred.length; i++) this.deferred[i]!();
     } finally {
       this.deferred = [];
