@@ -71,15 +71,20 @@ export async function importDocument(page: Page, doc: unknown, fileName = "desig
 /** Records every data-state a resource node takes, in the page, from now on. */
 export async function recordStates(page: Page): Promise<void> {
   await page.evaluate(() => {
-    const w = window as unknown as { __states?: Record<string, string[]> };
+    const w = window as unknown as { __states?: Record<string, string[]>; __order?: string[] };
     w.__states = {};
+    w.__order = [];
     const seen = w.__states;
+    const order = w.__order;
     const note = (el: Element) => {
       const guid = el.getAttribute("data-guid");
       const state = el.getAttribute("data-state");
       if (!guid || !state) return;
       const list = (seen[guid] ??= []);
-      if (list[list.length - 1] !== state) list.push(state);
+      if (list[list.length - 1] !== state) {
+        list.push(state);
+        order.push(`${guid}:${state}`);
+      }
     };
     document.querySelectorAll('[data-testid="resource-node"]').forEach(note);
     new MutationObserver((records) => {
@@ -93,6 +98,11 @@ export async function recordStates(page: Page): Promise<void> {
 
 export async function recordedStates(page: Page): Promise<Record<string, string[]>> {
   return page.evaluate(() => (window as unknown as { __states: Record<string, string[]> }).__states);
+}
+
+/** Every change recorded, across nodes, in the order the page showed them ("guid:STATE"). */
+export async function recordedOrder(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __order: string[] }).__order);
 }
 
 /** Opens a tab of the bottom dock (traces, timeline, history). */

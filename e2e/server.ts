@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { once } from "node:events";
@@ -16,35 +15,45 @@ export interface RunningApp {
   stop(): Promise<void>;
 }
 
-/** A free TCP port on 127.0.0.1, as the kernel hands one out. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, "127.0.0.1");
-  await once(srv, "listening");
-  const address = srv.address();
-  srv.close();
-  await once(srv, "close");
-  if (address === null || typeof address === "string") throw new Error("no port from the kernel");
-  return address.port;
-}
-
 /**
- * Starts `node apps/backend/dist/server/main.js` (the same server `npm start` runs, serving the
- * built web app and the API) on a free port with a temporary data directory, and resolves once
- * it answers HTTP.
+ * Starts `node apps/backend/dist/server/main.js` (what `npm start` runs: the API and the built
+ * web app on one port) on a free loopback port with a temporary data directory, and resolves
+ * once it answers HTTP. On failure nothing is left running.
  */
 export async function startApp(): Promise<RunningApp> {
   for (const built of [serverMain, webIndex]) {
     if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first (turbo builds before tests)`);
   }
-  const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "nepi-e2e-"));
-  const url = `http://127.0.0.1:${port}`;
-  const child: ChildProcess = spawn(process.execPath, [serverMain], {
+  // Port 0: the kernel picks a free port and the server prints the URL it listens on.
+  const child = spawn(process.execPath, [serverMain], {
     cwd: repoRoot,
-    env: { ...process.env, HOST: "127.0.0.1", PORT: String(port), NEPI_DATA_DIR: dataDir },
+    env: { ...process.env, HOST: "127.0.0.1", PORT: "0", NEPI_DATA_DIR: dataDir },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const url = await printedUrl(child);
+    const res = await fetch(url + "/");
+    if (!res.ok) throw new Error(`GET ${url}/ answered ${res.status}`);
+    return { url, dataDir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The URL the server prints once it listens; rejects if it exits or stays silent for 30 s. */
+function printedUrl(child: ChildProcess): Promise<string> {
   let output = "";
   const collect = (chunk: Buffer) => {
     output += chunk.toString();
@@ -52,13 +61,12 @@ export async function startApp(): Promise<RunningApp> {
   };
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
-
-  // Ready when it prints its URL (it does so once listening); fail fast if it exits first.
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
     const onData = () => {
-      if (output.includes(`127.0.0.1:${port}`)) {
+      const m = /http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      if (m && m[1] !== "0") {
         cleanup();
-        resolve();
+        resolve(m[0]);
       }
     };
     const onExit = (code: number | null) => {
@@ -67,7 +75,7 @@ export async function startApp(): Promise<RunningApp> {
     };
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`the server did not print ${url} within 30s:\n${output}`));
+      reject(new Error(`the server did not print its URL within 30s:\n${output}`));
     }, 30_000);
     const cleanup = () => {
       clearTimeout(timer);
@@ -80,21 +88,4 @@ export async function startApp(): Promise<RunningApp> {
     child.on("exit", onExit);
     onData();
   });
-  const res = await fetch(url + "/");
-  if (!res.ok) throw new Error(`GET ${url}/ answered ${res.status}`);
-
-  return {
-    url,
-    dataDir,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
 }

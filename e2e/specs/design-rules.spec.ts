@@ -43,8 +43,9 @@ test("a problem blocks Deploy until it is fixed", async ({ app: page, shot }) =>
 });
 
 test("undo and redo, with the buttons and the keyboard", async ({ app: page, shot }) => {
-  const host = await dragFromPalette(page, "linux::Node", { x: 250, y: 150 });
-  const app = await dragFromPalette(page, "linux::Application", { x: 600, y: 150 });
+  const host = await dragFromPalette(page, "linux::Node", { x: 180, y: 150 });
+  const app = await dragFromPalette(page, "linux::Application", { x: 480, y: 330 });
+  await shot("two nodes");
   await connect(page, app, host);
   await expect(page.locator(".react-flow__edge")).toHaveCount(1);
   await shot("before undo");

@@ -19,17 +19,17 @@ import {
 test("a new user designs, deploys, watches and reopens a run", async ({ app: page, shot }) => {
   await shot("app opened");
 
-  const host = await dragFromPalette(page, "linux::Node", { x: 220, y: 120 });
+  const host = await dragFromPalette(page, "linux::Node", { x: 150, y: 250 });
   await selectNode(page, host);
   await setAttr(page, "hostname", "localhost");
-  const application = await dragFromPalette(page, "linux::Application", { x: 560, y: 80 });
+  const application = await dragFromPalette(page, "linux::Application", { x: 440, y: 100 });
   await selectNode(page, application);
   await setAttr(page, "command", "echo hello; sleep 1");
   await connect(page, application, host);
   await expect(page.locator(".react-flow__edge")).toHaveCount(1);
   await shot("node and application connected");
 
-  const ping = await dragFromPalette(page, "linux::Ping", { x: 560, y: 330 });
+  const ping = await dragFromPalette(page, "linux::Ping", { x: 440, y: 400 });
   await selectNode(page, ping);
   await setAttr(page, "target", "127.0.0.1");
   await setAttr(page, "count", "3");

@@ -24,6 +24,7 @@ function segmentsOf(timeline: StateEvent[], end: number): Map<number, Segment[]>
 }
 
 function formatSeconds(ms: number): string {
+  if (ms < 2000) return `${Math.round(ms)}ms`;
   return ms >= 10_000 ? `${(ms / 1000).toFixed(0)}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
@@ -74,6 +75,7 @@ export const Timeline = memo(function Timeline() {
                     key={i}
                     className="gantt-seg"
                     data-state={s.state}
+                    data-from={Math.round(s.from - t0)}
                     title={title}
                     style={{ left: `${left}%`, width: `${width}%`, background: STATE_STYLE[s.state].color }}
                   >

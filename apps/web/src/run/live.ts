@@ -120,7 +120,8 @@ export function startDryRun(doc: ExperimentDocument): void {
   const runId = `dry-${Date.now()}`;
   const store = useRunStore.getState();
   store.beginRun(runId, { phase: "live", dryRun: true, resources: runResourcesOf(doc) });
-  const ec = ExperimentController.fromDocument(toDryRun(doc));
+  const dry = toDryRun(doc);
+  const ec = ExperimentController.fromDocument(dry);
   const initial: Record<number, NodeRunState> = {};
   for (const r of doc.resources) initial[r.guid] = { state: ec.state(r.guid) };
   store.applySnapshot(initial, [], null);
@@ -131,8 +132,10 @@ export function startDryRun(doc: ExperimentDocument): void {
   };
   ec.on("state", onState);
   const guids = doc.resources.map((r) => r.guid);
+  // Infrastructure (a node) runs until released: the dry run is over when the rest finished.
+  const ending = dry.resources.filter((r) => r.attributes.duration !== undefined).map((r) => r.guid);
   ec.deploy();
-  ec.waitFinished(guids, { timeout: "1h" }).then(
+  ec.waitFinished(ending, { timeout: "1h" }).then(
     () => !detached && finishDry("FINISHED"),
     (err: Error) => !detached && finishDry(ec.ecState === "FAILED" ? "FAILED" : "FINISHED", err.message),
   );
