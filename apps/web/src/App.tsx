@@ -6,6 +6,7 @@ import { Canvas } from "./designer/Canvas";
 import { Inspector } from "./designer/Inspector";
 import { ProblemsList } from "./designer/ProblemsList";
 import { Toast } from "./designer/Toast";
+import { Legend } from "./designer/Legend";
 import { useDesignerShortcuts } from "./designer/shortcuts";
 import { loadCatalog } from "./designer/persistence";
 import { RunDock } from "./run/RunDock";
@@ -22,7 +23,10 @@ export function App() {
         <Toolbar />
         <Palette />
         <main className="canvas-area">
-          <Canvas />
+          <div className="canvas-wrap">
+            <Canvas />
+          </div>
+          <Legend />
         </main>
         <Inspector />
         <div className="dock">

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef } from "react";
+import { useCallback, useEffect, useRef } from "react";
 import {
   Background,
   BackgroundVariant,
@@ -18,7 +18,6 @@ import { ResourceNode } from "./ResourceNode";
 import { ConditionEdge, ConnectionEdge } from "./edges";
 import { useDesignStore } from "./store";
 import type { Check } from "./rules";
-import { Legend } from "./Legend";
 import { PALETTE_MIME } from "./Palette";
 
 const nodeTypes = { resource: ResourceNode };
@@ -85,6 +84,7 @@ export function Canvas() {
   const edges = useDesignStore((s) => s.edges);
   const readOnly = useDesignStore((s) => s.readOnly);
   const focusSeq = useDesignStore((s) => s.focusSeq);
+  const loadSeq = useDesignStore((s) => s.loadSeq);
   const onNodesChange = useDesignStore((s) => s.onNodesChange);
   const onEdgesChange = useDesignStore((s) => s.onEdgesChange);
   const flow = useReactFlow();
@@ -145,8 +145,14 @@ export function Canvas() {
     if (selected.length) void flow.fitView({ nodes: selected.map((g) => ({ id: String(g) })), maxZoom: 1.2, duration: 250 });
   }, [focusSeq, flow]);
 
+  // A loaded design is shown whole once its nodes are measured (new nodes never move the view).
+  useEffect(() => {
+    if (!loadSeq) return;
+    const id = requestAnimationFrame(() => requestAnimationFrame(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1 })));
+    return () => cancelAnimationFrame(id);
+  }, [loadSeq, flow]);
+
   const miniMapColor = useCallback((n: Node) => ((n.data as { rtype?: string }).rtype?.startsWith("sim::") ? "#c4b5fd" : "#93c5fd"), []);
-  const proOptions = useMemo(() => ({ hideAttribution: true }), []);
 
   return (
     <div className="canvas" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
@@ -180,14 +186,10 @@ export function Canvas() {
         onlyRenderVisibleElements={nodes.length > VIRTUALIZE_FROM}
         minZoom={0.05}
         maxZoom={2}
-        fitView
-        fitViewOptions={{ maxZoom: 1.1, padding: 0.2 }}
-        proOptions={proOptions}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
-        <Controls showInteractive={false} position="bottom-right" />
-        <MiniMap pannable zoomable nodeColor={miniMapColor} nodeStrokeWidth={2} position="top-right" className="minimap" />
-        <Legend />
+        <Controls showInteractive={false} orientation="horizontal" position="top-right" />
+        <MiniMap pannable zoomable style={{ width: 160, height: 104 }} nodeColor={miniMapColor} nodeStrokeWidth={2} position="bottom-right" className="minimap" />
         {nodes.length === 0 && (
           <div className="canvas-empty">
             <strong>Drag a resource type from the palette to start.</strong>

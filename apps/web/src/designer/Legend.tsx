@@ -1,12 +1,10 @@
 import { memo } from "react";
-import { Panel } from "@xyflow/react";
 import { STATE_ORDER, STATE_STYLE } from "../run/states";
 
-/** The state colors, each with its name: a node's badge says the same in text. */
+/** The state colors, each with its name (a node's badge says the same in text), and the edge styles. */
 export const Legend = memo(function Legend() {
   return (
-    <Panel position="bottom-left" className="legend" data-testid="state-legend">
-      <div className="legend-title">States</div>
+    <div className="legend" data-testid="state-legend" aria-label="Legend">
       <ul>
         {STATE_ORDER.map((s) => (
           <li key={s}>
@@ -15,7 +13,7 @@ export const Legend = memo(function Legend() {
           </li>
         ))}
       </ul>
-      <div className="legend-title">Edges</div>
+      <span className="legend-sep" aria-hidden="true" />
       <ul>
         <li>
           <span className="legend-line" /> connection
@@ -24,6 +22,6 @@ export const Legend = memo(function Legend() {
           <span className="legend-line is-dashed" /> condition
         </li>
       </ul>
-    </Panel>
+    </div>
   );
 });

@@ -6,6 +6,17 @@ import { useDesignStore } from "./store";
 /** The drag payload of a palette item: its rtype. */
 export const PALETTE_MIME = "application/x-nepi-rtype";
 
+/** Two letters standing for a type in the palette and the node header. */
+const ABBREVIATION: Record<string, string> = {
+  "linux::Node": "ND",
+  "linux::Application": "AP",
+  "linux::Ping": "PG",
+  "linux::Traceroute": "TR",
+  "linux::Tcpdump": "TD",
+  "linux::Iperf3": "I3",
+  "sim::Task": "TK",
+};
+
 function matches(t: ResourceTypeInfo, q: string): boolean {
   if (!q) return true;
   const text = `${t.rtype} ${t.help} ${t.attributes.map((a) => a.name).join(" ")}`.toLowerCase();
@@ -38,7 +49,7 @@ const PaletteItem = memo(function PaletteItem({ info, onAdd, disabled }: { info:
     >
       <div className="palette-item-row">
         <span className={`palette-icon rn-backend-${info.backend}`} aria-hidden="true">
-          {short.slice(0, 2)}
+          {ABBREVIATION[info.rtype] ?? short.slice(0, 2)}
         </span>
         <span className="palette-name">{short}</span>
         <button

@@ -60,6 +60,8 @@ export interface DesignState extends DesignContent {
   notice: Notice | null;
   /** Bumped when the canvas should bring the selection into view. */
   focusSeq: number;
+  /** Bumped by every load, so the canvas fits the new design into view. */
+  loadSeq: number;
 
   setCatalog(types: ResourceTypeInfo[]): void;
   loadDocument(doc: ExperimentDocument, opts?: { experimentId?: ExperimentId | null; readOnly?: boolean }): void;
@@ -250,6 +252,7 @@ export const useDesignStore = create<DesignState>()((set, get) => {
     future: [],
     notice: null,
     focusSeq: 0,
+    loadSeq: 0,
 
     setCatalog(types) {
       if (types.length) set({ catalog: catalogOf(types) });
@@ -263,6 +266,7 @@ export const useDesignStore = create<DesignState>()((set, get) => {
         dirty: false,
         past: [],
         future: [],
+        loadSeq: get().loadSeq + 1,
       });
     },
 
