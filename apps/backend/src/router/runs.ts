@@ -84,9 +84,11 @@ export const runsRouter = router({
         queue.end();
       }
       signal?.addEventListener("abort", onClosed, { once: true });
+      const done = ctx.streams.open();
       try {
         for await (const e of queue) yield tracked(String(e.seq), e);
       } finally {
+        done();
         live?.events.off("event", onEvent);
         live?.events.off("closed", onClosed);
         signal?.removeEventListener("abort", onClosed);
@@ -118,6 +120,7 @@ export const runsRouter = router({
         live.events.once("closed", onClosed);
         signal?.addEventListener("abort", onClosed, { once: true });
         let next = start;
+        const done = ctx.streams.open();
         try {
           for await (const chunk of queue) {
             next = chunk.offset + Buffer.byteLength(chunk.data);
@@ -125,6 +128,7 @@ export const runsRouter = router({
           }
           if (!signal?.aborted) yield tracked(String(next), { offset: next, data: "", end: true } satisfies TraceChunk);
         } finally {
+          done();
           unfollow();
           live.events.off("closed", onClosed);
           signal?.removeEventListener("abort", onClosed);

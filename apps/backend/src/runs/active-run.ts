@@ -47,6 +47,7 @@ export class ActiveRun {
   /** Live trace readers waiting for their resource's manager (it exists once deployed). */
   private readonly waitingFollowers = new Map<number, Set<() => void>>();
   private releasing: Promise<void> | undefined;
+  private releaseStarted = false;
   closed = false;
 
   constructor(
@@ -143,7 +144,8 @@ export class ActiveRun {
   }
 
   private updateStatus(): void {
-    if (this.status !== "RUNNING") return;
+    // Releasing ends every resource: that is not the run finishing.
+    if (this.status !== "RUNNING" || this.releaseStarted) return;
     if (this.ec.ecState === "FAILED") {
       const failure = this.state.firstFailure();
       const reason =
@@ -199,6 +201,7 @@ export class ActiveRun {
   }
 
   private async doRelease(reason: string | undefined): Promise<void> {
+    this.releaseStarted = true;
     try {
       await this.ec.release();
     } catch (err) {

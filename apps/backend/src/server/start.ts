@@ -11,6 +11,7 @@ import { WebSocketServer } from "ws";
 import { loadNodeResources } from "./engine.js";
 import { appRouter } from "../router/index.js";
 import type { Services } from "../router/context.js";
+import { OpenStreams } from "../router/streams.js";
 import { RunManager } from "../runs/run-manager.js";
 import { AccessPolicy, isLoopback, presentedToken, TOKEN_COOKIE } from "../security/access.js";
 import { openDb } from "../store/db.js";
@@ -71,7 +72,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   runs.recoverInterrupted();
   const examplesDir = options.examplesDir === undefined ? join(REPO_ROOT, "examples") : options.examplesDir;
   if (examplesDir) seedExamples(store, examplesDir, log);
-  const services: Services = { store, runs, log };
+  const streams = new OpenStreams();
+  const services: Services = { store, runs, log, streams };
   const createContext = () => services;
 
   const webDir = options.webDir ?? join(REPO_ROOT, "apps/web/dist");
@@ -110,7 +112,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   server.requestTimeout = 60_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
-  const wsHandler = applyWSSHandler({
+  applyWSSHandler({
     wss,
     router: appRouter,
     createContext,
@@ -141,8 +143,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     (closing ??= (async () => {
       // Stop taking runs, release the active ones (subscribers see them released), then close.
       await runs.shutdown();
-      wsHandler.broadcastReconnectNotification();
-      for (const client of wss.clients) client.terminate();
+      // Released runs end their event streams: let those ends reach the subscribers.
+      await streams.drained(2_000);
+      for (const client of wss.clients) client.close(1001, "server shutting down");
       wss.close();
       await new Promise<void>((done) => {
         server.close(() => done());

@@ -1,0 +1,10 @@
+import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+/** Process-level tests run `node dist/server/main.js`: build it from the current sources. */
+export default function setup(): void {
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  execFileSync(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+}

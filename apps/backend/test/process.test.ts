@@ -1,0 +1,107 @@
+import { rmSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { collectEvents, connect, simDoc, tempDir } from "./helpers.js";
+import { spawnServer, type ServerProcess } from "./spawn.js";
+
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function serve(dataDir: string): Promise<ServerProcess & { client: ReturnType<typeof connect>["client"] }> {
+  const s = await spawnServer(dataDir);
+  const { client, close } = connect(s.url);
+  cleanups.push(async () => {
+    close();
+    if (s.proc.exitCode === null && s.proc.signalCode === null) {
+      s.proc.kill("SIGKILL");
+      await s.exited;
+    }
+  });
+  return { ...s, client };
+}
+
+/** Starts a run of endless tasks (they run until stopped) and waits until all are STARTED. */
+async function startEndlessRun(client: Awaited<ReturnType<typeof serve>>["client"], n: number) {
+  const resources = Array.from({ length: n }, (_, i) => ({ guid: i + 1 }));
+  const { id } = await client.experiments.save.mutate({ document: simDoc("endless", resources) });
+  const { runId } = await client.runs.start.mutate({ experimentId: id });
+  let started = 0;
+  await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "transition" && e.event.state === "STARTED" && ++started === n);
+  return { experimentId: id, runId };
+}
+
+describe("the server process", () => {
+  it("on SIGTERM stops and releases every active run, then exits", async () => {
+    const dataDir = tempDir();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await serve(dataDir);
+    const runs = [await startEndlessRun(first.client, 3), await startEndlessRun(first.client, 2)];
+
+    // A subscriber sees the release happen before the stream ends.
+    let subscribed!: () => void;
+    const ready = new Promise<void>((r) => (subscribed = r));
+    const watching = collectEvents(first.client, { runId: runs[0]!.runId }, (e) => {
+      if (e.type === "snapshot") subscribed();
+      return false;
+    });
+    await ready;
+    first.proc.kill("SIGTERM");
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    const seen = await watching;
+    expect(seen.filter((e) => e.data.type === "transition" && e.data.event.state === "RELEASED")).toHaveLength(3);
+    expect(seen.at(-1)!.data).toMatchObject({ type: "status", status: "RELEASED", reason: "released when the server shut down" });
+    // Released, never reported as FINISHED on the way.
+    expect(seen.some((e) => e.data.type === "status" && e.data.status === "FINISHED")).toBe(false);
+    expect(first.lines.join("\n")).toMatch(/SIGTERM: stopping and releasing every active run/);
+    expect(first.lines.join("\n")).toMatch(/releasing 2 active run\(s\)/);
+
+    // What the store says after a restart: released, not interrupted.
+    const second = await serve(dataDir);
+    for (const { runId } of runs) {
+      const run = await second.client.runs.get.query({ runId });
+      expect(run.status).toBe("RELEASED");
+      expect(run.reason).toBe("released when the server shut down");
+      expect(run.resources.every((r) => r.state === "RELEASED")).toBe(true);
+      expect(run.leftovers).toEqual([]);
+    }
+    expect(second.lines.join("\n")).not.toMatch(/interrupted/);
+  });
+
+  it("after SIGKILL marks active runs INTERRUPTED with what they left, and cleanup ends them", async () => {
+    const dataDir = tempDir();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await serve(dataDir);
+    const { runId, experimentId } = await startEndlessRun(first.client, 4);
+    first.proc.kill("SIGKILL");
+    expect((await first.exited).signal).toBe("SIGKILL");
+
+    const second = await serve(dataDir);
+    const run = await second.client.runs.get.query({ runId });
+    expect(run.status).toBe("INTERRUPTED");
+    expect(run.reason).toMatch(/the server stopped while the run was RUNNING; 4 resource\(s\) were left deployed/);
+    expect(run.releasedAt).toBeUndefined();
+    expect(run.leftovers.map((l) => [l.guid, l.type, l.state])).toEqual([1, 2, 3, 4].map((g) => [g, "sim::Task", "STARTED"]));
+    expect(second.lines.join("\n")).toMatch(new RegExp(`run ${runId} was interrupted`));
+    // Its event stream says so too (a status event after the transitions).
+    const events = await collectEvents(second.client, { runId, lastEventId: "0" });
+    expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "INTERRUPTED" });
+
+    const { released } = await second.client.runs.cleanup.mutate({ runId });
+    expect(released.map((l) => l.guid)).toEqual([1, 2, 3, 4]);
+    const cleaned = await second.client.runs.get.query({ runId });
+    expect(cleaned.releasedAt).toBeGreaterThan(0);
+    expect(cleaned.reason).toMatch(/cleaned up/);
+    await expect(second.client.runs.cleanup.mutate({ runId })).rejects.toThrow(/already cleaned up/);
+
+    // The server works as usual: a new run of the same experiment runs.
+    const again = await second.client.runs.start.mutate({ experimentId });
+    await second.client.runs.stop.mutate({ runId: again.runId }).catch(() => undefined);
+    await second.client.runs.release.mutate({ runId: again.runId });
+    expect((await second.client.runs.get.query({ runId: again.runId })).status).toBe("RELEASED");
+
+    // A clean stop now leaves nothing interrupted for the next start.
+    second.proc.kill("SIGINT");
+    expect((await second.exited).code).toBe(0);
+  });
+});
