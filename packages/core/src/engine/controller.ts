@@ -20,8 +20,10 @@ import { findDeadlock } from "./deadlock.js";
 import { Emitter } from "./emitter.js";
 import { describeGate, type Gate, type GateAction } from "./gates.js";
 import { OperationPool } from "./pool.js";
-import type { ResourceContext, ResourceHandle, ResourceManager, TraceQuery, TraceResult } from "./resource-manager.js";
+import type { TraceQuery, TraceResult } from "./resource-manager.js";
 import { validateDocument } from "./validate.js";
+import type { Resource } from "./resource-record.js";
+import { ResourceContextImpl, type ContextHost } from "./context.js";
 
 export interface ExperimentControllerOptions {
   /** Human-readable experiment id; names the results directory. */
@@ -75,38 +77,6 @@ type Group = number | readonly number[];
 const NOT_REACHED = -1;
 /** Ranks of the states a resource passes through in order (STOPPED and FINISHED share 5). */
 const MAX_RANK = 5;
-
-interface Resource {
-  guid: number;
-  info: ResourceTypeInfo;
-  label?: string;
-  position?: { x: number; y: number };
-  values: Map<string, AttributeValue>;
-  traces: Set<string>;
-  connections: number[];
-  state: ResourceState;
-  reason?: string;
-  /** Highest lifecycle rank reached so far (FAILED/RELEASED do not lower it). */
-  maxRank: number;
-  /** When each rank was first reached, ms since epoch (NOT_REACHED otherwise). */
-  reachedAt: number[];
-  history: StateEvent[];
-  /** Gates this resource is a subject of (conditions on it, its deploy order). */
-  gates: Gate[];
-  pending: Record<"DEPLOY" | "START" | "STOP", number>;
-  hasStopGate: boolean;
-  scheduled: boolean;
-  busy: { deploy?: true; start?: true; stop?: true };
-  /** A `finished()`/`failed()` that arrived while `start` was still running. */
-  earlyEnd?: { reason?: string };
-  manager?: ResourceManager;
-  abort?: AbortController;
-  ops?: Set<Promise<unknown>>;
-  listeners?: Set<(e: StateEvent) => void>;
-  releasing: boolean;
-  released: boolean;
-  releaseDone?: Promise<void>;
-}
 
 interface Waiter {
   guids: number[];
@@ -286,6 +256,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       hasStopGate: false,
       scheduled: false,
       busy: {},
+      inflight: 0,
       releasing: false,
       released: false,
     });
@@ -691,44 +662,19 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   }
 
   private createManager(r: Resource): void {
-    const factory = getResourceManagerFactory(r.info.rtype);
-    const abort = new AbortController();
-    r.abort = abort;
-    const handle = (x: Resource): ResourceHandle => ({
-      guid: x.guid,
-      rtype: x.info.rtype,
-      label: x.label,
-      get: (name) => this.attributeValue(x, name),
-      state: () => x.state,
-      get manager(): ResourceManager {
-        if (!x.manager) throw new NepiError("WRONG_STATE", `guid ${x.guid} is not deployed`);
-        return x.manager;
-      },
-    });
-    const ctx: ResourceContext & { history(): readonly StateEvent[]; onTransition(l: (e: StateEvent) => void): () => void } = {
-      guid: r.guid,
-      rtype: r.info.rtype,
-      label: r.label,
-      expId: this.expId,
-      runId: this.runId,
-      runDir: `${this.rootDir}/${this.expId}/${this.runId}`,
-      get: (name) => this.attributeValue(r, name),
-      state: () => r.state,
-      enabledTraces: () => [...r.traces],
-      connected: (rtype) => r.connections.map((g) => this.resource(g)).filter((x) => !rtype || x.info.rtype === rtype).map(handle),
-      resource: (guid) => handle(this.resource(guid)),
-      finished: () => this.resourceEnded(r),
-      failed: (reason) => this.resourceEnded(r, reason),
-      log: (message) => this.emit("log", { guid: r.guid, message, at: Date.now() }),
-      signal: abort.signal,
-      history: () => r.history,
-      onTransition: (l) => {
-        (r.listeners ??= new Set()).add(l);
-        return () => r.listeners?.delete(l);
-      },
-    };
-    r.manager = factory(ctx);
+    r.manager = getResourceManagerFactory(r.info.rtype)(new ResourceContextImpl(this.contextHost, r));
   }
+
+  /** What resource contexts may reach of the controller: one object shared by all of them. */
+  private readonly contextHost: ContextHost = {
+    expId: () => this.expId,
+    runId: () => this.runId,
+    runDir: () => `${this.rootDir}/${this.expId}/${this.runId}`,
+    resource: (guid) => this.resource(guid),
+    attribute: (r, name) => this.attributeValue(r, name),
+    ended: (r, failure) => this.resourceEnded(r, failure),
+    log: (guid, message) => this.emit("log", { guid, message, at: Date.now() }),
+  };
 
   private async attributeChanged(r: Resource, name: string): Promise<void> {
     const value = this.attributeValue(r, name);
@@ -764,8 +710,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     for (const gate of r.gates) this.armGate(r, gate);
   }
 
+  /** Each (resource, gate) pair is armed once: at deploy, or on attach when already deployed. */
   private armGate(r: Resource, gate: Gate): void {
-    if (gate.counted.includes(r.guid)) return;
     if (gate.opened) {
       if (gate.action === "SET") this.applySet(r, gate);
       return;
@@ -907,27 +853,63 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   }
 
   private track(r: Resource, op: Promise<unknown>): void {
-    const ops = (r.ops ??= new Set());
-    ops.add(op);
-    void op.finally(() => ops.delete(op));
+    r.inflight++;
+    void op.finally(() => {
+      if (--r.inflight === 0 && r.idle) {
+        const done = r.idle;
+        r.idle = undefined;
+        done();
+      }
+    });
   }
 
-  /** Runs one step of a resource's manager inside the operation pool; false when it failed. */
-  private async step(r: Resource, name: "discover" | "provision" | "start" | "stop"): Promise<boolean> {
+  /** Resolves once no operation of `r` is in progress. */
+  private whenIdle(r: Resource): Promise<void> {
+    if (r.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = r.idle;
+      r.idle = previous ? () => (previous(), resolve()) : resolve;
+    });
+  }
+
+  /**
+   * Runs one step of a resource's manager inside the operation pool: true when it succeeded.
+   * A step that needs no waiting (no free-slot wait, a synchronous manager) completes
+   * synchronously, without a promise: 100,000 sim tasks stay cheap.
+   */
+  private step(r: Resource, name: "discover" | "provision" | "start" | "stop"): boolean | Promise<boolean> {
     const fn = r.manager?.[name];
     if (!fn) return true;
-    await this.pool.acquire();
+    if (this.pool.tryAcquire()) return this.runStep(r, name, fn);
+    return this.pool.acquire().then(() => this.runStep(r, name, fn));
+  }
+
+  private runStep(r: Resource, name: string, fn: () => unknown): boolean | Promise<boolean> {
+    let result: unknown;
     try {
-      if (r.releasing || this.state_ !== EcState.RUNNING || isTerminal(r.state)) return false;
-      await fn.call(r.manager);
-      return true;
+      if (!this.stillGoing(r)) {
+        this.pool.release();
+        return false;
+      }
+      result = fn.call(r.manager);
     } catch (err) {
-      // An operation cut short by a release or by the experiment's failure is not a failure of its own.
-      if (this.stillGoing(r)) this.failResource(r, `${name} failed: ${errorMessage(err)}`);
-      return false;
-    } finally {
       this.pool.release();
+      return this.stepFailed(r, name, err);
     }
+    if (result instanceof Promise || (result && typeof (result as PromiseLike<unknown>).then === "function")) {
+      return Promise.resolve(result).then(
+        () => (this.pool.release(), true),
+        (err) => (this.pool.release(), this.stepFailed(r, name, err)),
+      );
+    }
+    this.pool.release();
+    return true;
+  }
+
+  private stepFailed(r: Resource, name: string, err: unknown): false {
+    // An operation cut short by a release or by the experiment's failure is not a failure of its own.
+    if (this.stillGoing(r)) this.failResource(r, `${name} failed: ${errorMessage(err)}`);
+    return false;
   }
 
   private stillGoing(r: Resource): boolean {
@@ -937,9 +919,13 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private async deployResource(r: Resource): Promise<void> {
     r.busy.deploy = true;
     try {
-      if (!(await this.step(r, "discover")) || !this.stillGoing(r)) return;
+      let ok = this.step(r, "discover");
+      if (ok !== true && !(await ok)) return;
+      if (!this.stillGoing(r)) return;
       this.transition(r, ResourceState.DISCOVERED);
-      if (!(await this.step(r, "provision")) || !this.stillGoing(r)) return;
+      ok = this.step(r, "provision");
+      if (ok !== true && !(await ok)) return;
+      if (!this.stillGoing(r)) return;
       this.transition(r, ResourceState.PROVISIONED);
       this.transition(r, ResourceState.READY);
     } finally {
@@ -950,7 +936,9 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private async startResource(r: Resource): Promise<void> {
     r.busy.start = true;
     try {
-      if (!(await this.step(r, "start")) || !this.stillGoing(r)) return;
+      const ok = this.step(r, "start");
+      if (ok !== true && !(await ok)) return;
+      if (!this.stillGoing(r)) return;
       this.transition(r, ResourceState.STARTED);
     } finally {
       r.busy.start = undefined;
@@ -965,7 +953,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private async stopResource(r: Resource): Promise<void> {
     r.busy.stop = true;
     try {
-      if (!(await this.step(r, "stop"))) return;
+      const ok = this.step(r, "stop");
+      if (ok !== true && !(await ok)) return;
       if (r.state === ResourceState.STARTED && !r.releasing) this.transition(r, ResourceState.STOPPED);
     } finally {
       r.busy.stop = undefined;
@@ -1022,7 +1011,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
         .map((g) => this.resource(g))
         .filter((d) => chosen.has(d.guid) && this.deployDependencies(d).some((x) => x.guid === r.guid));
       await Promise.all(dependents.map((d) => this.releaseResource(d, chosen)));
-      if (r.ops?.size) await Promise.allSettled([...r.ops]);
+      await this.whenIdle(r);
       if (r.manager) {
         await this.pool.acquire();
         try {

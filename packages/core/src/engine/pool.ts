@@ -12,6 +12,15 @@ export class OperationPool {
 
   constructor(readonly limit: number) {}
 
+  /** Takes a free slot now if there is one (no promise needed). */
+  tryAcquire(): boolean {
+    if (this.active < this.limit && this.waiting.length === 0) {
+      this.active++;
+      return true;
+    }
+    return false;
+  }
+
   acquire(): Promise<void> {
     if (this.active < this.limit) {
       this.active++;

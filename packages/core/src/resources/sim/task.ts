@@ -42,9 +42,14 @@ class SimTask implements ResourceManager {
     return String(this.ctx.get("failIn") ?? "none");
   }
 
-  async discover(): Promise<void> {
+  discover(): void | Promise<void> {
     const ms = parseTime(String(this.ctx.get("deployTime") || "0s"), "deployTime");
-    if (ms > 0) await delay(ms, this.ctx.signal);
+    // No deploy time: answer synchronously, the engine then needs no promise for this step.
+    if (ms === 0) return this.deployed();
+    return delay(ms, this.ctx.signal).then(() => this.deployed());
+  }
+
+  private deployed(): void {
     if (this.failIn === "deploy") throw new Error("simulated failure in deploy (failIn=deploy)");
   }
 

@@ -1,0 +1,114 @@
+import type { AttributeValue } from "../model/catalog-schema.js";
+import { NepiError } from "../model/errors.js";
+import type { StateEvent } from "../model/events.js";
+import type { ResourceState } from "../model/states.js";
+import type { Resource } from "./resource-record.js";
+import type { ResourceContext, ResourceHandle, ResourceManager } from "./resource-manager.js";
+
+/** The few controller services a resource context uses. */
+export interface ContextHost {
+  expId(): string;
+  runId(): string;
+  runDir(): string;
+  resource(guid: number): Resource;
+  attribute(r: Resource, name: string): AttributeValue | undefined;
+  ended(r: Resource, failure?: string): void;
+  log(guid: number, message: string): void;
+}
+
+/** A read-only view of another resource, for managers that share things (a host's connection). */
+class Handle implements ResourceHandle {
+  constructor(private readonly host: ContextHost, private readonly r: Resource) {}
+  get guid(): number {
+    return this.r.guid;
+  }
+  get rtype(): string {
+    return this.r.info.rtype;
+  }
+  get label(): string | undefined {
+    return this.r.label;
+  }
+  get(name: string): AttributeValue | undefined {
+    return this.host.attribute(this.r, name);
+  }
+  state(): ResourceState {
+    return this.r.state;
+  }
+  get manager(): ResourceManager {
+    if (!this.r.manager) throw new NepiError("WRONG_STATE", `guid ${this.r.guid} is not deployed`);
+    return this.r.manager;
+  }
+}
+
+/**
+ * What a manager sees of its resource. A small object per resource with its methods on the
+ * prototype (no closures per resource), and an AbortController made only when asked for:
+ * experiments hold up to 100,000 resources.
+ */
+export class ResourceContextImpl implements ResourceContext {
+  constructor(private readonly host: ContextHost, private readonly r: Resource) {}
+
+  get guid(): number {
+    return this.r.guid;
+  }
+  get rtype(): string {
+    return this.r.info.rtype;
+  }
+  get label(): string | undefined {
+    return this.r.label;
+  }
+  get expId(): string {
+    return this.host.expId();
+  }
+  get runId(): string {
+    return this.host.runId();
+  }
+  get runDir(): string {
+    return this.host.runDir();
+  }
+  get signal(): AbortSignal {
+    if (!this.r.abort) {
+      this.r.abort = new AbortController();
+      if (this.r.releasing || this.r.state === "FAILED") this.r.abort.abort();
+    }
+    return this.r.abort.signal;
+  }
+  get(name: string): AttributeValue | undefined {
+    return this.host.attribute(this.r, name);
+  }
+  state(): ResourceState {
+    return this.r.state;
+  }
+  enabledTraces(): string[] {
+    return [...this.r.traces];
+  }
+  connected(rtype?: string): ResourceHandle[] {
+    const out: ResourceHandle[] = [];
+    for (const g of this.r.connections) {
+      const x = this.host.resource(g);
+      if (!rtype || x.info.rtype === rtype) out.push(new Handle(this.host, x));
+    }
+    return out;
+  }
+  resource(guid: number): ResourceHandle {
+    return new Handle(this.host, this.host.resource(guid));
+  }
+  finished(): void {
+    this.host.ended(this.r);
+  }
+  failed(reason: string): void {
+    this.host.ended(this.r, reason);
+  }
+  log(message: string): void {
+    this.host.log(this.r.guid, message);
+  }
+  /** This resource's transitions so far (engine-internal managers such as sim::Task use it). */
+  history(): readonly StateEvent[] {
+    return this.r.history;
+  }
+  /** Calls `listener` on each further transition of this resource; returns an unsubscribe. */
+  onTransition(listener: (e: StateEvent) => void): () => void {
+    (this.r.listeners ??= new Set()).add(listener);
+    return () => this.r.listeners?.delete(listener);
+  }
+}
