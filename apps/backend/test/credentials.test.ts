@@ -1,0 +1,105 @@
+import Database from "better-sqlite3";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CREDENTIAL_PLACEHOLDER, type ExperimentDocumentInput } from "@nepi/core";
+import { collectEvents, startTestServer, type TestServer } from "./helpers.js";
+
+const SECRET = "pa55-w0rd-that-must-never-leak";
+const NEW_SECRET = "an0ther-secret-value-never-shown";
+const NUMERIC_SECRET = 987654321987;
+
+let t: TestServer;
+/** Every response the API gave in this file, as JSON text, to scan for leaks. */
+const seen: string[] = [];
+function keep<T>(value: T): T {
+  seen.push(JSON.stringify(value));
+  return value;
+}
+async function keepError(call: Promise<unknown>): Promise<string> {
+  try {
+    keep(await call);
+    return "";
+  } catch (err) {
+    const e = err as { message: string; data?: unknown };
+    keep({ message: e.message, data: e.data });
+    return e.message;
+  }
+}
+
+function storedPassword(): unknown[] {
+  const db = new Database(join(t.dataDir, "nepi.db"), { readonly: true });
+  try {
+    const rows = db.prepare("SELECT document FROM experiments").all() as Array<{ document: string }>;
+    return rows.flatMap((r) => (JSON.parse(r.document) as ExperimentDocumentInput).resources.map((x) => x.attributes?.password)).filter((v) => v !== undefined);
+  } finally {
+    db.close();
+  }
+}
+
+const doc = (password: string | number): ExperimentDocumentInput => ({
+  format: "nepi-experiment@1",
+  name: "with a password",
+  resources: [
+    { guid: 1, type: "linux::Node", attributes: { hostname: "localhost", password } },
+    { guid: 2, type: "sim::Task", attributes: { duration: "5ms" } },
+  ],
+});
+
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(async () => {
+  await t.stop();
+});
+
+describe("credentials are write-only", () => {
+  it("never returns, exports or logs a credential, and keeps it across saves", async () => {
+    const { client } = t;
+    const { id } = keep(await client.experiments.save.mutate({ document: doc(SECRET) }));
+    expect(storedPassword()).toEqual([SECRET]);
+
+    const got = keep(await client.experiments.get.query({ id }));
+    expect(got.document.resources[0]!.attributes.password).toBe(CREDENTIAL_PLACEHOLDER);
+    keep(await client.experiments.list.query());
+    const exported = keep(await client.experiments.export.query({ id }));
+    expect(exported.resources[0]!.attributes.password).toBe(CREDENTIAL_PLACEHOLDER);
+
+    // Saving back what `get` returned keeps the stored secret.
+    keep(await client.experiments.save.mutate({ id, document: { ...got.document, name: "renamed" } }));
+    expect(storedPassword()).toEqual([SECRET]);
+    // A new value replaces it.
+    keep(await client.experiments.save.mutate({ id, document: doc(NEW_SECRET) }));
+    expect(storedPassword()).toEqual([NEW_SECRET]);
+
+    // Importing an export reports the credential as missing and stores none.
+    const imported = keep(await client.experiments.import.mutate({ document: exported }));
+    expect(imported.problems).toEqual([
+      expect.objectContaining({ path: "resources[0].attributes.password", code: "MISSING_CREDENTIAL", guid: 1, severity: "warning" }),
+    ]);
+    const importedDoc = keep(await client.experiments.get.query({ id: imported.id }));
+    expect(importedDoc.document.resources[0]!.attributes.password).toBeUndefined();
+
+    // A run of it (or its refusal) shows no credential either.
+    const started = await client.runs.start.mutate({ experimentId: id }).catch((e: Error) => e);
+    if (!(started instanceof Error)) {
+      keep(started);
+      keep(await collectEvents(client, { runId: started.runId, lastEventId: "0" }, (e) => e.type === "status"));
+      keep(await client.runs.get.query({ runId: started.runId }));
+      keep(await client.runs.list.query({ experimentId: id }));
+      await keepError(client.runs.release.mutate({ runId: started.runId }));
+      keep(await client.runs.get.query({ runId: started.runId }));
+    } else {
+      keep({ message: started.message });
+    }
+
+    // A credential of the wrong type is reported without its value.
+    const bad = keep(await client.experiments.save.mutate({ document: doc(NUMERIC_SECRET) }));
+    const message = await keepError(client.runs.start.mutate({ experimentId: bad.id }));
+    expect(message).toMatch(/password/);
+    expect(message).toMatch(/hidden/);
+
+    const everything = [...seen, ...t.logs].join("\n");
+    expect(seen.length).toBeGreaterThan(8);
+    for (const secret of [SECRET, NEW_SECRET, String(NUMERIC_SECRET)]) expect(everything).not.toContain(secret);
+  });
+});
