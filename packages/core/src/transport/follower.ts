@@ -14,21 +14,24 @@ export function followScript(path: string, offset: number): string {
 
 /**
  * Follows a file of a host from a byte offset, resuming from where it was when the connection
- * dropped (the transport reconnects). `onText` gets decoded text and the byte offset it ends at.
+ * dropped (the transport reconnects). `onText` gets decoded text and the byte offset it starts at.
  */
 export class FileFollower {
   private handle?: StreamHandle;
   private closed = false;
   private failures = 0;
   private readonly decoder = new StringDecoder("utf8");
+  /** Byte offset where the next decoded text starts (the decoder may hold a split character). */
+  private textOffset: number;
 
   constructor(
     private readonly transport: Transport,
     private readonly path: string,
     private offset: number,
-    private readonly onText: (text: string, endOffset: number) => void,
+    private readonly onText: (text: string, startOffset: number) => void,
     private readonly onGiveUp?: (error: Error) => void,
   ) {
+    this.textOffset = offset;
     this.open();
   }
 
@@ -44,7 +47,11 @@ export class FileFollower {
         this.failures = 0;
         this.offset += chunk.length;
         const text = this.decoder.write(chunk);
-        if (text) this.onText(text, this.offset);
+        if (text) {
+          const at = this.textOffset;
+          this.textOffset += Buffer.byteLength(text);
+          this.onText(text, at);
+        }
       },
       end: (error) => {
         if (this.closed) return;

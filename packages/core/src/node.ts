@@ -1,0 +1,6 @@
+// Node-only entry of @nepi/core: everything of the browser-safe entry, plus the transports
+// (local and SSH) and the linux::* resource managers, registered on import.
+export * from "./index.js";
+export * from "./transport/index.js";
+export * from "./resources/linux/index.js";
+export type { HostPaths } from "./resources/linux/node.js";

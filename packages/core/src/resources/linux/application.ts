@@ -1,0 +1,291 @@
+import { mkdir, readFile, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import type { AttributeValue } from "../../model/catalog-schema.js";
+import type { ResourceContext, ResourceManager, TraceQuery, TraceResult } from "../../engine/resource-manager.js";
+import { FileFollower } from "../../transport/follower.js";
+import { shq } from "../../transport/quote.js";
+import type { Transport } from "../../transport/types.js";
+import { LinuxNodeManager, lastLines } from "./node.js";
+import { endGroupsScript, parseEnv, parsePackages, startScript, wrapperScript, writeFileScript } from "./scripts.js";
+
+/** How long a stopped command gets to end after SIGTERM before its group gets SIGKILL, s. */
+const STOP_GRACE_S = 3;
+
+function text(v: AttributeValue | undefined): string | undefined {
+  return v === undefined || v === "" ? undefined : String(v);
+}
+
+/**
+ * linux::Application, and the base of the tool resources (ping, iperf3…), which only differ by
+ * the command they build from their attributes and the packages they need. The command runs
+ * detached on the host (it survives a dropped connection) in `${APP_HOME}`; its exit is pushed
+ * by the host over the node's event channel.
+ */
+export class LinuxApplicationManager implements ResourceManager {
+  protected node?: LinuxNodeManager;
+  private pid?: { pid: number; start: string };
+  private exitCode?: number;
+  private exitWaiters: Array<() => void> = [];
+  private unlisten?: () => void;
+  private stopping = false;
+  private released = false;
+  private readonly collected = new Set<string>();
+
+  constructor(readonly ctx: ResourceContext) {}
+
+  /** The shell command to run (the user's own for linux::Application). */
+  protected command(): string {
+    const c = text(this.ctx.get("command"));
+    if (!c) throw new Error(`attribute "command" is required`);
+    return c;
+  }
+
+  /** Debian packages the command needs, besides `depends`. */
+  protected packages(): string[] {
+    return [];
+  }
+
+  protected get transport(): Transport {
+    return this.hostNode().transport;
+  }
+
+  protected hostNode(): LinuxNodeManager {
+    if (!this.node) {
+      const nodes = this.ctx.connected("linux::Node");
+      if (nodes.length !== 1) throw new Error(`${this.ctx.rtype} must be connected to exactly one linux::Node (it is connected to ${nodes.length})`);
+      this.node = nodes[0]!.manager as LinuxNodeManager;
+    }
+    return this.node;
+  }
+
+  /** ${APP_HOME} */
+  get home(): string {
+    return `${this.hostNode().paths.run}/${this.ctx.guid}`;
+  }
+
+  /** The placeholders NEPI users write in commands, exported to the command's environment. */
+  protected placeholders(): Array<[string, string]> {
+    const p = this.hostNode().paths;
+    return [
+      ["APP_HOME", this.home],
+      ["SRC", `${this.home}/src`],
+      ["BIN", `${p.usr}/bin`],
+      ["LIB", `${p.usr}/lib`],
+      ["SHARE", `${p.usr}/share`],
+      ["RUN_HOME", p.run],
+      ["NODE_HOME", p.node],
+      ["EXP_HOME", p.exp],
+    ];
+  }
+
+  private exports(): string[] {
+    const vars = [...this.placeholders(), ...parseEnv(text(this.ctx.get("env")))];
+    return [
+      ...vars.map(([k, v]) => `export ${k}=${shq(v)}`),
+      'export PATH="$BIN:$PATH"',
+      'export LD_LIBRARY_PATH="$LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"',
+    ];
+  }
+
+  async provision(): Promise<void> {
+    const node = this.hostNode();
+    const t = node.transport;
+    const sudo = this.ctx.get("sudo") === true;
+    const command = this.command();
+    const stdin = text(this.ctx.get("stdin"));
+    const exports = this.exports();
+    // One round trip: the directories, the command, the wrapper and stdin.
+    const script = [
+      `mkdir -p ${shq(this.home)} ${shq(`${this.home}/src`)}`,
+      `cd ${shq(this.home)}`,
+      writeFileScript("cmd.sh", command + "\n"),
+      writeFileScript(
+        "wrapper.sh",
+        wrapperScript({ guid: this.ctx.guid, appHome: this.home, eventsFile: node.paths.events, exports, sudo, hasStdin: stdin !== undefined }),
+      ),
+      ...(stdin !== undefined ? [writeFileScript("stdin", stdin)] : []),
+    ].join(" &&\n");
+    const r = await t.exec(script);
+    if (r.code !== 0) throw new Error(`preparing ${this.home} on ${t.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`);
+
+    for (const [attr, dest] of [["sources", `${this.home}/src`], ["files", this.home]] as const) {
+      for (const local of (text(this.ctx.get(attr)) ?? "").split(";").map((s) => s.trim()).filter(Boolean)) {
+        try {
+          await stat(local);
+        } catch {
+          throw new Error(`attribute "${attr}": local path ${local} does not exist`);
+        }
+        await t.upload(local, `${dest}/${basename(local)}`);
+      }
+    }
+    const packages = [...new Set([...this.packages(), ...parsePackages(text(this.ctx.get("depends")))])];
+    await node.install(packages, sudo);
+    for (const step of ["build", "install"] as const) {
+      const code = text(this.ctx.get(step));
+      if (!code) continue;
+      const run = [...exports, `cd "$SRC"`, code].join("\n");
+      const res = await t.exec(run);
+      if (res.code !== 0) throw new Error(`${step} failed with exit code ${res.code}: ${lastLines(res.stderr) || lastLines(res.stdout)}`);
+    }
+  }
+
+  async start(): Promise<void> {
+    const node = this.hostNode();
+    this.exitCode = undefined;
+    this.stopping = false;
+    node.events.forget(this.ctx.guid);
+    this.unlisten?.();
+    this.unlisten = node.events.listen(this.ctx.guid, (code) => this.onExit(code));
+    const r = await node.transport.exec(startScript(this.home));
+    const m = /^(\d+) (\d+)\s*$/.exec(r.stdout);
+    if (r.code !== 0 || !m) throw new Error(`starting on ${node.transport.label} failed: ${lastLines(r.stderr) || `no pid (exit ${r.code})`}`);
+    this.pid = { pid: Number(m[1]), start: m[2]! };
+    const ready = this.readyWhen();
+    if (ready) await this.waitReady(ready.trace, ready.pattern);
+  }
+
+  /** A tool that needs a moment before it serves (a server listening) says what to wait for. */
+  protected readyWhen(): { trace: string; pattern: RegExp } | undefined {
+    return undefined;
+  }
+
+  /** STARTED only once the command printed `pattern` (pushed by tail -F), or fails if it exits first. */
+  private waitReady(trace: string, pattern: RegExp): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let seen = "";
+      let done = false;
+      const finish = (err?: Error) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        stopFollow();
+        this.exitWaiters = this.exitWaiters.filter((w) => w !== onExit);
+        if (err) reject(err);
+        else resolve();
+      };
+      const timer = setTimeout(() => finish(new Error(`not ready after 30s (waiting for ${pattern} in ${trace})`)), 30_000);
+      const stopFollow = this.followTrace(trace, 0, (chunk) => {
+        seen = (seen + chunk).slice(-4096);
+        if (pattern.test(seen)) finish();
+      });
+      // An exit before being ready is reported by onExit (FINISHED/FAILED); STARTED is still reached.
+      const onExit = () => finish();
+      this.exitWaiters.push(onExit);
+    });
+  }
+
+  private onExit(code: number): void {
+    this.exitCode = code;
+    for (const w of this.exitWaiters.splice(0)) w();
+    if (this.stopping || this.released) return;
+    if (code === 0) {
+      this.ctx.finished();
+      return;
+    }
+    this.transport.exec(`tail -n 5 ${shq(`${this.home}/stderr`)}`).then(
+      (r) => this.ctx.failed(`exit code ${code}${r.stdout.trim() ? `: ${r.stdout.trim()}` : ""}`),
+      () => this.ctx.failed(`exit code ${code}`),
+    );
+  }
+
+  /** Resolves when the command exited, or after `ms` (false then). */
+  private waitExit(ms: number): Promise<boolean> {
+    if (this.exitCode !== undefined) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.exitWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Ends the command's whole process group (SIGTERM, then SIGKILL); returns once every process of it is gone. */
+  private async endGroup(): Promise<void> {
+    if (!this.pid || this.exitCode !== undefined) return;
+    const sudo = this.ctx.get("sudo") === true;
+    await this.transport.exec(endGroupsScript([this.home], STOP_GRACE_S, sudo));
+    // The wrapper reports the exit right after; wait for it, so that the exit code is known.
+    await this.waitExit(STOP_GRACE_S * 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.endGroup();
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    try {
+      if (this.node && this.pid && this.exitCode === undefined) {
+        this.stopping = true;
+        await this.endGroup();
+      }
+    } finally {
+      this.unlisten?.();
+    }
+  }
+
+  // ---------------------------------------------------------------- traces
+
+  /** The file of a trace in ${APP_HOME}: stdout, stderr, pcap, or any file by name. */
+  protected tracePath(name: string): string {
+    if (!name || name.includes("/") || name === "." || name === "..") throw new Error(`trace "${name}": expected a file name in the application's directory`);
+    return `${this.home}/${name}`;
+  }
+
+  private localDir(): string {
+    const label = (this.ctx.label ?? this.ctx.rtype.split("::")[1] ?? "resource").replace(/[^A-Za-z0-9._-]+/g, "_");
+    return join(this.ctx.runDir, `${this.ctx.guid}-${label}`);
+  }
+
+  async collectTraces(): Promise<void> {
+    const traces = this.ctx.enabledTraces();
+    if (!traces.length || !this.node) return;
+    const dir = this.localDir();
+    await mkdir(dir, { recursive: true });
+    const t = this.transport;
+    await Promise.all(
+      traces.map(async (name) => {
+        const remote = this.tracePath(name);
+        if ((await t.size(remote)) < 0) return;
+        await t.download(remote, join(dir, name));
+        this.collected.add(name);
+      }),
+    );
+  }
+
+  async trace(name: string, query: TraceQuery): Promise<TraceResult> {
+    const attr = query.attr ?? "ALL";
+    const local = join(this.localDir(), name);
+    const useLocal = this.collected.has(name) && (this.released || !this.node?.isConnected);
+    if (attr === "PATH") return this.collected.has(name) ? local : this.tracePath(name);
+    if (useLocal || this.released) {
+      const data = await readFile(local).catch(() => Buffer.alloc(0));
+      if (attr === "SIZE") return data.length;
+      if (attr === "STREAM") {
+        const block = query.block ?? 512;
+        const from = (query.offset ?? 0) * block;
+        return data.subarray(from, from + block).toString("utf8");
+      }
+      return data.toString("utf8");
+    }
+    const t = this.transport;
+    const path = this.tracePath(name);
+    if (attr === "SIZE") return Math.max(0, await t.size(path));
+    if (attr === "STREAM") {
+      const block = query.block ?? 512;
+      return (await t.readRange(path, (query.offset ?? 0) * block, block).catch(() => Buffer.alloc(0))).toString("utf8");
+    }
+    if ((await t.size(path)) < 0) return "";
+    return (await t.readFile(path)).toString("utf8");
+  }
+
+  followTrace(name: string, offset: number, onChunk: (chunk: string, offset: number) => void): () => void {
+    const follower = new FileFollower(this.transport, this.tracePath(name), offset, onChunk, (e) =>
+      this.ctx.log(`following ${name} stopped: ${e.message}`),
+    );
+    return () => follower.close();
+  }
+}

@@ -1,0 +1,158 @@
+import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
+import { ExitEvents } from "../../transport/follower.js";
+import { acquireTransport, releaseTransport, type HostSettings } from "../../transport/pool.js";
+import { shq } from "../../transport/quote.js";
+import type { Transport } from "../../transport/types.js";
+import type { StrictHostKeyChecking } from "../../transport/known-hosts.js";
+import { endGroupsScript, installScript } from "./scripts.js";
+
+/** Where a run lives on a host (NEPI's layout, per run): `~/.nepi/<expId>/<runId>/<guid>/`. */
+export interface HostPaths {
+  /** `~/.nepi` */
+  root: string;
+  /** `~/.nepi/usr`: ${BIN} ${LIB} ${SHARE} shared by the experiments on the host. */
+  usr: string;
+  /** ${EXP_HOME} */
+  exp: string;
+  /** ${RUN_HOME} */
+  run: string;
+  /** ${NODE_HOME} */
+  node: string;
+  /** The events file the host's event channel follows. */
+  events: string;
+}
+
+interface SharedEvents {
+  events: ExitEvents;
+  users: number;
+}
+/** One event channel per host and run, shared by the node resources that point at the same host. */
+const EVENTS = new WeakMap<Transport, Map<string, SharedEvents>>();
+
+function str(v: unknown): string | undefined {
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+/** linux::Node: a host reached over SSH, or the local machine. */
+export class LinuxNodeManager implements ResourceManager {
+  private transport_?: Transport;
+  private paths_?: HostPaths;
+  private events_?: ExitEvents;
+  private installs: Promise<unknown> = Promise.resolve();
+  private released = false;
+
+  constructor(readonly ctx: ResourceContext) {}
+
+  settings(): HostSettings {
+    const g = (n: string) => this.ctx.get(n);
+    const port = g("port");
+    return {
+      host: str(g("hostname")) ?? "localhost",
+      port: typeof port === "number" ? port : 22,
+      username: str(g("username")),
+      identity: str(g("identity")),
+      password: typeof g("password") === "string" && g("password") !== "" ? (g("password") as string) : undefined,
+      gateway: str(g("gateway")),
+      gatewayUser: str(g("gatewayUser")),
+      knownHosts: str(g("knownHosts")),
+      strictHostKeyChecking: (str(g("strictHostKeyChecking")) as StrictHostKeyChecking | undefined) ?? "accept-new",
+    };
+  }
+
+  get isConnected(): boolean {
+    return this.transport_ !== undefined;
+  }
+
+  get transport(): Transport {
+    if (!this.transport_) throw new Error(`linux::Node guid ${this.ctx.guid} is not connected`);
+    return this.transport_;
+  }
+
+  get paths(): HostPaths {
+    if (!this.paths_) throw new Error(`linux::Node guid ${this.ctx.guid} is not discovered`);
+    return this.paths_;
+  }
+
+  /** Exits of the applications of this run on this host, pushed by the host. */
+  get events(): ExitEvents {
+    if (!this.events_) throw new Error(`linux::Node guid ${this.ctx.guid} is not provisioned`);
+    return this.events_;
+  }
+
+  async discover(): Promise<void> {
+    this.transport_ = acquireTransport(this.settings());
+    const r = await this.transport_.exec('uname -s; printf "%s\\n" "$HOME"; for c in setsid tail sed cut; do command -v $c >/dev/null || echo "missing $c"; done');
+    const [os, home, ...rest] = r.stdout.split("\n");
+    if (r.code !== 0) throw new Error(`${this.transport_.label}: cannot run commands: ${r.stderr.trim()}`);
+    if (os !== "Linux") throw new Error(`${this.transport_.label} runs ${os || "an unknown OS"}, not Linux`);
+    const missing = rest.filter((l) => l.startsWith("missing ")).map((l) => l.slice(8));
+    if (missing.length) throw new Error(`${this.transport_.label} lacks ${missing.join(", ")}`);
+    const root = `${home}/.nepi`;
+    const run = `${root}/${this.ctx.expId}/${this.ctx.runId}`;
+    this.paths_ = { root, usr: `${root}/usr`, exp: `${root}/${this.ctx.expId}`, run, node: `${run}/${this.ctx.guid}`, events: `${run}/events` };
+  }
+
+  async provision(): Promise<void> {
+    const p = this.paths;
+    const r = await this.transport.exec(
+      `mkdir -p ${[p.node, `${p.usr}/bin`, `${p.usr}/lib`, `${p.usr}/share`].map(shq).join(" ")} && touch ${shq(p.events)}`,
+    );
+    if (r.code !== 0) throw new Error(`${this.transport.label}: cannot create ${p.run}: ${r.stderr.trim()}`);
+    let perHost = EVENTS.get(this.transport);
+    if (!perHost) EVENTS.set(this.transport, (perHost = new Map()));
+    let shared = perHost.get(p.events);
+    if (!shared) {
+      shared = {
+        events: new ExitEvents(this.transport, p.events, (e) => this.ctx.log(`event channel of ${this.transport.label} lost: ${e.message}`)),
+        users: 0,
+      };
+      perHost.set(p.events, shared);
+    }
+    shared.users++;
+    this.events_ = shared.events;
+  }
+
+  /** Installs missing Debian packages, one install at a time on this host. */
+  install(packages: string[], sudo: boolean): Promise<void> {
+    if (packages.length === 0) return Promise.resolve();
+    const run = this.installs.then(async () => {
+      const r = await this.transport.exec(installScript(packages, sudo));
+      if (r.code !== 0) throw new Error(`installing ${packages.join(" ")} on ${this.transport.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`);
+    });
+    this.installs = run.catch(() => {});
+    return run;
+  }
+
+  async release(): Promise<void> {
+    if (this.released || !this.transport_) return;
+    this.released = true;
+    const t = this.transport_;
+    try {
+      if (this.paths_) {
+        // Whatever this run started through this node and is still running (its applications
+        // already ended theirs; this catches any left by a failed release): process groups
+        // checked by pid and start time, never a killall.
+        if (this.ctx.get("cleanProcesses") !== false) {
+          const dirs = this.ctx.connected().map((h) => `${this.paths_!.run}/${h.guid}`);
+          if (dirs.length) await t.exec(endGroupsScript(dirs, 0));
+        }
+        if (this.events_) {
+          const perHost = EVENTS.get(t);
+          const shared = perHost?.get(this.paths_.events);
+          if (shared && --shared.users <= 0) {
+            shared.events.close();
+            perHost!.delete(this.paths_.events);
+          }
+        }
+        if (this.ctx.get("cleanExperiment") === true) await t.exec(`rm -rf ${shq(this.paths_.run)}`);
+      }
+    } finally {
+      this.transport_ = undefined;
+      await releaseTransport(t);
+    }
+  }
+}
+
+export function lastLines(text: string, n = 5): string {
+  return text.trimEnd().split("\n").slice(-n).join("\n").trim();
+}

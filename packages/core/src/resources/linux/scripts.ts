@@ -1,0 +1,162 @@
+import { shq } from "../../transport/quote.js";
+
+/**
+ * Shell snippets run on the hosts. Every value in them is quoted with `shq`: paths and attribute
+ * values are data, never code. Only the user's `command`, `build` and `install` are shell code.
+ */
+
+/** The start time of a process (field 22 of /proc/<pid>/stat, read after the `(comm)` field). */
+export const START_TIME_FN = `starttime() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }`;
+
+function killFn(sudo: boolean): string {
+  return sudo ? 'k() { if [ "$(id -u)" = 0 ]; then kill "$@"; else sudo -n kill "$@"; fi; }' : 'k() { kill "$@"; }';
+}
+
+/**
+ * Ends the process groups recorded in `<dir>/pid` — only where that pid still is the process we
+ * started (same start time), so a reused pid is never hit: SIGTERM, then SIGKILL for what did
+ * not end within `graceSeconds`. It returns once every process of each group is gone (procps'
+ * pidwait waits on pidfds: no polling); it prints the pids it signalled.
+ */
+export function endGroupsScript(dirs: string[], graceSeconds: number, sudo = false): string {
+  return [
+    START_TIME_FN,
+    killFn(sudo),
+    "have_pidwait=$(command -v pidwait)",
+    `for d in ${dirs.map(shq).join(" ")}; do`,
+    `  [ -f "$d/pid" ] || continue`,
+    `  read pid st < "$d/pid" || continue`,
+    `  [ -n "$pid" ] && [ -n "$st" ] || continue`,
+    `  [ "$(starttime "$pid")" = "$st" ] || continue`,
+    `  echo "$pid"`,
+    graceSeconds > 0 ? `  k -TERM "-$pid" 2>/dev/null` : `  k -KILL "-$pid" 2>/dev/null`,
+    `  [ -n "$have_pidwait" ] || continue`,
+    `  timeout ${Math.max(graceSeconds, 1)} pidwait -g "$pid" && continue`,
+    `  k -KILL "-$pid" 2>/dev/null`,
+    `  timeout 5 pidwait -g "$pid"`,
+    `done`,
+    `true`,
+  ].join("\n");
+}
+
+export interface WrapperOptions {
+  guid: number;
+  appHome: string;
+  eventsFile: string;
+  /** `export NAME='value'` lines. */
+  exports: string[];
+  sudo: boolean;
+  hasStdin: boolean;
+}
+
+/**
+ * The detached wrapper of an application: starts the command in a session (and process group)
+ * of its own, records its pid and start time (and hands them to the starter on fd 3), waits for
+ * it, then records the exit code and appends `<guid> <code>` to the run's events file — which
+ * the host's event channel follows. Being in another session than the command, it survives a
+ * stop of the command's group and always reports the exit.
+ */
+export function wrapperScript(o: WrapperOptions): string {
+  const redirects = `<${o.hasStdin ? "stdin" : "/dev/null"} >stdout 2>stderr 3>&-`;
+  // `$!` must be the command's own pid (a simple command started with &, no subshell around it).
+  const start = o.sudo
+    ? [
+        'if [ "$(id -u)" = 0 ]; then',
+        `  setsid sh ./cmd.sh ${redirects} &`,
+        "else",
+        `  setsid sudo -n -E sh ./cmd.sh ${redirects} &`,
+        "fi",
+      ]
+    : [`setsid sh ./cmd.sh ${redirects} &`];
+  return [
+    "#!/bin/sh",
+    `# NEPI Studio: application guid ${o.guid}`,
+    `cd ${shq(o.appHome)} || exit 1`,
+    ...o.exports,
+    START_TIME_FN,
+    ...start,
+    "pid=$!",
+    'echo "$pid $(starttime "$pid")" > pid',
+    'cat pid >&3',
+    "exec 3>&-",
+    'wait "$pid"',
+    "code=$?",
+    'echo "$code" > exitcode',
+    `echo "${o.guid} $code" >> ${shq(o.eventsFile)}`,
+    "",
+  ].join("\n");
+}
+
+/** Starts the wrapper detached and prints `pid starttime` of the command. */
+export function startScript(appHome: string): string {
+  return `cd ${shq(appHome)} && rm -f exitcode pid && r=$(setsid sh ./wrapper.sh 3>&1 </dev/null >/dev/null 2>&1 &) && echo "$r"`;
+}
+
+/** Writes a file with a content given as data. */
+export function writeFileScript(path: string, content: string, mode?: string): string {
+  return `printf '%s' ${shq(content)} > ${shq(path)}${mode ? ` && chmod ${mode} ${shq(path)}` : ""}`;
+}
+
+const PACKAGE_RE = /^[a-z0-9][a-z0-9+.-]*$/;
+
+/** Debian package names from `depends` (space- or comma-separated), each checked. */
+export function parsePackages(text: string | undefined, attribute = "depends"): string[] {
+  const names = (text ?? "").split(/[\s,]+/).filter(Boolean);
+  for (const n of names) {
+    if (!PACKAGE_RE.test(n)) throw new Error(`attribute "${attribute}": ${JSON.stringify(n)} is not a Debian package name`);
+  }
+  return names;
+}
+
+/** Installs the packages that are missing (apt, one install at a time per host). */
+export function installScript(packages: string[], sudo: boolean): string {
+  const pk = packages.map(shq).join(" ");
+  return [
+    "missing=''",
+    `for p in ${pk}; do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done`,
+    '[ -z "$missing" ] && exit 0',
+    'if [ "$(id -u)" = 0 ]; then S=""; ' +
+      (sudo ? 'else S="sudo -n"; fi' : 'else echo "packages missing:$missing (set sudo to install them, or install them on the host)" >&2; exit 1; fi'),
+    "export DEBIAN_FRONTEND=noninteractive",
+    "(",
+    "  flock 9",
+    "  $S apt-get update -qq >/dev/null 2>&1",
+    "  $S apt-get install -y -qq --no-install-recommends $missing >/dev/null",
+    ") 9>/tmp/nepi-apt.lock",
+  ].join("\n");
+}
+
+/**
+ * `env` attribute: `NAME=value` pairs separated by spaces; a value may be quoted with '…' or "…".
+ * Values are data: they become `export NAME='value'` lines.
+ */
+export function parseEnv(text: string | undefined): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const s = text ?? "";
+  let i = 0;
+  while (i < s.length) {
+    while (i < s.length && /\s/.test(s[i]!)) i++;
+    if (i >= s.length) break;
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(s.slice(i));
+    if (!m) throw new Error(`attribute "env": expected NAME=value at ${JSON.stringify(s.slice(i, i + 20))}`);
+    i += m[0].length;
+    let value = "";
+    while (i < s.length && !/\s/.test(s[i]!)) {
+      const c = s[i]!;
+      if (c === "'" || c === '"') {
+        const end = s.indexOf(c, i + 1);
+        if (end < 0) throw new Error(`attribute "env": unclosed ${c} in the value of ${m[1]}`);
+        value += s.slice(i + 1, end);
+        i = end + 1;
+      } else if (c === "\\" && i + 1 < s.length) {
+        value += s[i + 1];
+        i += 2;
+      } else {
+        value += c;
+        i++;
+      }
+    }
+    out.push([m[1]!, value]);
+  }
+  return out;
+}
