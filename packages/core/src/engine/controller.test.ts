@@ -100,6 +100,20 @@ describe("conditions", () => {
     ]);
   });
 
+  it("runs a chain of 20,000 zero-delay conditions without growing the stack", async () => {
+    const ec = new ExperimentController();
+    let prev = ec.registerResource("sim::Task", { duration: "0s" });
+    for (let i = 0; i < 20_000; i++) {
+      const g = ec.registerResource("sim::Task", { duration: "0s" });
+      ec.registerCondition(g, "START", prev, "STARTED");
+      prev = g;
+    }
+    ec.deploy();
+    expect(ec.timeline()).toHaveLength(0); // deploy() only schedules
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ec.state(prev)).toBe("FINISHED");
+  });
+
   it("opens a zero-delay condition without a timer", async () => {
     const ec = new ExperimentController();
     const a = ec.registerResource("sim::Task", { duration: "1s" });

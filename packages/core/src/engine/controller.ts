@@ -111,6 +111,12 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** Calls `k` with the value now when there is no promise to wait for. */
+function andThen<T>(value: T | Promise<T>, k: (v: T) => void): void {
+  if (value instanceof Promise) void value.then(k);
+  else k(value);
+}
+
 function toArray(group: Group): number[] {
   return typeof group === "number" ? [group] : [...group];
 }
@@ -133,7 +139,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private readonly conditions: RegisteredCondition[] = [];
   private readonly attributeConditions: RegisteredSet[] = [];
   private readonly gatesWaitingOn = new Map<number, Gate[]>();
-  private readonly waitersOn = new Map<number, Set<Waiter>>();
+  private readonly waitersOn = new Map<number, Waiter[]>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly pool: OperationPool;
   private nextGuid = 1;
@@ -490,7 +496,10 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       for (const r of together) r.gates.push(barrier);
     }
     for (const r of members) this.armGates(r);
-    for (const r of members) this.tryDeploy(r);
+    // deploy() only schedules: the work begins once the caller's code has run (listeners attached…).
+    queueMicrotask(() => this.batch(() => {
+      for (const r of members) this.tryDeploy(r);
+    }));
   }
 
   /** Starts a READY resource now (conditions are not consulted). */
@@ -500,7 +509,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     if (r.state !== ResourceState.READY || r.busy.start) {
       throw new NepiError("WRONG_STATE", `start: ${this.where(r)} is ${r.busy.start ? "already starting" : r.state}: only a READY resource can be started`);
     }
-    return this.startResource(r);
+    return new Promise((resolve) => this.startResource(r, resolve));
   }
 
   /** Stops a STARTED resource now. */
@@ -510,7 +519,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     if (r.state !== ResourceState.STARTED || r.busy.stop) {
       throw new NepiError("WRONG_STATE", `stop: ${this.where(r)} is ${r.busy.stop ? "already stopping" : r.state}: only a STARTED resource can be stopped`);
     }
-    return this.stopResource(r);
+    return new Promise((resolve) => this.stopResource(r, resolve));
   }
 
   /** Resolves when every guid is READY (or later). */
@@ -792,7 +801,9 @@ export class ExperimentController extends Emitter<ControllerEvents> {
         this.applySet(r, gate);
         continue;
       }
-      if (--r.pending[gate.action] === 0) this.tryAction(r, gate.action);
+      const action = gate.action;
+      // Through the trampoline: a chain of zero-delay conditions must not grow the stack.
+      if (--r.pending[action] === 0) this.defer(() => this.tryAction(r, action));
     }
   }
 
@@ -839,28 +850,30 @@ export class ExperimentController extends Emitter<ControllerEvents> {
 
   private tryDeploy(r: Resource): void {
     if (!this.canAct(r) || r.state !== ResourceState.NEW || r.pending.DEPLOY > 0 || r.busy.deploy) return;
-    this.track(r, this.deployResource(r));
+    this.deployResource(r);
   }
 
   private tryStart(r: Resource): void {
     if (!this.canAct(r) || r.state !== ResourceState.READY || r.pending.START > 0 || r.busy.start) return;
-    this.track(r, this.startResource(r));
+    this.startResource(r);
   }
 
   private tryStop(r: Resource): void {
     if (!this.canAct(r) || !r.hasStopGate || r.state !== ResourceState.STARTED || r.pending.STOP > 0 || r.busy.stop) return;
-    this.track(r, this.stopResource(r));
+    this.stopResource(r);
   }
 
-  private track(r: Resource, op: Promise<unknown>): void {
+  /** An operation of `r` begins; release waits until none is in progress. */
+  private begin(r: Resource): void {
     r.inflight++;
-    void op.finally(() => {
-      if (--r.inflight === 0 && r.idle) {
-        const done = r.idle;
-        r.idle = undefined;
-        done();
-      }
-    });
+  }
+
+  private end(r: Resource): void {
+    if (--r.inflight === 0 && r.idle) {
+      const done = r.idle;
+      r.idle = undefined;
+      done();
+    }
   }
 
   /** Resolves once no operation of `r` is in progress. */
@@ -916,49 +929,55 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     return !r.releasing && !isTerminal(r.state) && this.state_ === EcState.RUNNING;
   }
 
-  private async deployResource(r: Resource): Promise<void> {
+  /**
+   * The lifecycle steps are written as continuations rather than async functions: a step that
+   * completes synchronously goes straight on, so a sim::Task costs no promise at all.
+   */
+  private deployResource(r: Resource): void {
     r.busy.deploy = true;
-    try {
-      let ok = this.step(r, "discover");
-      if (ok !== true && !(await ok)) return;
-      if (!this.stillGoing(r)) return;
-      this.transition(r, ResourceState.DISCOVERED);
-      ok = this.step(r, "provision");
-      if (ok !== true && !(await ok)) return;
-      if (!this.stillGoing(r)) return;
-      this.transition(r, ResourceState.PROVISIONED);
-      this.transition(r, ResourceState.READY);
-    } finally {
+    this.begin(r);
+    const done = () => {
       r.busy.deploy = undefined;
-    }
+      this.end(r);
+    };
+    andThen(this.step(r, "discover"), (ok) => {
+      if (!ok || !this.stillGoing(r)) return done();
+      this.transition(r, ResourceState.DISCOVERED);
+      andThen(this.step(r, "provision"), (ok2) => {
+        if (ok2 && this.stillGoing(r)) {
+          this.transition(r, ResourceState.PROVISIONED);
+          this.transition(r, ResourceState.READY);
+        }
+        done();
+      });
+    });
   }
 
-  private async startResource(r: Resource): Promise<void> {
+  private startResource(r: Resource, onDone?: () => void): void {
     r.busy.start = true;
-    try {
-      const ok = this.step(r, "start");
-      if (ok !== true && !(await ok)) return;
-      if (!this.stillGoing(r)) return;
-      this.transition(r, ResourceState.STARTED);
-    } finally {
+    this.begin(r);
+    andThen(this.step(r, "start"), (ok) => {
+      if (ok && this.stillGoing(r)) this.transition(r, ResourceState.STARTED);
       r.busy.start = undefined;
-    }
-    const early = r.earlyEnd;
-    if (early) {
-      r.earlyEnd = undefined;
-      this.resourceEnded(r, early.reason);
-    }
+      const early = r.earlyEnd;
+      if (early) {
+        r.earlyEnd = undefined;
+        this.resourceEnded(r, early.reason);
+      }
+      this.end(r);
+      onDone?.();
+    });
   }
 
-  private async stopResource(r: Resource): Promise<void> {
+  private stopResource(r: Resource, onDone?: () => void): void {
     r.busy.stop = true;
-    try {
-      const ok = this.step(r, "stop");
-      if (ok !== true && !(await ok)) return;
-      if (r.state === ResourceState.STARTED && !r.releasing) this.transition(r, ResourceState.STOPPED);
-    } finally {
+    this.begin(r);
+    andThen(this.step(r, "stop"), (ok) => {
+      if (ok && r.state === ResourceState.STARTED && !r.releasing) this.transition(r, ResourceState.STOPPED);
       r.busy.stop = undefined;
-    }
+      this.end(r);
+      onDone?.();
+    });
   }
 
   /** The manager reports that a running resource ended by itself (reason: it failed). */
@@ -991,9 +1010,9 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.setEcState(EcState.FAILED, reason);
-    for (const set of this.waitersOn.values()) {
-      for (const w of set) if (w.rejectOnExperimentFailure) this.rejectWaiter(w, `the experiment failed: ${reason}`);
-    }
+    const waiters = new Set<Waiter>();
+    for (const list of this.waitersOn.values()) for (const w of list) waiters.add(w);
+    for (const w of waiters) if (w.rejectOnExperimentFailure) this.rejectWaiter(w, `the experiment failed: ${reason}`);
     this.release().catch((err) => this.emit("log", { message: `release after failure: ${errorMessage(err)}`, at: Date.now() }));
   }
 
@@ -1056,8 +1075,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     if (r.listeners) for (const l of r.listeners) l(event);
     this.notifyGates(r, previousMaxRank);
     this.notifyWaiters(r);
-    if (state === ResourceState.READY) this.tryStart(r);
-    else if (state === ResourceState.STARTED) this.tryStop(r);
+    if (state === ResourceState.READY) this.defer(() => this.tryStart(r));
+    else if (state === ResourceState.STARTED && r.hasStopGate) this.defer(() => this.tryStop(r));
   }
 
   /** Runs `fn` after the current work, iteratively: long failure cascades never grow the stack. */
@@ -1093,9 +1112,9 @@ export class ExperimentController extends Emitter<ControllerEvents> {
         return this.rejectWaiter(w, `the experiment failed: ${this.failureReason}`);
       }
       for (const g of w.pending) {
-        let set = this.waitersOn.get(g);
-        if (!set) this.waitersOn.set(g, (set = new Set()));
-        set.add(w);
+        const list = this.waitersOn.get(g);
+        if (list) list.push(w);
+        else this.waitersOn.set(g, [w]);
       }
       for (const r of resources) if (w.pending.has(r.guid)) this.checkWaiter(w, r);
       if (timeoutMs !== undefined && w.pending.size > 0) {
@@ -1109,16 +1128,16 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   }
 
   private notifyWaiters(r: Resource): void {
-    const set = this.waitersOn.get(r.guid);
-    if (!set) return;
-    for (const w of [...set]) this.checkWaiter(w, r);
+    const list = this.waitersOn.get(r.guid);
+    if (!list) return;
+    for (const w of list.length === 1 ? [list[0]!] : [...list]) this.checkWaiter(w, r);
   }
 
   private checkWaiter(w: Waiter, r: Resource): void {
     if (!w.pending.has(r.guid)) return;
     if (w.accept(r)) {
       w.pending.delete(r.guid);
-      this.waitersOn.get(r.guid)?.delete(w);
+      this.unindexWaiter(r.guid, w);
       if (w.pending.size === 0) {
         this.settleWaiter(w);
         w.resolve();
@@ -1133,15 +1152,25 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       .map((g) => this.resource(g))
       .filter((x) => x.state === ResourceState.FAILED)
       .map((x) => `${this.where(x)}: ${x.reason}`);
+    if (failed.length > 10) failed.splice(10, failed.length - 10, `and ${failed.length - 10} more`);
     const detail = failed.length > 0 ? `failed: ${failed.join("; ")}` : cause;
     this.settleWaiter(w);
     const code = failed.length > 0 ? "RESOURCE_FAILED" : "EXPERIMENT_FAILED";
-    w.reject(new NepiError(code, `wait for ${w.what} of ${w.guids.length === 1 ? `guid ${w.guids[0]}` : `guids ${w.guids.join(", ")}`} ended: ${detail}`));
+    const who = w.guids.length === 1 ? `guid ${w.guids[0]}` : w.guids.length <= 10 ? `guids ${w.guids.join(", ")}` : `${w.guids.length} resources`;
+    w.reject(new NepiError(code, `wait for ${w.what} of ${who} ended: ${detail}`));
   }
 
   private settleWaiter(w: Waiter): void {
     if (w.timer) clearTimeout(w.timer);
-    for (const g of w.guids) this.waitersOn.get(g)?.delete(w);
+    for (const g of w.pending) this.unindexWaiter(g, w);
     w.pending.clear();
+  }
+
+  private unindexWaiter(guid: number, w: Waiter): void {
+    const list = this.waitersOn.get(guid);
+    if (!list) return;
+    const i = list.indexOf(w);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.waitersOn.delete(guid);
   }
 }

@@ -5,8 +5,12 @@ import { shq } from "../../transport/quote.js";
  * values are data, never code. Only the user's `command`, `build` and `install` are shell code.
  */
 
-/** The start time of a process (field 22 of /proc/<pid>/stat, read after the `(comm)` field). */
-export const START_TIME_FN = `starttime() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }`;
+/**
+ * Sets ST to the start time of a process (field 22 of /proc/<pid>/stat, counted after the
+ * `(comm)` field). Builtins only: a forked helper would let the shell reap a child that just
+ * exited, and its /proc entry with it, before we read it.
+ */
+export const START_TIME_FN = `starttime() { ST=; read -r s < "/proc/$1/stat" 2>/dev/null || return 0; s=\${s##*) }; set -- $s; ST=\${20}; }`;
 
 function killFn(sudo: boolean): string {
   return sudo ? 'k() { if [ "$(id -u)" = 0 ]; then kill "$@"; else sudo -n kill "$@"; fi; }' : 'k() { kill "$@"; }';
@@ -27,7 +31,7 @@ export function endGroupsScript(dirs: string[], graceSeconds: number, sudo = fal
     `  [ -f "$d/pid" ] || continue`,
     `  read pid st < "$d/pid" || continue`,
     `  [ -n "$pid" ] && [ -n "$st" ] || continue`,
-    `  [ "$(starttime "$pid")" = "$st" ] || continue`,
+    `  starttime "$pid"; [ "$ST" = "$st" ] || continue`,
     `  echo "$pid"`,
     graceSeconds > 0 ? `  k -TERM "-$pid" 2>/dev/null` : `  k -KILL "-$pid" 2>/dev/null`,
     `  [ -n "$have_pidwait" ] || continue`,
@@ -76,8 +80,9 @@ export function wrapperScript(o: WrapperOptions): string {
     START_TIME_FN,
     ...start,
     "pid=$!",
-    'echo "$pid $(starttime "$pid")" > pid',
-    'cat pid >&3',
+    'starttime "$pid"',
+    'echo "$pid $ST" > pid',
+    'echo "$pid $ST" >&3',
     "exec 3>&-",
     'wait "$pid"',
     "code=$?",
