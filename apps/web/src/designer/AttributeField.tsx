@@ -141,7 +141,7 @@ export const AttributeField = memo(function AttributeField({ def, value, disable
   }
 
   return (
-    <div className={`field${problem ? " has-error" : ""}`}>
+    <div className={`field${problem ? " has-error" : ""}`} data-field={def.name}>
       <label htmlFor={id} className="field-label">
         <span>{def.name}</span>
         {def.required && (

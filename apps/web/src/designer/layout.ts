@@ -12,32 +12,43 @@ const DEFAULT_WIDTH = 200;
 const DEFAULT_HEIGHT = 96;
 
 /**
- * New positions from elkjs's layered layout: conditions flow top to bottom (what waits sits
- * below what it waits on) and connected resources stay side by side.
+ * New positions from elkjs's layered layout, left to right: a host first, the resources that run
+ * on it in a column to its right (conditions between them are short dashed links down the
+ * column). Conditions order the layers only among resources that are on no host (sim tasks).
  */
 export async function autoLayout(
   nodes: readonly ResourceNode[],
   connections: readonly DesignConnection[],
   conditions: readonly DesignCondition[],
 ): Promise<Map<number, { x: number; y: number }>> {
+  const hosted = new Set<number>();
   const edges: { id: string; sources: string[]; targets: string[] }[] = [];
+  const rtypeOf = new Map(nodes.map((n) => [n.data.guid, n.data.rtype]));
   for (const c of connections) {
-    // The node an application runs on comes first (above it).
-    edges.push({ id: c.id, sources: [String(c.target)], targets: [String(c.source)] });
+    // The side with no connection rules of its own (the node) goes first.
+    const [first, second] = rtypeOf.get(c.source) === "linux::Node" ? [c.source, c.target] : [c.target, c.source];
+    edges.push({ id: c.id, sources: [String(first)], targets: [String(second)] });
+    hosted.add(c.source).add(c.target);
   }
   for (const c of conditions) {
-    for (const a of c.after) for (const g of c.group) edges.push({ id: `${c.id}:${a}>${g}`, sources: [String(a)], targets: [String(g)] });
+    for (const a of c.after) {
+      for (const g of c.group) {
+        if (hosted.has(a) || hosted.has(g)) continue;
+        edges.push({ id: `${c.id}:${a}>${g}`, sources: [String(a)], targets: [String(g)] });
+      }
+    }
   }
   const graph = await (await getElk()).layout({
     id: "root",
     layoutOptions: {
       "elk.algorithm": "layered",
-      "elk.direction": "DOWN",
-      "elk.spacing.nodeNode": "48",
-      "elk.layered.spacing.nodeNodeBetweenLayers": "72",
+      "elk.direction": "RIGHT",
+      "elk.spacing.nodeNode": "56",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "110",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
       "elk.separateConnectedComponents": "true",
-      "elk.spacing.componentComponent": "80",
+      "elk.spacing.componentComponent": "90",
+      "elk.aspectRatio": "1.6",
     },
     children: nodes.map((n) => ({
       id: n.id,

@@ -1,4 +1,4 @@
-import { ExperimentDocumentSchema, formatPath, type ExperimentDocument } from "@nepi/core";
+import { CREDENTIAL_PLACEHOLDER, ExperimentDocumentSchema, formatPath, type ExperimentDocument } from "@nepi/core";
 import { errorMessage, trpc } from "../api/trpc";
 import { useDesignStore, type ExperimentId } from "./store";
 
@@ -78,8 +78,11 @@ export async function openExperiment(id: ExperimentId): Promise<boolean> {
   }
 }
 
-/** Credential values never leave the browser in a file. */
-function withoutCredentials(doc: ExperimentDocument): ExperimentDocument {
+/**
+ * Credential values never leave the browser in a file: like the backend's export, each one is
+ * replaced by the placeholder, which an import reports as missing.
+ */
+export function redactCredentials(doc: ExperimentDocument): ExperimentDocument {
   const catalog = useDesignStore.getState().catalog;
   return {
     ...doc,
@@ -87,15 +90,31 @@ function withoutCredentials(doc: ExperimentDocument): ExperimentDocument {
       const secret = catalog[r.type]?.attributes.filter((a) => a.flags.credential).map((a) => a.name) ?? [];
       if (!secret.some((n) => n in r.attributes)) return r;
       const attributes = { ...r.attributes };
-      for (const n of secret) delete attributes[n];
+      for (const n of secret) if (n in attributes) attributes[n] = CREDENTIAL_PLACEHOLDER;
       return { ...r, attributes };
     }),
   };
 }
 
-/** Downloads the design as a JSON file (credentials left out). */
+/** Drops the placeholders an export left, naming each credential to enter again. */
+export function stripCredentialPlaceholders(doc: ExperimentDocument): { doc: ExperimentDocument; missing: string[] } {
+  const missing: string[] = [];
+  const resources = doc.resources.map((r) => {
+    const names = Object.keys(r.attributes).filter((n) => r.attributes[n] === CREDENTIAL_PLACEHOLDER);
+    if (!names.length) return r;
+    const attributes = { ...r.attributes };
+    for (const n of names) {
+      delete attributes[n];
+      missing.push(`${n} of ${r.label || r.type} #${r.guid}`);
+    }
+    return { ...r, attributes };
+  });
+  return { doc: missing.length ? { ...doc, resources } : doc, missing };
+}
+
+/** Downloads the design as a JSON file (credentials replaced by a placeholder). */
 export function exportDesign(): void {
-  const doc = withoutCredentials(useDesignStore.getState().toDocument());
+  const doc = redactCredentials(useDesignStore.getState().toDocument());
   const blob = new Blob([JSON.stringify(doc, null, 2) + "\n"], { type: "application/json" });
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
@@ -134,7 +153,9 @@ export async function importFile(file: File): Promise<boolean> {
     store.notify("error", `Cannot import ${file.name}: ${result.errors.slice(0, 3).join("; ")}${more}`);
     return false;
   }
-  store.loadDocument(result.doc, { experimentId: null });
-  store.notify("success", `Imported “${result.doc.name}” from ${file.name}.`);
+  const { doc, missing } = stripCredentialPlaceholders(result.doc);
+  store.loadDocument(doc, { experimentId: null });
+  if (missing.length) store.notify("info", `Imported “${doc.name}”. Credentials were not exported; enter them again: ${missing.join(", ")}.`);
+  else store.notify("success", `Imported “${doc.name}” from ${file.name}.`);
   return true;
 }
