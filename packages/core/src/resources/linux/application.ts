@@ -6,7 +6,7 @@ import { FileFollower } from "../../transport/follower.js";
 import { shq } from "../../transport/quote.js";
 import type { Transport } from "../../transport/types.js";
 import { LinuxNodeManager, lastLines } from "./node.js";
-import { endGroupsScript, parseEnv, parsePackages, startScript, wrapperScript, writeFileScript } from "./scripts.js";
+import { endGroupsScript, launchScript, parseEnv, parsePackages, startScript, wrapperScript, writeFileScript } from "./scripts.js";
 
 /** How long a stopped command gets to end after SIGTERM before its group gets SIGKILL, s. */
 const STOP_GRACE_S = 3;
@@ -99,9 +99,10 @@ export class LinuxApplicationManager implements ResourceManager {
       `mkdir -p ${shq(this.home)} ${shq(`${this.home}/src`)}`,
       `cd ${shq(this.home)}`,
       writeFileScript("cmd.sh", command + "\n"),
+      writeFileScript("launch.sh", launchScript(sudo)),
       writeFileScript(
         "wrapper.sh",
-        wrapperScript({ guid: this.ctx.guid, appHome: this.home, eventsFile: node.paths.events, exports, sudo, hasStdin: stdin !== undefined }),
+        wrapperScript({ guid: this.ctx.guid, appHome: this.home, eventsFile: node.paths.events, exports, hasStdin: stdin !== undefined }),
       ),
       ...(stdin !== undefined ? [writeFileScript("stdin", stdin)] : []),
     ].join(" &&\n");
@@ -138,7 +139,7 @@ export class LinuxApplicationManager implements ResourceManager {
     this.unlisten = node.events.listen(this.ctx.guid, (code) => this.onExit(code));
     const r = await node.transport.exec(startScript(this.home));
     const m = /^(\d+) (\d+)\s*$/.exec(r.stdout);
-    if (r.code !== 0 || !m) throw new Error(`starting on ${node.transport.label} failed: ${lastLines(r.stderr) || `no pid (exit ${r.code})`}`);
+    if (r.code !== 0 || !m) throw new Error(`starting on ${node.transport.label} failed: ${lastLines(r.stderr) || `no pid (exit ${r.code}, output ${JSON.stringify(r.stdout)})`}`);
     this.pid = { pid: Number(m[1]), start: m[2]! };
     const ready = this.readyWhen();
     if (ready) await this.waitReady(ready.trace, ready.pattern);

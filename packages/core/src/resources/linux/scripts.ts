@@ -49,40 +49,33 @@ export interface WrapperOptions {
   eventsFile: string;
   /** `export NAME='value'` lines. */
   exports: string[];
-  sudo: boolean;
   hasStdin: boolean;
 }
 
 /**
- * The detached wrapper of an application: starts the command in a session (and process group)
- * of its own, records its pid and start time (and hands them to the starter on fd 3), waits for
- * it, then records the exit code and appends `<guid> <code>` to the run's events file — which
- * the host's event channel follows. Being in another session than the command, it survives a
- * stop of the command's group and always reports the exit.
+ * The first process of an application, in a session and process group of its own: it records
+ * its own pid and start time (read by itself, so it cannot race its own exit), hands them to the
+ * starter on fd 3, then becomes the command (exec keeps the pid and the start time).
+ */
+export function launchScript(sudo: boolean): string {
+  const exec = sudo ? 'if [ "$(id -u)" = 0 ]; then exec sh ./cmd.sh 3>&-; else exec sudo -n -E sh ./cmd.sh 3>&-; fi' : "exec sh ./cmd.sh 3>&-";
+  return [START_TIME_FN, 'starttime "$$"', 'echo "$$ $ST" > pid', 'echo "$$ $ST" >&3', exec, ""].join("\n");
+}
+
+/**
+ * The detached wrapper of an application: starts launch.sh (then the command) in a session of
+ * its own, waits for it, records the exit code and appends `<guid> <code>` to the run's events
+ * file — which the host's event channel follows. Being in another session than the command, it
+ * survives a stop of the command's group and always reports the exit.
  */
 export function wrapperScript(o: WrapperOptions): string {
-  const redirects = `<${o.hasStdin ? "stdin" : "/dev/null"} >stdout 2>stderr 3>&-`;
-  // `$!` must be the command's own pid (a simple command started with &, no subshell around it).
-  const start = o.sudo
-    ? [
-        'if [ "$(id -u)" = 0 ]; then',
-        `  setsid sh ./cmd.sh ${redirects} &`,
-        "else",
-        `  setsid sudo -n -E sh ./cmd.sh ${redirects} &`,
-        "fi",
-      ]
-    : [`setsid sh ./cmd.sh ${redirects} &`];
   return [
     "#!/bin/sh",
     `# NEPI Studio: application guid ${o.guid}`,
     `cd ${shq(o.appHome)} || exit 1`,
     ...o.exports,
-    START_TIME_FN,
-    ...start,
+    `setsid sh ./launch.sh <${o.hasStdin ? "stdin" : "/dev/null"} >stdout 2>stderr &`,
     "pid=$!",
-    'starttime "$pid"',
-    'echo "$pid $ST" > pid',
-    'echo "$pid $ST" >&3',
     "exec 3>&-",
     'wait "$pid"',
     "code=$?",
