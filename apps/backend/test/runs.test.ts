@@ -170,3 +170,56 @@ describe("runs of sim::Task through the API", () => {
     expect(run.resources.find((r) => r.guid === 1)).toMatchObject({ state: "FAILED", reason: expect.any(String) });
   });
 });
+
+describe("runs of local linux resources through the API", () => {
+  it("runs a linux::Application on localhost: events, live stdout, kept trace after release", async () => {
+    const { client } = t;
+    const { id } = await client.experiments.save.mutate({
+      document: {
+        format: "nepi-experiment@1",
+        name: "hello",
+        resources: [
+          { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" } },
+          { guid: 2, type: "linux::Application", label: "app", attributes: { command: "echo hello; sleep 0.3; echo bye" }, traces: ["stdout"] },
+        ],
+        connections: [{ source: 2, target: 1 }],
+      },
+    });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    // The trace is followed live while the command runs (subscribed before it starts).
+    const live = collectTrace(client, { runId, guid: 2, name: "stdout" }, (text) => text.includes("bye"));
+    const events = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status !== "RUNNING");
+    expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "FINISHED" });
+    expect(transitions(events).filter((e) => e.guid === 2).map((e) => e.state)).toEqual(LIFECYCLE);
+    expect((await live).text).toBe("hello\nbye\n");
+
+    await client.runs.release.mutate({ runId });
+    const run = await client.runs.get.query({ runId });
+    expect(run.status).toBe("RELEASED");
+    expect(run.resources.map((r) => r.state)).toEqual(["RELEASED", "RELEASED"]);
+    expect(run.traces).toEqual([{ guid: 2, name: "stdout", size: 10 }]);
+    expect((await collectTrace(client, { runId, guid: 2, name: "stdout" })).text).toBe("hello\nbye\n");
+  });
+
+  it("reports a failing command's reason on the resource and the run", async () => {
+    const { client } = t;
+    const { id } = await client.experiments.save.mutate({
+      document: {
+        format: "nepi-experiment@1",
+        name: "fails",
+        resources: [
+          { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
+          { guid: 2, type: "linux::Application", attributes: { command: "echo broken >&2; exit 3" } },
+        ],
+        connections: [{ source: 2, target: 1 }],
+      },
+    });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    const events = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status === "FAILED");
+    // Replayed from the first event: every id from 1, in order.
+    expect(events.map((e) => Number(e.id))).toEqual(events.map((_e, i) => i + 1));
+    expect((events.at(-1)!.data as { reason: string }).reason).toMatch(/exit code 3.*broken/);
+    const run = await client.runs.get.query({ runId });
+    expect(run.timeline.find((e) => e.guid === 2 && e.state === "FAILED")!.reason).toMatch(/exit code 3: broken/);
+  });
+});

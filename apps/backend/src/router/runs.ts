@@ -115,7 +115,17 @@ export const runsRouter = router({
       const live = ctx.runs.live(input.runId);
       if (live && !live.closed) {
         const queue = new AsyncQueue<TraceChunk>();
-        const unfollow = live.followTrace(input.guid, input.name, start, (data, offset) => queue.push({ offset, data }));
+        let failure: Error | undefined;
+        const unfollow = live.followTrace(
+          input.guid,
+          input.name,
+          start,
+          (data, offset) => queue.push({ offset, data }),
+          (err) => {
+            failure = err;
+            queue.end();
+          },
+        );
         const onClosed = () => queue.end();
         live.events.once("closed", onClosed);
         signal?.addEventListener("abort", onClosed, { once: true });
@@ -125,6 +135,9 @@ export const runsRouter = router({
           for await (const chunk of queue) {
             next = chunk.offset + Buffer.byteLength(chunk.data);
             yield tracked(String(next), chunk);
+          }
+          if (failure) {
+            throw new TRPCError({ code: "PRECONDITION_FAILED", message: `trace "${input.name}" of resource ${input.guid}: ${failure.message}`, cause: failure });
           }
           if (!signal?.aborted) yield tracked(String(next), { offset: next, data: "", end: true } satisfies TraceChunk);
         } finally {

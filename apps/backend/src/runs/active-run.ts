@@ -2,6 +2,8 @@ import { EventEmitter } from "node:events";
 import { join } from "node:path";
 import {
   ExperimentController,
+  hasReached,
+  isTerminal,
   type ExperimentDocument,
   type RunEvent,
   type RunStatus,
@@ -77,10 +79,18 @@ export class ActiveRun {
   }
 
   /**
-   * Follows a trace live from byte `offset`. A resource not deployed yet has nothing to follow:
-   * the follow starts at its next transition. Unknown guids and traces throw at once.
+   * Follows a trace live from byte `offset`. Before its resource has started there may be
+   * nothing to follow yet (no manager, no host, no file): the follow is retried at each of its
+   * transitions, and `onError` gets the reason if it can never start. Unknown guids and traces
+   * throw at once.
    */
-  followTrace(guid: number, name: string, offset: number, onChunk: (chunk: string, offset: number) => void): () => void {
+  followTrace(
+    guid: number,
+    name: string,
+    offset: number,
+    onChunk: (chunk: string, offset: number) => void,
+    onError: (err: Error) => void,
+  ): () => void {
     let unfollow: (() => void) | undefined;
     let cancelled = false;
     const attempt = (): boolean => {
@@ -88,7 +98,9 @@ export class ActiveRun {
         unfollow = this.ec.followTrace(guid, name, { offset }, onChunk);
         return true;
       } catch (err) {
-        if ((err as { code?: string }).code === "WRONG_STATE" && this.ec.state(guid) === "NEW") return false;
+        const code = (err as { code?: string }).code;
+        if (code === "UNKNOWN_TRACE" || code === "UNKNOWN_GUID") throw err;
+        if (!hasReached(this.ec.state(guid), "STARTED") && !isTerminal(this.ec.state(guid))) return false;
         throw err;
       }
     };
@@ -97,8 +109,9 @@ export class ActiveRun {
       if (cancelled) return;
       try {
         if (attempt()) this.waitingFollowers.get(guid)?.delete(retry);
-      } catch {
+      } catch (err) {
         this.waitingFollowers.get(guid)?.delete(retry);
+        onError(err as Error);
       }
     };
     let set = this.waitingFollowers.get(guid);
@@ -119,9 +132,10 @@ export class ActiveRun {
     // Traces are followed after the transition's dispatch, not inside it: a follower added
     // while the engine notifies would see this transition's output twice.
     if (this.toFollow.has(e.guid) || this.waitingFollowers.has(e.guid)) queueMicrotask(() => this.resumeFollowers(e.guid));
-    this.updateStatus();
-    // The engine may mark the experiment FAILED right after emitting the failure.
+    // After a failure the engine marks the experiment FAILED (if the resource was critical)
+    // right after this event: decide once it has.
     if (e.state === "FAILED") queueMicrotask(() => this.updateStatus());
+    else this.updateStatus();
   }
 
   private resumeFollowers(guid: number): void {
@@ -145,8 +159,8 @@ export class ActiveRun {
 
   private updateStatus(): void {
     // Releasing ends every resource: that is not the run finishing.
-    if (this.status !== "RUNNING" || this.releaseStarted) return;
-    if (this.ec.ecState === "FAILED") {
+    if (this.releaseStarted) return;
+    if (this.ec.ecState === "FAILED" && (this.status === "RUNNING" || this.status === "FINISHED")) {
       const failure = this.state.firstFailure();
       const reason =
         this.ec.experimentFailure ??
@@ -154,7 +168,7 @@ export class ActiveRun {
       this.setStatus("FAILED", reason);
       // A failed experiment released what it started; free the controller too.
       void this.release();
-    } else if (this.state.allSettled) {
+    } else if (this.status === "RUNNING" && this.state.allSettled) {
       this.setStatus("FINISHED", undefined);
     }
   }

@@ -158,9 +158,19 @@ export class RunManager {
     }
     const ec = createController(run.document, { runId, experimentId: run.experimentId, rootDir: this.rootDir });
     try {
+      // Reconnect to the run's hosts (same experiment and run ids: same run directories), so
+      // that releasing them ends the processes the run started there (checked by pid and
+      // start time). Resources with no host hold nothing once their controller is gone.
+      const hosts = run.document.resources.filter((r) => r.type === "linux::Node").map((r) => r.guid);
+      if (hosts.length) {
+        ec.deploy(hosts, { startTogether: false });
+        await ec.waitDeployed(hosts, { timeout: "2m" });
+      }
       await ec.release();
+    } catch (err) {
+      throw new TRPCError({ code: "BAD_GATEWAY", message: `cleanup of run "${runId}" failed: ${(err as Error).message}`, cause: err });
     } finally {
-      await ec.shutdown();
+      await ec.shutdown().catch(() => undefined);
     }
     const at = Date.now();
     const reason = `${run.reason ?? "interrupted"} — cleaned up`;
