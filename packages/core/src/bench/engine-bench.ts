@@ -97,11 +97,17 @@ async function main(): Promise<void> {
   if (mode === "latency") return void process.send!(await conditionLatency(Number(arg)));
 
   console.log(`NEPI Studio engine benchmark — ${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length}, node ${process.version}, ${new Date().toISOString()}`);
-  console.log("\nsim::Task resources with zero delays, deploy() → every resource FINISHED → RELEASED");
+  console.log("\nsim::Task resources with zero delays, deploy() → every resource FINISHED → RELEASED (best of 3 processes)");
   console.log(`${pad("resources", 10)} ${pad("register ms", 12)} ${pad("→FINISHED ms", 13)} ${pad("→RELEASED ms", 13)} ${pad("µs/resource", 12)} ${pad("peak RSS MB", 12)}`);
   const results: LifecycleResult[] = [];
   for (const n of SIZES) {
-    const r = (await runChild(["lifecycle", String(n)])) as LifecycleResult;
+    // Best of 3 fresh processes: the figure of the code, not of whatever else the machine runs.
+    let r: LifecycleResult | undefined;
+    for (let i = 0; i < 3; i++) {
+      const x = (await runChild(["lifecycle", String(n)])) as LifecycleResult;
+      if (!r || x.releasedMs < r.releasedMs) r = x;
+    }
+    r = r!;
     results.push(r);
     console.log(`${pad(n.toLocaleString("en"), 10)} ${pad(f1(r.registerMs), 12)} ${pad(f1(r.finishedMs), 13)} ${pad(f1(r.releasedMs), 13)} ${pad(f1((r.releasedMs * 1000) / n), 12)} ${pad(f1(r.peakMb), 12)}`);
   }
