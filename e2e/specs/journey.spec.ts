@@ -18,6 +18,7 @@ import {
  */
 test("a new user designs, deploys, watches and reopens a run", async ({ app: page, shot }) => {
   await shot("app opened");
+  await page.getByTestId("design-name").fill("ping journey");
 
   const host = await dragFromPalette(page, "linux::Node", { x: 150, y: 250 });
   await selectNode(page, host);
@@ -84,6 +85,8 @@ test("a new user designs, deploys, watches and reopens a run", async ({ app: pag
   await expect(page.getByTestId("timeline-row")).toHaveCount(3);
   await shot("timeline");
 
+  const runId = await page.getByTestId("run-status").getAttribute("data-run-id");
+  expect(runId).toBeTruthy();
   await page.getByTestId("release").click();
   for (const guid of [host, application, ping]) await expect(node(page, guid)).toHaveAttribute("data-state", "RELEASED");
   await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "RELEASED");
@@ -93,8 +96,8 @@ test("a new user designs, deploys, watches and reopens a run", async ({ app: pag
   await page.reload();
   await expect(page.getByTestId("palette-item").first()).toBeVisible();
   await openDockTab(page, "history");
-  const item = page.getByTestId("run-history-item");
-  await expect(item).toHaveCount(1);
+  const item = page.locator(`[data-testid="run-history-item"][data-run-id="${runId}"]`);
+  await expect(item).toContainText("ping journey");
   await expect(item).toHaveAttribute("data-status", "RELEASED");
   await shot("history after reload");
   await item.getByTestId("open-run").click();

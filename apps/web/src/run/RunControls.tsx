@@ -4,7 +4,7 @@ import { STATE_STYLE } from "./states";
 import { deploy, deployBlocker, dryRun, release, stop } from "./actions";
 import "./run.css";
 
-const BAR_PARTS = ["FINISHED", "STARTED", "READY", "FAILED"] as const;
+const BAR_PARTS = ["FINISHED", "STARTED", "READY", "FAILED", "RELEASED"] as const;
 
 /** Toolbar part of the run: Deploy, Dry run, Stop, Release and the progress bar. */
 export function RunControls() {
@@ -102,7 +102,7 @@ function ProgressBar() {
         )}
       </div>
       <span className="run-progress-text">
-        {BAR_PARTS.map((k) => (
+        {BAR_PARTS.filter((k) => k !== "RELEASED" || counts.RELEASED > 0).map((k) => (
           <span key={k} data-testid={`count-${k}`} data-count={counts[k]}>
             <i style={{ background: STATE_STYLE[k].color }} aria-hidden />
             {counts[k]} {STATE_STYLE[k].label}

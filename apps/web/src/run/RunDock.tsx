@@ -7,7 +7,7 @@ import { closeHistory } from "./actions";
 
 type Tab = "traces" | "timeline" | "history";
 
-const MAX_OPEN_PANES = 4;
+const MAX_OPEN_PANES = 6;
 
 /** Bottom-dock part of the run: trace panes, the Gantt timeline and the run history. */
 export function RunDock() {
@@ -26,7 +26,7 @@ export function RunDock() {
   );
   const keyOf = (t: TraceRef) => `${t.guid}/${t.name}`;
   const [open, setOpen] = useState<string[]>([]);
-  // A new run opens its first traces.
+  // A new run opens its first traces (an empty one stays one line high until output comes).
   useEffect(() => {
     setOpen(traces.slice(0, MAX_OPEN_PANES).map(keyOf));
   }, [runId, traces]);

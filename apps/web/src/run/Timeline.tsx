@@ -24,11 +24,22 @@ function segmentsOf(timeline: StateEvent[], end: number): Map<number, Segment[]>
 }
 
 function formatSeconds(ms: number): string {
-  if (ms < 2000) return `${Math.round(ms)}ms`;
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(0)}s` : `${(ms / 1000).toFixed(1)}s`;
+  if (ms === 0) return "0";
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(0)}s` : `${Number((ms / 1000).toFixed(2))}s`;
 }
 
 const MAX_ROWS = 300;
+
+/** Round tick times (ms) across [0, span]: steps of 1, 2 or 5 × a power of ten, about 6 ticks. */
+function niceTicks(span: number): number[] {
+  const raw = span / 6;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? raw;
+  const ticks: number[] = [];
+  for (let t = 0; t <= span + 1e-9; t += step) ticks.push(t);
+  return ticks;
+}
 
 /** Gantt chart of every resource's states over the run (time from the first transition). */
 export const Timeline = memo(function Timeline() {
@@ -44,15 +55,15 @@ export const Timeline = memo(function Timeline() {
   if (timeline.length === 0) return <p className="dock-empty">No transitions yet: deploy, or open a past run.</p>;
   const byGuid = new Map<number, RunResource>(resources.map((r) => [r.guid, r]));
   const guids = [...rows.keys()].sort((a, b) => a - b);
-  const ticks = [0, 0.25, 0.5, 0.75, 1];
+  const ticks = niceTicks(span);
   return (
     <div className="gantt" data-testid="timeline" data-rows={guids.length}>
       <div className="gantt-row gantt-axis" aria-hidden>
         <span className="gantt-label" />
         <span className="gantt-track">
           {ticks.map((t) => (
-            <span key={t} className="gantt-tick" style={{ left: `${t * 100}%` }}>
-              {formatSeconds(t * span)}
+            <span key={t} className="gantt-tick" style={{ left: `${(t / span) * 100}%` }}>
+              {formatSeconds(t)}
             </span>
           ))}
         </span>

@@ -2,6 +2,11 @@ import { useMemo } from "react";
 import { parsePing, parseIperf3 } from "@nepi/core";
 import { LineChart } from "./Chart";
 
+/** True when a trace gets a chart next to its text. */
+export function hasChart(t: { rtype: string; name: string }): boolean {
+  return t.name === "stdout" && (t.rtype === "linux::Ping" || t.rtype === "linux::Iperf3");
+}
+
 /** Charts drawn from a trace's text: ping → RTT and loss; iperf3 → throughput. */
 export function TraceCharts({ rtype, trace, text }: { rtype: string; trace: string; text: string }) {
   if (trace !== "stdout") return null;
@@ -17,7 +22,7 @@ function PingChart({ text }: { text: string }) {
   const loss = parsed.summary?.lossPercent;
   return (
     <div className="trace-chart" data-testid="rtt-chart-box">
-      <LineChart title="Round-trip time" xLabel="icmp_seq" yLabel="RTT (ms)" x={x} y={y} color="#2f6fd6" testId="rtt-chart" />
+      <LineChart title="Round-trip time (ms) per echo request" xLabel="icmp_seq" yLabel="RTT (ms)" x={x} y={y} color="#2f6fd6" testId="rtt-chart" integerX />
       <p className="chart-summary" data-testid="ping-loss">
         {parsed.summary
           ? `${parsed.summary.transmitted} sent, ${parsed.summary.received} received, ${loss}% loss`
@@ -34,7 +39,7 @@ function IperfChart({ text }: { text: string }) {
   const y = useMemo(() => parsed.intervals.map((i) => i.bitsPerSecond / 1e6), [parsed]);
   return (
     <div className="trace-chart" data-testid="throughput-chart-box">
-      <LineChart title="Throughput" xLabel="time (s)" yLabel="Mbit/s" x={x} y={y} color="#1f9d55" testId="throughput-chart" />
+      <LineChart title="Throughput (Mbit/s) over time" xLabel="time (s)" yLabel="Mbit/s" x={x} y={y} color="#1f9d55" testId="throughput-chart" />
       <p className="chart-summary">
         {parsed.error
           ? `iperf3: ${parsed.error}`

@@ -2,7 +2,24 @@ import { memo, useEffect, useRef, useState } from "react";
 import { Terminal } from "@xterm/xterm";
 import "@xterm/xterm/css/xterm.css";
 import { trpc } from "../api/trpc";
-import { TraceCharts } from "./TraceCharts";
+import { TraceCharts, hasChart } from "./TraceCharts";
+
+const FONT_FAMILY = "'DejaVu Sans Mono', 'Liberation Mono', ui-monospace, monospace";
+const FONT_SIZE = 12;
+let measuredCharWidth = 0;
+
+/** Width of one monospace cell in the terminal's font, measured once. */
+function charWidth(): number {
+  if (!measuredCharWidth) {
+    const ctx = document.createElement("canvas").getContext("2d");
+    if (ctx) {
+      ctx.font = `${FONT_SIZE}px ${FONT_FAMILY}`;
+      measuredCharWidth = ctx.measureText("M".repeat(50)).width / 50;
+    }
+    if (!measuredCharWidth) measuredCharWidth = FONT_SIZE * 0.6;
+  }
+  return measuredCharWidth;
+}
 
 export interface TraceRef {
   guid: number;
@@ -30,12 +47,22 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
       convertEol: true,
       disableStdin: true,
       cursorBlink: false,
+      cursorInactiveStyle: "none",
       scrollback: 5000,
-      fontSize: 12,
+      fontFamily: FONT_FAMILY,
+      fontSize: FONT_SIZE,
       rows: 10,
       theme: { background: "#1d2127", foreground: "#e6e6e6" },
     });
     term.open(host);
+    // As many columns as the pane is wide (long lines wrap instead of being cut).
+    const fit = () => {
+      const cols = Math.max(20, Math.floor((host.clientWidth - 8) / charWidth()));
+      if (cols !== term.cols) term.resize(cols, term.rows);
+    };
+    fit();
+    const resize = new ResizeObserver(fit);
+    resize.observe(host);
     textRef.current = "";
     setText("");
     setEnded(false);
@@ -68,6 +95,7 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
       },
     );
     return () => {
+      resize.disconnect();
       sub.unsubscribe();
       if (frame) cancelAnimationFrame(frame);
       term.dispose();
@@ -96,7 +124,7 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
         <span className="trace-title">
           {trace.label} <small>#{trace.guid}</small> · {trace.name}
         </span>
-        <span className="trace-meta">{ended ? "complete" : "following…"}</span>
+        <span className="trace-meta">{ended ? "complete" : "live"}</span>
         <button type="button" data-testid="trace-download" onClick={download} title="Download this trace as a text file">
           Download
         </button>
@@ -106,9 +134,10 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
           {error}
         </p>
       )}
-      <div className="trace-body">
+      <div className={`trace-body${hasChart(trace) ? " has-chart" : ""}`}>
         <TraceCharts rtype={trace.rtype} trace={trace.name} text={text} />
-        <div className="trace-term" ref={hostRef} data-testid="trace-text" />
+        {!text && <p className="trace-empty">{ended ? "(empty)" : "no output yet…"}</p>}
+        <div className={`trace-term${text ? "" : " is-empty"}`} ref={hostRef} data-testid="trace-text" />
       </div>
     </section>
   );

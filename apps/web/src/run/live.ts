@@ -57,6 +57,21 @@ export function applyRunEvent(ev: RunEvent, id?: string): void {
 
 /** Follows a backend run's events (snapshot, then every transition) until detached. */
 function followRemote(runId: string, lastEventId?: string): ActiveRun {
+  let backfilled = false;
+  // The snapshot gives the states, not how they were reached: the transitions before it
+  // come from runs.get, so the timeline misses none.
+  const backfill = () => {
+    if (backfilled) return;
+    backfilled = true;
+    trpc.runs.get
+      .query({ runId })
+      .then((detail) => {
+        if (useRunStore.getState().runId === runId) useRunStore.getState().mergeTimeline(detail.timeline);
+      })
+      .catch(() => {
+        // The live stream goes on; only the timeline's beginning is missing.
+      });
+  };
   const sub = trpc.runs.events.subscribe(
     { runId, ...(lastEventId ? { lastEventId } : {}) },
     {
@@ -64,6 +79,7 @@ function followRemote(runId: string, lastEventId?: string): ActiveRun {
         // Tracked events arrive as { id, data }; tRPC resumes from the last id on reconnect.
         const { id, data } = msg as { id: string; data: RunEvent };
         applyRunEvent(data, id);
+        if (data.type === "snapshot") backfill();
       },
       onError(err) {
         useRunStore.getState().setPhase("error", `lost the run's event stream: ${err.message}`);

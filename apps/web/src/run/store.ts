@@ -14,6 +14,7 @@ export interface RunCounts {
   STARTED: number;
   FINISHED: number;
   FAILED: number;
+  RELEASED: number;
 }
 
 /** A resource of the shown run, as its document describes it (labels, traces). */
@@ -60,6 +61,8 @@ export interface RunStoreState {
   beginRun(runId: string, opts?: { phase?: RunPhase; dryRun?: boolean; resources?: RunResource[] }): void;
   /** Replace every state at once (the snapshot that opens an event stream, or a past run). */
   applySnapshot(states: Record<number, NodeRunState>, timeline?: StateEvent[], lastEventId?: string | null): void;
+  /** Adds transitions that happened before the stream's snapshot (from runs.get), once each. */
+  mergeTimeline(earlier: StateEvent[]): void;
   /** Queue transitions; they are applied together on the next animation frame. */
   enqueue(events: StateEvent[], lastEventId?: string | null): void;
   /** Apply queued transitions now (tests and the end of a stream). */
@@ -69,14 +72,14 @@ export interface RunStoreState {
   clear(): void;
 }
 
-const EMPTY_COUNTS: RunCounts = { total: 0, READY: 0, STARTED: 0, FINISHED: 0, FAILED: 0 };
+const EMPTY_COUNTS: RunCounts = { total: 0, READY: 0, STARTED: 0, FINISHED: 0, FAILED: 0, RELEASED: 0 };
 
 function countStates(states: Record<number, NodeRunState>): RunCounts {
   const counts = { ...EMPTY_COUNTS };
   for (const key in states) {
     counts.total++;
     const s = states[key].state;
-    if (s === "READY" || s === "STARTED" || s === "FINISHED" || s === "FAILED") counts[s]++;
+    if (s === "READY" || s === "STARTED" || s === "FINISHED" || s === "FAILED" || s === "RELEASED") counts[s]++;
     // A STOPPED resource ended too: the bar counts it with the finished ones.
     else if (s === "STOPPED") counts.FINISHED++;
   }
@@ -153,6 +156,16 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
       timeline: timeline ?? get().timeline,
       lastEventId: lastEventId ?? get().lastEventId,
     });
+  },
+
+  mergeTimeline(earlier) {
+    const key = (e: StateEvent) => `${e.guid}/${e.state}/${e.at}`;
+    const known = new Set(get().timeline.map(key));
+    const missing = earlier.filter((e) => !known.has(key(e)));
+    if (missing.length === 0) return;
+    // Stable by time: transitions of one instant keep the engine's order.
+    const merged = missing.concat(get().timeline).sort((a, b) => a.at - b.at);
+    set({ timeline: merged });
   },
 
   enqueue(events, lastEventId) {
