@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { collectEvents, connect, simDoc, tempDir } from "./helpers.js";
 import { spawnServer, type ServerProcess } from "./spawn.js";
@@ -103,5 +103,93 @@ describe("the server process", () => {
     // A clean stop now leaves nothing interrupted for the next start.
     second.proc.kill("SIGINT");
     expect((await second.exited).code).toBe(0);
+  });
+});
+
+describe("the server process with processes on the host", () => {
+  /** Pids of processes whose command line is exactly `line` (read from /proc, no signals sent). */
+  function pidsOf(line: string): number[] {
+    const out: number[] = [];
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+        if (cmd === line) out.push(Number(entry));
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    return out;
+  }
+
+  /** Resolves once the process has exited (it is gone from /proc or a zombie). */
+  function gone(pid: number): boolean {
+    try {
+      return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
+    } catch {
+      return true;
+    }
+  }
+
+  async function startSleeper(client: Awaited<ReturnType<typeof serve>>["client"], seconds: number) {
+    const { id } = await client.experiments.save.mutate({
+      document: {
+        format: "nepi-experiment@1",
+        name: "sleeper",
+        resources: [
+          { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
+          { guid: 2, type: "linux::Application", attributes: { command: `exec sleep ${seconds}` } },
+        ],
+        connections: [{ source: 2, target: 1 }],
+      },
+    });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "transition" && e.event.guid === 2 && e.event.state === "STARTED");
+    return runId;
+  }
+
+  it("SIGTERM ends the commands a run started", async () => {
+    const dataDir = tempDir();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const s = await serve(dataDir);
+    const seconds = 4000 + Math.floor(Math.random() * 1000);
+    const runId = await startSleeper(s.client, seconds);
+    const pids = pidsOf(`sleep ${seconds}`);
+    expect(pids).toHaveLength(1);
+    s.proc.kill("SIGTERM");
+    expect((await s.exited).code).toBe(0);
+    expect(gone(pids[0]!)).toBe(true);
+    const again = await serve(dataDir);
+    expect((await again.client.runs.get.query({ runId })).status).toBe("RELEASED");
+  });
+
+  it("after SIGKILL, the command survives, the run is INTERRUPTED on its host, and cleanup ends it", async () => {
+    const dataDir = tempDir();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await serve(dataDir);
+    const seconds = 5000 + Math.floor(Math.random() * 1000);
+    const runId = await startSleeper(first.client, seconds);
+    first.proc.kill("SIGKILL");
+    await first.exited;
+    const pids = pidsOf(`sleep ${seconds}`);
+    expect(pids).toHaveLength(1); // detached: it outlives the server
+    cleanups.push(() => {
+      // Never leave it behind, even if the test fails: only this exact pid.
+      if (!gone(pids[0]!)) process.kill(pids[0]!, "SIGKILL");
+    });
+
+    const second = await serve(dataDir);
+    const run = await second.client.runs.get.query({ runId });
+    expect(run.status).toBe("INTERRUPTED");
+    expect(run.reason).toMatch(/left deployed on localhost/);
+    expect(run.leftovers).toEqual([
+      { guid: 1, type: "linux::Node", state: "STARTED", host: "localhost" },
+      { guid: 2, type: "linux::Application", state: "STARTED", host: "localhost" },
+    ]);
+    expect(gone(pids[0]!)).toBe(false);
+
+    await second.client.runs.cleanup.mutate({ runId });
+    expect(gone(pids[0]!)).toBe(true);
+    expect((await second.client.runs.get.query({ runId })).releasedAt).toBeGreaterThan(0);
   });
 });
