@@ -45,8 +45,9 @@ export class LinuxTracerouteManager extends LinuxApplicationManager {
 export class LinuxTcpdumpManager extends LinuxApplicationManager {
   protected override command(): string {
     const g = (n: string) => this.ctx.get(n);
-    // -U: every packet goes to the file at once, so the pcap trace is complete when stopped.
-    const args = ["tcpdump", "-i", str(g("interface")) ?? "any", "-s", num(g("snaplen")) ?? 262144, "-U", "-w", "pcap"];
+    // -U and --immediate-mode: each packet reaches the file at once (not held in a ring block), so
+    // the pcap trace is complete when stopped.
+    const args = ["tcpdump", "-i", str(g("interface")) ?? "any", "-s", num(g("snaplen")) ?? 262144, "-U", "--immediate-mode", "-w", "pcap"];
     const filter = str(g("filter"));
     return args.map(shq).join(" ") + (filter ? ` ${shq(filter)}` : "");
   }
