@@ -9,3 +9,10 @@ createRoot(document.getElementById("root")!).render(
     <App />
   </StrictMode>,
 );
+
+// `?debug` exposes the stores to the console and to benchmarks driving the page.
+if (new URLSearchParams(window.location.search).has("debug")) {
+  void Promise.all([import("./designer/store"), import("./run/store")]).then(([d, r]) => {
+    Object.assign(window, { __nepi: { design: d.useDesignStore, run: r.useRunStore } });
+  });
+}

@@ -7,6 +7,7 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore,
   type Connection,
   type ConnectionLineComponentProps,
   type Edge,
@@ -25,6 +26,7 @@ const edgeTypes = { connection: ConnectionEdge, condition: ConditionEdge };
 
 /** Above this many nodes only the visible ones are rendered (1,000 stay smooth). */
 const VIRTUALIZE_FROM = 150;
+const ZOOMED_OUT_BELOW = 0.45;
 
 type Ends = Pick<Connection, "source" | "target" | "sourceHandle" | "targetHandle">;
 
@@ -88,6 +90,8 @@ export function Canvas() {
   const onNodesChange = useDesignStore((s) => s.onNodesChange);
   const onEdgesChange = useDesignStore((s) => s.onEdgesChange);
   const flow = useReactFlow();
+  // Far out, nodes drop their details and shadows: a thousand of them stay cheap to paint.
+  const zoomedOut = useStore((s) => s.transform[2] < ZOOMED_OUT_BELOW);
   const wrapper = useRef<HTMLDivElement>(null);
 
   const isValidConnection: IsValidConnection<Edge> = useCallback(
@@ -155,7 +159,7 @@ export function Canvas() {
   const miniMapColor = useCallback((n: Node) => ((n.data as { rtype?: string }).rtype?.startsWith("sim::") ? "#c4b5fd" : "#93c5fd"), []);
 
   return (
-    <div className="canvas" ref={wrapper} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div className={`canvas${zoomedOut ? " is-zoomed-out" : ""}`} ref={wrapper} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
       <svg width="0" height="0" aria-hidden="true" style={{ position: "absolute" }}>
         <defs>
           <marker id="nepi-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">

@@ -31,9 +31,11 @@ const ProblemRow = memo(function ProblemRow({ p, label }: { p: Problem; label?: 
  */
 export function ProblemsList() {
   const problems = useDesignStore((s) => s.problems);
-  const labels = useDesignStore(useShallow((s) => (s.problems.length ? s.nodes.map((n) => n.data.label) : [])));
-  const guids = useDesignStore(useShallow((s) => (s.problems.length ? s.nodes.map((n) => n.data.guid) : [])));
   const failures = useRunStore((s) => s.failures);
+  // Names only matter while something is listed; an empty list skips the walk over every node.
+  const listed = problems.length + failures.length > 0;
+  const labels = useDesignStore(useShallow((s) => (listed ? s.nodes.map((n) => n.data.label) : [])));
+  const guids = useDesignStore(useShallow((s) => (listed ? s.nodes.map((n) => n.data.guid) : [])));
   const labelOf = (g: number | undefined) => {
     if (g === undefined) return undefined;
     const i = guids.indexOf(g);

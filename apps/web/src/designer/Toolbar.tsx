@@ -94,8 +94,8 @@ export function Toolbar() {
         <button type="button" className="btn" data-testid="auto-layout" disabled={readOnly || empty || layouting} onClick={() => void runLayout()} title="Arrange the resources automatically">
           Auto-layout
         </button>
-        <button type="button" className="btn" data-testid="fit-view" onClick={() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 250 })} title="Show the whole design">
-          Fit view
+        <button type="button" className="btn" data-testid="fit-view" onClick={() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 250 })} title="Show the whole design" aria-label="Fit view">
+          Fit
         </button>
       </div>
       <div className="toolbar-spacer" />

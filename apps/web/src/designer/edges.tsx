@@ -1,5 +1,5 @@
 import { memo } from "react";
-import { BaseEdge, EdgeLabelRenderer, getSmoothStepPath, useInternalNode, type EdgeProps, type InternalNode } from "@xyflow/react";
+import { BaseEdge, EdgeLabelRenderer, useInternalNode, type EdgeProps, type InternalNode } from "@xyflow/react";
 import type { ConditionEdgeData } from "./model";
 import { useDesignStore } from "./store";
 
@@ -41,21 +41,45 @@ export const ConnectionEdge = memo(function ConnectionEdge({ id, source, target,
   return <BaseEdge id={id} path={path} className={`edge-connection${selected ? " is-selected" : ""}`} interactionWidth={14} />;
 });
 
-/** A condition "ACTION after STATE + delay": dashed, with its rule written on it. */
-export const ConditionEdge = memo(function ConditionEdge(props: EdgeProps) {
-  const [path, labelX, labelY] = getSmoothStepPath({ ...props, borderRadius: 12 });
-  const data = props.data as ConditionEdgeData | undefined;
+/** Bend of a condition's curve, so it never lies on top of a connection between the same two. */
+const BEND = 36;
+
+/**
+ * A condition "ACTION after STATE + delay": a dashed curve from the awaited resource to the one
+ * that waits, with an arrow and its rule written on it. Like connections, it runs between the
+ * nearest borders of the two boxes.
+ */
+export const ConditionEdge = memo(function ConditionEdge({ id, source, target, selected, data, sourceX, sourceY, targetX, targetY }: EdgeProps) {
+  const s = useInternalNode(source);
+  const t = useInternalNode(target);
+  let p: Point = { x: sourceX, y: sourceY };
+  let q: Point = { x: targetX, y: targetY };
+  if (s && t) {
+    const a = rectOf(s);
+    const b = rectOf(t);
+    p = borderPoint(a, { x: b.cx, y: b.cy });
+    q = borderPoint(b, { x: a.cx, y: a.cy });
+  }
+  const dx = q.x - p.x;
+  const dy = q.y - p.y;
+  const len = Math.hypot(dx, dy) || 1;
+  // Control point: the middle, pushed sideways (to the left of the direction of travel).
+  const c = { x: (p.x + q.x) / 2 + (dy / len) * BEND, y: (p.y + q.y) / 2 - (dx / len) * BEND };
+  const path = `M${p.x},${p.y} Q${c.x},${c.y} ${q.x},${q.y}`;
+  const labelX = (p.x + 2 * c.x + q.x) / 4;
+  const labelY = (p.y + 2 * c.y + q.y) / 4;
+  const label = (data as ConditionEdgeData | undefined)?.label;
   return (
     <>
-      <BaseEdge path={path} markerEnd="url(#nepi-arrow)" className={`edge-condition${props.selected ? " is-selected" : ""}`} interactionWidth={14} />
+      <BaseEdge id={id} path={path} markerEnd="url(#nepi-arrow)" className={`edge-condition${selected ? " is-selected" : ""}`} interactionWidth={14} />
       <EdgeLabelRenderer>
         <div
-          className={`edge-label nodrag nopan${props.selected ? " is-selected" : ""}`}
+          className={`edge-label nodrag nopan${selected ? " is-selected" : ""}`}
           data-testid="condition-label"
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
-          onClick={() => useDesignStore.getState().selectEdge(props.id)}
+          onClick={() => useDesignStore.getState().selectEdge(id)}
         >
-          {data?.label}
+          {label}
         </div>
       </EdgeLabelRenderer>
     </>
