@@ -1,4 +1,12 @@
-import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, TRPCClientError } from "@trpc/client";
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  splitLink,
+  wsLink,
+  TRPCClientError,
+  type TRPCLink,
+} from "@trpc/client";
 import type { AppRouter } from "@nepi/backend/router";
 
 /**
@@ -9,14 +17,28 @@ import type { AppRouter } from "@nepi/backend/router";
 const origin = typeof window !== "undefined" ? window.location.origin : "http://127.0.0.1:7070";
 const wsUrl = origin.replace(/^http/, "ws") + "/trpc";
 
-// Lazy: the socket opens with the first subscription and closes when none is left.
-export const wsClient = createWSClient({ url: wsUrl, lazy: { enabled: true, closeMs: 10_000 } });
+let wsClient: ReturnType<typeof createWSClient> | null = null;
+
+/** The WebSocket client, made on the first subscription (and never where none is needed, as in unit tests). */
+export function getWsClient(): ReturnType<typeof createWSClient> {
+  // Lazy: the socket opens with the first subscription and closes a while after the last one.
+  wsClient ??= createWSClient({ url: wsUrl, lazy: { enabled: true, closeMs: 10_000 } });
+  return wsClient;
+}
+
+const lazyWsLink: TRPCLink<AppRouter> = (runtime) => {
+  let link: ReturnType<TRPCLink<AppRouter>> | null = null;
+  return (op) => {
+    link ??= wsLink<AppRouter>({ client: getWsClient() })(runtime);
+    return link(op);
+  };
+};
 
 export const trpc = createTRPCClient<AppRouter>({
   links: [
     splitLink({
       condition: (op) => op.type === "subscription",
-      true: wsLink<AppRouter>({ client: wsClient }),
+      true: lazyWsLink,
       false: httpBatchLink({ url: `${origin}/trpc`, maxURLLength: 4000 }),
     }),
   ],

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { CREDENTIAL_PLACEHOLDER, type ExperimentDocument } from "@nepi/core";
+import { parseDocumentText, redactCredentials, stripCredentialPlaceholders } from "./persistence";
+
+const DOC: ExperimentDocument = {
+  format: "nepi-experiment@1",
+  name: "remote",
+  resources: [
+    { guid: 1, type: "linux::Node", label: "far", attributes: { hostname: "10.0.0.1", username: "me", password: "hunter2" }, traces: [] },
+    { guid: 2, type: "sim::Task", attributes: {}, traces: [] },
+  ],
+  connections: [],
+  conditions: [],
+};
+
+describe("export / import of documents", () => {
+  it("replaces credential values by the placeholder, and nothing else", () => {
+    const out = redactCredentials(DOC);
+    expect(out.resources[0]!.attributes).toEqual({ hostname: "10.0.0.1", username: "me", password: CREDENTIAL_PLACEHOLDER });
+    expect(JSON.stringify(out)).not.toContain("hunter2");
+    expect(out.resources[1]).toBe(DOC.resources[1]);
+  });
+
+  it("an imported placeholder is dropped and named, so the user enters it again", () => {
+    const { doc, missing } = stripCredentialPlaceholders(redactCredentials(DOC));
+    expect(doc.resources[0]!.attributes).toEqual({ hostname: "10.0.0.1", username: "me" });
+    expect(missing).toEqual(["password of far #1"]);
+  });
+
+  it("parses a valid file, filling the defaults", () => {
+    const r = parseDocumentText(JSON.stringify({ format: "nepi-experiment@1", name: "x", resources: [{ guid: 1, type: "sim::Task" }] }));
+    expect(r.ok && r.doc).toMatchObject({ resources: [{ guid: 1, attributes: {}, traces: [] }], connections: [], conditions: [] });
+  });
+
+  it("lists every problem of an invalid file with its path", () => {
+    const r = parseDocumentText(
+      JSON.stringify({ format: "nepi-experiment@2", name: "x", resources: [{ guid: -1, type: "Task" }], conditions: [{ group: [1], action: "JUMP", after: [2], state: "STARTED", delay: "soon" }] }),
+    );
+    expect(r.ok).toBe(false);
+    const errors = r.ok ? [] : r.errors;
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^format: /),
+        expect.stringMatching(/^resources\[0\]\.guid: expected a guid/),
+        expect.stringMatching(/^resources\[0\]\.type: expected a resource type written backend::Name/),
+        expect.stringMatching(/^conditions\[0\]\.action: /),
+        expect.stringMatching(/^conditions\[0\]\.delay: expected a time string/),
+      ]),
+    );
+  });
+
+  it("says when a file is not JSON", () => {
+    const r = parseDocumentText("{ nope");
+    expect(!r.ok && r.errors[0]).toMatch(/^not JSON: /);
+  });
+});
