@@ -4,6 +4,7 @@ import { chromiumUse } from "./chromium.js";
 /** The web benchmark: prints figures, asserts no timing (see docs/benchmarks.md `## Web`). */
 export default defineConfig({
   testDir: "./bench",
+  testMatch: "**/*.bench.ts",
   globalSetup: "./global-setup.ts",
   outputDir: "./test-results-bench",
   workers: 1,

@@ -18,9 +18,10 @@ function designOf(n: number) {
       guid: i + 1,
       type: "sim::Task",
       label: `t${i + 1}`,
-      // Spread the ends over ~2.5 s so FINISHED transitions arrive as a stream, after the
-      // deploy/start bursts of 1,000 transitions each.
-      attributes: { duration: `${200 + (i % 50) * 50}ms` },
+      // Deploy takes 500ms, so the page is subscribed before the first transition: then
+      // bursts of 1,000 (DISCOVERED…READY, STARTED: they start together), and the ends spread
+      // over ~2.5 s (FINISHED arrive as a stream).
+      attributes: { deployTime: "500ms", duration: `${200 + (i % 50) * 50}ms` },
       traces: [],
       position: { x: (i % COLS) * 240, y: Math.floor(i / COLS) * 140 },
     })),
@@ -34,7 +35,27 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-test(`state latency with ${N} nodes`, async ({ app: page, shot }) => {
+test(`state latency with ${N} nodes`, async ({ page, shot }) => {
+  // Note when each transition reaches the page (before the app's code sees it), to split the
+  // latency into delivery (engine → page) and display (page → DOM).
+  await page.addInitScript(() => {
+    const w = window as unknown as { __arrived: [number, string, number][] };
+    w.__arrived = [];
+    const NativeWebSocket = window.WebSocket;
+    window.WebSocket = class extends NativeWebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        this.addEventListener("message", (m) => {
+          const t = performance.timeOrigin + performance.now();
+          const text = String(m.data);
+          if (!text.includes('"transition"')) return;
+          for (const match of text.matchAll(/"guid":(\d+),"state":"([A-Z]+)"/g)) w.__arrived.push([Number(match[1]), match[2], t]);
+        });
+      }
+    };
+  });
+  await page.goto("/");
+  await expect(page.getByTestId("palette-item").first()).toBeVisible();
   await importDocument(page, designOf(N), "bench.json");
   await expect(page.getByTestId("resource-node").first()).toBeVisible();
   // Every node must be in the DOM to be measured: fit the whole design in view.
@@ -61,8 +82,23 @@ test(`state latency with ${N} nodes`, async ({ app: page, shot }) => {
   });
 
   const t0 = Date.now();
+  // Wait in the page, on DOM events: polling from here would load the page while it renders.
+  const finished = page.evaluate(
+    (n) =>
+      new Promise<void>((resolve) => {
+        const done = () => document.querySelector('[data-testid="count-FINISHED"]')?.getAttribute("data-count") === String(n);
+        const observer = new MutationObserver(() => {
+          if (done()) {
+            observer.disconnect();
+            resolve();
+          }
+        });
+        observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-count"] });
+      }),
+    N,
+  );
   await page.getByTestId("deploy").click();
-  await expect(page.locator('[data-testid="count-FINISHED"]')).toHaveAttribute("data-count", String(N));
+  await finished;
   const wall = Date.now() - t0;
   await shot("1000 nodes finished");
 
@@ -72,9 +108,16 @@ test(`state latency with ${N} nodes`, async ({ app: page, shot }) => {
   const seen = await page.evaluate(() => (window as unknown as { __seen: [number, string, number][] }).__seen);
   const longTasks = await page.evaluate(() => (window as unknown as { __longTasks: number[] }).__longTasks);
 
+  const arrived = await page.evaluate(() => (window as unknown as { __arrived: [number, string, number][] }).__arrived);
+
   // Match each DOM change to the engine event of the same guid and state.
   const eventAt = new Map<string, number>();
   for (const e of timeline) eventAt.set(`${e.guid}/${e.state}`, e.at);
+  const arrivedAt = new Map<string, number>();
+  for (const [guid, state, t] of arrived) arrivedAt.set(`${guid}/${state}`, t);
+  const delivery: number[] = [];
+  const display: number[] = [];
+  const split: Record<string, { delivery: number[]; display: number[] }> = {};
   const byState: Record<string, number[]> = {};
   const all: number[] = [];
   for (const [guid, state, t] of seen) {
@@ -83,6 +126,14 @@ test(`state latency with ${N} nodes`, async ({ app: page, shot }) => {
     const latency = t - at;
     all.push(latency);
     (byState[state] ??= []).push(latency);
+    const inPage = arrivedAt.get(`${guid}/${state}`);
+    if (inPage !== undefined) {
+      delivery.push(inPage - at);
+      display.push(t - inPage);
+      const sp = (split[state] ??= { delivery: [], display: [] });
+      sp.delivery.push(inPage - at);
+      sp.display.push(t - inPage);
+    }
   }
   all.sort((a, b) => a - b);
   const fmt = (xs: number[]) => {
@@ -93,7 +144,15 @@ test(`state latency with ${N} nodes`, async ({ app: page, shot }) => {
     `web bench: ${N} sim::Task nodes, ${timeline.length} engine transitions, ${seen.length} data-state changes seen in the page`,
     `deploy click → all FINISHED in the page: ${wall} ms`,
     `event → data-state latency, all: ${fmt(all)}`,
-    ...Object.entries(byState).map(([s, xs]) => `  ${s.padEnd(11)} ${fmt(xs)}`),
+    ...Object.entries(byState)
+      .filter(([, xs]) => xs.length >= N / 2)
+      .flatMap(([s, xs]) => [
+        `  ${s.padEnd(11)} ${fmt(xs)}`,
+        ...(split[s] ? [`    delivery ${fmt(split[s].delivery)}`, `    display  ${fmt(split[s].display)}`] : []),
+      ]),
+    ...(delivery.length
+      ? [`  of which delivery (engine → page's WebSocket): ${fmt(delivery)}`, `  of which display (WebSocket → data-state):   ${fmt(display)}`]
+      : []),
     `long tasks during the run: ${longTasks.length}, longest ${longTasks.length ? Math.max(...longTasks).toFixed(0) : 0} ms, total ${longTasks.reduce((a, b) => a + b, 0).toFixed(0)} ms`,
   ];
   console.log(lines.join("\n"));
