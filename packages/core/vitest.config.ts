@@ -9,11 +9,14 @@ export default defineConfig({
         test: {
           name: "core",
           include: ["src/**/*.test.ts"],
+          sequence: { groupOrder: 0 },
         },
       },
       {
         test: {
           name: "linux",
+          // After the engine's tests, with their own worker limit.
+          sequence: { groupOrder: 1 },
           include: ["test/**/*.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 60_000,
