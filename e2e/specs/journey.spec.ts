@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { test, expect } from "../fixtures.js";
 import {
   connect,
@@ -72,6 +73,11 @@ test("a new user designs, deploys, watches and reopens a run", async ({ app: pag
   await openDockTab(page, "traces");
   const appOut = page.locator(`[data-testid="trace-pane"][data-guid="${application}"][data-trace="stdout"]`);
   await expect(appOut).toContainText("hello");
+  // The trace downloads as a text file.
+  const download = page.waitForEvent("download");
+  await appOut.getByTestId("trace-download").click();
+  const saved = await (await download).path();
+  expect(readFileSync(saved, "utf8")).toBe("hello\n");
   const pingOut = page.locator(`[data-testid="trace-pane"][data-guid="${ping}"][data-trace="stdout"]`);
   await expect(pingOut.getByTestId("rtt-chart")).toHaveAttribute("data-points", "3");
   await expect(pingOut.getByTestId("ping-loss")).toContainText("0% loss");

@@ -1,9 +1,11 @@
 import { memo, useEffect, useRef, useState } from "react";
 import { Terminal } from "@xterm/xterm";
 import "@xterm/xterm/css/xterm.css";
+import type { TraceChunk } from "@nepi/core";
 import { trpc } from "../api/trpc";
 import { TraceCharts, hasChart } from "./TraceCharts";
 
+const utf8 = new TextEncoder();
 const FONT_FAMILY = "'DejaVu Sans Mono', 'Liberation Mono', ui-monospace, monospace";
 const FONT_SIZE = 12;
 let measuredCharWidth = 0;
@@ -69,34 +71,55 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
     setError(null);
     // Redraw the charts at most once per frame however fast the chunks come.
     let frame = 0;
-    const sub = trpc.runs.trace.subscribe(
-      { runId, guid: trace.guid, name: trace.name },
-      {
-        onData(msg) {
-          const chunk = ("data" in msg && typeof msg.data === "object" ? msg.data : msg) as { offset: number; data: string; end?: boolean };
-          if (chunk.data) {
-            term.write(chunk.data);
-            textRef.current += chunk.data;
-            if (!frame) {
-              frame = requestAnimationFrame(() => {
-                frame = 0;
-                setText(textRef.current);
-              });
+    let next = 0; // byte offset after what was received
+    let closed = false;
+    let caughtUp = false;
+    let sub: { unsubscribe(): void } | null = null;
+    const follow = (offset: number) => {
+      sub = trpc.runs.trace.subscribe(
+        { runId, guid: trace.guid, name: trace.name, ...(offset ? { offset } : {}) },
+        {
+          onData(msg) {
+            const chunk = ("data" in msg && typeof msg.data === "object" ? msg.data : msg) as TraceChunk;
+            if (chunk.data && chunk.offset >= next) {
+              term.write(chunk.data);
+              textRef.current += chunk.data;
+              next = chunk.offset + utf8.encode(chunk.data).length;
+              if (!frame) {
+                frame = requestAnimationFrame(() => {
+                  frame = 0;
+                  setText(textRef.current);
+                });
+              }
             }
-          }
-          if (chunk.end) setEnded(true);
+            if (chunk.end) finish();
+          },
+          onError(err) {
+            setError(err.message);
+          },
+          onComplete() {
+            finish();
+          },
         },
-        onError(err) {
-          setError(err.message);
-        },
-        onComplete() {
-          setEnded(true);
-        },
-      },
-    );
+      );
+    };
+    // A live stream ends when the run's resources are released; what was written just
+    // before may not have been followed yet: read the run's kept copy once from there.
+    const finish = () => {
+      if (closed) return;
+      if (!caughtUp) {
+        caughtUp = true;
+        sub?.unsubscribe();
+        follow(next);
+        return;
+      }
+      setEnded(true);
+    };
+    follow(0);
     return () => {
+      closed = true;
       resize.disconnect();
-      sub.unsubscribe();
+      sub?.unsubscribe();
       if (frame) cancelAnimationFrame(frame);
       term.dispose();
     };
