@@ -47,7 +47,9 @@ function design(scenario: Scenario, n: number, seed: number): ExperimentDocument
 }
 
 async function startServerProcess(dataDir: string): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const proc = spawn(process.execPath, [MAIN], {
+  // BENCH_SERVER_ARGS: extra node flags for the server (e.g. --cpu-prof to profile it).
+  const extra = (process.env.BENCH_SERVER_ARGS ?? "").split(" ").filter(Boolean);
+  const proc = spawn(process.execPath, [...extra, MAIN], {
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NEPI_DATA_DIR: dataDir },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import sirv from "sirv";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import { loadNodeResources } from "./engine.js";
 import { appRouter } from "../router/index.js";
 import type { Services } from "../router/context.js";
@@ -112,6 +112,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   server.requestTimeout = 60_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
+  wss.on("connection", coalesceWrites);
   applyWSSHandler({
     wss,
     router: appRouter,
@@ -155,6 +156,29 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     })());
 
   return { url, port: actualPort, token, close };
+}
+
+/**
+ * A burst of transitions becomes many small messages on each connection within one turn of
+ * the event loop: hold the socket's writes until the turn ends, so they leave in one syscall
+ * instead of one each (ws itself corks only within a frame).
+ */
+function coalesceWrites(ws: WebSocket): void {
+  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  if (!socket) return;
+  const send = ws.send.bind(ws) as (...args: unknown[]) => void;
+  let corked = false;
+  ws.send = ((...args: unknown[]) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(() => {
+        corked = false;
+        socket.uncork();
+      });
+    }
+    send(...args);
+  }) as WebSocket["send"];
 }
 
 function reply(res: ServerResponse, status: number, message: string): void {
