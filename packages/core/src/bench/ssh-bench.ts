@@ -1,0 +1,203 @@
+/**
+ * SSH benchmark (`npm run bench:ssh`): NEPI Studio's transport against OpenSSH and the usual
+ * fan-out tools, on a private sshd on 127.0.0.1 — as a dedicated unprivileged user with a plain
+ * shell, and as root (whose shell start-up, .bashrc included, every new channel pays).
+ * Prints figures and ratios; needs root (it creates the user), openssh-server, pssh, ansible.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus, tmpdir, totalmem, userInfo } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { ExperimentController } from "../node.js";
+import { SshTransport } from "../transport/ssh.js";
+import { startSshd, type PrivateSshd } from "./sshd.js";
+
+const run = promisify(execFile);
+const BENCH_USER = "nepi-bench";
+const ensure = fileURLToPath(new URL("../../../../scripts/ensure-system-packages.sh", import.meta.url));
+
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
+
+function sshArgs(sshd: PrivateSshd, user: string): string[] {
+  return ["-i", sshd.identity, "-p", String(sshd.port), "-o", `UserKnownHostsFile=${sshd.knownHosts}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", `${user}@${sshd.host}`];
+}
+
+function transport(sshd: PrivateSshd, user: string): SshTransport {
+  return new SshTransport({ host: sshd.host, port: sshd.port, username: user, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" });
+}
+
+async function ensureUser(): Promise<void> {
+  try {
+    execFileSync("id", [BENCH_USER], { stdio: "ignore" });
+  } catch {
+    execFileSync("useradd", ["--create-home", "--shell", "/bin/sh", BENCH_USER]);
+  }
+  // No password at all ("*"), rather than a locked one ("!"), which sshd refuses without PAM.
+  execFileSync("usermod", ["-p", "*", BENCH_USER]);
+}
+
+interface OneHost {
+  user: string;
+  shell: string;
+  nepiSequential: number;
+  nepiPipelined: number;
+  nepiConnect: number;
+  sshPerCommand: number;
+  controlMaster: number;
+}
+
+async function trueOnOneHost(sshd: PrivateSshd, user: string, n: number): Promise<OneHost> {
+  const shell = execFileSync("getent", ["passwd", user]).toString().trim().split(":").pop()!;
+  // NEPI Studio: one connection, commands on long-lived shell channels.
+  const t = transport(sshd, user);
+  let t0 = process.hrtime.bigint();
+  await t.connect();
+  const nepiConnect = ms(t0);
+  await t.exec("true"); // opens the first shell channel (pays the shell start-up once)
+  t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const r = await t.exec("true");
+    if (r.code !== 0) throw new Error("true failed");
+  }
+  const nepiSequential = ms(t0);
+  t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: n }, () => t.exec("true")));
+  const nepiPipelined = ms(t0);
+  await t.close();
+
+  // ssh per command.
+  t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await run("ssh", [...sshArgs(sshd, user), "true"]);
+  const sshPerCommand = ms(t0);
+
+  // OpenSSH ControlMaster: one master, then each command on it.
+  const dir = await mkdtemp(join(tmpdir(), "nepi-cm-"));
+  const sock = join(dir, "cm");
+  await run("ssh", ["-M", "-S", sock, "-o", "ControlPersist=yes", "-fN", ...sshArgs(sshd, user)]);
+  t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await run("ssh", ["-S", sock, ...sshArgs(sshd, user), "true"]);
+  const controlMaster = ms(t0);
+  await run("ssh", ["-S", sock, "-O", "exit", ...sshArgs(sshd, user)]).catch(() => {});
+  await rm(dir, { recursive: true, force: true });
+  return { user, shell, nepiSequential, nepiPipelined, nepiConnect, sshPerCommand, controlMaster };
+}
+
+async function tenHosts(sshd: PrivateSshd, user: string, hosts: number): Promise<{ nepi: number; pssh: number; ansible: number }> {
+  // NEPI Studio: one transport (connection) per host, all in parallel, connect + command + close.
+  let t0 = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: hosts }, async () => {
+      const t = transport(sshd, user);
+      const r = await t.exec("uname -n");
+      if (r.code !== 0) throw new Error("uname failed");
+      await t.close();
+    }),
+  );
+  const nepi = ms(t0);
+
+  const dir = await mkdtemp(join(tmpdir(), "nepi-fanout-"));
+  const hostsFile = join(dir, "hosts");
+  await writeFile(hostsFile, Array.from({ length: hosts }, () => `${user}@${sshd.host}:${sshd.port}`).join("\n") + "\n");
+  const sshOpts = `-i ${sshd.identity} -o UserKnownHostsFile=${sshd.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o LogLevel=ERROR`;
+  t0 = process.hrtime.bigint();
+  await run("parallel-ssh", ["-h", hostsFile, "-p", String(hosts), "-x", sshOpts, "uname -n"]);
+  const pssh = ms(t0);
+
+  const inventory = join(dir, "inventory.ini");
+  await writeFile(
+    inventory,
+    Array.from(
+      { length: hosts },
+      (_, i) => `h${i} ansible_host=${sshd.host} ansible_port=${sshd.port} ansible_user=${user} ansible_ssh_private_key_file=${sshd.identity} ansible_ssh_common_args='-o UserKnownHostsFile=${sshd.knownHosts} -o StrictHostKeyChecking=yes'`,
+    ).join("\n") + "\n",
+  );
+  // Its own empty configuration, so no ansible.cfg of the machine or the working directory applies.
+  await writeFile(join(dir, "ansible.cfg"), "[defaults]\n");
+  const env = { ...process.env, ANSIBLE_HOME: join(dir, "ansible"), ANSIBLE_LOCAL_TEMP: join(dir, "tmp"), ANSIBLE_CONFIG: join(dir, "ansible.cfg"), ANSIBLE_CONTROL_PATH_DIR: join(dir, "cp") };
+  t0 = process.hrtime.bigint();
+  await run("ansible", ["all", "-i", inventory, "-m", "raw", "-a", "uname -n", "-f", String(hosts)], { env });
+  const ansible = ms(t0);
+  await rm(dir, { recursive: true, force: true });
+  return { nepi, pssh, ansible };
+}
+
+async function thousandApps(sshd: PrivateSshd, user: string, n: number): Promise<{ total: number; deploy: number; release: number; perApp: number; peakRssMb: number; collected: number }> {
+  const rootDir = await mkdtemp(join(tmpdir(), "nepi-bench-results-"));
+  const ec = new ExperimentController({ expId: "ssh-bench", runId: `r${Date.now()}`, rootDir });
+  const node = ec.registerResource("linux::Node", { hostname: sshd.host, port: sshd.port, username: user, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes", cleanExperiment: true });
+  const apps: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = ec.registerResource("linux::Application", { command: `echo ${i}` });
+    ec.registerConnection(a, node);
+    ec.registerTrace(a, "stdout");
+    apps.push(a);
+  }
+  const t0 = process.hrtime.bigint();
+  ec.deploy();
+  await ec.waitFinished(apps, { timeout: "300s" });
+  const deploy = ms(t0);
+  const t1 = process.hrtime.bigint();
+  await ec.release();
+  const release = ms(t1);
+  const total = ms(t0);
+  let collected = 0;
+  for (const [i, a] of apps.entries()) {
+    const text = await readFile(join(rootDir, ec.expId, ec.runId, `${a}-Application`, "stdout"), "utf8");
+    if (text === `${i}\n`) collected++;
+  }
+  await rm(rootDir, { recursive: true, force: true });
+  return { total, deploy, release, perApp: total / n, peakRssMb: process.resourceUsage().maxRSS / 1024, collected };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error("the SSH benchmark needs root (it creates the user nepi-bench)");
+  execFileSync("bash", [ensure, "openssh-server", "openssh-client", "pssh", "ansible"], { stdio: "inherit" });
+  await ensureUser();
+  const sshd = await startSshd();
+  const n = 100;
+  try {
+    const machine = `${cpus()[0]?.model ?? "cpu"} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${execFileSync("sh", ["-c", "/usr/sbin/sshd -V 2>&1 | head -1"]).toString().trim()}`;
+    console.log(`# SSH benchmark — ${new Date().toISOString().slice(0, 16)}Z — ${machine}\n`);
+
+    console.log(`## ${n} × \`true\` on one host (sequential, each awaited)`);
+    const rows: OneHost[] = [];
+    for (const user of [BENCH_USER, userInfo().username]) rows.push(await trueOnOneHost(sshd, user, n));
+    console.log("| user (shell) | NEPI Studio | NEPI pipelined | ssh per command | OpenSSH ControlMaster | ControlMaster / NEPI |");
+    console.log("|---|---|---|---|---|---|");
+    for (const r of rows) {
+      console.log(`| ${r.user} (${r.shell}) | ${fmt(r.nepiSequential)} | ${fmt(r.nepiPipelined)} | ${fmt(r.sshPerCommand)} | ${fmt(r.controlMaster)} | ${(r.controlMaster / r.nepiSequential).toFixed(1)}× |`);
+    }
+    console.log(`(NEPI connect + auth: ${rows.map((r) => `${r.user} ${fmt(r.nepiConnect)}`).join(", ")}; target ≥ 10× faster than ControlMaster)\n`);
+
+    const hosts = 10;
+    console.log(`## one command on ${hosts} hosts (${hosts} connections to the sshd; connect, run, close)`);
+    console.log("| user | NEPI Studio | parallel-ssh | ansible -m raw | pssh / NEPI | ansible / NEPI |");
+    console.log("|---|---|---|---|---|---|");
+    for (const user of [BENCH_USER, userInfo().username]) {
+      const f = await tenHosts(sshd, user, hosts);
+      console.log(`| ${user} | ${fmt(f.nepi)} | ${fmt(f.pssh)} | ${fmt(f.ansible)} | ${(f.pssh / f.nepi).toFixed(1)}× | ${(f.ansible / f.nepi).toFixed(1)}× |`);
+    }
+    console.log("(target ≥ 2× faster than parallel-ssh)\n");
+
+    const apps = 1000;
+    console.log(`## 1 linux::Node + ${apps} linux::Application (\`echo $n\`) over SSH as ${BENCH_USER}: deploy → FINISHED → RELEASED, every stdout collected`);
+    const r = await thousandApps(sshd, BENCH_USER, apps);
+    console.log("| deploy → all FINISHED | release (collect + clean) | total | per application | stdout collected | controller peak RSS |");
+    console.log("|---|---|---|---|---|---|");
+    console.log(`| ${fmt(r.deploy)} | ${fmt(r.release)} | ${fmt(r.total)} | ${fmt(r.perApp)} | ${r.collected}/${apps} | ${r.peakRssMb.toFixed(0)} MB |`);
+    console.log("(target: under 20 s)");
+  } finally {
+    await sshd.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(e.stack ?? e.message);
+    process.exit(1);
+  },
+);
