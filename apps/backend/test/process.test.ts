@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { collectEvents, connect, simDoc, tempDir } from "./helpers.js";
+import { collectEvents, collectTrace, connect, simDoc, tempDir } from "./helpers.js";
 import { spawnServer, type ServerProcess } from "./spawn.js";
 
 const cleanups: Array<() => unknown> = [];
@@ -107,22 +107,16 @@ describe("the server process", () => {
 });
 
 describe("the server process with processes on the host", () => {
-  /** Pids of processes whose command line is exactly `line` (read from /proc, no signals sent). */
-  function pidsOf(line: string): number[] {
-    const out: number[] = [];
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
-        if (cmd === line) out.push(Number(entry));
-      } catch {
-        // the process ended meanwhile
-      }
+  /** The command line of a process (read from /proc, no signal sent). */
+  function commandOf(pid: number): string {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean).join(" ");
+    } catch {
+      return "";
     }
-    return out;
   }
 
-  /** Resolves once the process has exited (it is gone from /proc or a zombie). */
+  /** True once the process has exited (it is gone from /proc, or a zombie). */
   function gone(pid: number): boolean {
     try {
       return /^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -131,6 +125,7 @@ describe("the server process with processes on the host", () => {
     }
   }
 
+  /** Runs `sleep` on localhost; resolves with its pid once the command has printed it. */
   async function startSleeper(client: Awaited<ReturnType<typeof serve>>["client"], seconds: number) {
     const { id } = await client.experiments.save.mutate({
       document: {
@@ -138,14 +133,17 @@ describe("the server process with processes on the host", () => {
         name: "sleeper",
         resources: [
           { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
-          { guid: 2, type: "linux::Application", attributes: { command: `exec sleep ${seconds}` } },
+          { guid: 2, type: "linux::Application", attributes: { command: `echo $$; exec sleep ${seconds}` }, traces: ["stdout"] },
         ],
         connections: [{ source: 2, target: 1 }],
       },
     });
     const { runId } = await client.runs.start.mutate({ experimentId: id });
-    await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "transition" && e.event.guid === 2 && e.event.state === "STARTED");
-    return runId;
+    const { text } = await collectTrace(client, { runId, guid: 2, name: "stdout" }, (out) => out.includes("\n"));
+    const pid = Number(text.trim());
+    let started = 0;
+    await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "transition" && e.event.state === "STARTED" && ++started === 2);
+    return { runId, pid };
   }
 
   it("SIGTERM ends the commands a run started", async () => {
@@ -153,12 +151,11 @@ describe("the server process with processes on the host", () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const s = await serve(dataDir);
     const seconds = 4000 + Math.floor(Math.random() * 1000);
-    const runId = await startSleeper(s.client, seconds);
-    const pids = pidsOf(`sleep ${seconds}`);
-    expect(pids).toHaveLength(1);
+    const { runId, pid } = await startSleeper(s.client, seconds);
+    expect(gone(pid)).toBe(false);
     s.proc.kill("SIGTERM");
     expect((await s.exited).code).toBe(0);
-    expect(gone(pids[0]!)).toBe(true);
+    expect(gone(pid)).toBe(true);
     const again = await serve(dataDir);
     expect((await again.client.runs.get.query({ runId })).status).toBe("RELEASED");
   });
@@ -168,14 +165,14 @@ describe("the server process with processes on the host", () => {
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const first = await serve(dataDir);
     const seconds = 5000 + Math.floor(Math.random() * 1000);
-    const runId = await startSleeper(first.client, seconds);
+    const { runId, pid } = await startSleeper(first.client, seconds);
     first.proc.kill("SIGKILL");
     await first.exited;
-    const pids = pidsOf(`sleep ${seconds}`);
-    expect(pids).toHaveLength(1); // detached: it outlives the server
+    expect(gone(pid)).toBe(false); // detached: it outlives the server
+    expect(commandOf(pid)).toBe(`sleep ${seconds}`);
     cleanups.push(() => {
-      // Never leave it behind, even if the test fails: only this exact pid.
-      if (!gone(pids[0]!)) process.kill(pids[0]!, "SIGKILL");
+      // Never leave it behind, even if the test fails: only this exact process.
+      if (!gone(pid) && commandOf(pid) === `sleep ${seconds}`) process.kill(pid, "SIGKILL");
     });
 
     const second = await serve(dataDir);
@@ -186,10 +183,10 @@ describe("the server process with processes on the host", () => {
       { guid: 1, type: "linux::Node", state: "STARTED", host: "localhost" },
       { guid: 2, type: "linux::Application", state: "STARTED", host: "localhost" },
     ]);
-    expect(gone(pids[0]!)).toBe(false);
+    expect(gone(pid)).toBe(false);
 
     await second.client.runs.cleanup.mutate({ runId });
-    expect(gone(pids[0]!)).toBe(true);
+    expect(gone(pid)).toBe(true);
     expect((await second.client.runs.get.query({ runId })).releasedAt).toBeGreaterThan(0);
   });
 });
