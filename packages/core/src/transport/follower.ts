@@ -43,8 +43,10 @@ export class FileFollower {
   private open(): void {
     if (this.closed) return;
     this.handle = this.transport.stream(followScript(this.path, this.offset), {
-      data: (chunk) => {
+      open: () => {
         this.failures = 0;
+      },
+      data: (chunk) => {
         this.offset += chunk.length;
         const text = this.decoder.write(chunk);
         if (text) {
@@ -75,6 +77,8 @@ export class FileFollower {
 }
 
 export type ExitListener = (exitCode: number) => void;
+/** The event channel could not be re-established: exits can no longer be learnt. */
+export type LostListener = (error: Error) => void;
 
 /**
  * The one event channel of a host for a run: every application's wrapper appends
@@ -84,12 +88,18 @@ export type ExitListener = (exitCode: number) => void;
 export class ExitEvents {
   private readonly follower: FileFollower;
   private readonly listeners = new Map<number, ExitListener>();
+  private readonly lostListeners = new Map<number, LostListener>();
+  private lost?: Error;
   /** Exits seen before anyone listened (an application that ended very fast). */
   private readonly early = new Map<number, number>();
   private partial = "";
 
   constructor(transport: Transport, eventsFile: string, onGiveUp?: (error: Error) => void) {
-    this.follower = new FileFollower(transport, eventsFile, 0, (text) => this.onText(text), onGiveUp);
+    this.follower = new FileFollower(transport, eventsFile, 0, (text) => this.onText(text), (error) => {
+      this.lost = error;
+      onGiveUp?.(error);
+      for (const l of [...this.lostListeners.values()]) l(error);
+    });
   }
 
   private onText(text: string): void {
@@ -107,8 +117,13 @@ export class ExitEvents {
   }
 
   /** Calls `listener` once the application `guid` exits (at once if it already did). */
-  listen(guid: number, listener: ExitListener): () => void {
+  listen(guid: number, listener: ExitListener, onLost?: LostListener): () => void {
     this.listeners.set(guid, listener);
+    if (onLost) this.lostListeners.set(guid, onLost);
+    if (this.lost && onLost) {
+      const error = this.lost;
+      queueMicrotask(() => onLost(error));
+    }
     const code = this.early.get(guid);
     if (code !== undefined) {
       this.early.delete(guid);
@@ -116,6 +131,7 @@ export class ExitEvents {
     }
     return () => {
       if (this.listeners.get(guid) === listener) this.listeners.delete(guid);
+      if (onLost && this.lostListeners.get(guid) === onLost) this.lostListeners.delete(guid);
     };
   }
 

@@ -45,6 +45,7 @@ export class LocalTransport implements Transport {
     };
     child.stdout.on("data", (c: Buffer) => handlers.data(c));
     child.stdin.on("error", () => {});
+    child.on("spawn", () => handlers.open?.());
     child.on("error", (e) => end(e));
     child.on("close", () => end());
     return {

@@ -306,10 +306,12 @@ export class SshTransport implements Transport {
       ended = true;
       handlers.end(error);
     };
-    this.openChannel<ClientChannel>((c, cb) => c.exec(script, cb)).then(
+    // Through `sh`, whatever the user's login shell is (csh, fish…).
+    this.openChannel<ClientChannel>((c, cb) => c.exec(`exec sh -c ${shq(script)}`, cb)).then(
       (ch) => {
         channel = ch;
         if (closed) return ch.end();
+        handlers.open?.();
         ch.on("data", (d: Buffer) => handlers.data(d));
         ch.stderr.resume();
         ch.on("close", () => end(closed ? undefined : new ConnectionLostError(`${this.label}: stream ended`)));

@@ -9,6 +9,8 @@ export interface ExecResult {
 export interface StreamHandlers {
   /** Bytes the command wrote on its standard output, as they come. */
   data(chunk: Buffer): void;
+  /** The command runs (its channel is open). */
+  open?(): void;
   /** The command ended: by itself, because `close()` was called, or because the connection dropped (`error`). */
   end(error?: Error): void;
 }

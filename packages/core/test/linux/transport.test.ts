@@ -156,6 +156,17 @@ describe("ssh transport failures", () => {
     await t3.close();
   });
 
+  it("recognises hashed known_hosts entries (ssh-keygen -H)", async () => {
+    const kh = join(await mkdtemp(join(tmpdir(), "nepi-kh-")), "known_hosts");
+    await writeFile(kh, `# a comment\nother.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n[${sshd.host}]:${sshd.port} ${sshd.hostKey}\n`);
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("ssh-keygen", ["-H", "-f", kh], { stdio: "ignore" });
+    expect(await readFile(kh, "utf8")).not.toContain(sshd.host);
+    const t = ssh({ knownHosts: kh });
+    expect((await t.exec("echo ok")).stdout).toBe("ok\n");
+    await t.close();
+  });
+
   it("retries a refused connection with backoff, then reports it", async () => {
     const { freePort } = await import("../../src/bench/sshd.js");
     const t = ssh({ port: await freePort(), attempts: 3 });

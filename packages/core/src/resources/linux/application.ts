@@ -136,7 +136,11 @@ export class LinuxApplicationManager implements ResourceManager {
     this.stopping = false;
     node.events.forget(this.ctx.guid);
     this.unlisten?.();
-    this.unlisten = node.events.listen(this.ctx.guid, (code) => this.onExit(code));
+    this.unlisten = node.events.listen(
+      this.ctx.guid,
+      (code) => this.onExit(code),
+      (error) => !this.stopping && !this.released && this.ctx.failed(`lost contact with ${node.transport.label}: ${error.message}`),
+    );
     const r = await node.transport.exec(startScript(this.home));
     const m = /^(\d+) (\d+)\s*$/.exec(r.stdout);
     if (r.code !== 0 || !m) throw new Error(`starting on ${node.transport.label} failed: ${lastLines(r.stderr) || `no pid (exit ${r.code}, output ${JSON.stringify(r.stdout)})`}`);
@@ -284,6 +288,17 @@ export class LinuxApplicationManager implements ResourceManager {
   }
 
   followTrace(name: string, offset: number, onChunk: (chunk: string, offset: number) => void): () => void {
+    if (this.released || !this.node?.isConnected) {
+      // The host is gone: what was collected is all there will be.
+      let cancelled = false;
+      readFile(join(this.localDir(), name)).then(
+        (data) => !cancelled && data.length > offset && onChunk(data.subarray(offset).toString("utf8"), offset),
+        () => {},
+      );
+      return () => {
+        cancelled = true;
+      };
+    }
     const follower = new FileFollower(this.transport, this.tracePath(name), offset, onChunk, (e) =>
       this.ctx.log(`following ${name} stopped: ${e.message}`),
     );
