@@ -131,6 +131,31 @@ describe("nepi CLI", () => {
     expect(ok.events.some((e) => String(e.text).includes("guid 3 (reader) FINISHED"))).toBe(true);
   });
 
+  it("shows a live table of resources and states on a terminal", async () => {
+    // `script` gives the CLI a pseudo-terminal, as a user's shell would.
+    const cmd = `${process.execPath} ${bin} run ${join(repo, "examples/sim-dry-run.json")} --results ${mkdtempSync(join(tmpdir(), "nepi-cli-results-"))}`;
+    const cli = spawn("script", ["-qec", cmd, "/dev/null"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    cli.stdout.on("data", (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => cli.on("exit", resolve));
+    expect(code).toBe(0);
+    expect(out).toMatch(/GUID +LABEL +TYPE +STATE/);
+    // Redrawn in place (cursor up, clear), ending with every row released.
+    expect(out).toContain("\x1b[J");
+    const last = out.slice(out.lastIndexOf("GUID"));
+    for (const label of ["setup", "measure", "monitor", "report"]) expect(last).toMatch(new RegExp(`${label} +sim::Task +\\S*RELEASED`));
+    expect(last).toMatch(/RELEASED 4/);
+  });
+
+  it("`nepi run` refuses an invalid document (exit 2) and runs a document of nodes only (deploy, release)", async () => {
+    const bad = nepi(["run", writeDoc({ format: "nepi-experiment@1", name: "x", resources: [{ guid: 1, type: "linux::Ping", attributes: { count: "many" } }] })]);
+    expect(await bad.exit).toBe(2);
+    expect(bad.stderr()).toMatch(/resources\[0\]\.attributes\.count/);
+    const nodes = nepi(["run", writeDoc({ format: "nepi-experiment@1", name: "nodes", resources: [{ guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } }] }), "--json", "--results", mkdtempSync(join(tmpdir(), "nepi-cli-results-"))]);
+    expect(await nodes.exit).toBe(0);
+    expect(nodes.events.filter((e) => e.event === "state").map((e) => e.state)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "RELEASED"]);
+  });
+
   it("`nepi validate` lists every problem with its path", async () => {
     const file = writeDoc({
       format: "nepi-experiment@1",
