@@ -39,6 +39,8 @@ export interface SshdOptions {
   /** Directory to keep the files in (default: a new temporary one). */
   dir?: string;
   maxSessions?: number;
+  /** Also accept passwords (default: keys only). */
+  passwordAuthentication?: boolean;
 }
 
 export async function freePort(host = "127.0.0.1"): Promise<number> {
@@ -87,7 +89,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<PrivateSshd> {
       "StrictModes no",
       "UsePAM no",
       "PermitRootLogin yes",
-      "PasswordAuthentication no",
+      `PasswordAuthentication ${opts.passwordAuthentication ? "yes" : "no"}`,
       "KbdInteractiveAuthentication no",
       "AllowTcpForwarding yes",
       "AllowAgentForwarding no",

@@ -33,7 +33,7 @@ export const LINUX_NODE: ResourceTypeInfo = {
     { name: "username", type: "string", help: "SSH user name (when set, localhost is reached over SSH too).", flags: { design: true } },
     { name: "identity", type: "string", help: "Path of the SSH private key.", flags: { design: true } },
     { name: "password", type: "string", help: "SSH password.", flags: { design: true, credential: true } },
-    { name: "gateway", type: "string", help: "Jump host to reach this host through.", flags: { design: true } },
+    { name: "gateway", type: "string", help: "Jump host to reach this host through: host or host:port (same key; user gatewayUser).", flags: { design: true } },
     { name: "gatewayUser", type: "string", help: "User name on the jump host.", flags: { design: true } },
     { name: "knownHosts", type: "string", help: "known_hosts file checked for host keys (default ~/.ssh/known_hosts).", flags: { design: true } },
     {

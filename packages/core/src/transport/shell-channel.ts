@@ -39,6 +39,7 @@ export class ShellChannel {
     // Whatever the user's shell start-up prints before our first marker is dropped.
     const sync = this.send("true");
     this.ready = sync.then(() => undefined);
+    this.ready.catch(() => {});
     channel.on("data", (c: Buffer) => {
       this.out += this.outDecoder.write(c);
       this.drain();
@@ -61,12 +62,16 @@ export class ShellChannel {
   }
 
   async run(script: string): Promise<ExecResult> {
-    await this.ready;
+    try {
+      await this.ready;
+    } catch (e) {
+      throw new ConnectionLostError((e as Error).message, false);
+    }
     return this.send(script);
   }
 
   private send(script: string): Promise<ExecResult> {
-    if (this.closed) return Promise.reject(new ConnectionLostError(`${this.label}: the connection is closed`));
+    if (this.closed) return Promise.reject(new ConnectionLostError(`${this.label}: the connection is closed`, false));
     const marker = `${this.prefix}${++this.seq}__`;
     return new Promise<ExecResult>((resolve, reject) => {
       this.queue.push({ marker, resolve, reject });

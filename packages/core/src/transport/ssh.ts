@@ -285,8 +285,15 @@ export class SshTransport implements Transport {
   }
 
   async exec(script: string): Promise<ExecResult> {
-    const shell = await this.shell();
-    return shell.run(script);
+    for (let attempt = 0; ; attempt++) {
+      const shell = await this.shell();
+      try {
+        return await shell.run(script);
+      } catch (e) {
+        // A script that never left (its channel closed first) is safe to send on a new one.
+        if (!(e instanceof ConnectionLostError) || e.sent || attempt >= 3) throw e;
+      }
+    }
   }
 
   async home(): Promise<string> {

@@ -52,9 +52,12 @@ export interface Transport {
 
 /** The connection dropped while a script ran: it may or may not have run, so it is not retried. */
 export class ConnectionLostError extends Error {
-  constructor(message: string) {
+  /** False when the script was never sent: it did not run, and may be sent again. */
+  readonly sent: boolean;
+  constructor(message: string, sent = true) {
     super(message);
     this.name = "ConnectionLostError";
+    this.sent = sent;
   }
 }
 

@@ -105,6 +105,43 @@ for (const kind of ["ssh", "local"] as const) {
   });
 }
 
+describe("password authentication (a credential)", () => {
+  const user = `nepipw${process.pid % 10000}`;
+  const password = `pw-${Math.random().toString(36).slice(2)}'"$x`;
+  let server: Awaited<ReturnType<typeof import("../../src/bench/sshd.js").startSshd>>;
+  beforeAll(async () => {
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("useradd", ["--create-home", "--shell", "/bin/sh", user]);
+    execFileSync("chpasswd", [], { input: `${user}:${password}\n` });
+    const { startSshd } = await import("../../src/bench/sshd.js");
+    server = await startSshd({ passwordAuthentication: true });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    const { execFileSync } = await import("node:child_process");
+    execFileSync("userdel", ["--remove", user], { stdio: "ignore" });
+  });
+
+  it("logs in with the password, and a wrong one fails without showing it", async () => {
+    const env = process.env.SSH_AUTH_SOCK;
+    delete process.env.SSH_AUTH_SOCK;
+    try {
+      const opts = { host: server.host, port: server.port, username: user, knownHosts: server.knownHosts, strictHostKeyChecking: "yes" as const };
+      const good = new SshTransport({ ...opts, password });
+      expect((await good.exec("id -un")).stdout).toBe(`${user}\n`);
+      await good.close();
+      const bad = new SshTransport({ ...opts, password: password + "x" });
+      const err = (await bad.connect().then(() => undefined, (e: unknown) => e)) as SshSetupError;
+      expect(err.kind).toBe("auth");
+      expect(err.message).toMatch(/authentication failed \(user nepipw\d+, tried password\)/);
+      expect(err.message).not.toContain(password);
+      await bad.close();
+    } finally {
+      if (env) process.env.SSH_AUTH_SOCK = env;
+    }
+  });
+});
+
 describe("ssh transport failures", () => {
   it("fails with a clear authentication error for a wrong key", async () => {
     const other = join(await mkdtemp(join(tmpdir(), "nepi-key-")), "wrong");
