@@ -1,3 +1,4 @@
+import WebSocket from "ws";
 import { test, expect } from "../fixtures.js";
 import { DOCUMENT_FORMAT, importDocument } from "../helpers.js";
 
@@ -98,7 +99,11 @@ test(`state latency with ${N} nodes`, async ({ page, shot }) => {
     N,
   );
   await page.getByTestId("deploy").click();
+  // A reference subscriber outside the browser, on the same run: the backend's delivery alone.
+  const runIdShown = await page.getByTestId("run-status").getAttribute("data-run-id");
+  const reference = await subscribeFromNode(process.env.NEPI_E2E_URL!, runIdShown!);
   await finished;
+  reference.close();
   const wall = Date.now() - t0;
   await shot("1000 nodes finished");
 
@@ -149,7 +154,9 @@ test(`state latency with ${N} nodes`, async ({ page, shot }) => {
       .flatMap(([s, xs]) => [
         `  ${s.padEnd(11)} ${fmt(xs)}`,
         ...(split[s] ? [`    delivery ${fmt(split[s].delivery)}`, `    display  ${fmt(split[s].display)}`] : []),
+        ...(reference.byState[s] ? [`    (Node subscriber: ${fmt(reference.byState[s])})`] : []),
       ]),
+    `  reference: engine → a Node subscriber (no browser): ${fmt(reference.latencies)}`,
     ...(delivery.length
       ? [`  of which delivery (engine → page's WebSocket): ${fmt(delivery)}`, `  of which display (WebSocket → data-state):   ${fmt(display)}`]
       : []),
@@ -173,4 +180,31 @@ async function fetchTimeline(baseURL: string, runId: string | null): Promise<Tim
   const body = (await res.json()) as { result?: { data: { timeline: TimelineEvent[] } }; error?: unknown };
   if (!body.result) throw new Error(`runs.get failed: ${JSON.stringify(body.error)}`);
   return body.result.data.timeline;
+}
+
+/**
+ * Subscribes to runs.events over tRPC's WebSocket protocol from this process and notes each
+ * transition's latency (arrival − engine time), to tell the backend's share from the page's.
+ */
+async function subscribeFromNode(baseURL: string, runId: string): Promise<{ latencies: number[]; byState: Record<string, number[]>; close(): void }> {
+  const socket = new WebSocket(baseURL.replace(/^http/, "ws") + "/trpc");
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("error", reject);
+  });
+  const latencies: number[] = [];
+  const byState: Record<string, number[]> = {};
+  socket.on("message", (raw) => {
+    const now = performance.timeOrigin + performance.now();
+    const parsed = JSON.parse(String(raw)) as unknown;
+    for (const msg of Array.isArray(parsed) ? parsed : [parsed]) {
+      const ev = (msg as { result?: { data?: { data?: { type?: string; event?: { at: number; state: string } } } } }).result?.data?.data;
+      if (ev?.type === "transition" && ev.event) {
+        latencies.push(now - ev.event.at);
+        (byState[ev.event.state] ??= []).push(now - ev.event.at);
+      }
+    }
+  });
+  socket.send(JSON.stringify({ id: 1, method: "subscription", params: { path: "runs.events", input: { runId } } }));
+  return { latencies, byState, close: () => socket.close() };
 }
