@@ -256,8 +256,8 @@ function DesignInspector() {
         <dd>copy / paste</dd>
         <dt>Ctrl+Z / Ctrl+Shift+Z</dt>
         <dd>undo / redo</dd>
-        <dt>Ctrl+A</dt>
-        <dd>select all</dd>
+        <dt>Ctrl+A / Esc</dt>
+        <dd>select all / none</dd>
         <dt>Ctrl+S</dt>
         <dd>save</dd>
       </dl>

@@ -13,8 +13,8 @@ export const Legend = memo(function Legend() {
           </li>
         ))}
       </ul>
-      <span className="legend-sep" aria-hidden="true" />
-      <ul>
+      <span className="legend-sep legend-edges" aria-hidden="true" />
+      <ul className="legend-edges">
         <li>
           <span className="legend-line" /> connection
         </li>

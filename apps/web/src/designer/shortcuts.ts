@@ -9,7 +9,7 @@ function isTyping(target: EventTarget | null): boolean {
 }
 
 /**
- * Designer shortcuts: Del/Backspace, Ctrl+C/V, Ctrl+Z, Ctrl+Shift+Z (and Ctrl+Y), Ctrl+A,
+ * Designer shortcuts: Del/Backspace, Escape (clear the selection), Ctrl+C/V, Ctrl+Z, Ctrl+Shift+Z (and Ctrl+Y), Ctrl+A,
  * Ctrl+S. Inside a text field the browser's own editing keys win, except Ctrl+S.
  */
 export function useDesignerShortcuts(): void {
@@ -24,6 +24,10 @@ export function useDesignerShortcuts(): void {
         return;
       }
       if (isTyping(e.target)) return;
+      if (e.key === "Escape" && !document.querySelector("dialog[open]")) {
+        store.select([]);
+        return;
+      }
       if (!mod && (e.key === "Delete" || e.key === "Backspace")) {
         if (store.selectedGuids.length || store.selectedEdgeIds.length) {
           e.preventDefault();
