@@ -35,6 +35,7 @@ for (const kind of ["ssh", "local"] as HostKind[]) {
       expect(out).toMatch(new RegExp(`^hello from \\S+/\\.nepi/${ec.expId}/${ec.runId}/${app}\\n$`));
       expect(await ec.trace(app, "stderr")).toBe("warn\n");
       expect(await ec.trace(app, "stdout", { attr: "SIZE" })).toBe(Buffer.byteLength(out));
+      expect(await ec.trace(app, "stdout", { attr: "STREAM", block: 5, offset: 1 })).toBe(out.slice(5, 10));
       await ec.release();
       expect(ec.state(app)).toBe("RELEASED");
       const local = join(ec.rootDir, ec.expId, ec.runId, `${app}-hello_app`, "stdout");

@@ -140,6 +140,25 @@ describe("password authentication (a credential)", () => {
       if (env) process.env.SSH_AUTH_SOCK = env;
     }
   });
+
+  it("runs as that unprivileged user in its home, and says which packages are missing when it may not install them", async () => {
+    const { newController } = await import("../support/linux.js");
+    const ec = newController("pwuser");
+    try {
+      const node = ec.registerResource("linux::Node", { hostname: server.host, port: server.port, username: user, password, knownHosts: server.knownHosts, strictHostKeyChecking: "yes" });
+      const app = ec.registerResource("linux::Application", { command: 'id -un; echo "$APP_HOME"' });
+      const needs = ec.registerResource("linux::Application", { command: "true", depends: "iputils-ping nepi-absent-package", critical: false });
+      ec.registerConnection(app, node);
+      ec.registerConnection(needs, node);
+      ec.deploy();
+      await ec.waitFinished(app, { timeout: "30s" });
+      expect(await ec.trace(app, "stdout")).toBe(`${user}\n/home/${user}/.nepi/${ec.expId}/${ec.runId}/${app}\n`);
+      await expect(ec.waitDeployed(needs, { timeout: "30s" })).rejects.toThrow();
+      expect(ec.failure(needs)).toMatch(/packages missing: nepi-absent-package \(set sudo to install them/);
+    } finally {
+      await ec.shutdown();
+    }
+  });
 });
 
 describe("ssh transport failures", () => {
