@@ -3,6 +3,8 @@ import { createRoot } from "react-dom/client";
 import "@xyflow/react/dist/style.css";
 import "./styles/app.css";
 import { App } from "./App";
+import { useDesignStore } from "./designer/store";
+import { useRunStore } from "./run/store";
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
@@ -12,7 +14,5 @@ createRoot(document.getElementById("root")!).render(
 
 // `?debug` exposes the stores to the console and to benchmarks driving the page.
 if (new URLSearchParams(window.location.search).has("debug")) {
-  void Promise.all([import("./designer/store"), import("./run/store")]).then(([d, r]) => {
-    Object.assign(window, { __nepi: { design: d.useDesignStore, run: r.useRunStore } });
-  });
+  Object.assign(window, { __nepi: { design: useDesignStore, run: useRunStore } });
 }

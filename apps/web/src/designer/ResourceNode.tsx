@@ -35,8 +35,8 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
       data-state={state}
       style={{ ["--state-color" as string]: style.color }}
     >
-      <Handle type="target" position={Position.Top} id="cond-in" className="handle-cond" title="Condition: this waits on…" />
-      <Handle type="target" position={Position.Left} id="link-in" className="handle-link" title="Connect" />
+      <Handle type="target" position={Position.Top} id="cond-in" data-testid="handle-cond-in" className="handle-cond" title="Condition: this waits on…" />
+      <Handle type="target" position={Position.Left} id="link-in" data-testid="handle-link-in" className="handle-link" title="Connect" />
       <div className="rn-head">
         <span className={`rn-backend rn-backend-${backend}`}>{backend}</span>
         <span className="rn-type">{short}</span>
@@ -61,8 +61,8 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
           {run.reason}
         </div>
       )}
-      <Handle type="source" position={Position.Right} id="link-out" className="handle-link" title="Drag to connect to another resource" />
-      <Handle type="source" position={Position.Bottom} id="cond-out" className="handle-cond" title="Drag to add a condition: the other resource waits on this one" />
+      <Handle type="source" position={Position.Right} id="link-out" data-testid="handle-link-out" className="handle-link" title="Drag to connect to another resource" />
+      <Handle type="source" position={Position.Bottom} id="cond-out" data-testid="handle-cond-out" className="handle-cond" title="Drag to add a condition: the other resource waits on this one" />
     </div>
   );
 });
