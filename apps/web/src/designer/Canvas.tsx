@@ -20,6 +20,7 @@ import { ConditionEdge, ConnectionEdge } from "./edges";
 import { useDesignStore } from "./store";
 import type { Check } from "./rules";
 import { PALETTE_MIME } from "./Palette";
+import { useUiStore } from "./ui";
 
 const nodeTypes = { resource: ResourceNode };
 const edgeTypes = { connection: ConnectionEdge, condition: ConditionEdge };
@@ -198,6 +199,11 @@ export function Canvas() {
           <div className="canvas-empty">
             <strong>Drag a resource type from the palette to start.</strong>
             <span>Connect an application to its node with the side handles; draw a condition from the bottom handle to the top one.</span>
+            {!readOnly && (
+              <button type="button" className="btn" data-testid="open-examples" onClick={() => useUiStore.getState().setOpenDialog(true)}>
+                …or open an example
+              </button>
+            )}
           </div>
         )}
       </ReactFlow>

@@ -1,12 +1,14 @@
 import { useEffect, useRef, useState } from "react";
 import { errorMessage } from "../api/trpc";
 import { listExperiments, openExperiment, type ExperimentSummary } from "./persistence";
+import { useDesignStore } from "./store";
 
 /** Open a saved experiment, or start from one of the examples the backend ships. */
 export function ExperimentsDialog({ onClose }: { onClose(): void }) {
   const [rows, setRows] = useState<ExperimentSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [filter, setFilter] = useState("");
+  const unsaved = useDesignStore((s) => s.dirty && !s.readOnly && s.nodes.length > 0);
   const ref = useRef<HTMLDialogElement>(null);
 
   useEffect(() => {
@@ -48,6 +50,11 @@ export function ExperimentsDialog({ onClose }: { onClose(): void }) {
         </button>
       </header>
       <input type="search" className="dialog-search" placeholder="Filter by name or description" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      {unsaved && (
+        <p className="dialog-warning" role="note">
+          The design on the canvas has unsaved changes: opening another replaces it. Save it first to keep it.
+        </p>
+      )}
       <div className="dialog-body">
         {error && <p className="field-error">Could not list the experiments: {error}</p>}
         {!rows && !error && <p className="muted">Loading…</p>}

@@ -5,6 +5,7 @@ import { useDesignStore } from "./store";
 import { exportDesign, importFile, saveDesign } from "./persistence";
 import { autoLayout } from "./layout";
 import { ExperimentsDialog } from "./ExperimentsDialog";
+import { useUiStore } from "./ui";
 import { errorMessage } from "../api/trpc";
 
 /** The top bar: file actions, edit history, layout and the run controls. */
@@ -16,7 +17,8 @@ export function Toolbar() {
   const canUndo = useDesignStore((s) => !s.readOnly && s.past.length > 0);
   const canRedo = useDesignStore((s) => !s.readOnly && s.future.length > 0);
   const empty = useDesignStore((s) => s.nodes.length === 0);
-  const [dialog, setDialog] = useState(false);
+  const dialog = useUiStore((s) => s.openDialog);
+  const setDialog = useUiStore((s) => s.setOpenDialog);
   const [layouting, setLayouting] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const flow = useReactFlow();
@@ -56,7 +58,7 @@ export function Toolbar() {
         {readOnly && <span className="pill">read-only</span>}
       </div>
       <div className="tool-group" role="group" aria-label="File">
-        <button type="button" className="btn" data-testid="new" onClick={() => store.newDesign()} title="Start an empty design">
+        <button type="button" className="btn" data-testid="new" onClick={() => store.newDesign()} title="Start an empty design (Ctrl+Z brings the previous one back)">
           New
         </button>
         <button type="button" className="btn" data-testid="open" onClick={() => setDialog(true)} title="Open a saved experiment or an example">

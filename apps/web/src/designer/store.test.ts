@@ -21,8 +21,10 @@ const PING_DEMO: ExperimentDocument = {
   conditions: [{ group: [3], action: "START", after: [2], state: "STARTED", delay: "1s" }],
 };
 
+const EMPTY_DOC: ExperimentDocument = { format: "nepi-experiment@1", name: "untitled", resources: [], connections: [], conditions: [] };
+
 beforeEach(() => {
-  store().newDesign();
+  store().loadDocument(EMPTY_DOC);
 });
 
 describe("document round trip", () => {
@@ -197,6 +199,16 @@ describe("undo / redo", () => {
     store().redo();
     expect(store().toDocument()).toEqual(full);
     expect(store().future).toHaveLength(0);
+  });
+
+  it("New keeps the previous design one undo away, as a new unsaved experiment", () => {
+    store().loadDocument(PING_DEMO, { experimentId: "exp-1" });
+    store().newDesign();
+    expect(store().toDocument().resources).toEqual([]);
+    expect(store().experimentId).toBeNull();
+    store().undo();
+    expect(store().toDocument()).toEqual(PING_DEMO);
+    expect(store().experimentId).toBeNull();
   });
 
   it("a new edit after an undo drops the redo branch", () => {

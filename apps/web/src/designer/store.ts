@@ -272,7 +272,10 @@ export const useDesignStore = create<DesignState>()((set, get) => {
 
     newDesign() {
       lastCoalesceKey = null;
-      replaceContent({ ...EMPTY, nodes: [] }, { experimentId: null, readOnly: false, dirty: false, past: [], future: [] });
+      const s = get();
+      // An edited design stays one undo away, so a stray click on New loses nothing.
+      const past = !s.readOnly && s.nodes.length > 0 ? [...s.past, contentOf(s)].slice(-HISTORY_LIMIT) : [];
+      replaceContent({ ...EMPTY, nodes: [] }, { experimentId: null, readOnly: false, dirty: false, past, future: [] });
     },
 
     toDocument() {
