@@ -1,6 +1,6 @@
 import { StringDecoder } from "node:string_decoder";
 import { shq } from "./quote.js";
-import type { StreamHandle, Transport } from "./types.js";
+import { TransportClosedError, type StreamHandle, type Transport } from "./types.js";
 
 /**
  * The remote side of a follow: `tail -F` from a byte offset (GNU tail waits on inotify, so the
@@ -59,7 +59,7 @@ export class FileFollower {
         if (this.closed) return;
         // The stream ended under us (connection dropped): follow again from where we were.
         this.failures++;
-        if (this.failures > 8) {
+        if (this.failures > 8 || error instanceof TransportClosedError) {
           this.closed = true;
           this.onGiveUp?.(error ?? new Error(`following ${this.path} on ${this.transport.label} ended`));
           return;

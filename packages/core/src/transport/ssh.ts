@@ -5,7 +5,7 @@ import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from
 import { checkHostKey, fingerprint, knownKeyTypes, learnHostKey, type StrictHostKeyChecking } from "./known-hosts.js";
 import { shq } from "./quote.js";
 import { ShellChannel } from "./shell-channel.js";
-import { ConnectionLostError, SshSetupError, type ExecResult, type StreamHandle, type StreamHandlers, type Transport } from "./types.js";
+import { ConnectionLostError, SshSetupError, TransportClosedError, type ExecResult, type StreamHandle, type StreamHandlers, type Transport } from "./types.js";
 
 export interface SshOptions {
   host: string;
@@ -95,10 +95,13 @@ export class SshTransport implements Transport {
 
   /** The live connection, connecting (again) when there is none. */
   private getClient(): Promise<Client> {
-    if (this.closed) return Promise.reject(new ConnectionLostError(`${this.label}: transport closed`));
+    if (this.closed) return Promise.reject(new TransportClosedError(this.label));
     if (!this.client) {
-      this.client = this.connectWithRetry();
-      this.client.catch(() => (this.client = undefined));
+      const p = this.connectWithRetry();
+      this.client = p;
+      p.catch(() => {
+        if (this.client === p) this.client = undefined;
+      });
     }
     return this.client;
   }
@@ -110,7 +113,7 @@ export class SshTransport implements Transport {
         return await this.connectOnce();
       } catch (e) {
         if (this.closed || !isRetryable(e) || attempt >= this.opts.attempts) {
-          if (e instanceof SshSetupError) throw e;
+          if (e instanceof SshSetupError || e instanceof TransportClosedError) throw e;
           const msg = (e as Error).message;
           if ((e as { level?: string }).level === "client-authentication") {
             throw new SshSetupError("auth", `${this.label}: authentication failed (${this.describeAuth()}): ${msg}`);
@@ -223,6 +226,12 @@ export class SshTransport implements Transport {
       );
     }
     const client = await this.handshake(this.opts.host, this.opts.port, this.opts.username, sock);
+    if (this.closed) {
+      // Released while connecting: do not keep a connection nobody will close.
+      client.end();
+      this.gatewayClient?.end();
+      throw new TransportClosedError(this.label);
+    }
     this.connections++;
     const gwClient = this.gatewayClient;
     client.on("close", () => {

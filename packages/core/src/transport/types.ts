@@ -70,3 +70,11 @@ export class SshSetupError extends Error {
     this.kind = kind;
   }
 }
+
+/** The transport was closed on purpose: nothing will be retried on it. */
+export class TransportClosedError extends Error {
+  constructor(label: string) {
+    super(`${label}: the connection was closed (resource released)`);
+    this.name = "TransportClosedError";
+  }
+}
