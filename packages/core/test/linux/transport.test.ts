@@ -231,6 +231,21 @@ describe("ssh transport failures", () => {
     await t.close();
   });
 
+  it("gives up on a server that never answers the handshake after the connect timeout", async () => {
+    const { createServer } = await import("node:net");
+    const sockets: Array<import("node:net").Socket> = [];
+    const silent = createServer((sock) => sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as { port: number }).port;
+    const t = ssh({ port, connectTimeout: 300, attempts: 2 });
+    const err = (await t.connect().then(() => undefined, (e: unknown) => e)) as Error;
+    expect(err.message).toMatch(/cannot connect after 2 attempt\(s\): Timed out while waiting for handshake/);
+    expect(sockets.length).toBe(2);
+    await t.close();
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+
   it("reaches a host through a gateway (jump host)", async () => {
     const t = ssh({ gateway: `${sshd.host}:${sshd.port}`, host: "127.0.0.1" });
     const r = await t.exec("echo $SSH_CONNECTION");
