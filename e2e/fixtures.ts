@@ -33,9 +33,13 @@ export const test = base.extend<{ shot: Shots; app: Page }>({
   },
   /** The app opened and its palette loaded from the backend's catalog. */
   app: async ({ page }, use) => {
+    const errors: string[] = [];
+    page.on("pageerror", (err) => errors.push(err.message));
     await page.goto("/");
-    await expect(page.getByTestId("palette-item").first()).toBeVisible();
+    await expect(page.getByTestId("palette-item").first(), `the app loads (page errors: ${errors.join(" | ") || "none"})`).toBeVisible();
     await use(page);
+    // An uncaught error in the page is a bug even when the steps passed.
+    expect(errors, "uncaught errors in the page").toEqual([]);
   },
 });
 
