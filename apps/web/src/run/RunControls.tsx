@@ -4,7 +4,7 @@ import { STATE_STYLE } from "./states";
 import { deploy, deployBlocker, dryRun, release, stop } from "./actions";
 import "./run.css";
 
-const BAR_PARTS = ["FINISHED", "STARTED", "READY", "FAILED", "RELEASED"] as const;
+const BAR_PARTS = ["FINISHED", "STOPPED", "STARTED", "READY", "FAILED", "RELEASED"] as const;
 
 /** Toolbar part of the run: Deploy, Dry run, Stop, Release and the progress bar. */
 export function RunControls() {
@@ -92,7 +92,7 @@ function ProgressBar() {
         role="progressbar"
         aria-valuemin={0}
         aria-valuemax={counts.total}
-        aria-valuenow={counts.FINISHED + counts.FAILED}
+        aria-valuenow={counts.FINISHED + counts.STOPPED + counts.FAILED}
         aria-label="resources ended"
       >
         {BAR_PARTS.map((k) =>
@@ -102,13 +102,16 @@ function ProgressBar() {
         )}
       </div>
       <span className="run-progress-text">
-        {BAR_PARTS.filter((k) => k !== "RELEASED" || counts.RELEASED > 0).map((k) => (
-          <span key={k} data-testid={`count-${k}`} data-count={counts[k]}>
+        {/* Zero counts stay in the page (scripts read them) but take no room. */}
+        {BAR_PARTS.map((k) => (
+          <span key={k} data-testid={`count-${k}`} data-count={counts[k]} hidden={counts[k] === 0}>
             <i style={{ background: STATE_STYLE[k].color }} aria-hidden />
             {counts[k]} {STATE_STYLE[k].label}
           </span>
         ))}
-        <span className="run-progress-total">of {counts.total}</span>
+        <span className="run-progress-total">
+          {BAR_PARTS.every((k) => counts[k] === 0) ? `${counts.total} resources` : `of ${counts.total}`}
+        </span>
       </span>
     </div>
   );

@@ -13,6 +13,7 @@ export interface RunCounts {
   READY: number;
   STARTED: number;
   FINISHED: number;
+  STOPPED: number;
   FAILED: number;
   RELEASED: number;
 }
@@ -72,16 +73,14 @@ export interface RunStoreState {
   clear(): void;
 }
 
-const EMPTY_COUNTS: RunCounts = { total: 0, READY: 0, STARTED: 0, FINISHED: 0, FAILED: 0, RELEASED: 0 };
+const EMPTY_COUNTS: RunCounts = { total: 0, READY: 0, STARTED: 0, FINISHED: 0, STOPPED: 0, FAILED: 0, RELEASED: 0 };
 
 function countStates(states: Record<number, NodeRunState>): RunCounts {
   const counts = { ...EMPTY_COUNTS };
   for (const key in states) {
     counts.total++;
     const s = states[key].state;
-    if (s === "READY" || s === "STARTED" || s === "FINISHED" || s === "FAILED" || s === "RELEASED") counts[s]++;
-    // A STOPPED resource ended too: the bar counts it with the finished ones.
-    else if (s === "STOPPED") counts.FINISHED++;
+    if (s === "READY" || s === "STARTED" || s === "FINISHED" || s === "STOPPED" || s === "FAILED" || s === "RELEASED") counts[s]++;
   }
   return counts;
 }
