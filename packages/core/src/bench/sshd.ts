@@ -62,6 +62,7 @@ async function keygen(path: string): Promise<void> {
 
 export async function startSshd(opts: SshdOptions = {}): Promise<PrivateSshd> {
   const host = opts.host ?? "127.0.0.1";
+  const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "nepi-sshd-")));
   await mkdir(dir, { recursive: true });
   // sshd reads authorized_keys as the logging-in user: the directory must be readable by all.
@@ -137,11 +138,13 @@ export async function startSshd(opts: SshdOptions = {}): Promise<PrivateSshd> {
       return r.stdout.split(/\s+/).filter(Boolean).map(Number);
     },
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      });
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise<void>((resolve) => {
+          child.once("exit", () => resolve());
+          child.kill("SIGTERM");
+        });
+      }
+      if (ownDir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

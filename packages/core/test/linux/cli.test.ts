@@ -77,7 +77,7 @@ describe("nepi CLI", () => {
   it("Ctrl-C on `nepi run` stops and releases everything: no process is left on the host", async () => {
     const file = writeDoc({
       format: "nepi-experiment@1",
-      name: "ctrl-c",
+      name: "test-cli-ctrl-c",
       resources: [
         { guid: 1, type: "linux::Node", attributes: nodeAttributes("ssh") },
         { guid: 2, type: "linux::Application", label: "long", attributes: { command: "sleep 600" } },
@@ -112,7 +112,7 @@ describe("nepi CLI", () => {
   it("`nepi run` exits 1 naming each failure and its reason; 0 when everything finished", async () => {
     const file = writeDoc({
       format: "nepi-experiment@1",
-      name: "one-fails",
+      name: "test-cli-one-fails",
       resources: [
         { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
         { guid: 2, type: "linux::Application", label: "ok", attributes: { command: "echo fine" } },
@@ -148,10 +148,10 @@ describe("nepi CLI", () => {
   });
 
   it("`nepi run` refuses an invalid document (exit 2) and runs a document of nodes only (deploy, release)", async () => {
-    const bad = nepi(["run", writeDoc({ format: "nepi-experiment@1", name: "x", resources: [{ guid: 1, type: "linux::Ping", attributes: { count: "many" } }] })]);
+    const bad = nepi(["run", writeDoc({ format: "nepi-experiment@1", name: "test-cli-x", resources: [{ guid: 1, type: "linux::Ping", attributes: { count: "many" } }] })]);
     expect(await bad.exit).toBe(2);
     expect(bad.stderr()).toMatch(/resources\[0\]\.attributes\.count/);
-    const nodes = nepi(["run", writeDoc({ format: "nepi-experiment@1", name: "nodes", resources: [{ guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } }] }), "--json", "--results", mkdtempSync(join(tmpdir(), "nepi-cli-results-"))]);
+    const nodes = nepi(["run", writeDoc({ format: "nepi-experiment@1", name: "test-cli-nodes", resources: [{ guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } }] }), "--json", "--results", mkdtempSync(join(tmpdir(), "nepi-cli-results-"))]);
     expect(await nodes.exit).toBe(0);
     expect(nodes.events.filter((e) => e.event === "state").map((e) => e.state)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "RELEASED"]);
   });

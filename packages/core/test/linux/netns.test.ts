@@ -43,7 +43,7 @@ describe("three hosts in network namespaces (examples/netns-multihost.json)", ()
     // The example document as shipped, pointed at this test's own copy of the topology.
     const text = readFileSync(example, "utf8").replaceAll("10.250.0.", `${env.NEPI_NETNS_NET}.`).replaceAll("/tmp/nepi-netns", env.NEPI_NETNS_DIR);
     const doc = JSON.parse(text) as ExperimentDocumentInput;
-    const ec = ExperimentController.fromDocument(doc);
+    const ec = ExperimentController.fromDocument(doc, { expId: "test-netns", runId: `r${process.pid}-${Date.now()}` });
     try {
       ec.deploy();
       await ec.waitFinished([4, 5, 6, 7], { timeout: "60s" });

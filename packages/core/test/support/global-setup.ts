@@ -1,4 +1,7 @@
 import { execFile } from "node:child_process";
+import { readdir, rm, stat } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { TestProject } from "vitest/node";
@@ -26,9 +29,11 @@ declare module "vitest" {
 }
 
 let sshd: PrivateSshd | undefined;
+let startedAt = 0;
 
 export async function setup(project: TestProject): Promise<void> {
   await run("bash", [ensure, "openssh-server", "openssh-client", "iputils-ping", "traceroute", "tcpdump", "iperf3", "iproute2", "procps"], { timeout: 600_000 });
+  startedAt = Date.now();
   sshd = await startSshd();
   project.provide("sshd", {
     host: sshd.host,
@@ -44,4 +49,16 @@ export async function setup(project: TestProject): Promise<void> {
 
 export async function teardown(): Promise<void> {
   await sshd?.stop();
+  // The tests' runs on this host: their experiments are named test-*, and the CLI test runs one
+  // shipped example; remove only what this session made.
+  const root = join(homedir(), ".nepi");
+  for (const exp of await readdir(root).catch(() => [] as string[])) {
+    if (exp.startsWith("test-")) await rm(join(root, exp), { recursive: true, force: true });
+  }
+  await rm(join(root, "usr", "bin", "nepi-greet-test"), { force: true }); // installed by tools.test.ts
+  const example = join(root, "two-apps-start-condition");
+  for (const run of await readdir(example).catch(() => [] as string[])) {
+    const st = await stat(join(example, run)).catch(() => undefined);
+    if (st && st.birthtimeMs >= startedAt) await rm(join(example, run), { recursive: true, force: true });
+  }
 }
