@@ -49,6 +49,7 @@ export class ActiveRun {
   /** Live trace readers waiting for their resource's manager (it exists once deployed). */
   private readonly waitingFollowers = new Map<number, Set<() => void>>();
   private releasing: Promise<void> | undefined;
+  private readonly outbox: RunEvent[] = [];
   private releaseStarted = false;
   closed = false;
 
@@ -79,10 +80,9 @@ export class ActiveRun {
   }
 
   /**
-   * Follows a trace live from byte `offset`. Before its resource has started there may be
-   * nothing to follow yet (no manager, no host, no file): the follow is retried at each of its
-   * transitions, and `onError` gets the reason if it can never start. Unknown guids and traces
-   * throw at once.
+   * Follows a trace live from byte `offset`. Before its resource has started there is nothing
+   * to follow yet: the follow begins when it starts (or is retried at its next transitions),
+   * and `onError` gets the reason if it can never begin. Unknown guids throw at once.
    */
   followTrace(
     guid: number,
@@ -94,6 +94,7 @@ export class ActiveRun {
     let unfollow: (() => void) | undefined;
     let cancelled = false;
     const attempt = (): boolean => {
+      if (!this.traceReady(guid)) return false;
       try {
         unfollow = this.ec.followTrace(guid, name, { offset }, onChunk);
         return true;
@@ -128,7 +129,7 @@ export class ActiveRun {
     const seq = ++this.seq;
     this.state.apply(e);
     this.store.appendEvent(this.runId, { seq, kind: "transition", event: e });
-    this.events.emit("event", { type: "transition", seq, event: e } satisfies RunEvent);
+    this.publish({ type: "transition", seq, event: e });
     // Traces are followed after the transition's dispatch, not inside it: a follower added
     // while the engine notifies would see this transition's output twice.
     if (this.toFollow.has(e.guid) || this.waitingFollowers.has(e.guid)) queueMicrotask(() => this.resumeFollowers(e.guid));
@@ -148,7 +149,17 @@ export class ActiveRun {
     }
   }
 
+  /**
+   * A resource's traces are followed from the moment it started (its output files exist
+   * then; a follow begun earlier may see nothing until the end).
+   */
+  private traceReady(guid: number): boolean {
+    const state = this.ec.state(guid);
+    return hasReached(state, "STARTED") || isTerminal(state);
+  }
+
   private followTraces(guid: number): void {
+    if (!this.traceReady(guid)) return;
     const names = this.toFollow.get(guid)!;
     const left = names.filter(
       (name) => !this.traces.follow(guid, name, (g, n, offset, onChunk) => this.ec.followTrace(g, n, { offset }, onChunk)),
@@ -180,7 +191,22 @@ export class ActiveRun {
     const at = Date.now();
     this.store.setRunStatus(this.runId, status, reason, status === "RUNNING" ? undefined : at);
     this.store.appendEvent(this.runId, { seq, kind: "status", status, at, ...(reason !== undefined ? { reason } : {}) });
-    this.events.emit("event", { type: "status", seq, status, at, ...(reason !== undefined ? { reason } : {}) } satisfies RunEvent);
+    this.publish({ type: "status", seq, status, at, ...(reason !== undefined ? { reason } : {}) });
+  }
+
+  /**
+   * Subscribers get an event once it is stored: events of one turn of the event loop are
+   * written in one transaction, then sent. What a subscriber saw survives a crash.
+   */
+  private publish(e: RunEvent): void {
+    this.outbox.push(e);
+    if (this.outbox.length === 1) setImmediate(() => this.drainOutbox());
+  }
+
+  private drainOutbox(): void {
+    if (this.outbox.length === 0) return;
+    this.store.flushEvents();
+    for (const e of this.outbox.splice(0)) this.events.emit("event", e);
   }
 
   snapshot(): Extract<RunEvent, { type: "snapshot" }> {
@@ -221,7 +247,8 @@ export class ActiveRun {
     } catch (err) {
       this.log(`run ${this.runId}: release: ${(err as Error).message}`);
     }
-    await this.traces.close();
+    const neverFollowed = [...this.toFollow].flatMap(([guid, names]) => names.map((n) => [guid, n] as [number, string]));
+    await this.traces.close(async (guid, name) => String(await this.ec.trace(guid, name, { attr: "ALL" })), neverFollowed);
     try {
       await this.ec.shutdown();
     } catch (err) {
@@ -229,6 +256,7 @@ export class ActiveRun {
     }
     if (this.status !== "FAILED") this.setStatus("RELEASED", reason);
     this.store.setRunReleased(this.runId, Date.now());
+    this.drainOutbox();
     this.closed = true;
     this.events.emit("closed");
   }

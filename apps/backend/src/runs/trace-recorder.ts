@@ -1,4 +1,5 @@
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 
@@ -53,8 +54,13 @@ export class TraceRecorder {
     return true;
   }
 
-  /** Stops following, flushes every file and records their sizes. */
-  async close(): Promise<void> {
+  /**
+   * Stops following, flushes every file and records their sizes. `readAll` gives a trace's
+   * whole content as the engine has it at the end (collected after release): a copy that
+   * missed the last bytes (followed too late, or the run released right after the command
+   * ended) is completed from it; `others` are traces that could never be followed.
+   */
+  async close(readAll?: (guid: number, name: string) => Promise<string>, others: Array<[number, string]> = []): Promise<void> {
     const all = [...this.recordings.values()];
     this.recordings.clear();
     await Promise.all(
@@ -64,6 +70,19 @@ export class TraceRecorder {
         await finished(rec.out).catch(() => undefined);
       }),
     );
+    if (readAll) {
+      const missing = others.map(([guid, name]) => ({ guid, name, path: join(this.dir, `${guid}-${encodeURIComponent(name)}`), size: 0 }));
+      await Promise.all(
+        [...all, ...missing].map(async (rec) => {
+          const content = Buffer.from(await readAll(rec.guid, rec.name).catch(() => ""), "utf8");
+          if (content.length <= rec.size) return;
+          mkdirSync(this.dir, { recursive: true });
+          await writeFile(rec.path, content);
+          rec.size = content.length;
+          if (!all.includes(rec as Recording)) all.push(rec as Recording);
+        }),
+      );
+    }
     for (const rec of all) this.onRecorded(rec.guid, rec.name, rec.path, rec.size);
   }
 }
