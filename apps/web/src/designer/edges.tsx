@@ -43,6 +43,8 @@ export const ConnectionEdge = memo(function ConnectionEdge({ id, source, target,
 
 /** Bend of a condition's curve, so it never lies on top of a connection between the same two. */
 const BEND = 36;
+/** Bend when the label does not fit between two boxes side by side: it goes over them instead. */
+const HIGH_BEND = 130;
 
 /**
  * A condition "ACTION after STATE + delay": a dashed curve from the awaited resource to the one
@@ -63,12 +65,15 @@ export const ConditionEdge = memo(function ConditionEdge({ id, source, target, s
   const dx = q.x - p.x;
   const dy = q.y - p.y;
   const len = Math.hypot(dx, dy) || 1;
+  const label = (data as ConditionEdgeData | undefined)?.label ?? "";
+  const labelWidth = label.length * 6.5 + 24;
+  const fits = Math.abs(dx) > Math.abs(dy) ? len > labelWidth : Math.abs(dy) > 30;
+  const bend = fits ? BEND : HIGH_BEND;
   // Control point: the middle, pushed sideways (to the left of the direction of travel).
-  const c = { x: (p.x + q.x) / 2 + (dy / len) * BEND, y: (p.y + q.y) / 2 - (dx / len) * BEND };
+  const c = { x: (p.x + q.x) / 2 + (dy / len) * bend, y: (p.y + q.y) / 2 - (dx / len) * bend };
   const path = `M${p.x},${p.y} Q${c.x},${c.y} ${q.x},${q.y}`;
   const labelX = (p.x + 2 * c.x + q.x) / 4;
   const labelY = (p.y + 2 * c.y + q.y) / 4;
-  const label = (data as ConditionEdgeData | undefined)?.label;
   return (
     <>
       <BaseEdge id={id} path={path} markerEnd="url(#nepi-arrow)" className={`edge-condition${selected ? " is-selected" : ""}`} interactionWidth={14} />
