@@ -59,34 +59,33 @@ export function RunDock() {
         ))}
       </div>
       <div className="dock-body" role="tabpanel">
-        {tab === "traces" && (
-          <div className="traces">
-            {!runId && <p className="dock-empty">Deploy the design to follow its traces here.</p>}
-            {runId && dry && <p className="dock-empty">A dry run does no I/O and has no traces: see the Timeline tab.</p>}
-            {runId && !dry && traces.length === 0 && (
-              <p className="dock-empty">No trace is enabled in this design (enable stdout/stderr in a resource's inspector).</p>
-            )}
-            {runId && !dry && traces.length > 0 && (
-              <>
-                <div className="trace-chips" aria-label="Traces of this run">
-                  {traces.map((t) => (
-                    <label key={keyOf(t)} className="trace-chip">
-                      <input type="checkbox" checked={open.includes(keyOf(t))} onChange={() => toggle(keyOf(t))} />
-                      {t.label} #{t.guid} · {t.name}
-                    </label>
+        {/* Trace panes stay mounted (hidden) on other tabs: their text and streams are kept. */}
+        <div className="traces" hidden={tab !== "traces"}>
+          {!runId && <p className="dock-empty">Deploy the design to follow its traces here.</p>}
+          {runId && dry && <p className="dock-empty">A dry run does no I/O and has no traces: see the Timeline tab.</p>}
+          {runId && !dry && traces.length === 0 && (
+            <p className="dock-empty">No trace is enabled in this design (enable stdout/stderr in a resource's inspector).</p>
+          )}
+          {runId && !dry && traces.length > 0 && (
+            <>
+              <div className="trace-chips" aria-label="Traces of this run">
+                {traces.map((t) => (
+                  <label key={keyOf(t)} className="trace-chip">
+                    <input type="checkbox" checked={open.includes(keyOf(t))} onChange={() => toggle(keyOf(t))} />
+                    {t.label} #{t.guid} · {t.name}
+                  </label>
+                ))}
+              </div>
+              <div className="trace-panes">
+                {traces
+                  .filter((t) => open.includes(keyOf(t)))
+                  .map((t) => (
+                    <TracePane key={`${runId}/${keyOf(t)}`} runId={runId} trace={t} />
                   ))}
-                </div>
-                <div className="trace-panes">
-                  {traces
-                    .filter((t) => open.includes(keyOf(t)))
-                    .map((t) => (
-                      <TracePane key={`${runId}/${keyOf(t)}`} runId={runId} trace={t} />
-                    ))}
-                </div>
-              </>
-            )}
-          </div>
-        )}
+              </div>
+            </>
+          )}
+        </div>
         {tab === "timeline" && <Timeline />}
         {tab === "history" && <RunHistory />}
       </div>
