@@ -160,7 +160,7 @@ export function Canvas() {
   const miniMapColor = useCallback((n: Node) => ((n.data as { rtype?: string }).rtype?.startsWith("sim::") ? "#c4b5fd" : "#93c5fd"), []);
 
   return (
-    <div className={`canvas${zoomedOut ? " is-zoomed-out" : ""}`} ref={wrapper} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div className={`canvas${zoomedOut ? " is-zoomed-out" : ""}${readOnly ? " is-readonly" : ""}`} ref={wrapper} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
       <svg width="0" height="0" aria-hidden="true" style={{ position: "absolute" }}>
         <defs>
           <marker id="nepi-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">

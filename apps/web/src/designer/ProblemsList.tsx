@@ -42,6 +42,7 @@ export function ProblemsList() {
     return i >= 0 && labels[i] ? `${labels[i]} #${g}` : `#${g}`;
   };
   const total = problems.length + failures.length;
+  const readOnly = useDesignStore((s) => s.readOnly);
   return (
     <section className="problems" data-testid="problems" aria-label="Problems">
       <header className="dock-header">
@@ -51,7 +52,7 @@ export function ProblemsList() {
         </span>
       </header>
       {total === 0 ? (
-        <p className="problems-empty">No problems: the design can be deployed.</p>
+        <p className="problems-empty">{readOnly ? "No problems in this run." : "No problems: the design can be deployed."}</p>
       ) : (
         <ul className="problem-list">
           {failures.map((f) => (

@@ -2,11 +2,13 @@ import { useRef, useState } from "react";
 import { useReactFlow } from "@xyflow/react";
 import { RunControls } from "../run/RunControls";
 import { useDesignStore } from "./store";
-import { exportDesign, importFile, saveDesign } from "./persistence";
+import { exportDesign, forgetShownRun, importFile, saveDesign } from "./persistence";
 import { autoLayout } from "./layout";
 import { ExperimentsDialog } from "./ExperimentsDialog";
 import { useUiStore } from "./ui";
 import { errorMessage } from "../api/trpc";
+
+const LEAVE_RUN_FIRST = "A past run is shown: go back to the design first.";
 
 /** The top bar: file actions, edit history, layout and the run controls. */
 export function Toolbar() {
@@ -58,16 +60,26 @@ export function Toolbar() {
         {readOnly && <span className="pill">read-only</span>}
       </div>
       <div className="tool-group" role="group" aria-label="File">
-        <button type="button" className="btn" data-testid="new" onClick={() => store.newDesign()} title="Start an empty design (Ctrl+Z brings the previous one back)">
+        <button
+          type="button"
+          className="btn"
+          data-testid="new"
+          disabled={readOnly}
+          onClick={() => {
+            forgetShownRun();
+            store.newDesign();
+          }}
+          title={readOnly ? LEAVE_RUN_FIRST : "Start an empty design (Ctrl+Z brings the previous one back)"}
+        >
           New
         </button>
-        <button type="button" className="btn" data-testid="open" onClick={() => setDialog(true)} title="Open a saved experiment or an example">
+        <button type="button" className="btn" data-testid="open" disabled={readOnly} onClick={() => setDialog(true)} title={readOnly ? LEAVE_RUN_FIRST : "Open a saved experiment or an example"}>
           Open…
         </button>
         <button type="button" className="btn" data-testid="save" disabled={readOnly} onClick={() => void saveDesign()} title="Save (Ctrl+S)">
           Save
         </button>
-        <button type="button" className="btn" data-testid="import" onClick={() => fileInput.current?.click()} title="Import a design from a JSON file">
+        <button type="button" className="btn" data-testid="import" disabled={readOnly} onClick={() => fileInput.current?.click()} title={readOnly ? LEAVE_RUN_FIRST : "Import a design from a JSON file"}>
           Import
         </button>
         <input

@@ -1,6 +1,17 @@
 import { CREDENTIAL_PLACEHOLDER, ExperimentDocumentSchema, formatPath, type ExperimentDocument } from "@nepi/core";
 import { errorMessage, trpc } from "../api/trpc";
 import { useDesignStore, type ExperimentId } from "./store";
+import { detachRun } from "../run/live";
+import { useRunStore } from "../run/store";
+
+/**
+ * A different design is coming onto the canvas: stop showing the run of the previous one (its
+ * states belong to other resources). The run itself goes on in the backend and stays in the history.
+ */
+export function forgetShownRun(): void {
+  detachRun();
+  useRunStore.getState().clear();
+}
 
 /** Loads the resource types from the backend (core's own list stays if it cannot answer). */
 export async function loadCatalog(): Promise<void> {
@@ -69,6 +80,7 @@ export async function openExperiment(id: ExperimentId): Promise<boolean> {
   try {
     const result = (await trpc.experiments.get.query({ id } as never)) as unknown as Record<string, unknown>;
     const doc = (result.document ?? result) as ExperimentDocument;
+    forgetShownRun();
     useDesignStore.getState().loadDocument(doc, { experimentId: id });
     useDesignStore.getState().notify("info", `Opened “${doc.name}”.`);
     return true;
@@ -154,6 +166,7 @@ export async function importFile(file: File): Promise<boolean> {
     return false;
   }
   const { doc, missing } = stripCredentialPlaceholders(result.doc);
+  forgetShownRun();
   store.loadDocument(doc, { experimentId: null });
   if (missing.length) store.notify("info", `Imported “${doc.name}”. Credentials were not exported; enter them again: ${missing.join(", ")}.`);
   else store.notify("success", `Imported “${doc.name}” from ${file.name}.`);
