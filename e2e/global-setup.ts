@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startApp } from "./server.js";
 
@@ -12,6 +13,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   execFileSync("bash", [`${repoRoot}/scripts/ensure-system-packages.sh`, "chromium", "iputils-ping"], {
     stdio: "inherit",
   });
+  // Screenshots of this run only: none left over from an earlier one.
+  rmSync(new URL("./artifacts/", import.meta.url), { recursive: true, force: true });
   const app = await startApp();
   process.env.NEPI_E2E_URL = app.url;
   return () => app.stop();

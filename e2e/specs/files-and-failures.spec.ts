@@ -93,5 +93,8 @@ test("a failing command turns its node FAILED with the reason", async ({ app: pa
   await expect(page.getByTestId("problems")).toContainText(await reason.innerText());
   await expect(page.locator('[data-testid="trace-pane"][data-guid="2"][data-trace="stderr"]')).toContainText("about to fail");
   await expect(page.getByTestId("count-FAILED")).toHaveAttribute("data-count", "1");
+  // A critical failure fails the run, which says why.
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "FAILED");
+  await expect(page.getByTestId("run-failure")).toContainText("exit code 3");
   await shot("failed node with its reason");
 });

@@ -12,6 +12,7 @@ export function RunControls() {
   const readOnly = useDesignStore((s) => s.readOnly);
   const phase = useRunStore((s) => s.phase);
   const status = useRunStore((s) => s.status);
+  const statusReason = useRunStore((s) => s.statusReason);
   const runId = useRunStore((s) => s.runId);
   const dry = useRunStore((s) => s.dryRun);
   const error = useRunStore((s) => s.error);
@@ -66,7 +67,13 @@ export function RunControls() {
       {runId !== null && (
         <>
           <ProgressBar />
-          <span className="run-status" data-testid="run-status" data-status={status ?? ""} data-run-id={runId}>
+          <span
+            className={`run-status run-status-${(status ?? "starting").toLowerCase()}`}
+            data-testid="run-status"
+            data-status={status ?? ""}
+            data-run-id={runId}
+            title={statusReason ?? undefined}
+          >
             {dry ? "dry run · " : ""}
             {status ?? "starting…"}
           </span>

@@ -16,6 +16,8 @@ export function RunDock() {
   const phase = useRunStore((s) => s.phase);
   const dry = useRunStore((s) => s.dryRun);
   const resources = useRunStore((s) => s.resources);
+  const status = useRunStore((s) => s.status);
+  const statusReason = useRunStore((s) => s.statusReason);
 
   const traces: TraceRef[] = useMemo(
     () =>
@@ -41,6 +43,11 @@ export function RunDock() {
           <button type="button" data-testid="close-run" onClick={closeHistory}>
             Back to the design
           </button>
+        </div>
+      )}
+      {(status === "FAILED" || status === "INTERRUPTED") && statusReason && (
+        <div className="run-failed" role="alert" data-testid="run-failure">
+          Run {status.toLowerCase()}: {statusReason}
         </div>
       )}
       <div className="dock-tabs" role="tablist">

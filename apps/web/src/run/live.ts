@@ -44,14 +44,13 @@ export function applyRunEvent(ev: RunEvent, id?: string): void {
   if (ev.type === "snapshot") {
     store.flush();
     store.applySnapshot(statesOf(ev.resources), undefined, id ?? String(ev.seq));
-    store.setStatus(ev.status);
+    store.setStatus(ev.status, ev.reason ?? null);
   } else if (ev.type === "transition") {
     store.enqueue([ev.event], id ?? String(ev.seq));
   } else {
     // Apply the transitions that came before, so the status never runs ahead of the nodes.
     store.flush();
-    store.setStatus(ev.status);
-    if (ev.reason && ev.status === "FAILED") store.setPhase(store.phase, ev.reason);
+    store.setStatus(ev.status, ev.reason ?? null);
   }
 }
 
@@ -158,8 +157,7 @@ export function startDryRun(doc: ExperimentDocument): void {
   function finishDry(status: string, reason?: string) {
     const s = useRunStore.getState();
     s.flush();
-    s.setStatus(status);
-    if (reason) s.setPhase("live", reason);
+    s.setStatus(status, reason ?? null);
   }
   active = {
     runId,

@@ -42,6 +42,8 @@ export interface RunStoreState {
   runId: string | null;
   /** Status of the run as the backend reports it (RUNNING, FINISHED, FAILED, RELEASED…). */
   status: string | null;
+  /** Why the run ended as it did (a failure's cause, "released by the user"…). */
+  statusReason: string | null;
   phase: RunPhase;
   /** True for a dry run (every resource replaced by sim::Task). */
   dryRun: boolean;
@@ -68,7 +70,7 @@ export interface RunStoreState {
   enqueue(events: StateEvent[], lastEventId?: string | null): void;
   /** Apply queued transitions now (tests and the end of a stream). */
   flush(): void;
-  setStatus(status: string | null): void;
+  setStatus(status: string | null, reason?: string | null): void;
   setPhase(phase: RunPhase, error?: string | null): void;
   clear(): void;
 }
@@ -118,6 +120,7 @@ function scheduleFlush(flush: () => void): void {
 export const useRunStore = create<RunStoreState>()((set, get) => ({
   runId: null,
   status: null,
+  statusReason: null,
   phase: "idle",
   dryRun: false,
   resources: [],
@@ -134,6 +137,7 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
     set({
       runId,
       status: null,
+      statusReason: null,
       phase: opts?.phase ?? "live",
       dryRun: opts?.dryRun ?? false,
       resources: opts?.resources ?? [],
@@ -197,8 +201,8 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
     });
   },
 
-  setStatus(status) {
-    set({ status });
+  setStatus(status, reason = null) {
+    set({ status, statusReason: reason });
   },
 
   setPhase(phase, error = null) {
@@ -212,6 +216,7 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
     set({
       runId: null,
       status: null,
+      statusReason: null,
       phase: "idle",
       dryRun: false,
       resources: [],
