@@ -14,7 +14,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     stdio: "inherit",
   });
   // Screenshots of this run only: none left over from an earlier one.
-  rmSync(new URL("./artifacts/", import.meta.url), { recursive: true, force: true });
+  if (!process.env.NEPI_E2E_KEEP_ARTIFACTS) rmSync(new URL("./artifacts/", import.meta.url), { recursive: true, force: true });
   const app = await startApp();
   process.env.NEPI_E2E_URL = app.url;
   return () => app.stop();
