@@ -13,12 +13,46 @@ export function followScript(path: string, offset: number): string {
 }
 
 /**
+ * How many trace follows may hold a channel on one SSH host at once. sshd allows 10 sessions
+ * per connection (MaxSessions); the control shells, the event channel and SFTP need theirs, so
+ * follows beyond this wait their turn (a follow ends when its application exits).
+ */
+export const FOLLOWS_PER_HOST = 4;
+
+class Slots {
+  private used = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+  acquire(): Promise<void> {
+    if (this.used < this.limit) {
+      this.used++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.used--;
+  }
+}
+const SLOTS = new WeakMap<Transport, Slots>();
+function slotsOf(t: Transport): Slots {
+  let s = SLOTS.get(t);
+  if (!s) SLOTS.set(t, (s = new Slots(t.isLocal ? Number.POSITIVE_INFINITY : FOLLOWS_PER_HOST)));
+  return s;
+}
+
+/**
  * Follows a file of a host from a byte offset, resuming from where it was when the connection
  * dropped (the transport reconnects). `onText` gets decoded text and the byte offset it starts at.
+ * A `limited` follower (a trace) waits for one of the host's follow slots; the event channel is
+ * not limited.
  */
 export class FileFollower {
   private handle?: StreamHandle;
   private closed = false;
+  private holdsSlot = false;
   private failures = 0;
   private readonly decoder = new StringDecoder("utf8");
   /** Byte offset where the next decoded text starts (the decoder may hold a split character). */
@@ -30,14 +64,39 @@ export class FileFollower {
     private offset: number,
     private readonly onText: (text: string, startOffset: number) => void,
     private readonly onGiveUp?: (error: Error) => void,
+    private readonly limited = false,
   ) {
     this.textOffset = offset;
-    this.open();
+    if (!limited) this.open();
+    else
+      slotsOf(transport)
+        .acquire()
+        .then(() => {
+          this.holdsSlot = true;
+          if (this.closed) this.releaseSlot();
+          else this.open();
+        });
   }
 
   /** Bytes of the file consumed so far. */
   get position(): number {
     return this.offset;
+  }
+
+  private releaseSlot(): void {
+    if (!this.holdsSlot) return;
+    this.holdsSlot = false;
+    slotsOf(this.transport).release();
+  }
+
+  private deliver(chunk: Buffer): void {
+    this.offset += chunk.length;
+    const text = this.decoder.write(chunk);
+    if (text) {
+      const at = this.textOffset;
+      this.textOffset += Buffer.byteLength(text);
+      this.onText(text, at);
+    }
   }
 
   private open(): void {
@@ -47,20 +106,14 @@ export class FileFollower {
         this.failures = 0;
       },
       data: (chunk) => {
-        this.offset += chunk.length;
-        const text = this.decoder.write(chunk);
-        if (text) {
-          const at = this.textOffset;
-          this.textOffset += Buffer.byteLength(text);
-          this.onText(text, at);
-        }
+        if (!this.closed) this.deliver(chunk);
       },
       end: (error) => {
         if (this.closed) return;
         // The stream ended under us (connection dropped): follow again from where we were.
         this.failures++;
         if (this.failures > 8 || error instanceof TransportClosedError) {
-          this.closed = true;
+          this.close();
           this.onGiveUp?.(error ?? new Error(`following ${this.path} on ${this.transport.label} ended`));
           return;
         }
@@ -70,9 +123,26 @@ export class FileFollower {
     });
   }
 
+  /**
+   * The file is complete (its writer exited): stop following, deliver what is left with one
+   * read, and free the channel.
+   */
+  async finish(): Promise<void> {
+    if (this.closed) return;
+    this.close();
+    const size = await this.transport.size(this.path);
+    while (size > this.offset) {
+      const chunk = await this.transport.readRange(this.path, this.offset, Math.min(size - this.offset, 1 << 20));
+      if (chunk.length === 0) break;
+      this.deliver(chunk);
+    }
+  }
+
   close(): void {
+    if (this.closed) return;
     this.closed = true;
     this.handle?.close();
+    this.releaseSlot();
   }
 }
 

@@ -79,6 +79,32 @@ describe("connection errors reach the resource's failure", () => {
 });
 
 describe("scale", () => {
+  it("follows the traces of more applications than a host has follow channels, and completes each", async () => {
+    ec = newController("follows");
+    const node = ec.registerResource("linux::Node", nodeAttributes("ssh"));
+    const apps: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      const a = ec.registerResource("linux::Application", { command: `echo "start ${i}"; sleep 0.5; echo "end ${i}"` });
+      ec.registerConnection(a, node);
+      apps.push(a);
+    }
+    ec.deploy();
+    await ec.waitDeployed(apps, { timeout: "30s" });
+    const texts = new Map<number, string>();
+    const complete = apps.map(
+      (a, i) =>
+        new Promise<void>((resolve) => {
+          ec!.followTrace(a, "stdout", {}, (chunk) => {
+            texts.set(a, (texts.get(a) ?? "") + chunk);
+            if (texts.get(a)!.endsWith(`end ${i}\n`)) resolve();
+          });
+        }),
+    );
+    await ec.waitFinished(apps, { timeout: "30s" });
+    await Promise.all(complete);
+    apps.forEach((a, i) => expect(texts.get(a)).toBe(`start ${i}\nend ${i}\n`));
+  });
+
   it("runs 200 applications on one host over one connection, every stdout collected", async () => {
     const sshd = inject("sshd");
     ec = newController("scale200");

@@ -1,5 +1,6 @@
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import type { AttributeValue } from "../../model/catalog-schema.js";
 import type { ResourceContext, ResourceManager, TraceQuery, TraceResult } from "../../engine/resource-manager.js";
 import { FileFollower } from "../../transport/follower.js";
@@ -30,6 +31,8 @@ export class LinuxApplicationManager implements ResourceManager {
   private stopping = false;
   private released = false;
   private readonly collected = new Set<string>();
+  /** Live follows of this application's traces: completed with one read when it exits. */
+  private readonly followers = new Set<FileFollower>();
 
   constructor(readonly ctx: ResourceContext) {}
 
@@ -169,7 +172,8 @@ export class LinuxApplicationManager implements ResourceManager {
         else resolve();
       };
       const timer = setTimeout(() => finish(new Error(`not ready after 30s (waiting for ${pattern} in ${trace})`)), 30_000);
-      const stopFollow = this.followTrace(trace, 0, (chunk) => {
+      // Not a limited trace follow: a start must never wait behind other follows.
+      const stopFollow = this.follow(trace, 0, false, (chunk) => {
         seen = (seen + chunk).slice(-4096);
         if (pattern.test(seen)) finish();
       });
@@ -181,6 +185,9 @@ export class LinuxApplicationManager implements ResourceManager {
 
   private onExit(code: number): void {
     this.exitCode = code;
+    // The files are complete: deliver their rest and free the follow channels.
+    for (const f of this.followers) f.finish().catch((e: Error) => this.ctx.log(`reading the end of a trace failed: ${e.message}`));
+    this.followers.clear();
     for (const w of this.exitWaiters.splice(0)) w();
     if (this.stopping || this.released) return;
     if (code === 0) {
@@ -299,9 +306,36 @@ export class LinuxApplicationManager implements ResourceManager {
         cancelled = true;
       };
     }
-    const follower = new FileFollower(this.transport, this.tracePath(name), offset, onChunk, (e) =>
-      this.ctx.log(`following ${name} stopped: ${e.message}`),
-    );
-    return () => follower.close();
+    return this.follow(name, offset, true, onChunk);
+  }
+
+  private follow(name: string, offset: number, limited: boolean, onChunk: (chunk: string, offset: number) => void): () => void {
+    const path = this.tracePath(name);
+    if (this.exitCode !== undefined) {
+      // Ended: the file is complete, one read gives the rest.
+      let cancelled = false;
+      (async () => {
+        const size = await this.transport.size(path);
+        const decoder = new StringDecoder("utf8");
+        let textAt = offset;
+        for (let at = offset; at < size && !cancelled; ) {
+          const chunk = await this.transport.readRange(path, at, Math.min(size - at, 1 << 20));
+          if (chunk.length === 0) break;
+          at += chunk.length;
+          const text = decoder.write(chunk);
+          if (text && !cancelled) onChunk(text, textAt);
+          textAt += Buffer.byteLength(text);
+        }
+      })().catch(() => {});
+      return () => {
+        cancelled = true;
+      };
+    }
+    const follower = new FileFollower(this.transport, path, offset, onChunk, (e) => this.ctx.log(`following ${name} stopped: ${e.message}`), limited);
+    this.followers.add(follower);
+    return () => {
+      this.followers.delete(follower);
+      follower.close();
+    };
   }
 }
