@@ -18,7 +18,7 @@ export interface ContextHost {
 
 /** A read-only view of another resource, for managers that share things (a host's connection). */
 class Handle implements ResourceHandle {
-  constructor(private readonly host: ContextHost, private readonly r: Resource) {}
+  constructor(protected readonly host: ContextHost, protected readonly r: Resource) {}
   get guid(): number {
     return this.r.guid;
   }
@@ -45,18 +45,7 @@ class Handle implements ResourceHandle {
  * prototype (no closures per resource), and an AbortController made only when asked for:
  * experiments hold up to 100,000 resources.
  */
-export class ResourceContextImpl implements ResourceContext {
-  constructor(private readonly host: ContextHost, private readonly r: Resource) {}
-
-  get guid(): number {
-    return this.r.guid;
-  }
-  get rtype(): string {
-    return this.r.info.rtype;
-  }
-  get label(): string | undefined {
-    return this.r.label;
-  }
+export class ResourceContextImpl extends Handle implements ResourceContext {
   get expId(): string {
     return this.host.expId();
   }
@@ -72,12 +61,6 @@ export class ResourceContextImpl implements ResourceContext {
       if (this.r.releasing || this.r.state === "FAILED") this.r.abort.abort();
     }
     return this.r.abort.signal;
-  }
-  get(name: string): AttributeValue | undefined {
-    return this.host.attribute(this.r, name);
-  }
-  state(): ResourceState {
-    return this.r.state;
   }
   enabledTraces(): string[] {
     return [...this.r.traces];
