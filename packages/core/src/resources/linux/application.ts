@@ -218,7 +218,11 @@ export class LinuxApplicationManager implements ResourceManager {
     const sudo = this.ctx.get("sudo") === true;
     await this.transport.exec(endGroupsScript([this.home], STOP_GRACE_S, sudo));
     // The wrapper reports the exit right after; wait for it, so that the exit code is known.
-    await this.waitExit(STOP_GRACE_S * 1000);
+    // (A host without procps' pidwait only got SIGTERM: SIGKILL what did not end by then.)
+    if (!(await this.waitExit(STOP_GRACE_S * 1000))) {
+      await this.transport.exec(endGroupsScript([this.home], 0, sudo));
+      await this.waitExit(STOP_GRACE_S * 1000);
+    }
   }
 
   async stop(): Promise<void> {
