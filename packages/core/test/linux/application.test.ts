@@ -77,6 +77,22 @@ for (const kind of ["ssh", "local"] as HostKind[]) {
       expect(await ec.trace(app, "stdout")).toBe("ready\n");
     });
 
+    it("stop escalates to SIGKILL for a command that ignores SIGTERM", async () => {
+      ec = newController("stubborn");
+      const node = ec.registerResource("linux::Node", nodeAttributes(kind));
+      const app = ec.registerResource("linux::Application", { command: "trap '' TERM; echo \"$$\" > pids; sleep 301 & echo \"$!\" >> pids; wait" });
+      ec.registerConnection(app, node);
+      ec.deploy();
+      await ec.waitStarted(app, { timeout: "30s" });
+      await new Promise<void>((resolve) => {
+        const stop = ec!.followTrace(app, "pids", {}, (chunk) => chunk.trim().split("\n").length === 2 && (stop(), resolve()));
+      });
+      const pids = String(await ec.trace(app, "pids")).trim().split("\n").map(Number);
+      await ec.stop(app);
+      expect(ec.state(app)).toBe("STOPPED");
+      for (const pid of pids) expect(alive(pid)).toBe(false);
+    });
+
     it("passes hostile attribute values as data, never as shell code", async () => {
       ec = newController("hostile");
       const dir = mkdtempSync(join(tmpdir(), "nepi-hostile-"));
