@@ -9,6 +9,7 @@ import { Toast } from "./designer/Toast";
 import { Legend } from "./designer/Legend";
 import { useDesignerShortcuts } from "./designer/shortcuts";
 import { loadCatalog } from "./designer/persistence";
+import { autosaveDraft, restoreDraft } from "./designer/draft";
 import { RunDock } from "./run/RunDock";
 
 /** Palette | canvas | inspector, a toolbar above and a dock below (problems beside the run). */
@@ -16,6 +17,11 @@ export function App() {
   useDesignerShortcuts();
   useEffect(() => {
     void loadCatalog();
+  }, []);
+  // The design survives a reload: restored from the browser's draft, then kept up to date.
+  useEffect(() => {
+    restoreDraft();
+    return autosaveDraft();
   }, []);
   return (
     <ReactFlowProvider>
