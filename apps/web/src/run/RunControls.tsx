@@ -123,17 +123,3 @@ function ProgressBar() {
     </div>
   );
 }
-
-/** The state legend (color + name), shown where node colors need explaining. */
-export function StateLegend() {
-  return (
-    <ul className="state-legend" aria-label="State colors">
-      {Object.entries(STATE_STYLE).map(([state, s]) => (
-        <li key={state}>
-          <i style={{ background: s.color }} aria-hidden />
-          {s.label}
-        </li>
-      ))}
-    </ul>
-  );
-}

@@ -28,10 +28,6 @@ interface ActiveRun {
 
 let active: ActiveRun | null = null;
 
-export function activeRunId(): string | null {
-  return active?.runId ?? null;
-}
-
 function statesOf(resources: ResourceRunState[]): Record<number, NodeRunState> {
   const states: Record<number, NodeRunState> = {};
   for (const r of resources) states[r.guid] = r.reason === undefined ? { state: r.state } : { state: r.state, reason: r.reason };

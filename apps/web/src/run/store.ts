@@ -229,8 +229,3 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
     });
   },
 }));
-
-/** The live state of one resource, or undefined when no run is shown (a node's selector). */
-export function useNodeRunState(guid: number): NodeRunState | undefined {
-  return useRunStore((s) => s.states[guid]);
-}
