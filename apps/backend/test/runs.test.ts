@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunEvent, StateEvent } from "@nepi/core";
+import type { RunEvent, RunEventBatch, StateEvent } from "@nepi/core";
 import { collectEvents, collectTrace, simDoc, startTestServer, waitForStatus, type TestServer } from "./helpers.js";
 
 let t: TestServer;
@@ -120,6 +120,57 @@ describe("runs of sim::Task through the API", () => {
     // Resuming from the very start replays every event.
     const replay = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status === "FINISHED");
     expect(transitions(replay)).toEqual(run.timeline);
+    await client.runs.release.mutate({ runId });
+  });
+
+  it("streams the same events grouped per burst (runs.eventBatches), resumable too", async () => {
+    const { client } = t;
+    const resources = Array.from({ length: 200 }, (_, i) => ({ guid: i + 1, attributes: { duration: "30ms" } }));
+    const { id } = await client.experiments.save.mutate({ document: simDoc("batches", resources) });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    const batches = await new Promise<Array<{ id: string; data: RunEventBatch }>>((resolve, reject) => {
+      const got: Array<{ id: string; data: RunEventBatch }> = [];
+      const sub = client.runs.eventBatches.subscribe(
+        { runId, lastEventId: "0" },
+        {
+          onData: (d) => {
+            got.push(d as { id: string; data: RunEventBatch });
+            if (d.data.events.some((e) => e.type === "status" && e.status === "FINISHED")) {
+              sub.unsubscribe();
+              resolve(got);
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    const flat = batches.flatMap((b) => b.data.events);
+    // Every event once, in order; each batch's id is its last event's seq.
+    expect(flat.map((e) => e.seq)).toEqual(flat.map((_e, i) => i + 1));
+    batches.forEach((b) => expect(Number(b.id)).toBe(b.data.events.at(-1)!.seq));
+    const run = await client.runs.get.query({ runId });
+    expect(transitions(flat.map((data) => ({ data })))).toEqual(run.timeline);
+    // The 200 tasks start together: far fewer messages than events.
+    expect(batches.length).toBeLessThan(flat.length / 10);
+    // Resume after a batch: the rest, nothing twice.
+    const from = batches[0]!.id;
+    const rest = await new Promise<RunEventBatch[]>((resolve, reject) => {
+      const got: RunEventBatch[] = [];
+      const sub = client.runs.eventBatches.subscribe(
+        { runId, lastEventId: from },
+        {
+          onData: (d) => {
+            got.push(d.data as RunEventBatch);
+            if (got.flatMap((b) => b.events).at(-1)!.seq === flat.at(-1)!.seq) {
+              sub.unsubscribe();
+              resolve(got);
+            }
+          },
+          onError: reject,
+        },
+      );
+    });
+    expect(rest.flatMap((b) => b.events)).toEqual(flat.filter((e) => e.seq > Number(from)));
     await client.runs.release.mutate({ runId });
   });
 

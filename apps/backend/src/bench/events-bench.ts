@@ -85,7 +85,9 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function scenario(name: Scenario): Promise<Record<string, number | string>> {
+type Mode = "events" | "eventBatches";
+
+async function scenario(name: Scenario, mode: Mode): Promise<Record<string, number | string>> {
   const dataDir = mkdtempSync(join(tmpdir(), "nepi-bench-"));
   const server = await startServerProcess(dataDir);
   const http = createTRPCClient<AppRouter>({ links: [httpLink({ url: server.url + "trpc" })] });
@@ -111,25 +113,45 @@ async function scenario(name: Scenario): Promise<Record<string, number | string>
         const runId = runIds[i % RUNS]!;
         // A fresh subscription (snapshot, then live events): what a browser opening the run
         // gets. Only live transitions are timed; those before the snapshot are in it.
-        const sub = client.runs.events.subscribe(
-          { runId },
-          {
-            onData: ({ data }) => {
-              const e = data as RunEvent;
-              if (e.type === "snapshot" && e.status !== "RUNNING") {
-                sub.unsubscribe();
-                resolve();
-              } else if (e.type === "transition") {
-                latencies.push(Date.now() - e.event.at);
-                received++;
-              } else if (e.type === "status" && e.status !== "RUNNING") {
-                sub.unsubscribe();
-                resolve();
-              }
+        const onEvent = (e: RunEvent, stop: () => void) => {
+          if (e.type === "snapshot" && e.status !== "RUNNING") stop();
+          else if (e.type === "transition") {
+            latencies.push(Date.now() - e.event.at);
+            received++;
+          } else if (e.type === "status" && e.status !== "RUNNING") stop();
+        };
+        if (mode === "events") {
+          const sub = client.runs.events.subscribe(
+            { runId },
+            {
+              onData: ({ data }) =>
+                onEvent(data as RunEvent, () => {
+                  sub.unsubscribe();
+                  resolve();
+                }),
+              onError: reject,
             },
-            onError: reject,
-          },
-        );
+          );
+        } else {
+          let ended = false;
+          const sub = client.runs.eventBatches.subscribe(
+            { runId },
+            {
+              onData: ({ data }) => {
+                for (const e of data.events) {
+                  onEvent(e as RunEvent, () => {
+                    ended = true;
+                  });
+                }
+                if (ended) {
+                  sub.unsubscribe();
+                  resolve();
+                }
+              },
+              onError: reject,
+            },
+          );
+        }
       }),
   );
   await Promise.all(done);
@@ -143,6 +165,7 @@ async function scenario(name: Scenario): Promise<Record<string, number | string>
   latencies.sort((a, b) => a - b);
   return {
     scenario: name,
+    stream: `runs.${mode}`,
     runs: RUNS,
     resources: RUNS * RESOURCES,
     subscribers: SUBSCRIBERS,
@@ -157,7 +180,12 @@ async function scenario(name: Scenario): Promise<Record<string, number | string>
 
 const rows = [];
 const only = process.env.BENCH_SCENARIO as Scenario | undefined;
-for (const s of ["spread", "burst"] as const) if (!only || only === s) rows.push(await scenario(s));
+const onlyMode = process.env.BENCH_MODE as Mode | undefined;
+for (const s of ["spread", "burst"] as const) {
+  for (const m of ["events", "eventBatches"] as const) {
+    if ((!only || only === s) && (!onlyMode || onlyMode === m)) rows.push(await scenario(s, m));
+  }
+}
 console.log(`NEPI backend benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
 console.table(rows);
 console.log("Targets: p99 < 50 ms, server peak memory < 300 MB.");

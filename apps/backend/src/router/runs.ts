@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { tracked, TRPCError } from "@trpc/server";
 import { z } from "zod";
-import type { RunEvent, TraceChunk } from "@nepi/core";
+import type { RunEvent, RunEventBatch, TraceChunk } from "@nepi/core";
+import type { Services } from "./context.js";
 import { AsyncQueue } from "../runs/async-queue.js";
 import type { StoredEvent } from "../store/store.js";
 import { IdSchema } from "./experiments.js";
@@ -18,6 +19,49 @@ function toRunEvent(e: StoredEvent): RunEvent {
   return e.kind === "transition"
     ? { type: "transition", seq: e.seq, event: e.event }
     : { type: "status", seq: e.seq, status: e.status, at: e.at, ...(e.reason !== undefined ? { reason: e.reason } : {}) };
+}
+
+/**
+ * A run's events from `lastEventId` on (or a snapshot first), then live until the run is
+ * released. Backlog and live feed are joined synchronously: no event is lost or repeated.
+ */
+function openEventFeed(ctx: Services, runId: string, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
+  const queue = new AsyncQueue<RunEvent>();
+  let after: number;
+  if (lastEventId == null) {
+    const snapshot = ctx.runs.snapshot(runId);
+    queue.push(snapshot);
+    after = snapshot.seq;
+  } else {
+    if (!ctx.store.getRun(runId)) throw new TRPCError({ code: "NOT_FOUND", message: `run "${runId}" does not exist` });
+    after = Number(lastEventId);
+    for (const e of ctx.store.eventsAfter(runId, after)) {
+      queue.push(toRunEvent(e));
+      after = e.seq;
+    }
+  }
+  const live = ctx.runs.live(runId);
+  const onEvent = (e: RunEvent) => {
+    if (e.seq > after) queue.push(e);
+  };
+  const onClosed = () => queue.end();
+  if (live && !live.closed) {
+    live.events.on("event", onEvent);
+    live.events.once("closed", onClosed);
+  } else {
+    queue.end();
+  }
+  signal?.addEventListener("abort", onClosed, { once: true });
+  const done = ctx.streams.open();
+  return {
+    queue,
+    close() {
+      done();
+      live?.events.off("event", onEvent);
+      live?.events.off("closed", onClosed);
+      signal?.removeEventListener("abort", onClosed);
+    },
+  };
 }
 
 export const runsRouter = router({
@@ -57,41 +101,30 @@ export const runsRouter = router({
   events: procedure
     .input(z.object({ runId: IdSchema, lastEventId: EventId }))
     .subscription(async function* ({ ctx, input, signal }) {
-      const queue = new AsyncQueue<RunEvent>();
-      let after: number;
-      // Synchronous from here to the listener: no event can slip between backlog and live feed.
-      if (input.lastEventId == null) {
-        const snapshot = ctx.runs.snapshot(input.runId);
-        queue.push(snapshot);
-        after = snapshot.seq;
-      } else {
-        if (!ctx.store.getRun(input.runId)) throw new TRPCError({ code: "NOT_FOUND", message: `run "${input.runId}" does not exist` });
-        after = Number(input.lastEventId);
-        for (const e of ctx.store.eventsAfter(input.runId, after)) {
-          queue.push(toRunEvent(e));
-          after = e.seq;
-        }
-      }
-      const live = ctx.runs.live(input.runId);
-      const onEvent = (e: RunEvent) => {
-        if (e.seq > after) queue.push(e);
-      };
-      const onClosed = () => queue.end();
-      if (live && !live.closed) {
-        live.events.on("event", onEvent);
-        live.events.once("closed", onClosed);
-      } else {
-        queue.end();
-      }
-      signal?.addEventListener("abort", onClosed, { once: true });
-      const done = ctx.streams.open();
+      const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
       try {
-        for await (const e of queue) yield tracked(String(e.seq), e);
+        for await (const e of feed.queue) yield tracked(String(e.seq), e);
       } finally {
-        done();
-        live?.events.off("event", onEvent);
-        live?.events.off("closed", onClosed);
-        signal?.removeEventListener("abort", onClosed);
+        feed.close();
+      }
+    }),
+
+  /**
+   * The same events as `runs.events`, grouped: each message holds every event that happened
+   * in one turn of the server's event loop (a burst of a thousand transitions is one message).
+   * Its id is the `seq` of its last event; `lastEventId` resumes after it.
+   */
+  eventBatches: procedure
+    .input(z.object({ runId: IdSchema, lastEventId: EventId }))
+    .subscription(async function* ({ ctx, input, signal }) {
+      const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
+      try {
+        for (let batch = await feed.queue.takeAll(); batch; batch = await feed.queue.takeAll()) {
+          const events: RunEventBatch = { seq: batch.at(-1)!.seq, events: batch };
+          yield tracked(String(events.seq), events);
+        }
+      } finally {
+        feed.close();
       }
     }),
 

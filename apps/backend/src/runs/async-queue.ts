@@ -26,6 +26,18 @@ export class AsyncQueue<T> implements AsyncIterable<T> {
     w?.();
   }
 
+  /** Every item queued now (waiting for at least one), or undefined once ended and read. */
+  async takeAll(): Promise<T[] | undefined> {
+    while (this.head >= this.items.length) {
+      if (this.ended) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    const out = this.items.slice(this.head);
+    this.items = [];
+    this.head = 0;
+    return out;
+  }
+
   async *[Symbol.asyncIterator](): AsyncGenerator<T> {
     for (;;) {
       while (this.head < this.items.length) {

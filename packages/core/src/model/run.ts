@@ -106,6 +106,10 @@ export const RunEventSchema = z.discriminatedUnion("type", [
 ]);
 export type RunEvent = z.infer<typeof RunEventSchema>;
 
+/** What `runs.eventBatches` streams: the events of one turn of the server's loop, in order. */
+export const RunEventBatchSchema = z.object({ seq: z.number().int(), events: z.array(RunEventSchema) });
+export type RunEventBatch = z.infer<typeof RunEventBatchSchema>;
+
 /** A piece of a trace, from byte `offset`. `end` marks the end of a trace that will not grow. */
 export const TraceChunkSchema = z.object({ offset: z.number().int(), data: z.string(), end: z.boolean().optional() });
 export type TraceChunk = z.infer<typeof TraceChunkSchema>;
