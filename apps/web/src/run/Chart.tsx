@@ -35,7 +35,7 @@ export function LineChart({ title, xLabel, yLabel, x, y, color, testId, integerX
         scales: { x: { time: false } },
         axes: [
           { ...axis, label: xLabel, labelSize: 16, size: 34, ...(integerX ? { incrs: INTEGER_STEPS } : {}) },
-          { ...axis, label: yLabel, labelSize: 16, size: 48 },
+          { ...axis, label: yLabel, labelSize: 16, size: 58 },
         ],
         series: [{ label: xLabel }, { label: yLabel, stroke: color, width: 2, points: { show: true, size: 5, fill: color } }],
         legend: { show: false },

@@ -35,16 +35,20 @@ function PingChart({ text }: { text: string }) {
 
 function IperfChart({ text }: { text: string }) {
   const parsed = useMemo(() => parseIperf3(text), [text]);
+  // Loopback runs at tens of Gbit/s, a real link at a few Mbit/s: pick the unit that reads well.
+  const giga = parsed.intervals.some((i) => i.bitsPerSecond >= 1e9);
+  const unit = giga ? "Gbit/s" : "Mbit/s";
+  const scale = giga ? 1e9 : 1e6;
   const x = useMemo(() => parsed.intervals.map((i) => i.end), [parsed]);
-  const y = useMemo(() => parsed.intervals.map((i) => i.bitsPerSecond / 1e6), [parsed]);
+  const y = useMemo(() => parsed.intervals.map((i) => i.bitsPerSecond / scale), [parsed, scale]);
   return (
     <div className="trace-chart" data-testid="throughput-chart-box">
-      <LineChart title="Throughput (Mbit/s) over time" xLabel="time (s)" yLabel="Mbit/s" x={x} y={y} color="#1f9d55" testId="throughput-chart" />
+      <LineChart title={`Throughput (${unit}) over time`} xLabel="time (s)" yLabel={unit} x={x} y={y} color="#1f9d55" testId="throughput-chart" />
       <p className="chart-summary">
         {parsed.error
           ? `iperf3: ${parsed.error}`
           : parsed.summary
-            ? `average ${(parsed.summary.bitsPerSecond / 1e6).toFixed(2)} Mbit/s over ${parsed.summary.seconds.toFixed(1)} s`
+            ? `average ${(parsed.summary.bitsPerSecond / scale).toFixed(2)} ${unit} over ${parsed.summary.seconds.toFixed(1)} s`
             : `${x.length} intervals so far`}
       </p>
     </div>

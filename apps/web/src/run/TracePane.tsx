@@ -54,7 +54,8 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
       fontFamily: FONT_FAMILY,
       fontSize: FONT_SIZE,
       rows: 10,
-      theme: { background: "#1d2127", foreground: "#e6e6e6" },
+      // Read-only text: no cursor to show.
+      theme: { background: "#1d2127", foreground: "#e6e6e6", cursor: "#1d2127", cursorAccent: "#1d2127" },
     });
     term.open(host);
     // As many columns as the pane is wide (long lines wrap instead of being cut).
