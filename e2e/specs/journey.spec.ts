@@ -103,7 +103,7 @@ test("a new user designs, deploys, watches and reopens a run", async ({ app: pag
   await expect(page.getByTestId("palette-item").first()).toBeVisible();
   await openDockTab(page, "history");
   const item = page.locator(`[data-testid="run-history-item"][data-run-id="${runId}"]`);
-  await expect(item).toContainText("ping journey");
+  await expect(item).toBeVisible();
   await expect(item).toHaveAttribute("data-status", "RELEASED");
   await shot("history after reload");
   await item.getByTestId("open-run").click();

@@ -4,6 +4,7 @@ import {
   type ExperimentDocument,
   type ResourceRunState,
   type RunEvent,
+  type RunEventBatch,
   type StateEvent,
 } from "@nepi/core";
 import { trpc } from "../api/trpc";
@@ -50,7 +51,7 @@ export function applyRunEvent(ev: RunEvent, id?: string): void {
   }
 }
 
-/** Follows a backend run's events (snapshot, then every transition) until detached. */
+/** Follows a backend run's events (snapshot, then every transition, in batches) until detached. */
 function followRemote(runId: string, lastEventId?: string): ActiveRun {
   let backfilled = false;
   // The snapshot gives the states, not how they were reached: the transitions before it
@@ -67,14 +68,18 @@ function followRemote(runId: string, lastEventId?: string): ActiveRun {
         // The live stream goes on; only the timeline's beginning is missing.
       });
   };
-  const sub = trpc.runs.events.subscribe(
+  // runs.eventBatches: the same events as runs.events, grouped per turn of the server's loop,
+  // so a burst of a thousand transitions is one message to parse, not a thousand.
+  const sub = trpc.runs.eventBatches.subscribe(
     { runId, ...(lastEventId ? { lastEventId } : {}) },
     {
       onData(msg) {
-        // Tracked events arrive as { id, data }; tRPC resumes from the last id on reconnect.
-        const { id, data } = msg as { id: string; data: RunEvent };
-        applyRunEvent(data, id);
-        if (data.type === "snapshot") backfill();
+        // Tracked batches arrive as { id, data }; tRPC resumes after the last id on reconnect.
+        const { data } = msg as { id: string; data: RunEventBatch };
+        for (const ev of data.events) {
+          applyRunEvent(ev, String(ev.seq));
+          if (ev.type === "snapshot") backfill();
+        }
       },
       onError(err) {
         useRunStore.getState().setPhase("error", `lost the run's event stream: ${err.message}`);
