@@ -74,6 +74,18 @@ describe("linux tools over SSH", () => {
   });
 });
 
+describe("tool failures", () => {
+  it("an iperf3 client with no server fails with iperf3's own error from its JSON", async () => {
+    ec = newController("iperf3-fail");
+    const node = ec.registerResource("linux::Node", nodeAttributes("ssh"));
+    const client = ec.registerResource("linux::Iperf3", { role: "client", server: "127.0.0.1", port: await freePort(), duration: "1s" });
+    ec.registerConnection(client, node);
+    ec.deploy();
+    await expect(ec.waitFinished(client, { timeout: "30s" })).rejects.toThrow();
+    expect(ec.failure(client)).toMatch(/^exit code 1: unable to connect to server.*Connection refused/);
+  });
+});
+
 describe("linux::Application set-up steps", () => {
   it("uploads sources and files, builds and installs with NEPI's placeholders, and feeds stdin", async () => {
     const local = mkdtempSync(join(tmpdir(), "nepi-src-"));

@@ -194,10 +194,16 @@ export class LinuxApplicationManager implements ResourceManager {
       this.ctx.finished();
       return;
     }
-    this.transport.exec(`tail -n 5 ${shq(`${this.home}/stderr`)}`).then(
-      (r) => this.ctx.failed(`exit code ${code}${r.stdout.trim() ? `: ${r.stdout.trim()}` : ""}`),
+    this.failureDetail().then(
+      (detail) => this.ctx.failed(`exit code ${code}${detail ? `: ${detail}` : ""}`),
       () => this.ctx.failed(`exit code ${code}`),
     );
+  }
+
+  /** Why the command failed, in its own words: the last lines of its stderr. */
+  protected async failureDetail(): Promise<string> {
+    const r = await this.transport.exec(`tail -n 5 ${shq(`${this.home}/stderr`)}`);
+    return r.stdout.trim();
   }
 
   /** Resolves when the command exited, or after `ms` (false then). */

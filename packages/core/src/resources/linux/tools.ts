@@ -1,5 +1,6 @@
 import { parseTime } from "../../model/time.js";
 import { shq } from "../../transport/quote.js";
+import { parseIperf3 } from "../../parsers/iperf3.js";
 import { LinuxApplicationManager } from "./application.js";
 
 /** Command-line tools as resources: each builds its command from its attributes (all quoted). */
@@ -86,7 +87,8 @@ export class LinuxIperf3Manager extends LinuxApplicationManager {
     const args: Array<string | number> = ["iperf3", "-c", this.serverHost(), "-p", port, "-t", seconds, "-J"];
     if (g("udp") === true) args.push("-u");
     if (str(g("bandwidth"))) args.push("-b", str(g("bandwidth"))!);
-    return args.map(shq).join(" ");
+    // iperf3 -J exits 0 even when it could not test (its error is in the JSON): make that a failure.
+    return `${args.map(shq).join(" ")}; rc=$?; if [ "$rc" = 0 ] && grep -q '"error":' stdout; then exit 1; fi; exit "$rc"`;
   }
 
   protected override packages(): string[] {
@@ -95,6 +97,12 @@ export class LinuxIperf3Manager extends LinuxApplicationManager {
 
   protected override readyWhen() {
     return this.role() === "server" ? { trace: "stdout", pattern: /Server listening/ } : undefined;
+  }
+
+  /** iperf3 -J reports its errors inside its JSON output, not on stderr. */
+  protected override async failureDetail(): Promise<string> {
+    const r = await this.transport.exec(`cat ${shq(`${this.home}/stdout`)}`);
+    return parseIperf3(r.stdout).error ?? (await super.failureDetail());
   }
 
   /** A server: settles once it listens (its start returned) or failed to start. */
