@@ -258,6 +258,30 @@ describe("runs of local linux resources through the API", () => {
     expect((await collectTrace(client, { runId, guid: 2, name: "stdout" })).text).toBe("hello\nbye\n");
   });
 
+  it("keeps a binary trace byte for byte, downloadable over HTTP", async () => {
+    const { client } = t;
+    const { id } = await client.experiments.save.mutate({
+      document: {
+        format: "nepi-experiment@1",
+        name: "binary",
+        resources: [
+          { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
+          { guid: 2, type: "linux::Application", attributes: { command: "printf '\\000\\377\\376\\001abc' > out.bin" }, traces: ["out.bin"] },
+        ],
+        connections: [{ source: 2, target: 1 }],
+      },
+    });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status !== "RUNNING");
+    await client.runs.release.mutate({ runId });
+    expect((await client.runs.get.query({ runId })).traces).toEqual([{ guid: 2, name: "out.bin", size: 7 }]);
+    const res = await fetch(`${t.server.url}files/runs/${runId}/traces/2/out.bin`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="2-out.bin"');
+    expect([...new Uint8Array(await res.arrayBuffer())]).toEqual([0, 255, 254, 1, 97, 98, 99]);
+    expect((await fetch(`${t.server.url}files/runs/${runId}/traces/2/nope`)).status).toBe(404);
+  });
+
   it("reports a failing command's reason on the resource and the run", async () => {
     const { client } = t;
     const { id } = await client.experiments.save.mutate({

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import {
   ExperimentController,
   hasReached,
@@ -248,7 +248,17 @@ export class ActiveRun {
       this.log(`run ${this.runId}: release: ${(err as Error).message}`);
     }
     const neverFollowed = [...this.toFollow].flatMap(([guid, names]) => names.map((n) => [guid, n] as [number, string]));
-    await this.traces.close(async (guid, name) => String(await this.ec.trace(guid, name, { attr: "ALL" })), neverFollowed);
+    await this.traces.close(
+      {
+        path: async (guid, name) => {
+          const p = await this.ec.trace(guid, name, { attr: "PATH" });
+          // A path on this machine only (a remote one is not collected).
+          return typeof p === "string" && isAbsolute(p) && p.startsWith(runDirOf(this.place)) ? p : undefined;
+        },
+        text: async (guid, name) => String(await this.ec.trace(guid, name, { attr: "ALL" })),
+      },
+      neverFollowed,
+    );
     try {
       await this.ec.shutdown();
     } catch (err) {

@@ -1,5 +1,5 @@
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { copyFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 
@@ -11,6 +11,12 @@ interface Recording {
   /** Bytes written so far: where the next chunk must start. */
   size: number;
   unfollow?: () => void;
+}
+
+/** Where the engine keeps a trace once collected (a local path), and its text. */
+export interface TraceSource {
+  path(guid: number, name: string): Promise<string | undefined>;
+  text(guid: number, name: string): Promise<string>;
 }
 
 export type FollowFn = (guid: number, name: string, offset: number, onChunk: (chunk: string, offset: number) => void) => () => void;
@@ -55,12 +61,12 @@ export class TraceRecorder {
   }
 
   /**
-   * Stops following, flushes every file and records their sizes. `readAll` gives a trace's
-   * whole content as the engine has it at the end (collected after release): a copy that
-   * missed the last bytes (followed too late, or the run released right after the command
-   * ended) is completed from it; `others` are traces that could never be followed.
+   * Stops following, flushes every file and records their sizes. `source` gives the trace as
+   * the engine has it at the end (after release): the local file it collected, copied byte for
+   * byte, or else its text; it replaces a live copy that missed the end (the run released
+   * right after the command ended) or was never made (`others`: never followed).
    */
-  async close(readAll?: (guid: number, name: string) => Promise<string>, others: Array<[number, string]> = []): Promise<void> {
+  async close(source?: TraceSource, others: Array<[number, string]> = []): Promise<void> {
     const all = [...this.recordings.values()];
     this.recordings.clear();
     await Promise.all(
@@ -70,15 +76,24 @@ export class TraceRecorder {
         await finished(rec.out).catch(() => undefined);
       }),
     );
-    if (readAll) {
+    if (source) {
       const missing = others.map(([guid, name]) => ({ guid, name, path: join(this.dir, `${guid}-${encodeURIComponent(name)}`), size: 0 }));
       await Promise.all(
         [...all, ...missing].map(async (rec) => {
-          const content = Buffer.from(await readAll(rec.guid, rec.name).catch(() => ""), "utf8");
-          if (content.length <= rec.size) return;
           mkdirSync(this.dir, { recursive: true });
-          await writeFile(rec.path, content);
-          rec.size = content.length;
+          // The engine's collected file, byte for byte (binary traces such as pcap included).
+          const collected = await source.path(rec.guid, rec.name).catch(() => undefined);
+          const size = collected ? await stat(collected).then((st) => (st.isFile() ? st.size : -1), () => -1) : -1;
+          if (size >= 0) {
+            if (size === 0 && rec.size > 0) return;
+            await copyFile(collected!, rec.path);
+            rec.size = size;
+          } else {
+            const content = Buffer.from(await source.text(rec.guid, rec.name).catch(() => ""), "utf8");
+            if (content.length <= rec.size) return;
+            await writeFile(rec.path, content);
+            rec.size = content.length;
+          }
           if (!all.includes(rec as Recording)) all.push(rec as Recording);
         }),
       );

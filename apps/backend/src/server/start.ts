@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { join, resolve } from "node:path";
@@ -97,6 +97,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       });
       return;
     }
+    const download = /^\/files\/runs\/([^/]+)\/traces\/(\d+)\/([^/]+)$/.exec(url.pathname);
+    if (download && (req.method === "GET" || req.method === "HEAD")) {
+      return sendTrace(store, res, decodeURIComponent(download[1]!), Number(download[2]), decodeURIComponent(download[3]!));
+    }
     // A browser opened /?token=…: keep the token in a cookie and drop it from the address bar.
     if (token !== undefined && url.searchParams.has("token")) {
       url.searchParams.delete("token");
@@ -179,6 +183,24 @@ function coalesceWrites(ws: WebSocket): void {
     }
     send(...args);
   }) as WebSocket["send"];
+}
+
+/**
+ * GET /files/runs/<runId>/traces/<guid>/<name>: a kept trace, byte for byte (binary traces
+ * such as pcap cannot travel in JSON), as a download.
+ */
+function sendTrace(store: Store, res: ServerResponse, runId: string, guid: number, name: string): void {
+  const trace = store.getTrace(runId, guid, name);
+  if (!trace) return reply(res, 404, `run "${runId}" kept no trace "${name}" of resource ${guid}`);
+  const file = createReadStream(trace.path);
+  file.once("open", () => {
+    res.writeHead(200, {
+      "Content-Type": "application/octet-stream",
+      "Content-Disposition": `attachment; filename="${`${guid}-${name}`.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
+    });
+    file.pipe(res);
+  });
+  file.once("error", () => reply(res, 404, `the file of trace "${name}" of resource ${guid} is missing`));
 }
 
 function reply(res: ServerResponse, status: number, message: string): void {
