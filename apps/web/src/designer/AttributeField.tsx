@@ -24,7 +24,9 @@ function parseNumber(text: string): AttributeValue | undefined {
  * an enum, a switch for a boolean, a time string checked as typed, a password field for a
  * credential (never filled back in).
  */
-export const AttributeField = memo(function AttributeField({ def, value, disabled, onChange }: Props) {
+export const AttributeField = memo(function AttributeField({ def, value, disabled: locked, onChange }: Props) {
+  // execReadOnly attributes are reported by the resource during a run, never set by the user.
+  const disabled = locked || Boolean(def.flags.execReadOnly);
   const id = useId();
   const testId = `attr-${def.name}`;
   const shown = value ?? def.default;
