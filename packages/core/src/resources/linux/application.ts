@@ -265,6 +265,12 @@ export class LinuxApplicationManager implements ResourceManager {
   async collectTraces(): Promise<void> {
     const traces = this.ctx.enabledTraces();
     if (!traces.length || !this.node) return;
+    // Release follows: end a command still running first, so its files are complete (tcpdump
+    // writes its last packets on SIGTERM).
+    if (this.pid && this.exitCode === undefined) {
+      this.stopping = true;
+      await this.endGroup();
+    }
     const dir = this.localDir();
     await mkdir(dir, { recursive: true });
     const t = this.transport;
