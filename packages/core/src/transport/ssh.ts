@@ -225,7 +225,13 @@ export class SshTransport implements Transport {
         gwClient.forwardOut("127.0.0.1", 0, this.opts.host, this.opts.port, (err, stream) => (err ? reject(Object.assign(err, { level: "client-socket" })) : resolve(stream))),
       );
     }
-    const client = await this.handshake(this.opts.host, this.opts.port, this.opts.username, sock);
+    let client: Client;
+    try {
+      client = await this.handshake(this.opts.host, this.opts.port, this.opts.username, sock);
+    } catch (e) {
+      this.gatewayClient?.end();
+      throw e;
+    }
     if (this.closed) {
       // Released while connecting: do not keep a connection nobody will close.
       client.end();
