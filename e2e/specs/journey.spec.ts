@@ -118,4 +118,11 @@ test("a new user designs, deploys, watches and reopens a run", async ({ app: pag
   await openDockTab(page, "timeline");
   await expect(page.getByTestId("timeline-row")).toHaveCount(3);
   await shot("past run reopened: timeline");
+
+  // Back to the design: editable again, no run shown.
+  await page.getByTestId("close-run").click();
+  await expect(page.getByTestId("history-banner")).toHaveCount(0);
+  await expect(node(page, application)).toHaveAttribute("data-state", "NEW");
+  await expect(page.getByTestId("deploy")).toBeEnabled();
+  await shot("back to the design");
 });
