@@ -1,5 +1,5 @@
 import { memo } from "react";
-import { Handle, Position, type NodeProps } from "@xyflow/react";
+import { Handle, Position, useStore, type NodeProps, type ReactFlowState } from "@xyflow/react";
 import { useRunStore } from "../run/store";
 import { STATE_STYLE } from "../run/states";
 import type { ResourceNode as ResourceNodeType } from "./model";
@@ -15,6 +15,10 @@ const SUMMARY_ATTRIBUTE: Record<string, string> = {
   "sim::Task": "duration",
 };
 
+/** Below this zoom a node is drawn with its name and state only: a thousand stay cheap to draw. */
+export const COMPACT_BELOW_ZOOM = 0.45;
+const isFar = (s: ReactFlowState) => s.transform[2] < COMPACT_BELOW_ZOOM;
+
 /**
  * One resource on the canvas. Memoized, and it reads its own live state with a selector on its
  * own guid: a burst of state changes re-renders only the nodes whose state changed.
@@ -26,6 +30,32 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
   const summaryName = SUMMARY_ATTRIBUTE[data.rtype];
   const summary = summaryName ? data.attributes[summaryName] : undefined;
   const [backend, short] = data.rtype.split("::");
+  const far = useStore(isFar);
+  const handles = (
+    <>
+      <Handle type="target" position={Position.Top} id="cond-in" data-testid="handle-cond-in" className="handle-cond" title="Condition: this waits on…" />
+      <Handle type="target" position={Position.Left} id="link-in" data-testid="handle-link-in" className="handle-link" title="Connect" />
+      <Handle type="source" position={Position.Right} id="link-out" data-testid="handle-link-out" className="handle-link" title="Drag to connect to another resource" />
+      <Handle type="source" position={Position.Bottom} id="cond-out" data-testid="handle-cond-out" className="handle-cond" title="Drag to add a condition: the other resource waits on this one" />
+    </>
+  );
+  if (far) {
+    return (
+      <div
+        className={`resource-node is-compact${selected ? " is-selected" : ""}${state === "FAILED" ? " is-failed" : ""}`}
+        data-testid="resource-node"
+        data-guid={data.guid}
+        data-rtype={data.rtype}
+        data-state={state}
+        style={{ ["--state-color" as string]: style.color, background: style.color }}
+        title={run?.reason ? `${data.label}: ${run.reason}` : data.label}
+      >
+        {handles}
+        <div className="rn-label">{data.label || `#${data.guid}`}</div>
+        <span className="state-badge">{style.label}</span>
+      </div>
+    );
+  }
   return (
     <div
       className={`resource-node${selected ? " is-selected" : ""}${state === "FAILED" ? " is-failed" : ""}`}
@@ -35,8 +65,7 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
       data-state={state}
       style={{ ["--state-color" as string]: style.color }}
     >
-      <Handle type="target" position={Position.Top} id="cond-in" data-testid="handle-cond-in" className="handle-cond" title="Condition: this waits on…" />
-      <Handle type="target" position={Position.Left} id="link-in" data-testid="handle-link-in" className="handle-link" title="Connect" />
+      {handles}
       <div className="rn-head">
         <span className={`rn-backend rn-backend-${backend}`}>{backend}</span>
         <span className="rn-type">{short}</span>
@@ -61,8 +90,6 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
           {run.reason}
         </div>
       )}
-      <Handle type="source" position={Position.Right} id="link-out" data-testid="handle-link-out" className="handle-link" title="Drag to connect to another resource" />
-      <Handle type="source" position={Position.Bottom} id="cond-out" data-testid="handle-cond-out" className="handle-cond" title="Drag to add a condition: the other resource waits on this one" />
     </div>
   );
 });
