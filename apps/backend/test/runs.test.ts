@@ -207,6 +207,20 @@ describe("runs of sim::Task through the API", () => {
     expect((await client.runs.get.query({ runId: runB })).resources.every((r) => r.state === "RELEASED")).toBe(true);
   });
 
+  it("stops a run while it deploys: resources still deploying stop as soon as they start", async () => {
+    const { client } = t;
+    const resources = Array.from({ length: 5 }, (_, i) => ({ guid: i + 1, attributes: { deployTime: `${100 + 50 * i}ms` } }));
+    const { id } = await client.experiments.save.mutate({ document: simDoc("stop early", resources) });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    await client.runs.stop.mutate({ runId });
+    let stopped = 0;
+    const events = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "transition" && e.event.state === "STOPPED" && ++stopped === 5);
+    expect(events.find((e) => e.data.type === "status")!.data).toMatchObject({ status: "STOPPED", reason: "stopped by the user" });
+    const run = await client.runs.get.query({ runId });
+    expect(run.resources.map((r) => r.state)).toEqual(["STOPPED", "STOPPED", "STOPPED", "STOPPED", "STOPPED"]);
+    await client.runs.release.mutate({ runId });
+  });
+
   it("marks a run FAILED with the reason when a critical resource fails, and releases it", async () => {
     const { client } = t;
     const { id } = await client.experiments.save.mutate({

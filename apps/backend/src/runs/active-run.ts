@@ -137,6 +137,8 @@ export class ActiveRun {
     // right after this event: decide once it has.
     if (e.state === "FAILED") queueMicrotask(() => this.updateStatus());
     else this.updateStatus();
+    // The run was stopped while this resource was still deploying: it stops as soon as it starts.
+    if (this.status === "STOPPED" && e.state === "STARTED" && !this.releaseStarted) queueMicrotask(() => this.stopResource(e.guid));
   }
 
   private resumeFollowers(guid: number): void {
@@ -219,19 +221,19 @@ export class ActiveRun {
     };
   }
 
-  /** Stops every running resource; the run becomes STOPPED. */
+  /** Stops every running resource, and those still deploying once they start; the run becomes STOPPED. */
   async stop(): Promise<void> {
     if (this.status === "RUNNING" || this.status === "FINISHED") this.setStatus("STOPPED", "stopped by the user");
     const running = this.state.list().filter((s) => s.state === "STARTED");
-    await Promise.all(
-      running.map(async (s) => {
-        try {
-          await this.ec.stop(s.guid);
-        } catch (err) {
-          this.log(`run ${this.runId}: stop of resource ${s.guid}: ${(err as Error).message}`);
-        }
-      }),
-    );
+    await Promise.all(running.map((s) => this.stopResource(s.guid)));
+  }
+
+  private async stopResource(guid: number): Promise<void> {
+    try {
+      await this.ec.stop(guid);
+    } catch (err) {
+      this.log(`run ${this.runId}: stop of resource ${guid}: ${(err as Error).message}`);
+    }
   }
 
   /** Releases everything (idempotent), keeps the traces, frees the controller. */
