@@ -241,7 +241,7 @@ function DesignInspector() {
           rows={3}
           value={description}
           disabled={readOnly}
-          onChange={(e) => useDesignStore.setState({ description: e.target.value, dirty: true })}
+          onChange={(e) => store.setDescription(e.target.value)}
         />
       </div>
       <p className="muted small">

@@ -81,6 +81,7 @@ export interface DesignState extends DesignContent {
   updateCondition(id: string, patch: Partial<Pick<DesignCondition, "action" | "state" | "delay">>): void;
   removeCondition(id: string): void;
   setName(name: string): void;
+  setDescription(description: string): void;
   setLabel(guid: number, label: string): void;
   /** `undefined` removes the attribute (its default applies). */
   setAttribute(guid: number, name: string, value: AttributeValue | undefined): void;
@@ -195,7 +196,7 @@ export const useDesignStore = create<DesignState>()((set, get) => {
   /** Applies an edit of the design: records undo history, re-derives edges and problems. */
   function commit(
     change: (s: DesignState) => Partial<DesignContent> | null,
-    opts: { coalesce?: string; edges?: boolean } = {},
+    opts: { coalesce?: string } = {},
   ): boolean {
     const s = get();
     if (s.readOnly) return false;
@@ -205,7 +206,7 @@ export const useDesignStore = create<DesignState>()((set, get) => {
     lastCoalesceKey = opts.coalesce ?? null;
     const next = { ...contentOf(s), ...patch };
     const past = sameGesture ? s.past : [...s.past, contentOf(s)].slice(-HISTORY_LIMIT);
-    const edgesChanged = patch.connections !== undefined || patch.conditions !== undefined || opts.edges;
+    const edgesChanged = patch.connections !== undefined || patch.conditions !== undefined;
     set({
       ...patch,
       past,
@@ -394,10 +395,14 @@ export const useDesignStore = create<DesignState>()((set, get) => {
       commit(() => ({ name }), { coalesce: "name" });
     },
 
+    setDescription(description) {
+      commit(() => ({ description: description || undefined }), { coalesce: "description" });
+    },
+
     setLabel(guid, label) {
       commit(
         (s) => ({ nodes: s.nodes.map((n) => (n.data.guid === guid ? { ...n, data: { ...n.data, label } } : n)) }),
-        { coalesce: `label:${guid}`, edges: false },
+        { coalesce: `label:${guid}` },
       );
     },
 
@@ -469,7 +474,7 @@ export const useDesignStore = create<DesignState>()((set, get) => {
       const edgeIds = new Set(s.selectedEdgeIds);
       if (!guids.size && !edgeIds.size) return;
       commit(() => {
-        let connections = s.connections.filter(
+        const connections = s.connections.filter(
           (c) => !guids.has(c.source) && !guids.has(c.target) && !edgeIds.has(c.id),
         );
         let conditions = pruneConditions(s.conditions, guids);
@@ -478,7 +483,6 @@ export const useDesignStore = create<DesignState>()((set, get) => {
           const data = e.data as { conditionId: string };
           conditions = removeConditionPair(conditions, data.conditionId, Number(e.source), Number(e.target));
         }
-        connections = connections.slice();
         return { nodes: s.nodes.filter((n) => !guids.has(n.data.guid)), connections, conditions };
       });
       set({ selectedEdgeIds: [], edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)) });
