@@ -77,12 +77,17 @@ export interface RunStoreState {
 
 const EMPTY_COUNTS: RunCounts = { total: 0, READY: 0, STARTED: 0, FINISHED: 0, STOPPED: 0, FAILED: 0, RELEASED: 0 };
 
+function countOne(counts: RunCounts, state: ResourceState, by: 1 | -1): void {
+  if (state === "READY" || state === "STARTED" || state === "FINISHED" || state === "STOPPED" || state === "FAILED" || state === "RELEASED") {
+    counts[state] += by;
+  }
+}
+
 function countStates(states: Record<number, NodeRunState>): RunCounts {
   const counts = { ...EMPTY_COUNTS };
   for (const key in states) {
     counts.total++;
-    const s = states[key].state;
-    if (s === "READY" || s === "STARTED" || s === "FINISHED" || s === "STOPPED" || s === "FAILED" || s === "RELEASED") counts[s]++;
+    countOne(counts, states[key].state, 1);
   }
   return counts;
 }
@@ -187,14 +192,20 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
     const prev = get();
     // A shallow copy: untouched entries keep their identity, so only changed nodes re-render.
     const states = { ...prev.states };
+    // Counts move with each transition: no pass over every resource per frame.
+    const counts = { ...prev.counts };
     let failed = false;
     for (const e of batch) {
+      const before = states[e.guid];
+      if (before) countOne(counts, before.state, -1);
+      else counts.total++;
+      countOne(counts, e.state, 1);
       states[e.guid] = e.reason === undefined ? { state: e.state } : { state: e.state, reason: e.reason };
       if (e.state === "FAILED") failed = true;
     }
     set({
       states,
-      counts: countStates(states),
+      counts,
       failures: failed || prev.failures.length > 0 ? failuresOf(states) : prev.failures,
       timeline: prev.timeline.concat(batch),
       lastEventId: lastId ?? prev.lastEventId,
