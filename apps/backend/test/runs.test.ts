@@ -263,6 +263,11 @@ describe("runs of local linux resources through the API", () => {
     expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "FINISHED" });
     expect(transitions(events).filter((e) => e.guid === 2).map((e) => e.state)).toEqual(LIFECYCLE);
     expect((await live).text).toBe("hello\nbye\n");
+    // While the run is live, its kept copy grows with the trace (its own follower may be a
+    // read behind this subscriber's).
+    const liveTraces = (await client.runs.get.query({ runId })).traces;
+    expect(liveTraces).toEqual([{ guid: 2, name: "stdout", size: expect.any(Number) }]);
+    expect(liveTraces[0]!.size).toBeGreaterThanOrEqual("hello\n".length);
 
     await client.runs.release.mutate({ runId });
     const run = await client.runs.get.query({ runId });

@@ -71,6 +71,11 @@ export class ActiveRun {
     return this.place.runId;
   }
 
+  /** Bytes recorded so far of each trace being followed (`guid/name` → size). */
+  traceSizes(): Map<string, number> {
+    return this.traces.sizes();
+  }
+
   /** Starts recording and deploys everything (returns at once; the engine schedules). */
   begin(): void {
     this.ec.on("state", (e) => this.onTransition(e));

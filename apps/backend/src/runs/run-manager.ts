@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
-import type { Leftover, RunDetail, RunEvent, RunSummary, StateEvent } from "@nepi/core";
+import type { Leftover, RunDetail, RunEvent, RunSummary, RunTraceInfo, StateEvent } from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { redactCredentials } from "../security/credentials.js";
@@ -118,9 +118,16 @@ export class RunManager {
       document: redactCredentials(run.document),
       resources: this.stateOf(run).list(),
       timeline,
-      traces: this.store.listTraces(runId),
+      traces: this.traceList(runId),
       leftovers: run.leftovers,
     };
+  }
+
+  /** The run's kept traces; for a live run, with the bytes recorded so far. */
+  private traceList(runId: string): RunTraceInfo[] {
+    const traces = this.store.listTraces(runId);
+    const live = this.active.get(runId)?.traceSizes();
+    return live ? traces.map((t) => ({ ...t, size: live.get(`${t.guid}/${t.name}`) ?? t.size })) : traces;
   }
 
   /**

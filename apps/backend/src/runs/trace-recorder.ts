@@ -60,6 +60,11 @@ export class TraceRecorder {
     return true;
   }
 
+  /** Bytes copied so far of each trace being recorded. */
+  sizes(): Map<string, number> {
+    return new Map([...this.recordings.values()].map((r) => [`${r.guid}/${r.name}`, r.size]));
+  }
+
   /**
    * Stops following, flushes every file and records their sizes. `source` gives the trace as
    * the engine has it at the end (after release): the local file it collected, copied byte for
