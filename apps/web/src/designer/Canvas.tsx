@@ -28,6 +28,7 @@ const edgeTypes = { connection: ConnectionEdge, condition: ConditionEdge };
 /** Above this many nodes only the visible ones are rendered (1,000 stay smooth). */
 const VIRTUALIZE_FROM = 150;
 const ZOOMED_OUT_BELOW = 0.45;
+const SNAP_GRID: [number, number] = [10, 10];
 
 type Ends = Pick<Connection, "source" | "target" | "sourceHandle" | "targetHandle">;
 
@@ -111,18 +112,42 @@ export function Canvas() {
     else store.connect(Number(c.source), Number(c.target));
   }, []);
 
-  // A drop on a handle that the rules refuse: say why (xyflow alone would just drop the line).
-  const onConnectEnd = useCallback((_e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
-    if (state.isValid !== false || !state.toNode || !state.toHandle || !state.fromHandle || !state.fromNode) return;
-    const fromIsSource = state.fromHandle.type === "source";
-    const check = checkEnds({
-      source: fromIsSource ? state.fromNode.id : state.toNode.id,
-      sourceHandle: fromIsSource ? state.fromHandle.id ?? null : state.toHandle.id ?? null,
-      target: fromIsSource ? state.toNode.id : state.fromNode.id,
-      targetHandle: fromIsSource ? state.toHandle.id ?? null : state.fromHandle.id ?? null,
-    });
-    if (!check.ok) useDesignStore.getState().notify("error", `Connection refused: ${check.reason}`);
-  }, []);
+  // The end of a drag from a handle. Dropped on a handle the rules refuse: say why (xyflow alone
+  // would just drop the line). Dropped on a node's body rather than a handle: connect to it anyway.
+  const onConnectEnd = useCallback(
+    (e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (!state.fromHandle || !state.fromNode) return;
+      const fromIsSource = state.fromHandle.type === "source";
+      const fromId = state.fromHandle.id ?? null;
+      let toNodeId: string | null = state.toNode?.id ?? null;
+      let toHandleId: string | null = state.toHandle?.id ?? null;
+      if (!state.toHandle) {
+        const point = "changedTouches" in e ? e.changedTouches[0] : e;
+        const el = point ? document.elementFromPoint(point.clientX, point.clientY)?.closest(".react-flow__node") : null;
+        toNodeId = el?.getAttribute("data-id") ?? null;
+        if (!toNodeId || toNodeId === state.fromNode.id) return;
+        // The matching handle of the other node: condition to condition, link to link.
+        const kind = fromId?.startsWith("cond") ? "cond" : "link";
+        toHandleId = `${kind}-${fromIsSource ? "in" : "out"}`;
+      } else if (state.isValid !== false) {
+        return; // a valid drop on a handle: onConnect did the work
+      }
+      if (!toNodeId) return;
+      const ends = {
+        source: fromIsSource ? state.fromNode.id : toNodeId,
+        sourceHandle: fromIsSource ? fromId : toHandleId,
+        target: fromIsSource ? toNodeId : state.fromNode.id,
+        targetHandle: fromIsSource ? toHandleId : fromId,
+      };
+      if (state.toHandle) {
+        const check = checkEnds(ends);
+        if (!check.ok) useDesignStore.getState().notify("error", `Connection refused: ${check.reason}`);
+      } else {
+        onConnect(ends);
+      }
+    },
+    [onConnect],
+  );
 
   const onDragOver = useCallback((e: React.DragEvent) => {
     if (!e.dataTransfer.types.includes(PALETTE_MIME)) return;
@@ -142,6 +167,16 @@ export function Canvas() {
   );
 
   const onNodeDragStart = useCallback(() => useDesignStore.getState().checkpoint(), []);
+
+  // Double-click a resource to rename it: the inspector's label field takes the focus.
+  const onNodeDoubleClick = useCallback((_e: React.MouseEvent, n: Node) => {
+    useDesignStore.getState().select([Number(n.id)]);
+    requestAnimationFrame(() => {
+      const input = document.getElementById("resource-label") as HTMLInputElement | null;
+      input?.focus();
+      input?.select();
+    });
+  }, []);
 
   // Bring the selection into view when asked (a click on a problem).
   useEffect(() => {
@@ -182,6 +217,10 @@ export function Canvas() {
         connectionMode={ConnectionMode.Strict}
         connectionRadius={28}
         onNodeDragStart={onNodeDragStart}
+        onNodeDoubleClick={onNodeDoubleClick}
+        zoomOnDoubleClick={false}
+        snapToGrid
+        snapGrid={SNAP_GRID}
         nodesDraggable={!readOnly}
         nodesConnectable={!readOnly}
         elementsSelectable

@@ -27,6 +27,17 @@ describe("checkConnection", () => {
     expect(r).toEqual({ ok: false, reason: "sim::Task cannot be connected to linux::Node (sim::Task connects to sim::Task)" });
   });
 
+  it("says once what a type connects to when both ends are of that type", () => {
+    const apps = new Map<number, RuleResource>([
+      [1, { guid: 1, rtype: "linux::Application", label: "" }],
+      [2, { guid: 2, rtype: "linux::Application", label: "" }],
+    ]);
+    expect(checkConnection(catalog, apps, [], 1, 2)).toEqual({
+      ok: false,
+      reason: "linux::Application cannot be connected to linux::Application (linux::Application connects to linux::Node)",
+    });
+  });
+
   it("checks the maximum of each side: an iperf3 pairs with at most one other iperf3", () => {
     const links = [{ source: 3, target: 4 }];
     const r = checkConnection(catalog, resources, links, 5, 3);

@@ -53,7 +53,7 @@ export function checkConnection(
   if (!ruleAB && !ruleBA) {
     const accepts = (info: ResourceTypeInfo) =>
       info.connections.length ? `${info.rtype} connects to ${info.connections.map((r) => r.rtype).join(", ")}` : "";
-    const hint = [accepts(infoA), accepts(infoB)].filter(Boolean).join("; ");
+    const hint = [...new Set([accepts(infoA), accepts(infoB)])].filter(Boolean).join("; ");
     return { ok: false, reason: `${a.rtype} cannot be connected to ${b.rtype}${hint ? ` (${hint})` : ""}` };
   }
   for (const [self, other, rule] of [
