@@ -103,7 +103,9 @@ export const runsRouter = router({
     .subscription(async function* ({ ctx, input, signal }) {
       const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
       try {
-        for await (const e of feed.queue) yield tracked(String(e.seq), e);
+        for (let batch = await feed.queue.takeAll(); batch; batch = await feed.queue.takeAll()) {
+          for (const e of batch) yield tracked(String(e.seq), e);
+        }
       } finally {
         feed.close();
       }
