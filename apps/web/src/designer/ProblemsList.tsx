@@ -5,15 +5,23 @@ import { useDesignStore } from "./store";
 import { useRunStore } from "../run/store";
 
 const ProblemRow = memo(function ProblemRow({ p, label }: { p: Problem; label?: string }) {
-  const clickable = p.guid !== undefined;
+  // A problem of a resource selects it; one of the experiment itself opens its fields.
+  const designField = p.guid === undefined && (p.path === "name" || p.path === "description") ? p.path : null;
+  const clickable = p.guid !== undefined || designField !== null;
   return (
     <li className={`problem problem-${p.severity ?? "error"}`} data-testid="problem" data-guid={p.guid} data-code={p.code}>
       <button
         type="button"
         className="problem-btn"
         disabled={!clickable}
-        onClick={() => p.guid !== undefined && useDesignStore.getState().select([p.guid], { focus: true })}
-        title={clickable ? "Select the resource" : p.path}
+        onClick={() => {
+          if (p.guid !== undefined) useDesignStore.getState().select([p.guid], { focus: true });
+          else if (designField) {
+            useDesignStore.getState().select([]);
+            requestAnimationFrame(() => document.getElementById(`design-${designField}`)?.focus());
+          }
+        }}
+        title={p.guid !== undefined ? "Select the resource" : designField ? "Edit the experiment" : p.path}
       >
         <span className="problem-icon" aria-hidden="true">
           {p.severity === "warning" ? "!" : "×"}
