@@ -8,16 +8,18 @@
 #   examples/netns-topology.sh up     # then: npx nepi run examples/netns-multihost.json
 #   examples/netns-topology.sh down
 # NEPI_NETNS_DIR (default /tmp/nepi-netns), NEPI_NETNS_PREFIX (default nepi) and NEPI_NETNS_NET
-# (default 10.250.0) let tests build their own copy next to this one.
+# (default 10.250.0) let tests build their own copy next to this one; NEPI_NETNS_HOSTS (default 3)
+# makes more hosts (the SSH benchmark uses 10).
 set -euo pipefail
 DIR=${NEPI_NETNS_DIR:-/tmp/nepi-netns}
 P=${NEPI_NETNS_PREFIX:-nepi}
 NET=${NEPI_NETNS_NET:-10.250.0}
 RATE=${NEPI_NETNS_RATE:-20mbit}
+HOSTS=${NEPI_NETNS_HOSTS:-3}
 SW="${P}sw"
 
 down() {
-  for h in 1 2 3; do
+  for h in $(seq 1 "$HOSTS"); do
     if [ -f "$DIR/h$h/sshd.pid" ]; then kill "$(cat "$DIR/h$h/sshd.pid")" 2>/dev/null || true; fi
     ip netns del "${P}h$h" 2>/dev/null || true
   done
@@ -46,7 +48,7 @@ up() {
   ip link set "${P}r0" up
   ip -n "$SW" link set r0 master br0 up
 
-  for h in 1 2 3; do
+  for h in $(seq 1 "$HOSTS"); do
     ns="${P}h$h"
     ip netns add "$ns"
     ip -n "$ns" link set lo up
@@ -78,7 +80,7 @@ CFG
   done
   # h1's uplink: a token bucket at $RATE (netem is not available on every kernel; tbf is).
   ip netns exec "${P}h1" tc qdisc add dev eth0 root tbf rate "$RATE" burst 32kbit latency 50ms
-  echo "hosts up: $NET.1 $NET.2 $NET.3 (key $DIR/id_ed25519, known_hosts $DIR/known_hosts)"
+  echo "hosts up: $(seq -f "$NET.%g" -s ' ' 1 "$HOSTS") (key $DIR/id_ed25519, known_hosts $DIR/known_hosts)"
 }
 
 case "${1:-}" in

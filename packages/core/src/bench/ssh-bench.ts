@@ -86,12 +86,21 @@ async function trueOnOneHost(sshd: PrivateSshd, user: string, n: number): Promis
   return { user, shell, nepiSequential, nepiPipelined, nepiConnect, sshPerCommand, controlMaster };
 }
 
-async function tenHosts(sshd: PrivateSshd, user: string, hosts: number): Promise<{ nepi: number; pssh: number; ansible: number }> {
+/** A host of the fan-out case. */
+interface Target {
+  host: string;
+  port: number;
+  identity: string;
+  knownHosts: string;
+}
+
+async function tenHosts(targets: Target[], user: string): Promise<{ nepi: number; pssh: number; ansible: number }> {
+  const hosts = targets.length;
   // NEPI Studio: one transport (connection) per host, all in parallel, connect + command + close.
   let t0 = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: hosts }, async () => {
-      const t = transport(sshd, user);
+    targets.map(async (h) => {
+      const t = new SshTransport({ host: h.host, port: h.port, username: user, identity: h.identity, knownHosts: h.knownHosts, strictHostKeyChecking: "yes" });
       const r = await t.exec("uname -n");
       if (r.code !== 0) throw new Error("uname failed");
       await t.close();
@@ -99,10 +108,11 @@ async function tenHosts(sshd: PrivateSshd, user: string, hosts: number): Promise
   );
   const nepi = ms(t0);
 
+  const { identity, knownHosts } = targets[0]!;
   const dir = await mkdtemp(join(tmpdir(), "nepi-fanout-"));
   const hostsFile = join(dir, "hosts");
-  await writeFile(hostsFile, Array.from({ length: hosts }, () => `${user}@${sshd.host}:${sshd.port}`).join("\n") + "\n");
-  const sshOpts = `-i ${sshd.identity} -o UserKnownHostsFile=${sshd.knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o LogLevel=ERROR`;
+  await writeFile(hostsFile, targets.map((h) => `${user}@${h.host}:${h.port}`).join("\n") + "\n");
+  const sshOpts = `-i ${identity} -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o LogLevel=ERROR`;
   t0 = process.hrtime.bigint();
   await run("parallel-ssh", ["-h", hostsFile, "-p", String(hosts), "-x", sshOpts, "uname -n"]);
   const pssh = ms(t0);
@@ -110,10 +120,12 @@ async function tenHosts(sshd: PrivateSshd, user: string, hosts: number): Promise
   const inventory = join(dir, "inventory.ini");
   await writeFile(
     inventory,
-    Array.from(
-      { length: hosts },
-      (_, i) => `h${i} ansible_host=${sshd.host} ansible_port=${sshd.port} ansible_user=${user} ansible_ssh_private_key_file=${sshd.identity} ansible_ssh_common_args='-o UserKnownHostsFile=${sshd.knownHosts} -o StrictHostKeyChecking=yes'`,
-    ).join("\n") + "\n",
+    targets
+      .map(
+        (h, i) =>
+          `h${i} ansible_host=${h.host} ansible_port=${h.port} ansible_user=${user} ansible_ssh_private_key_file=${identity} ansible_ssh_common_args='-o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes'`,
+      )
+      .join("\n") + "\n",
   );
   // Its own empty configuration, so no ansible.cfg of the machine or the working directory applies.
   await writeFile(join(dir, "ansible.cfg"), "[defaults]\n");
@@ -123,6 +135,20 @@ async function tenHosts(sshd: PrivateSshd, user: string, hosts: number): Promise
   const ansible = ms(t0);
   await rm(dir, { recursive: true, force: true });
   return { nepi, pssh, ansible };
+}
+
+const topology = fileURLToPath(new URL("../../../../examples/netns-topology.sh", import.meta.url));
+const NETNS_ENV = { ...process.env, NEPI_NETNS_HOSTS: "10", NEPI_NETNS_PREFIX: "nb", NEPI_NETNS_NET: "10.253.0", NEPI_NETNS_DIR: join(tmpdir(), "nepi-bench-netns") };
+
+/** Ten hosts in network namespaces, each with its own sshd, or why they cannot be made. */
+function namespaceHosts(): Target[] | string {
+  try {
+    execFileSync("bash", [topology, "up"], { env: NETNS_ENV, stdio: "pipe" });
+  } catch (e) {
+    return ((e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message).split("\n")[0]!;
+  }
+  const dir = NETNS_ENV.NEPI_NETNS_DIR;
+  return Array.from({ length: 10 }, (_, i) => ({ host: `${NETNS_ENV.NEPI_NETNS_NET}.${i + 1}`, port: 22, identity: join(dir, "id_ed25519"), knownHosts: join(dir, "known_hosts") }));
 }
 
 async function thousandApps(sshd: PrivateSshd, user: string, n: number): Promise<{ total: number; deploy: number; release: number; perApp: number; peakRssMb: number; collected: number }> {
@@ -153,43 +179,59 @@ async function thousandApps(sshd: PrivateSshd, user: string, n: number): Promise
   return { total, deploy, release, perApp: total / n, peakRssMb: process.resourceUsage().maxRSS / 1024, collected };
 }
 
+async function oneHostSection(sshd: PrivateSshd, n: number): Promise<void> {
+  console.log(`## ${n} × \`true\` on one host (sequential, each awaited)`);
+  const rows: OneHost[] = [];
+  for (const user of [BENCH_USER, userInfo().username]) rows.push(await trueOnOneHost(sshd, user, n));
+  console.log("| user (shell) | NEPI Studio | NEPI pipelined | ssh per command | OpenSSH ControlMaster | ControlMaster / NEPI |");
+  console.log("|---|---|---|---|---|---|");
+  for (const r of rows) {
+    console.log(`| ${r.user} (${r.shell}) | ${fmt(r.nepiSequential)} | ${fmt(r.nepiPipelined)} | ${fmt(r.sshPerCommand)} | ${fmt(r.controlMaster)} | ${(r.controlMaster / r.nepiSequential).toFixed(1)}× |`);
+  }
+  console.log(`(NEPI connect + auth: ${rows.map((r) => `${r.user} ${fmt(r.nepiConnect)}`).join(", ")}; target ≥ 10× faster than ControlMaster)\n`);
+}
+
+async function fanoutSection(sshd: PrivateSshd): Promise<void> {
+  const ns = namespaceHosts();
+  const targets: Target[] =
+    typeof ns === "string" ? Array.from({ length: 10 }, () => ({ host: sshd.host, port: sshd.port, identity: sshd.identity, knownHosts: sshd.knownHosts })) : ns;
+  const where = typeof ns === "string" ? `10 connections to the loopback sshd (no namespaces: ${ns})` : "10 hosts in network namespaces, each with its own sshd";
+  try {
+    console.log(`## one command (\`uname -n\`) on 10 hosts — ${where}; connect, run, close`);
+    console.log("| user | NEPI Studio | parallel-ssh | ansible -m raw | pssh / NEPI | ansible / NEPI |");
+    console.log("|---|---|---|---|---|---|");
+    for (const user of [BENCH_USER, userInfo().username]) {
+      const f = await tenHosts(targets, user);
+      console.log(`| ${user} | ${fmt(f.nepi)} | ${fmt(f.pssh)} | ${fmt(f.ansible)} | ${(f.pssh / f.nepi).toFixed(1)}× | ${(f.ansible / f.nepi).toFixed(1)}× |`);
+    }
+    console.log("(target ≥ 2× faster than parallel-ssh)\n");
+  } finally {
+    if (typeof ns !== "string") execFileSync("bash", [topology, "down"], { env: NETNS_ENV, stdio: "pipe" });
+  }
+}
+
+async function appsSection(sshd: PrivateSshd, apps: number): Promise<void> {
+  console.log(`## 1 linux::Node + ${apps} linux::Application (\`echo $n\`) over SSH as ${BENCH_USER}: deploy → FINISHED → RELEASED, every stdout collected`);
+  const r = await thousandApps(sshd, BENCH_USER, apps);
+  console.log("| deploy → all FINISHED | release (collect + clean) | total | per application | stdout collected | controller peak RSS |");
+  console.log("|---|---|---|---|---|---|");
+  console.log(`| ${fmt(r.deploy)} | ${fmt(r.release)} | ${fmt(r.total)} | ${fmt(r.perApp)} | ${r.collected}/${apps} | ${r.peakRssMb.toFixed(0)} MB |`);
+  console.log("(target: under 20 s)");
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error("the SSH benchmark needs root (it creates the user nepi-bench)");
   execFileSync("bash", [ensure, "openssh-server", "openssh-client", "pssh", "ansible"], { stdio: "inherit" });
   await ensureUser();
   const sshd = await startSshd();
-  const n = 100;
+  // `node ssh-bench.js fanout` runs one part only (one-host, fanout, apps); all by default.
+  const only = process.argv[2];
   try {
     const machine = `${cpus()[0]?.model ?? "cpu"} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${execFileSync("sh", ["-c", "/usr/sbin/sshd -V 2>&1 | head -1"]).toString().trim()}`;
     console.log(`# SSH benchmark — ${new Date().toISOString().slice(0, 16)}Z — ${machine}\n`);
-
-    console.log(`## ${n} × \`true\` on one host (sequential, each awaited)`);
-    const rows: OneHost[] = [];
-    for (const user of [BENCH_USER, userInfo().username]) rows.push(await trueOnOneHost(sshd, user, n));
-    console.log("| user (shell) | NEPI Studio | NEPI pipelined | ssh per command | OpenSSH ControlMaster | ControlMaster / NEPI |");
-    console.log("|---|---|---|---|---|---|");
-    for (const r of rows) {
-      console.log(`| ${r.user} (${r.shell}) | ${fmt(r.nepiSequential)} | ${fmt(r.nepiPipelined)} | ${fmt(r.sshPerCommand)} | ${fmt(r.controlMaster)} | ${(r.controlMaster / r.nepiSequential).toFixed(1)}× |`);
-    }
-    console.log(`(NEPI connect + auth: ${rows.map((r) => `${r.user} ${fmt(r.nepiConnect)}`).join(", ")}; target ≥ 10× faster than ControlMaster)\n`);
-
-    const hosts = 10;
-    console.log(`## one command on ${hosts} hosts (${hosts} connections to the sshd; connect, run, close)`);
-    console.log("| user | NEPI Studio | parallel-ssh | ansible -m raw | pssh / NEPI | ansible / NEPI |");
-    console.log("|---|---|---|---|---|---|");
-    for (const user of [BENCH_USER, userInfo().username]) {
-      const f = await tenHosts(sshd, user, hosts);
-      console.log(`| ${user} | ${fmt(f.nepi)} | ${fmt(f.pssh)} | ${fmt(f.ansible)} | ${(f.pssh / f.nepi).toFixed(1)}× | ${(f.ansible / f.nepi).toFixed(1)}× |`);
-    }
-    console.log("(target ≥ 2× faster than parallel-ssh)\n");
-
-    const apps = 1000;
-    console.log(`## 1 linux::Node + ${apps} linux::Application (\`echo $n\`) over SSH as ${BENCH_USER}: deploy → FINISHED → RELEASED, every stdout collected`);
-    const r = await thousandApps(sshd, BENCH_USER, apps);
-    console.log("| deploy → all FINISHED | release (collect + clean) | total | per application | stdout collected | controller peak RSS |");
-    console.log("|---|---|---|---|---|---|");
-    console.log(`| ${fmt(r.deploy)} | ${fmt(r.release)} | ${fmt(r.total)} | ${fmt(r.perApp)} | ${r.collected}/${apps} | ${r.peakRssMb.toFixed(0)} MB |`);
-    console.log("(target: under 20 s)");
+    if (!only || only === "one-host") await oneHostSection(sshd, 100);
+    if (!only || only === "fanout") await fanoutSection(sshd);
+    if (!only || only === "apps") await appsSection(sshd, 1000);
   } finally {
     await sshd.stop();
   }
