@@ -34,7 +34,14 @@ export class RunManager {
     const run = new ActiveRun(this.store, this.log, place, exp.document, ec, startedAt);
     this.active.set(place.runId, run);
     run.events.once("closed", () => this.active.delete(place.runId));
-    run.begin();
+    try {
+      run.begin();
+    } catch (err) {
+      // Refused at deploy (the engine's last checks): recorded as a failed run, then freed.
+      run.setStatus("FAILED", (err as Error).message);
+      void run.release();
+      throw err;
+    }
     this.log(`run ${place.runId} of experiment ${experimentId} ("${exp.document.name}") started`);
     return place.runId;
   }
