@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef } from "react";
+import { useCallback, useEffect } from "react";
 import {
   Background,
   BackgroundVariant,
@@ -15,7 +15,7 @@ import {
   type IsValidConnection,
   type Node,
 } from "@xyflow/react";
-import { ResourceNode } from "./ResourceNode";
+import { COMPACT_BELOW_ZOOM, ResourceNode } from "./ResourceNode";
 import { ConditionEdge, ConnectionEdge } from "./edges";
 import { useDesignStore } from "./store";
 import type { Check } from "./rules";
@@ -27,7 +27,6 @@ const edgeTypes = { connection: ConnectionEdge, condition: ConditionEdge };
 
 /** Above this many nodes only the visible ones are rendered (1,000 stay smooth). */
 const VIRTUALIZE_FROM = 150;
-const ZOOMED_OUT_BELOW = 0.45;
 const SNAP_GRID: [number, number] = [10, 10];
 
 type Ends = Pick<Connection, "source" | "target" | "sourceHandle" | "targetHandle">;
@@ -93,8 +92,7 @@ export function Canvas() {
   const onEdgesChange = useDesignStore((s) => s.onEdgesChange);
   const flow = useReactFlow();
   // Far out, nodes drop their details and shadows: a thousand of them stay cheap to paint.
-  const zoomedOut = useStore((s) => s.transform[2] < ZOOMED_OUT_BELOW);
-  const wrapper = useRef<HTMLDivElement>(null);
+  const zoomedOut = useStore((s) => s.transform[2] < COMPACT_BELOW_ZOOM);
 
   const isValidConnection: IsValidConnection<Edge> = useCallback(
     (c) => checkEnds({ source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? null, targetHandle: c.targetHandle ?? null }).ok,
@@ -195,7 +193,7 @@ export function Canvas() {
   const miniMapColor = useCallback((n: Node) => ((n.data as { rtype?: string }).rtype?.startsWith("sim::") ? "#c4b5fd" : "#93c5fd"), []);
 
   return (
-    <div className={`canvas${zoomedOut ? " is-zoomed-out" : ""}${readOnly ? " is-readonly" : ""}`} ref={wrapper} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div className={`canvas${zoomedOut ? " is-zoomed-out" : ""}${readOnly ? " is-readonly" : ""}`} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
       <svg width="0" height="0" aria-hidden="true" style={{ position: "absolute" }}>
         <defs>
           <marker id="nepi-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
