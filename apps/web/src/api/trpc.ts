@@ -48,7 +48,13 @@ export type { AppRouter };
 
 /** A readable message from whatever a tRPC call threw (zod field errors included). */
 export function errorMessage(err: unknown): string {
-  if (err instanceof TRPCClientError) return err.message;
+  if (err instanceof TRPCClientError) {
+    // No answer, or not tRPC's JSON (a proxy's error page): the server is down or unreachable.
+    if (/Failed to fetch|NetworkError|JSON|Unexpected (end|token)/i.test(err.message) && !err.data) {
+      return "the NEPI Studio server does not answer (is it running?)";
+    }
+    return err.message;
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }
