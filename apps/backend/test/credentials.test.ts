@@ -2,13 +2,17 @@ import Database from "better-sqlite3";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CREDENTIAL_PLACEHOLDER, type ExperimentDocumentInput } from "@nepi/core";
-import { collectEvents, startTestServer, type TestServer } from "./helpers.js";
+import { collectEvents, connect, relay, startTestServer, type Client, type TestServer } from "./helpers.js";
 
 const SECRET = "pa55-w0rd-that-must-never-leak";
 const NEW_SECRET = "an0ther-secret-value-never-shown";
 const NUMERIC_SECRET = 987654321987;
 
 let t: TestServer;
+/** The client talks through a relay that keeps every byte the server sent. */
+let wire: Awaited<ReturnType<typeof relay>>;
+let client: Client;
+let closeClient: () => void;
 /** Every response the API gave in this file, as JSON text, to scan for leaks. */
 const seen: string[] = [];
 function keep<T>(value: T): T {
@@ -47,14 +51,17 @@ const doc = (password: string | number): ExperimentDocumentInput => ({
 
 beforeAll(async () => {
   t = await startTestServer();
+  wire = await relay(t.server.port);
+  ({ client, close: closeClient } = connect(`http://127.0.0.1:${wire.port}/`));
 });
 afterAll(async () => {
+  closeClient();
+  await wire.close();
   await t.stop();
 });
 
 describe("credentials are write-only", () => {
   it("never returns, exports or logs a credential, and keeps it across saves", async () => {
-    const { client } = t;
     const { id } = keep(await client.experiments.save.mutate({ document: doc(SECRET) }));
     expect(storedPassword()).toEqual([SECRET]);
 
@@ -79,18 +86,14 @@ describe("credentials are write-only", () => {
     const importedDoc = keep(await client.experiments.get.query({ id: imported.id }));
     expect(importedDoc.document.resources[0]!.attributes.password).toBeUndefined();
 
-    // A run of it (or its refusal) shows no credential either.
-    const started = await client.runs.start.mutate({ experimentId: id }).catch((e: Error) => e);
-    if (!(started instanceof Error)) {
-      keep(started);
-      keep(await collectEvents(client, { runId: started.runId, lastEventId: "0" }, (e) => e.type === "status"));
-      keep(await client.runs.get.query({ runId: started.runId }));
-      keep(await client.runs.list.query({ experimentId: id }));
-      await keepError(client.runs.release.mutate({ runId: started.runId }));
-      keep(await client.runs.get.query({ runId: started.runId }));
-    } else {
-      keep({ message: started.message });
-    }
+    // A run of it (its events, details, history) shows no credential either.
+    const { runId } = keep(await client.runs.start.mutate({ experimentId: id }));
+    keep(await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status"));
+    keep(await client.runs.get.query({ runId }));
+    keep(await client.runs.list.query({ experimentId: id }));
+    await keepError(client.runs.release.mutate({ runId }));
+    const run = keep(await client.runs.get.query({ runId }));
+    expect(run.document.resources[0]!.attributes.password).toBe(CREDENTIAL_PLACEHOLDER);
 
     // A credential of the wrong type is reported without its value.
     const bad = keep(await client.experiments.save.mutate({ document: doc(NUMERIC_SECRET) }));
@@ -98,7 +101,10 @@ describe("credentials are write-only", () => {
     expect(message).toMatch(/password/);
     expect(message).toMatch(/hidden/);
 
-    const everything = [...seen, ...t.logs].join("\n");
+    // Every byte the server sent (HTTP responses and WebSocket frames), every log line.
+    const onTheWire = Buffer.concat(wire.fromServer).toString("latin1");
+    expect(onTheWire).toContain(CREDENTIAL_PLACEHOLDER);
+    const everything = [...seen, ...t.logs, onTheWire].join("\n");
     expect(seen.length).toBeGreaterThan(8);
     for (const secret of [SECRET, NEW_SECRET, String(NUMERIC_SECRET)]) expect(everything).not.toContain(secret);
   });

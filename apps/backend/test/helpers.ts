@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, connect as tcpConnect, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
@@ -121,4 +122,39 @@ export function simDoc(name: string, resources: Array<{ guid: number; attributes
     resources: resources.map((r) => ({ guid: r.guid, type: "sim::Task", attributes: r.attributes ?? {}, traces: r.traces ?? [] })),
     ...extra,
   };
+}
+
+/**
+ * A TCP relay to the server: the test can cut its connections (a network drop) and read every
+ * byte the server sent through it (to scan responses, WebSocket frames included).
+ */
+export function relay(port: number): Promise<{ port: number; fromServer: Buffer[]; cut: () => void; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const fromServer: Buffer[] = [];
+  const server = createServer((client) => {
+    const upstream = tcpConnect(port, "127.0.0.1");
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("close", () => sockets.delete(s));
+      s.on("error", () => s.destroy());
+    }
+    upstream.on("data", (d: Buffer) => fromServer.push(d));
+    client.pipe(upstream).pipe(client);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        fromServer,
+        cut: () => {
+          for (const s of sockets) s.destroy();
+        },
+        close: () =>
+          new Promise<void>((done) => {
+            for (const s of sockets) s.destroy();
+            server.close(() => done());
+          }),
+      }),
+    ),
+  );
 }

@@ -1,36 +1,6 @@
-import { createServer, connect as tcpConnect, type Server, type Socket } from "node:net";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunEvent } from "@nepi/core";
-import { connect, simDoc, startTestServer, type TestServer } from "./helpers.js";
-
-/** A TCP relay to the server whose connections the test can cut, like a network drop. */
-function relay(port: number): Promise<{ port: number; cut: () => void; close: () => Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = tcpConnect(port, "127.0.0.1");
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on("close", () => sockets.delete(s));
-      s.on("error", () => s.destroy());
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        cut: () => {
-          for (const s of sockets) s.destroy();
-        },
-        close: () => new Promise<void>((done) => {
-          for (const s of sockets) s.destroy();
-          server.close(() => done());
-        }),
-      }),
-    ),
-  );
-}
+import { connect, relay, simDoc, startTestServer, type TestServer } from "./helpers.js";
 
 let t: TestServer;
 beforeAll(async () => {
