@@ -209,6 +209,26 @@ describe("experiment documents", () => {
     expect(problems.find((p) => p.path === "format")!.message).toBe('expected "nepi-experiment@1"');
   });
 
+  it("still checks the well-formed parts of a malformed document", () => {
+    const problems = validateDocument({
+      format: "nepi-experiment@1",
+      name: "",
+      resources: [
+        { guid: 1, type: "linux::Node", attributes: { port: "22" } },
+        { guid: "two", type: "sim::Task" },
+      ],
+      connections: [{ source: 1, target: 5 }],
+    }).map((p) => `${p.path}: ${p.message}`);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "name: expected a name",
+        expect.stringMatching(/^resources\[1\]\.guid: /),
+        'resources[0].attributes.port: expected an integer between 1 and 65535, got "22"',
+        "connections[0].target: unknown guid 5",
+      ]),
+    );
+  });
+
   it("reports a condition cycle as a problem", () => {
     const cyclic = {
       ...doc,

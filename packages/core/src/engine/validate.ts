@@ -1,6 +1,13 @@
 import type { ResourceTypeInfo } from "../model/catalog-schema.js";
 import { formatPath, type Problem } from "../model/errors.js";
-import { ExperimentDocumentSchema, type ExperimentDocument } from "../model/document.js";
+import {
+  AttributeConditionDocSchema,
+  ConditionDocSchema,
+  ConnectionDocSchema,
+  ExperimentDocumentSchema,
+  ResourceDocSchema,
+  type ExperimentDocument,
+} from "../model/document.js";
 import { findAttribute, attributeValueProblem } from "../catalog/attributes.js";
 import { findResourceType, listResourceTypes } from "../catalog/registry.js";
 import { connectionRule, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
@@ -15,23 +22,49 @@ import { findDeadlock } from "./deadlock.js";
  */
 export function validateDocument(input: unknown): Problem[] {
   const parsed = ExperimentDocumentSchema.safeParse(input);
-  if (!parsed.success) {
-    return parsed.error.issues.map((issue) => ({
-      path: formatPath(issue.path) || "(document)",
-      message: issue.message,
-      code: "INVALID_DOCUMENT",
-    }));
-  }
-  return semanticProblems(parsed.data as ExperimentDocument);
+  if (parsed.success) return semanticProblems(parsed.data as ExperimentDocument);
+  const shape: Problem[] = parsed.error.issues.map((issue) => ({
+    path: formatPath(issue.path) || "(document)",
+    message: issue.message,
+    code: "INVALID_DOCUMENT",
+    severity: "error",
+  }));
+  // One bad field (an empty name, say) must not hide the rest: check what is well formed too.
+  const partial = wellFormedParts(input);
+  if (!partial) return shape;
+  const seen = new Set(shape.map((p) => p.path));
+  // Guids of malformed resources still exist: references to them are not "unknown".
+  const rawResources = (input as { resources?: unknown }).resources;
+  const malformed = Array.isArray(rawResources)
+    ? rawResources.flatMap((r, i) => (partial.resources[i] === undefined && typeof r?.guid === "number" ? [{ guid: r.guid as number, index: i }] : []))
+    : [];
+  return [...shape, ...semanticProblems(partial, malformed).filter((p) => !seen.has(p.path))];
 }
 
-function semanticProblems(doc: ExperimentDocument): Problem[] {
+/** The items of a malformed document that are well formed, at their own indexes (holes elsewhere). */
+function wellFormedParts(input: unknown): ExperimentDocument | undefined {
+  if (typeof input !== "object" || input === null) return undefined;
+  const raw = input as Record<string, unknown>;
+  const pick = <T>(value: unknown, schema: { safeParse(v: unknown): { success: boolean; data?: T } }): T[] =>
+    Array.isArray(value) ? value.map((v) => schema.safeParse(v)).map((r) => (r.success ? r.data! : (undefined as T))) : [];
+  return {
+    format: "nepi-experiment@1",
+    name: "(partial)",
+    resources: pick(raw.resources, ResourceDocSchema),
+    connections: pick(raw.connections, ConnectionDocSchema),
+    conditions: pick(raw.conditions, ConditionDocSchema),
+    attributeConditions: pick(raw.attributeConditions, AttributeConditionDocSchema),
+  } as ExperimentDocument;
+}
+
+function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; index: number }[] = []): Problem[] {
   const problems: Problem[] = [];
-  const byGuid = new Map<number, { index: number; info?: ResourceTypeInfo }>();
+  const byGuid = new Map<number, { index: number; info?: ResourceTypeInfo }>(malformed.map((m) => [m.guid, { index: m.index }]));
   const add = (path: string, message: string, code: string, guid?: number) =>
     problems.push({ path, message, code, severity: "error", ...(guid !== undefined ? { guid } : {}) });
 
   doc.resources.forEach((r, i) => {
+    if (!r) return;
     const at = `resources[${i}]`;
     if (byGuid.has(r.guid)) add(`${at}.guid`, `guid ${r.guid} is used twice (also resources[${byGuid.get(r.guid)!.index}])`, "DUPLICATE_GUID", r.guid);
     const info = findResourceType(r.type);
@@ -60,6 +93,7 @@ function semanticProblems(doc: ExperimentDocument): Problem[] {
 
   const neighbours = new Map<number, number[]>();
   doc.connections.forEach((c, i) => {
+    if (!c) return;
     const at = `connections[${i}]`;
     const a = byGuid.get(c.source);
     const b = byGuid.get(c.target);
@@ -116,8 +150,9 @@ function semanticProblems(doc: ExperimentDocument): Problem[] {
       add(`${at}.state`, `"${c.state}" cannot be waited for`, "BAD_CONDITION", c.group[0]);
     }
   };
-  doc.conditions.forEach((c, i) => checkCondition(c, `conditions[${i}]`));
+  doc.conditions.forEach((c, i) => c && checkCondition(c, `conditions[${i}]`));
   (doc.attributeConditions ?? []).forEach((c, i) => {
+    if (!c) return;
     const at = `attributeConditions[${i}]`;
     checkCondition(c, at);
     for (const g of c.group) {
@@ -132,7 +167,8 @@ function semanticProblems(doc: ExperimentDocument): Problem[] {
     }
   });
 
-  if (conditionsOk && problems.length === 0) {
+  const complete = [...doc.resources, ...doc.connections, ...doc.conditions].every(Boolean);
+  if (conditionsOk && complete && problems.length === 0) {
     const cycle = findDeadlock({
       guids: doc.resources.map((r) => r.guid),
       deployAfter: (g) => {
