@@ -1,7 +1,7 @@
-import WebSocket from "ws";
 import type { Page } from "@playwright/test";
 import { test, expect } from "../fixtures.js";
 import { DOCUMENT_FORMAT, importDocument } from "../helpers.js";
+import { subscribeFromNode } from "../node-subscriber.js";
 
 /**
  * Web benchmark: 1,000 sim::Task resources on the canvas, deployed on the real backend.
@@ -165,6 +165,7 @@ async function measure(page: Page, shot: (step: string) => Promise<void>, view: 
     }
   }
   all.sort((a, b) => a - b);
+  const referenceOf = (state: string) => reference.transitions.filter((t) => t.state === state).map((t) => t.receivedAt - t.at);
   const fmt = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     return `n=${s.length} p50=${percentile(s, 50).toFixed(1)}ms p95=${percentile(s, 95).toFixed(1)}ms max=${s[s.length - 1].toFixed(1)}ms`;
@@ -178,9 +179,9 @@ async function measure(page: Page, shot: (step: string) => Promise<void>, view: 
       .flatMap(([s, xs]) => [
         `  ${s.padEnd(11)} ${fmt(xs)}`,
         ...(split[s] ? [`    delivery ${fmt(split[s].delivery)}`, `    display  ${fmt(split[s].display)}`] : []),
-        ...(reference.byState[s] ? [`    (Node subscriber: ${fmt(reference.byState[s])})`] : []),
+        ...(referenceOf(s).length ? [`    (Node subscriber: ${fmt(referenceOf(s))})`] : []),
       ]),
-    `  reference: engine → a Node subscriber (no browser): ${fmt(reference.latencies)}`,
+    `  reference: engine → a Node subscriber (no browser): ${fmt(reference.transitions.map((t) => t.receivedAt - t.at))}`,
     ...(delivery.length
       ? [`  of which delivery (engine → page's WebSocket): ${fmt(delivery)}`, `  of which display (WebSocket → data-state):   ${fmt(display)}`]
       : []),
@@ -204,31 +205,4 @@ async function fetchTimeline(baseURL: string, runId: string | null): Promise<Tim
   const body = (await res.json()) as { result?: { data: { timeline: TimelineEvent[] } }; error?: unknown };
   if (!body.result) throw new Error(`runs.get failed: ${JSON.stringify(body.error)}`);
   return body.result.data.timeline;
-}
-
-/**
- * Subscribes to runs.events over tRPC's WebSocket protocol from this process and notes each
- * transition's latency (arrival − engine time), to tell the backend's share from the page's.
- */
-async function subscribeFromNode(baseURL: string, runId: string): Promise<{ latencies: number[]; byState: Record<string, number[]>; close(): void }> {
-  const socket = new WebSocket(baseURL.replace(/^http/, "ws") + "/trpc");
-  await new Promise<void>((resolve, reject) => {
-    socket.once("open", () => resolve());
-    socket.once("error", reject);
-  });
-  const latencies: number[] = [];
-  const byState: Record<string, number[]> = {};
-  socket.on("message", (raw) => {
-    const now = performance.timeOrigin + performance.now();
-    const parsed = JSON.parse(String(raw)) as unknown;
-    for (const msg of Array.isArray(parsed) ? parsed : [parsed]) {
-      const ev = (msg as { result?: { data?: { data?: { type?: string; event?: { at: number; state: string } } } } }).result?.data?.data;
-      if (ev?.type === "transition" && ev.event) {
-        latencies.push(now - ev.event.at);
-        (byState[ev.event.state] ??= []).push(now - ev.event.at);
-      }
-    }
-  });
-  socket.send(JSON.stringify({ id: 1, method: "subscription", params: { path: "runs.events", input: { runId } } }));
-  return { latencies, byState, close: () => socket.close() };
 }
