@@ -43,7 +43,10 @@ export interface TestServer {
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const logs: string[] = [];
-  const server = await startServer({ port: 0, examplesDir: null, log: (l) => logs.push(l), ...options, dataDir });
+  const server = await startServer({ port: 0, examplesDir: null, log: (l) => logs.push(l), ...options, dataDir }).catch((err) => {
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
   const { client, close } = connect(server.url, server.token ? { token: server.token } : {});
   return {
     server,

@@ -91,3 +91,14 @@ describe("the server", () => {
     }
   });
 });
+
+describe("starting on a busy port", () => {
+  it("fails with a message naming the address and what to do", async () => {
+    const t = await startTestServer();
+    try {
+      await expect(startTestServer({ port: t.server.port })).rejects.toThrow(`cannot listen on 127.0.0.1:${t.server.port}: the port is in use (set PORT)`);
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -133,13 +133,20 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   });
 
-  await new Promise<void>((resolveListen, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolveListen();
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolveListen();
+      });
     });
-  });
+  } catch (err) {
+    store.close();
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "EADDRINUSE" ? "the port is in use (set PORT)" : code === "EADDRNOTAVAIL" ? "no such address here (set HOST)" : (err as Error).message;
+    throw new Error(`cannot listen on ${host}:${port}: ${why}`);
+  }
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}/`;
 
