@@ -294,6 +294,18 @@ describe("deploy and release", () => {
 });
 
 describe("traces", () => {
+  it("does not repeat a line when followed from inside a state listener", async () => {
+    const ec = new ExperimentController();
+    const a = ec.registerResource("sim::Task", { duration: "1s" });
+    const chunks: string[] = [];
+    ec.on("state", (e) => {
+      if (e.state === "STARTED") ec.followTrace(a, "stdout", { offset: 0 }, (c) => chunks.push(c));
+    });
+    ec.deploy();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(chunks.join("")).toBe(String(await ec.trace(a, "stdout")));
+  });
+
   it("reads sim::Task stdout as ALL, SIZE and STREAM, and follows it live", async () => {
     const ec = new ExperimentController();
     const a = ec.registerResource("sim::Task", { duration: "1s" });

@@ -114,8 +114,14 @@ class SimTask implements ResourceManager {
       }
       sent = end;
     };
-    for (const e of this.ctx.history()) push(line(e));
-    return this.ctx.onTransition((e) => push(line(e)));
+    const history = this.ctx.history();
+    for (const e of history) push(line(e));
+    // Followed from inside a "state" listener, the transition being reported is already in the
+    // history: it must not come a second time through onTransition.
+    const lastReplayed = history[history.length - 1];
+    return this.ctx.onTransition((e) => {
+      if (e !== lastReplayed) push(line(e));
+    });
   }
 }
 
