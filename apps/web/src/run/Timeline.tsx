@@ -1,4 +1,4 @@
-import { memo, useMemo } from "react";
+import { memo, useEffect, useMemo, useRef, useState } from "react";
 import type { ResourceState, StateEvent } from "@nepi/core";
 import { useRunStore, type RunResource } from "./store";
 import { STATE_STYLE } from "./states";
@@ -29,7 +29,25 @@ function formatSeconds(ms: number): string {
   return ms >= 10_000 ? `${(ms / 1000).toFixed(0)}s` : `${Number((ms / 1000).toFixed(2))}s`;
 }
 
-const MAX_ROWS = 300;
+/** `value`, updated at most once per `ms` (the latest value always shows in the end). */
+function useThrottled<T>(value: T, ms: number): T {
+  const [shown, setShown] = useState(value);
+  const lastShown = useRef(0);
+  useEffect(() => {
+    const wait = lastShown.current + ms - Date.now();
+    const show = () => {
+      lastShown.current = Date.now();
+      setShown(value);
+    };
+    if (wait <= 0) {
+      show();
+      return;
+    }
+    const timer = setTimeout(show, wait);
+    return () => clearTimeout(timer);
+  }, [value, ms]);
+  return shown;
+}
 
 /** Round tick times (ms) across [0, span]: steps of 1, 2 or 5 × a power of ten, about 6 ticks. */
 function niceTicks(span: number): number[] {
@@ -41,20 +59,57 @@ function niceTicks(span: number): number[] {
   return ticks;
 }
 
+/** Height of a row, its gap included (the rows are laid out at multiples of it). */
+const ROW_HEIGHT = 22;
+/** Rows drawn beyond the visible ones, above and below, so a scroll shows no blank. */
+const OVERSCAN = 6;
+
+/**
+ * The rows of the dock's scroll area that are in view: only those are drawn, so a run of
+ * thousands of resources costs the page a screenful of rows.
+ */
+function useVisibleRows(rowsEl: React.RefObject<HTMLDivElement | null>, count: number): [number, number] {
+  const [range, setRange] = useState<[number, number]>([0, Math.min(count, 40)]);
+  useEffect(() => {
+    const el = rowsEl.current;
+    const scroller = el?.closest(".dock-body") as HTMLElement | null;
+    if (!el || !scroller) return;
+    const update = () => {
+      const offset = el.getBoundingClientRect().top - scroller.getBoundingClientRect().top;
+      const first = Math.max(0, Math.floor(-offset / ROW_HEIGHT) - OVERSCAN);
+      const last = Math.min(count, Math.ceil((scroller.clientHeight - offset) / ROW_HEIGHT) + OVERSCAN);
+      setRange((r) => (r[0] === first && r[1] === last ? r : [first, last]));
+    };
+    update();
+    scroller.addEventListener("scroll", update, { passive: true });
+    const resize = new ResizeObserver(update);
+    resize.observe(scroller);
+    return () => {
+      scroller.removeEventListener("scroll", update);
+      resize.disconnect();
+    };
+  }, [rowsEl, count]);
+  return range;
+}
+
 /** Gantt chart of every resource's states over the run (time from the first transition). */
 export const Timeline = memo(function Timeline() {
-  const timeline = useRunStore((s) => s.timeline);
+  // Redrawn at most 4 times a second: a chart of seconds needs no more, and every redraw moves
+  // every bar (the time axis grows), which would cost the canvas its frames during a burst.
+  const timeline = useThrottled(useRunStore((s) => s.timeline), 250);
   const resources = useRunStore((s) => s.resources);
-  const { rows, t0, span } = useMemo(() => {
+  const { rows, guids, t0, span } = useMemo(() => {
     const t0 = timeline.length ? timeline[0].at : 0;
     const tEnd = timeline.length ? timeline[timeline.length - 1].at : 0;
     const span = Math.max(tEnd - t0, 1);
-    return { rows: segmentsOf(timeline, tEnd), t0, span };
+    const rows = segmentsOf(timeline, tEnd);
+    return { rows, guids: [...rows.keys()].sort((a, b) => a - b), t0, span };
   }, [timeline]);
+  const rowsRef = useRef<HTMLDivElement>(null);
+  const [first, last] = useVisibleRows(rowsRef, guids.length);
 
   if (timeline.length === 0) return <p className="dock-empty">No transitions yet: deploy, or open a past run.</p>;
   const byGuid = new Map<number, RunResource>(resources.map((r) => [r.guid, r]));
-  const guids = [...rows.keys()].sort((a, b) => a - b);
   const ticks = niceTicks(span);
   return (
     <div className="gantt" data-testid="timeline" data-rows={guids.length}>
@@ -68,37 +123,38 @@ export const Timeline = memo(function Timeline() {
           ))}
         </span>
       </div>
-      {guids.slice(0, MAX_ROWS).map((guid) => {
-        const r = byGuid.get(guid);
-        const segs = rows.get(guid) ?? [];
-        return (
-          <div className="gantt-row" key={guid} data-testid="timeline-row" data-guid={guid}>
-            <span className="gantt-label" title={r?.type}>
-              {r?.label || r?.type || "resource"} <small>#{guid}</small>
-            </span>
-            <span className="gantt-track">
-              {segs.map((s, i) => {
-                const left = ((s.from - t0) / span) * 100;
-                const width = Math.max(((s.to - s.from) / span) * 100, 0.4);
-                const title = `${s.state} at +${formatSeconds(s.from - t0)}${s.to > s.from ? ` for ${formatSeconds(s.to - s.from)}` : ""}${s.reason ? ` — ${s.reason}` : ""}`;
-                return (
-                  <span
-                    key={i}
-                    className="gantt-seg"
-                    data-state={s.state}
-                    data-from={Math.round(s.from - t0)}
-                    title={title}
-                    style={{ left: `${left}%`, width: `${width}%`, background: STATE_STYLE[s.state].color }}
-                  >
-                    {width > 9 ? STATE_STYLE[s.state].label : ""}
-                  </span>
-                );
-              })}
-            </span>
-          </div>
-        );
-      })}
-      {guids.length > MAX_ROWS && <p className="dock-empty">…and {guids.length - MAX_ROWS} more resources.</p>}
+      <div className="gantt-rows" ref={rowsRef} style={{ height: guids.length * ROW_HEIGHT }}>
+        {guids.slice(first, last).map((guid, i) => {
+          const r = byGuid.get(guid);
+          const segs = rows.get(guid) ?? [];
+          return (
+            <div className="gantt-row" key={guid} data-testid="timeline-row" data-guid={guid} style={{ top: (first + i) * ROW_HEIGHT }}>
+              <span className="gantt-label" title={r?.type}>
+                {r?.label || r?.type || "resource"} <small>#{guid}</small>
+              </span>
+              <span className="gantt-track">
+                {segs.map((s, k) => {
+                  const left = ((s.from - t0) / span) * 100;
+                  const width = Math.max(((s.to - s.from) / span) * 100, 0.4);
+                  const title = `${s.state} at +${formatSeconds(s.from - t0)}${s.to > s.from ? ` for ${formatSeconds(s.to - s.from)}` : ""}${s.reason ? ` — ${s.reason}` : ""}`;
+                  return (
+                    <span
+                      key={k}
+                      className="gantt-seg"
+                      data-state={s.state}
+                      data-from={Math.round(s.from - t0)}
+                      title={title}
+                      style={{ left: `${left}%`, width: `${width}%`, background: STATE_STYLE[s.state].color }}
+                    >
+                      {width > 9 ? STATE_STYLE[s.state].label : ""}
+                    </span>
+                  );
+                })}
+              </span>
+            </div>
+          );
+        })}
+      </div>
     </div>
   );
 });
