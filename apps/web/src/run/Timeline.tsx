@@ -100,7 +100,9 @@ export const Timeline = memo(function Timeline() {
   const resources = useRunStore((s) => s.resources);
   const { rows, guids, t0, span } = useMemo(() => {
     const t0 = timeline.length ? timeline[0].at : 0;
-    const tEnd = timeline.length ? timeline[timeline.length - 1].at : 0;
+    const last = timeline.length ? timeline[timeline.length - 1].at : 0;
+    // A little room after the last transition, so the states reached last show as bars too.
+    const tEnd = last + Math.max((last - t0) * 0.08, 200);
     const span = Math.max(tEnd - t0, 1);
     const rows = segmentsOf(timeline, tEnd);
     return { rows, guids: [...rows.keys()].sort((a, b) => a - b), t0, span };
