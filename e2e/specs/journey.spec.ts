@@ -89,6 +89,10 @@ test("a new user designs, deploys, watches and reopens a run", async ({ app: pag
 
   await openDockTab(page, "timeline");
   await expect(page.getByTestId("timeline-row")).toHaveCount(3);
+  // The condition held: the ping started at least 1s after the application did.
+  const startedAt = async (guid: number) =>
+    Number(await page.locator(`[data-testid="timeline-row"][data-guid="${guid}"] .gantt-seg[data-state="STARTED"]`).getAttribute("data-from"));
+  expect(await startedAt(ping)).toBeGreaterThanOrEqual((await startedAt(application)) + 1000);
   await shot("timeline");
 
   const runId = await page.getByTestId("run-status").getAttribute("data-run-id");
