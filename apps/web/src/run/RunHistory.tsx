@@ -23,7 +23,7 @@ export function RunHistory() {
     // No experiment open (a fresh page): every run, so a past one can still be reopened.
     trpc.runs.list
       .query(experimentId ? { experimentId } : {})
-      .then((list) => !cancelled && (setRuns(list as RunSummary[]), setError(null)))
+      .then((list) => !cancelled && (setRuns(list), setError(null)))
       .catch((err) => !cancelled && setError(errorMessage(err)));
     return () => {
       cancelled = true;

@@ -21,10 +21,7 @@ export async function deploy(): Promise<void> {
   try {
     const design = useDesignStore.getState();
     const document = design.toDocument();
-    const experimentId = await trpc.experiments.save.mutate(
-      design.experimentId ? { id: design.experimentId, document } : { document },
-    );
-    const id = typeof experimentId === "string" ? experimentId : (experimentId as { id: string }).id;
+    const { id } = await trpc.experiments.save.mutate(design.experimentId ? { id: design.experimentId, document } : { document });
     useDesignStore.getState().markSaved(id);
     const { runId } = await trpc.runs.start.mutate({ experimentId: id });
     showRemoteRun(runId, { doc: document });
