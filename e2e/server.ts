@@ -12,7 +12,15 @@ const webIndex = join(repoRoot, "apps/web/dist/index.html");
 export interface RunningApp {
   url: string;
   dataDir: string;
+  /** SIGTERM (the server releases its runs), then the data directory is removed unless kept. */
   stop(): Promise<void>;
+  /** SIGKILL: a crash; the data directory stays for a restart. */
+  crash(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Reuse this data directory (a restart), and keep it when stopping. */
+  dataDir?: string;
 }
 
 /**
@@ -20,32 +28,35 @@ export interface RunningApp {
  * web app on one port) on a free loopback port with a temporary data directory, and resolves
  * once it answers HTTP. On failure nothing is left running.
  */
-export async function startApp(): Promise<RunningApp> {
+export async function startApp(options: StartOptions = {}): Promise<RunningApp> {
   for (const built of [serverMain, webIndex]) {
     if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first (turbo builds before tests)`);
   }
-  const dataDir = mkdtempSync(join(tmpdir(), "nepi-e2e-"));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "nepi-e2e-"));
   // Port 0: the kernel picks a free port and the server prints the URL it listens on.
   const child = spawn(process.execPath, [serverMain], {
     cwd: repoRoot,
     env: { ...process.env, HOST: "127.0.0.1", PORT: "0", NEPI_DATA_DIR: dataDir },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, "exit");
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
+  const exit = async (signal: "SIGTERM" | "SIGKILL") => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, "exit");
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    await exited;
+    clearTimeout(timer);
   };
+  const stop = async () => {
+    await exit("SIGTERM");
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  const crash = () => exit("SIGKILL");
   try {
     const url = await printedUrl(child);
     const res = await fetch(url + "/");
     if (!res.ok) throw new Error(`GET ${url}/ answered ${res.status}`);
-    return { url, dataDir, stop };
+    return { url, dataDir, stop, crash };
   } catch (err) {
     await stop();
     throw err;

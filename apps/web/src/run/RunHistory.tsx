@@ -17,6 +17,21 @@ export function RunHistory() {
   const status = useRunStore((s) => s.status);
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [cleaned, setCleaned] = useState(0);
+  const [cleaning, setCleaning] = useState<string | null>(null);
+
+  // An interrupted run (the server died during it) may have left processes on its hosts.
+  const cleanup = (runId: string) => {
+    setCleaning(runId);
+    trpc.runs.cleanup
+      .mutate({ runId })
+      .then(() => setError(null))
+      .catch((err) => setError(`clean-up of run ${runId} failed: ${errorMessage(err)}`))
+      .finally(() => {
+        setCleaning(null);
+        setCleaned((n) => n + 1);
+      });
+  };
 
   useEffect(() => {
     let cancelled = false;
@@ -28,7 +43,7 @@ export function RunHistory() {
     return () => {
       cancelled = true;
     };
-  }, [experimentId, shownRun, status]);
+  }, [experimentId, shownRun, status, cleaned]);
 
   return (
     <div className="run-history" data-testid="run-history">
@@ -63,7 +78,18 @@ export function RunHistory() {
                       .map(([s, n]) => `${n} ${s.toLowerCase()}`)
                       .join(", ")}
                   </td>
-                  <td>
+                  <td className="run-history-actions">
+                    {r.status === "INTERRUPTED" && !r.releasedAt && (
+                      <button
+                        type="button"
+                        data-testid="cleanup-run"
+                        disabled={cleaning !== null}
+                        title="End what this run left running on its hosts"
+                        onClick={() => cleanup(r.runId)}
+                      >
+                        {cleaning === r.runId ? "Cleaning up…" : "Clean up"}
+                      </button>
+                    )}
                     <button type="button" data-testid="open-run" onClick={() => void openRun(r.runId)}>
                       {r.runId === shownRun ? "Shown" : "Open"}
                     </button>
