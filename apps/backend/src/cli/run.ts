@@ -1,5 +1,4 @@
-import { mkdir, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { ExperimentController, findResourceType, type ResourceState, type StateEvent } from "@nepi/core/node";
 import { formatProblem, loadDocument } from "./document.js";
 import { LiveTable, type Row } from "./table.js";
@@ -40,7 +39,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     runId: runId(),
     rootDir: resolve(o.results),
   });
-  const runDir = join(ec.rootDir, ec.expId, ec.runId);
+  const runDir = ec.runDir;
   const guids = ec.guids();
   const describe = (g: number) => `guid ${g} (${ec.label(g) ?? ec.rtype(g)})`;
   const finishers = guids.filter((g) => findResourceType(ec.rtype(g))?.finishes);
@@ -111,8 +110,6 @@ export async function runCommand(o: RunOptions): Promise<number> {
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
 
-  await mkdir(runDir, { recursive: true });
-  await writeFile(join(runDir, "timeline.json"), JSON.stringify(ec.timeline(), null, 1) + "\n");
   table?.draw();
 
   const failures = guids.filter((g) => ec.failure(g) !== undefined && ec.timeline().some((t) => t.guid === g && t.state === "FAILED"));

@@ -8,7 +8,7 @@ import {
   type RunEvent,
   type RunStatus,
   type StateEvent,
-} from "@nepi/core";
+} from "@nepi/core/node";
 import type { Store } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { RunState } from "./run-state.js";

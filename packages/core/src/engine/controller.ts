@@ -167,7 +167,11 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   // ---------------------------------------------------------------- documents
 
   /** Builds a controller from an experiment document; an invalid one is rejected with every problem. */
-  static fromDocument(doc: ExperimentDocumentInput | unknown, options: ExperimentControllerOptions = {}): ExperimentController {
+  static fromDocument<T extends ExperimentController>(
+    this: new (options?: ExperimentControllerOptions) => T,
+    doc: ExperimentDocumentInput | unknown,
+    options: ExperimentControllerOptions = {},
+  ): T {
     const problems = validateDocument(doc).filter((p) => p.severity !== "warning");
     if (problems.length > 0) {
       throw new NepiError(
@@ -178,7 +182,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       );
     }
     const d = doc as ExperimentDocument;
-    const ec = new ExperimentController({ name: d.name, ...options });
+    // `this`: a subclass (the Node entry's controller) builds one of its own kind.
+    const ec = new this({ name: d.name, ...options });
     for (const r of d.resources) {
       ec.registerResource(r.type, r.attributes ?? {}, { guid: r.guid, label: r.label, position: r.position });
       for (const t of r.traces ?? []) ec.registerTrace(r.guid, t);
@@ -539,6 +544,11 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     return this.waitFor(guids, "RELEASED", (r) => r.released, false, options);
   }
 
+  /** Local directory of this run's results: `<rootDir>/<expId>/<runId>`. */
+  get runDir(): string {
+    return `${this.rootDir}/${this.expId}/${this.runId}`;
+  }
+
   /** Frees what the resources use (all by default), after whatever they are doing now. */
   async release(group?: Group): Promise<void> {
     const targets = group === undefined ? [...this.resources.values()] : toArray(group).map((g) => this.resource(g));
@@ -683,7 +693,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private readonly contextHost: ContextHost = {
     expId: () => this.expId,
     runId: () => this.runId,
-    runDir: () => `${this.rootDir}/${this.expId}/${this.runId}`,
+    runDir: () => this.runDir,
     resource: (guid) => this.resource(guid),
     attribute: (r, name) => this.attributeValue(r, name),
     ended: (r, failure) => this.resourceEnded(r, failure),
