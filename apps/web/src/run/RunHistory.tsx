@@ -78,21 +78,23 @@ export function RunHistory() {
                       .map(([s, n]) => `${n} ${s.toLowerCase()}`)
                       .join(", ")}
                   </td>
-                  <td className="run-history-actions">
-                    {r.status === "INTERRUPTED" && !r.releasedAt && (
-                      <button
-                        type="button"
-                        data-testid="cleanup-run"
-                        disabled={cleaning !== null}
-                        title="End what this run left running on its hosts"
-                        onClick={() => cleanup(r.runId)}
-                      >
-                        {cleaning === r.runId ? "Cleaning up…" : "Clean up"}
+                  <td>
+                    <div className="run-history-actions">
+                      {r.status === "INTERRUPTED" && !r.releasedAt && (
+                        <button
+                          type="button"
+                          data-testid="cleanup-run"
+                          disabled={cleaning !== null}
+                          title="End what this run left running on its hosts"
+                          onClick={() => cleanup(r.runId)}
+                        >
+                          {cleaning === r.runId ? "Cleaning up…" : "Clean up"}
+                        </button>
+                      )}
+                      <button type="button" data-testid="open-run" onClick={() => void openRun(r.runId)}>
+                        {r.runId === shownRun ? "Shown" : "Open"}
                       </button>
-                    )}
-                    <button type="button" data-testid="open-run" onClick={() => void openRun(r.runId)}>
-                      {r.runId === shownRun ? "Shown" : "Open"}
-                    </button>
+                    </div>
                   </td>
                 </tr>
               ))}
