@@ -6,11 +6,11 @@ import { startApp } from "./server.js";
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
 /**
- * Makes sure Chromium, ping and iperf3 exist, then starts the real app on a free loopback port with a
+ * Makes sure Chromium, ping, iperf3 and pgrep exist, then starts the real app on a free loopback port with a
  * fresh data directory. Tests find it in NEPI_E2E_URL; the returned function stops it.
  */
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  execFileSync("bash", [`${repoRoot}/scripts/ensure-system-packages.sh`, "chromium", "iputils-ping", "iperf3"], {
+  execFileSync("bash", [`${repoRoot}/scripts/ensure-system-packages.sh`, "chromium", "iputils-ping", "iperf3", "procps"], {
     stdio: "inherit",
   });
   // Screenshots of this run only: none left over from an earlier one.
