@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RESOURCE_STATES } from "./states.js";
+import { ResourceStateSchema } from "./state-schemas.js";
 
 /** Attribute value types, as NEPI's Types (string, integer, double, boolean, enum, time). */
 export const AttributeTypeSchema = z.enum(["string", "integer", "double", "boolean", "enum", "time"]);
@@ -52,7 +52,7 @@ export const ConnectionRuleSchema = z.object({
   min: z.number().int().min(0),
   /** null: no upper bound. */
   max: z.number().int().min(0).nullable(),
-  deployAfter: z.enum(RESOURCE_STATES as [string, ...string[]]).optional(),
+  deployAfter: ResourceStateSchema.optional(),
   help: z.string().optional(),
 });
 export type ConnectionRule = z.infer<typeof ConnectionRuleSchema>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RESOURCE_ACTIONS, RESOURCE_STATES } from "./states.js";
+import { ResourceActionSchema, ResourceStateSchema } from "./state-schemas.js";
 import { AttributeValueSchema } from "./catalog-schema.js";
 import { isTimeString } from "./time.js";
 
@@ -26,15 +26,12 @@ export type ConnectionDoc = z.infer<typeof ConnectionDocSchema>;
 
 export const ConditionDocSchema = z.object({
   group: GuidGroup,
-  action: z.enum(RESOURCE_ACTIONS as [string, ...string[]]),
+  action: ResourceActionSchema,
   after: GuidGroup,
-  state: z.enum(RESOURCE_STATES as [string, ...string[]]),
+  state: ResourceStateSchema,
   delay: TimeString.optional(),
 });
-export type ConditionDoc = z.infer<typeof ConditionDocSchema> & {
-  action: (typeof RESOURCE_ACTIONS)[number];
-  state: (typeof RESOURCE_STATES)[number];
-};
+export type ConditionDoc = z.infer<typeof ConditionDocSchema>;
 
 /** `setWithConditions`: set an attribute once a group reached a state (plus a delay). */
 export const AttributeConditionDocSchema = z.object({
@@ -42,7 +39,7 @@ export const AttributeConditionDocSchema = z.object({
   attribute: z.string().min(1),
   value: AttributeValueSchema,
   after: GuidGroup,
-  state: z.enum(RESOURCE_STATES as [string, ...string[]]),
+  state: ResourceStateSchema,
   delay: TimeString.optional(),
 });
 export type AttributeConditionDoc = z.infer<typeof AttributeConditionDocSchema>;
@@ -57,8 +54,6 @@ export const ExperimentDocumentSchema = z.object({
   conditions: z.array(ConditionDocSchema).default([]),
   attributeConditions: z.array(AttributeConditionDocSchema).optional(),
 });
-export type ExperimentDocument = Omit<z.infer<typeof ExperimentDocumentSchema>, "conditions"> & {
-  conditions: ConditionDoc[];
-};
+export type ExperimentDocument = z.infer<typeof ExperimentDocumentSchema>;
 /** What a caller may hand in: defaults (`attributes`, `traces`, `connections`…) may be omitted. */
 export type ExperimentDocumentInput = z.input<typeof ExperimentDocumentSchema>;

@@ -1,13 +1,11 @@
 import { z } from "zod";
-import { RESOURCE_STATES, type ResourceState } from "./states.js";
-
-const StateEnum = z.enum(RESOURCE_STATES as [ResourceState, ...ResourceState[]]);
+import { ResourceStateSchema } from "./state-schemas.js";
 
 /** One resource transition: what `ec.on("state")` emits and `ec.timeline()` lists. */
 export const StateEventSchema = z.object({
   guid: z.number().int(),
-  state: StateEnum,
-  previous: StateEnum,
+  state: ResourceStateSchema,
+  previous: ResourceStateSchema,
   /** Milliseconds since the epoch. */
   at: z.number(),
   reason: z.string().optional(),

@@ -1,4 +1,5 @@
 export * from "./states.js";
+export * from "./state-schemas.js";
 export * from "./time.js";
 export * from "./errors.js";
 export * from "./catalog-schema.js";

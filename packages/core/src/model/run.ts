@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { RESOURCE_STATES, type ResourceState } from "./states.js";
 import { StateEventSchema } from "./events.js";
+import { ResourceStateSchema } from "./state-schemas.js";
 
 /**
  * Runs as the backend keeps them, shared by the backend's API and the web app.
@@ -22,8 +22,6 @@ export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
 export const RUN_STATUSES = Object.values(RunStatus) as RunStatus[];
 export const RunStatusSchema = z.enum(RUN_STATUSES as [RunStatus, ...RunStatus[]]);
 
-const StateEnum = z.enum(RESOURCE_STATES as [ResourceState, ...ResourceState[]]);
-
 /** What the API returns in place of a credential value, and what an export writes. */
 export const CREDENTIAL_PLACEHOLDER = "<credential not exported>";
 
@@ -40,7 +38,7 @@ export type ExperimentSummary = z.infer<typeof ExperimentSummarySchema>;
 /** One resource's latest state in a run. */
 export const ResourceRunStateSchema = z.object({
   guid: z.number().int(),
-  state: StateEnum,
+  state: ResourceStateSchema,
   /** When it reached that state (ms since epoch). */
   at: z.number(),
   reason: z.string().optional(),
@@ -68,7 +66,7 @@ export type RunSummary = z.infer<typeof RunSummarySchema>;
 export const LeftoverSchema = z.object({
   guid: z.number().int(),
   type: z.string(),
-  state: StateEnum,
+  state: ResourceStateSchema,
   host: z.string().optional(),
 });
 export type Leftover = z.infer<typeof LeftoverSchema>;
