@@ -87,12 +87,36 @@ describe("the server process", () => {
     const events = await collectEvents(second.client, { runId, lastEventId: "0" });
     expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "INTERRUPTED" });
 
+    const before = Date.now();
     const { released } = await second.client.runs.cleanup.mutate({ runId });
+    const after = Date.now();
     expect(released.map((l) => l.guid)).toEqual([1, 2, 3, 4]);
     const cleaned = await second.client.runs.get.query({ runId });
-    expect(cleaned.releasedAt).toBeGreaterThan(0);
-    expect(cleaned.reason).toMatch(/cleaned up/);
-    await expect(second.client.runs.cleanup.mutate({ runId })).rejects.toThrow(/already cleaned up/);
+    expect(cleaned.releasedAt).toBeGreaterThanOrEqual(before);
+    expect(cleaned.releasedAt).toBeLessThanOrEqual(after);
+    // Released, and the reason still says it was interrupted.
+    expect(cleaned.status).toBe("RELEASED");
+    expect(cleaned.reason).toMatch(/^the server stopped while the run was RUNNING; 4 resource\(s\) were left deployed.* — cleaned up: 4 resource\(s\) released/);
+    expect(cleaned.leftovers.map((l) => l.guid)).toEqual([1, 2, 3, 4]);
+    // What cleanup ended is recorded as transitions: states, timeline, counts.
+    expect(cleaned.resources.map((r) => [r.guid, r.state])).toEqual([1, 2, 3, 4].map((g) => [g, "RELEASED"]));
+    const releases = cleaned.timeline.filter((e) => e.state === "RELEASED");
+    expect(releases.map((e) => [e.guid, e.previous]).sort()).toEqual([1, 2, 3, 4].map((g) => [g, "STARTED"]));
+    for (const e of releases) {
+      expect(e.at).toBeGreaterThanOrEqual(before);
+      expect(e.at).toBeLessThanOrEqual(after);
+    }
+    expect(Object.entries(cleaned.counts).filter(([, n]) => n > 0)).toEqual([["RELEASED", 4]]);
+    const listed = (await second.client.runs.list.query({ experimentId })).find((r) => r.runId === runId)!;
+    expect(listed).toMatchObject({ status: "RELEASED", counts: cleaned.counts, releasedAt: cleaned.releasedAt });
+    // The event stream carries them after the INTERRUPTED status, in order, with no gap.
+    const history = await collectEvents(second.client, { runId, lastEventId: "0" });
+    expect(history.map((e) => Number(e.id))).toEqual(history.map((_, i) => i + 1));
+    const tail = history.slice(-6).map((e) => e.data);
+    expect(tail[0]).toMatchObject({ type: "status", status: "INTERRUPTED" });
+    expect(tail.slice(1, 5).every((e) => e.type === "transition" && e.event.state === "RELEASED")).toBe(true);
+    expect(tail[5]).toMatchObject({ type: "status", status: "RELEASED", reason: cleaned.reason, at: cleaned.releasedAt });
+    await expect(second.client.runs.cleanup.mutate({ runId })).rejects.toThrow(/was interrupted and already cleaned up/);
 
     // The server works as usual: a new run of the same experiment runs.
     const again = await second.client.runs.start.mutate({ experimentId });
@@ -187,6 +211,14 @@ describe("the server process with processes on the host", () => {
 
     await second.client.runs.cleanup.mutate({ runId });
     expect(gone(pid)).toBe(true);
-    expect((await second.client.runs.get.query({ runId })).releasedAt).toBeGreaterThan(0);
+    const cleaned = await second.client.runs.get.query({ runId });
+    expect(cleaned.releasedAt).toBeGreaterThan(0);
+    expect(cleaned.status).toBe("RELEASED");
+    expect(cleaned.reason).toMatch(/left deployed on localhost.* — cleaned up: 2 resource\(s\) released/);
+    // The application is released before the node it runs on.
+    const releases = cleaned.timeline.filter((e) => e.state === "RELEASED");
+    expect(releases.map((e) => [e.guid, e.previous])).toEqual([[2, "STARTED"], [1, "STARTED"]]);
+    expect(releases[0]!.at).toBeLessThanOrEqual(releases[1]!.at);
+    expect(Object.entries(cleaned.counts).filter(([, n]) => n > 0)).toEqual([["RELEASED", 2]]);
   });
 });

@@ -14,6 +14,8 @@ import { RunState } from "./run-state.js";
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
   private accepting = true;
+  /** Runs whose cleanup is under way (one at a time per run). */
+  private readonly cleaning = new Set<string>();
 
   constructor(
     private readonly store: Store,
@@ -161,16 +163,40 @@ export class RunManager {
   /**
    * Releases what an interrupted run left behind: a controller with the same ids (so its
    * managers find the run's processes and files) releases every resource, then is freed.
+   * Each resource it ended is recorded as a RELEASED transition (timeline, states, counts),
+   * and the run becomes RELEASED, its reason still saying it was interrupted.
    */
   async cleanup(runId: string): Promise<{ released: Leftover[] }> {
     const run = this.stored(runId);
     if (run.status !== "INTERRUPTED") {
-      throw new TRPCError({ code: "CONFLICT", message: `run "${runId}" is ${run.status}: only an INTERRUPTED run needs cleanup` });
+      const cleaned = run.releasedAt !== undefined && this.store.wasInterrupted(runId);
+      throw new TRPCError({
+        code: "CONFLICT",
+        message: cleaned
+          ? `run "${runId}" was interrupted and already cleaned up`
+          : `run "${runId}" is ${run.status}: only an INTERRUPTED run needs cleanup`,
+      });
     }
-    if (run.releasedAt !== undefined) {
-      throw new TRPCError({ code: "CONFLICT", message: `run "${runId}" was already cleaned up` });
+    if (this.cleaning.has(runId)) throw new TRPCError({ code: "CONFLICT", message: `run "${runId}" is being cleaned up` });
+    this.cleaning.add(runId);
+    try {
+      const releasedAt = await this.releaseLeftovers(run);
+      this.recordCleanup(run, releasedAt);
+    } finally {
+      this.cleaning.delete(runId);
     }
+    this.log(`run ${runId} cleaned up (${run.leftovers.length} leftover resource(s))`);
+    return { released: run.leftovers };
+  }
+
+  /** Releases everything an interrupted run left; returns when each resource was released. */
+  private async releaseLeftovers(run: StoredRun): Promise<Map<number, number>> {
+    const runId = run.runId;
     const ec = createController(run.document, { runId, experimentId: run.experimentId, rootDir: this.rootDir });
+    const releasedAt = new Map<number, number>();
+    ec.on("state", (e) => {
+      if (e.state === "RELEASED") releasedAt.set(e.guid, e.at);
+    });
     try {
       // Reconnect to the run's hosts (same experiment and run ids: same run directories), so
       // that releasing them ends the processes the run started there (checked by pid and
@@ -182,17 +208,36 @@ export class RunManager {
       }
       await ec.release();
     } catch (err) {
+      // Nothing is recorded: the run stays INTERRUPTED, with its leftovers, for another try.
       throw new TRPCError({ code: "BAD_GATEWAY", message: `cleanup of run "${runId}" failed: ${(err as Error).message}`, cause: err });
     } finally {
       await ec.shutdown().catch(() => undefined);
     }
-    const at = Date.now();
-    const reason = `${run.reason ?? "interrupted"} — cleaned up`;
-    this.store.setRunStatus(runId, "INTERRUPTED", reason, undefined);
-    this.store.appendEvent(runId, { seq: this.store.lastSeq(runId) + 1, kind: "status", status: "INTERRUPTED", at, reason });
-    this.store.setRunReleased(runId, at);
-    this.log(`run ${runId} cleaned up (${run.leftovers.length} leftover resource(s))`);
-    return { released: run.leftovers };
+    return releasedAt;
+  }
+
+  /**
+   * Records a successful cleanup in one transaction: a RELEASED transition for each resource
+   * the run had left deployed (from the state it was last recorded in), then the run's status.
+   */
+  private recordCleanup(run: StoredRun, releasedAt: Map<number, number>): void {
+    const runId = run.runId;
+    const state = this.stateOf(run);
+    const done = Date.now();
+    const ended = run.leftovers
+      .map((l) => ({ guid: l.guid, previous: state.state(l.guid)?.state ?? l.state, at: releasedAt.get(l.guid) ?? done }))
+      .sort((a, b) => a.at - b.at || a.guid - b.guid);
+    const reason = `${run.reason ?? "interrupted"} — cleaned up: ${ended.length} resource(s) released by runs.cleanup`;
+    this.store.db.transaction(() => {
+      let seq = this.store.lastSeq(runId);
+      for (const e of ended) {
+        const event: StateEvent = { guid: e.guid, state: "RELEASED", previous: e.previous, at: e.at, reason: "released by runs.cleanup" };
+        this.store.appendEvent(runId, { seq: ++seq, kind: "transition", event });
+      }
+      this.store.appendEvent(runId, { seq: ++seq, kind: "status", status: "RELEASED", at: done, reason });
+      this.store.setRunStatus(runId, "RELEASED", reason, undefined);
+      this.store.setRunReleased(runId, done);
+    })();
   }
 
   /** Stops accepting runs, then stops and releases every active run. */

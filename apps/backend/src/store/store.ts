@@ -104,6 +104,7 @@ export class Store {
          WHERE run_id = ? AND kind = 'transition' GROUP BY guid ORDER BY guid`,
       ),
       lastSeq: db.prepare("SELECT MAX(seq) AS seq FROM run_events WHERE run_id = ?"),
+      wasInterrupted: db.prepare("SELECT 1 AS yes FROM run_events WHERE run_id = ? AND kind = 'status' AND state = 'INTERRUPTED' LIMIT 1"),
       upsertTrace: db.prepare(
         `INSERT INTO run_traces (run_id, guid, name, path, size) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run_id, guid, name) DO UPDATE SET path = excluded.path, size = excluded.size`,
@@ -251,6 +252,12 @@ export class Store {
   lastSeq(runId: string): number {
     this.flushEvents();
     return (this.q.lastSeq.get(runId) as { seq: number | null }).seq ?? 0;
+  }
+
+  /** The run was once marked INTERRUPTED (a crash stopped it), whatever its status now. */
+  wasInterrupted(runId: string): boolean {
+    this.flushEvents();
+    return this.q.wasInterrupted.get(runId) !== undefined;
   }
 
   // ---- traces ------------------------------------------------------------------------------
