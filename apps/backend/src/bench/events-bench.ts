@@ -2,7 +2,8 @@
  * Backend benchmark (`npm run bench -w @nepi/backend`): N concurrent runs of M sim::Task
  * resources each, S WebSocket subscribers spread over the runs. Prints the latency from a
  * transition in the engine (its `at` time) to a subscriber's receipt (p50, p99, max) and the
- * server's peak memory (VmHWM of the server process, which runs as a child like `npm start`).
+ * server's peak memory (VmHWM of the server process, which runs as a child like `npm start`)
+ * and the CPU time the server spent from the runs' start until every subscriber was done.
  *
  * Two scenarios: "spread" (tasks with random deploy times and durations, as real experiments
  * have; all tasks of a run still start together) and "burst" (no deploy time, every task
@@ -80,6 +81,13 @@ function peakMemoryMB(pid: number): number {
   return kb / 1024;
 }
 
+/** CPU time the process has used so far (user + system), in seconds. */
+function cpuSeconds(pid: number): number {
+  // /proc/<pid>/stat: fields after the command name; utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -106,6 +114,7 @@ async function scenario(name: Scenario, mode: Mode): Promise<Record<string, numb
   const latencies: number[] = [];
   let received = 0;
   const t0 = performance.now();
+  const cpu0 = cpuSeconds(server.pid);
   const runIds = await Promise.all(ids.map(({ id }) => http.runs.start.mutate({ experimentId: id }).then((r) => r.runId)));
   const done = subscribers.map(
     ({ client }, i) =>
@@ -156,6 +165,7 @@ async function scenario(name: Scenario, mode: Mode): Promise<Record<string, numb
   );
   await Promise.all(done);
   const wall = performance.now() - t0;
+  const cpu = cpuSeconds(server.pid) - cpu0;
   await Promise.all(runIds.map((runId) => http.runs.release.mutate({ runId })));
   const peak = peakMemoryMB(server.pid);
   for (const s of subscribers) s.ws.close();
@@ -175,6 +185,7 @@ async function scenario(name: Scenario, mode: Mode): Promise<Record<string, numb
     "p99 ms": percentile(latencies, 99),
     "max ms": latencies.at(-1) ?? NaN,
     "server peak MB": +peak.toFixed(0),
+    "server CPU s": +cpu.toFixed(2),
   };
 }
 

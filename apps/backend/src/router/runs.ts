@@ -100,15 +100,10 @@ export const runsRouter = router({
    */
   events: procedure
     .input(z.object({ runId: IdSchema, lastEventId: EventId }))
-    .subscription(async function* ({ ctx, input, signal }) {
+    .subscription(({ ctx, input, signal }) => {
       const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
-      try {
-        for (let batch = await feed.queue.takeAll(); batch; batch = await feed.queue.takeAll()) {
-          for (const e of batch) yield tracked(String(e.seq), e);
-        }
-      } finally {
-        feed.close();
-      }
+      // One message per event: queued events are handed over without a turn each.
+      return feed.queue.map((e) => tracked(String(e.seq), e), feed.close);
     }),
 
   /**

@@ -18,6 +18,7 @@ import { openDb } from "../store/db.js";
 import { Store } from "../store/store.js";
 import { consoleLogger, type Logger } from "./log.js";
 import { seedExamples } from "./seed.js";
+import { jsonEncoderSharingEvents } from "./ws-encoder.js";
 
 export interface StartOptions {
   /** Bind address (default 127.0.0.1). Any non-loopback address requires a token. */
@@ -122,6 +123,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     router: appRouter,
     createContext,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
+    experimental_encoder: jsonEncoderSharingEvents,
   });
   server.on("upgrade", (req: IncomingMessage, socket, head) => {
     const url = new URL(req.url ?? "/", "http://local");
@@ -169,26 +171,45 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   return { url, port: actualPort, token, close };
 }
 
+/** Bytes held back on a connection before they leave, even in the middle of a burst. */
+const COALESCE_BYTES = 32 * 1024;
+
 /**
  * A burst of transitions becomes many small messages on each connection within one turn of
- * the event loop: hold the socket's writes until the turn ends, so they leave in one syscall
- * instead of one each (ws itself corks only within a frame).
+ * the event loop: hold the socket's writes until the turn ends, so they leave in a few
+ * syscalls instead of one each (ws itself corks only within a frame). A long burst leaves in
+ * pieces of COALESCE_BYTES, so that the subscriber reads the first events while the server
+ * is still writing the last ones, rather than everything waiting for the end of the turn.
  */
 function coalesceWrites(ws: WebSocket): void {
   const socket = (ws as unknown as { _socket?: Socket })._socket;
   if (!socket) return;
   const send = ws.send.bind(ws) as (...args: unknown[]) => void;
   let corked = false;
+  let held = 0;
+  let flushScheduled = false;
+  const flush = () => {
+    if (!corked) return;
+    corked = false;
+    held = 0;
+    socket.uncork();
+  };
   ws.send = ((...args: unknown[]) => {
     if (!corked) {
       corked = true;
       socket.cork();
-      process.nextTick(() => {
-        corked = false;
-        socket.uncork();
-      });
+      if (!flushScheduled) {
+        flushScheduled = true;
+        process.nextTick(() => {
+          flushScheduled = false;
+          flush();
+        });
+      }
     }
     send(...args);
+    const data = args[0];
+    held += typeof data === "string" ? data.length : ((data as { byteLength?: number }).byteLength ?? 0);
+    if (held >= COALESCE_BYTES) flush();
   }) as WebSocket["send"];
 }
 
