@@ -253,6 +253,15 @@ describe("deploy and release", () => {
     expect(at(ec, guids[9]!, "READY")).toBe(400); // 10 operations, 3 at a time: 4 rounds
   });
 
+  it("takes its default concurrency from NEPI_NTHREADS, like NEPI", () => {
+    vi.stubEnv("NEPI_NTHREADS", "7");
+    expect(new ExperimentController().maxConcurrency).toBe(7);
+    vi.stubEnv("NEPI_NTHREADS", "lots");
+    expect(new ExperimentController().maxConcurrency).toBe(50);
+    vi.unstubAllEnvs();
+    expect(() => new ExperimentController({ maxConcurrency: 0 })).toThrow("maxConcurrency: expected a positive integer, got 0");
+  });
+
   it("waits reject after their timeout, naming what was not there", async () => {
     const ec = new ExperimentController();
     const a = ec.registerResource("sim::Task", { deployTime: "10s" });

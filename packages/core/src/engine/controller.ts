@@ -32,7 +32,7 @@ export interface ExperimentControllerOptions {
   runId?: string;
   /** Local directory under which `<expId>/<runId>/` holds the results. */
   rootDir?: string;
-  /** How many resource operations run at once (NEPI_NTHREADS); default 50. */
+  /** How many resource operations run at once; default: NEPI_NTHREADS from the environment, or 50. */
   maxConcurrency?: number;
   /** Experiment name (kept by `toDocument`). */
   name?: string;
@@ -111,6 +111,13 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** NEPI's NEPI_NTHREADS environment variable where there is one (Node), else 50. */
+function defaultConcurrency(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NEPI_NTHREADS;
+  const n = env === undefined ? NaN : Number(env);
+  return Number.isInteger(n) && n > 0 ? n : 50;
+}
+
 /** Calls `k` with the value now when there is no promise to wait for. */
 function andThen<T>(value: T | Promise<T>, k: (v: T) => void): void {
   if (value instanceof Promise) void value.then(k);
@@ -156,7 +163,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     this.runId = options.runId ?? randomId("run-");
     this.rootDir = options.rootDir ?? "results";
     this.name = options.name ?? this.expId;
-    const max = options.maxConcurrency ?? 50;
+    const max = options.maxConcurrency ?? defaultConcurrency();
     if (!Number.isInteger(max) || max < 1) {
       throw new NepiError("BAD_VALUE", `maxConcurrency: expected a positive integer, got ${max}`, "maxConcurrency");
     }
