@@ -9,6 +9,10 @@ interface Props {
   value: AttributeValue | undefined;
   disabled: boolean;
   onChange(value: AttributeValue | undefined): void;
+  /** Test id of the input (default `attr-<name>`); its error gets `<testId>-error` when given. */
+  testId?: string;
+  /** Text of the label (default: the attribute's name). */
+  label?: string;
 }
 
 /** Number typed so far → the attribute's value (text that is not a number is kept, so the problem shows). */
@@ -24,11 +28,12 @@ function parseNumber(text: string): AttributeValue | undefined {
  * an enum, a switch for a boolean, a time string checked as typed, a password field for a
  * credential (never filled back in).
  */
-export const AttributeField = memo(function AttributeField({ def, value, disabled: locked, onChange }: Props) {
+export const AttributeField = memo(function AttributeField({ def, value, disabled: locked, onChange, testId: customTestId, label }: Props) {
   // execReadOnly attributes are reported by the resource during a run, never set by the user.
   const disabled = locked || Boolean(def.flags.execReadOnly);
   const id = useId();
-  const testId = `attr-${def.name}`;
+  const testId = customTestId ?? `attr-${def.name}`;
+  const errorTestId = customTestId ? `${customTestId}-error` : `attr-error-${def.name}`;
   const shown = value ?? def.default;
   const problem = value !== undefined && !def.flags.credential ? attributeValueProblem(def, value) : undefined;
   const [draft, setDraft] = useState(value === undefined ? "" : String(value));
@@ -145,7 +150,7 @@ export const AttributeField = memo(function AttributeField({ def, value, disable
   return (
     <div className={`field${problem ? " has-error" : ""}`} data-field={def.name}>
       <label htmlFor={id} className="field-label">
-        <span>{def.name}</span>
+        <span>{label ?? def.name}</span>
         {def.required && (
           <span className="req" title="required">
             *
@@ -155,7 +160,7 @@ export const AttributeField = memo(function AttributeField({ def, value, disable
       </label>
       {input}
       {problem ? (
-        <div className="field-error" role="alert" data-testid={`attr-error-${def.name}`}>
+        <div className="field-error" role="alert" data-testid={errorTestId}>
           {problem}
         </div>
       ) : (

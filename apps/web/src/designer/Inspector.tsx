@@ -1,9 +1,224 @@
 import { useMemo } from "react";
-import { RESOURCE_ACTIONS, RESOURCE_STATES, isTimeString, type ResourceAction, type ResourceState } from "@nepi/core";
+import {
+  RESOURCE_ACTIONS,
+  RESOURCE_STATES,
+  isTimeString,
+  type AttributeDef,
+  type ResourceAction,
+  type ResourceState,
+  type ResourceTypeInfo,
+} from "@nepi/core";
 import { useShallow } from "zustand/react/shallow";
 import { AttributeField } from "./AttributeField";
 import { useDesignStore } from "./store";
-import { conditionLabel, type DesignCondition, type ResourceNode } from "./model";
+import { attributeConditionSentence, conditionLabel, type DesignAttributeCondition, type DesignCondition, type ResourceNode } from "./model";
+import { settableAttributes } from "./settable";
+
+/** States a condition can wait for (NEW is where everything starts). */
+const AWAITABLE_STATES = RESOURCE_STATES.filter((s) => s !== "NEW");
+const TIME_HELP = "expected a time string such as 500ms, 2s, 1.5m, 1h, 10us";
+
+/** One attribute condition of the selected resource: its sentence and, when editable, its fields. */
+function AttributeConditionItem({
+  condition,
+  index,
+  subject,
+  settable,
+  others,
+  nameOf,
+  readOnly,
+}: {
+  condition: DesignAttributeCondition;
+  index: number;
+  subject: number;
+  settable: AttributeDef[];
+  others: number[];
+  nameOf: (guid: number) => string;
+  readOnly: boolean;
+}) {
+  const store = useDesignStore.getState();
+  const at = `attributeConditions[${index}]`;
+  const problems = useDesignStore(useShallow((s) => s.problems.filter((p) => p.path === at || p.path.startsWith(`${at}.`) || p.path.startsWith(`${at}[`))));
+  const def = settable.find((a) => a.name === condition.attribute);
+  const delayBad = condition.delay !== undefined && condition.delay !== "" && !isTimeString(condition.delay);
+  const update = (patch: Parameters<typeof store.updateAttributeCondition>[1]) => store.updateAttributeCondition(condition.id, patch);
+  // Awaited resources that are gone from the design still show, so the problem can be seen and fixed.
+  const choices = [...others, ...condition.after.filter((g) => !others.includes(g))];
+  const idBase = `attr-cond-${condition.id}`;
+  return (
+    <li className="attr-cond" data-testid="attr-cond" data-id={condition.id}>
+      <p className="attr-cond-sentence" data-testid="attr-cond-sentence">
+        {attributeConditionSentence(condition, nameOf, { subject })}
+      </p>
+      {problems.length > 0 && (
+        <ul className="inspector-problems">
+          {problems.map((p, i) => (
+            <li key={i}>{p.message}</li>
+          ))}
+        </ul>
+      )}
+      {!readOnly && (
+        <>
+          <div className="field">
+            <label className="field-label" htmlFor={`${idBase}-attribute`}>
+              <span>attribute</span>
+            </label>
+            <select
+              id={`${idBase}-attribute`}
+              data-testid="attr-cond-attribute"
+              value={condition.attribute}
+              onChange={(e) => update({ attribute: e.target.value })}
+            >
+              {!def && <option value={condition.attribute}>{condition.attribute} (cannot be set during the run)</option>}
+              {settable.map((a) => (
+                <option key={a.name} value={a.name}>
+                  {a.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          {def ? (
+            <AttributeField
+              key={def.name}
+              def={{ ...def, required: false }}
+              value={condition.value}
+              disabled={false}
+              testId="attr-cond-value"
+              label="value"
+              onChange={(v) => update({ value: v ?? "" })}
+            />
+          ) : null}
+          <div className="field">
+            <label className="field-label" htmlFor={`${idBase}-after`}>
+              <span>once</span>
+              <span className="field-type">{choices.length > 1 ? "Ctrl+click: several" : ""}</span>
+            </label>
+            <select
+              id={`${idBase}-after`}
+              data-testid="attr-cond-after"
+              multiple
+              size={Math.min(4, Math.max(2, choices.length))}
+              value={condition.after.map(String)}
+              onChange={(e) => update({ after: Array.from(e.target.selectedOptions, (o) => Number(o.value)) })}
+            >
+              {choices.map((g) => (
+                <option key={g} value={g}>
+                  {nameOf(g)}
+                </option>
+              ))}
+            </select>
+            <div className="field-help">The resources to wait for: every one of them must reach the state.</div>
+          </div>
+          <div className="attr-cond-row">
+            <div className="field">
+              <label className="field-label" htmlFor={`${idBase}-state`}>
+                <span>reaches</span>
+              </label>
+              <select
+                id={`${idBase}-state`}
+                data-testid="attr-cond-state"
+                value={condition.state}
+                onChange={(e) => update({ state: e.target.value as ResourceState })}
+              >
+                {AWAITABLE_STATES.map((st) => (
+                  <option key={st}>{st}</option>
+                ))}
+              </select>
+            </div>
+            <div className={`field${delayBad ? " has-error" : ""}`}>
+              <label className="field-label" htmlFor={`${idBase}-delay`}>
+                <span>plus</span>
+                <span className="field-type">time</span>
+              </label>
+              <input
+                id={`${idBase}-delay`}
+                data-testid="attr-cond-delay"
+                type="text"
+                spellCheck={false}
+                placeholder="no delay"
+                value={condition.delay ?? ""}
+                aria-invalid={delayBad || undefined}
+                onChange={(e) => update({ delay: e.target.value })}
+              />
+            </div>
+          </div>
+          {delayBad && (
+            <div className="field-error" role="alert" data-testid="attr-cond-delay-error">
+              {TIME_HELP}
+            </div>
+          )}
+          <button type="button" className="btn btn-small btn-danger" data-testid="attr-cond-remove" onClick={() => store.removeAttributeCondition(condition.id)}>
+            Remove
+          </button>
+        </>
+      )}
+    </li>
+  );
+}
+
+/** "Set during the run": NEPI's setWithConditions for the selected resource. */
+function AttributeConditionsSection({
+  guid,
+  info,
+  guids,
+  nameOf,
+  readOnly,
+}: {
+  guid: number;
+  info: ResourceTypeInfo | undefined;
+  guids: number[];
+  nameOf: (guid: number) => string;
+  readOnly: boolean;
+}) {
+  // The whole list changes identity only when an attribute condition is edited.
+  const all = useDesignStore((s) => s.attributeConditions);
+  const settable = useMemo(() => (info ? settableAttributes(info) : []), [info]);
+  const others = guids.filter((g) => g !== guid);
+  const mine = all.map((c, index) => ({ c, index })).filter(({ c }) => c.group.includes(guid));
+  const cannotAdd = others.length ? null : "Add another resource first: the attribute is set once another resource reaches a state.";
+  return (
+    <>
+      <h3 className="section-title">Set during the run</h3>
+      {mine.length === 0 ? (
+        <p className="muted small">
+          {readOnly
+            ? "None."
+            : settable.length === 0
+              ? `None: no attribute of ${info?.rtype ?? "this type"} can change during the run.`
+              : "None. Change an attribute once other resources reach a state (NEPI's setWithConditions)."}
+        </p>
+      ) : (
+        <ul className="attr-cond-list">
+          {mine.map(({ c, index }) => (
+            <AttributeConditionItem
+              key={c.id}
+              condition={c}
+              index={index}
+              subject={guid}
+              settable={settable}
+              others={others}
+              nameOf={nameOf}
+              readOnly={readOnly}
+            />
+          ))}
+        </ul>
+      )}
+      {!readOnly && settable.length > 0 && (
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid="attr-cond-add"
+          disabled={cannotAdd !== null}
+          title={cannotAdd ?? "Set an attribute of this resource once other resources reach a state"}
+          onClick={() => useDesignStore.getState().addAttributeCondition(guid)}
+        >
+          + Add
+        </button>
+      )}
+      {!readOnly && settable.length > 0 && cannotAdd && <p className="muted small">{cannotAdd}</p>}
+    </>
+  );
+}
 
 function ResourceInspector({ node }: { node: ResourceNode }) {
   const d = node.data;
@@ -119,6 +334,7 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
           ))}
         </ul>
       )}
+      <AttributeConditionsSection guid={d.guid} info={info} guids={guids} nameOf={nameOf} readOnly={readOnly} />
       {!readOnly && (
         <button type="button" className="btn btn-danger inspector-delete" onClick={() => store.deleteSelection()}>
           Delete resource

@@ -3,6 +3,7 @@ import { Handle, Position, useStore, type NodeProps, type ReactFlowState } from 
 import { useRunStore } from "../run/store";
 import { STATE_STYLE } from "../run/states";
 import type { ResourceNode as ResourceNodeType } from "./model";
+import { useDesignStore } from "./store";
 
 /** The attribute a node shows under its label, per type: what tells two nodes apart at a glance. */
 const SUMMARY_ATTRIBUTE: Record<string, string> = {
@@ -31,6 +32,12 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
   const summary = summaryName ? data.attributes[summaryName] : undefined;
   const [backend, short] = data.rtype.split("::");
   const far = useStore(isFar);
+  // A string selector: the node re-renders only when its own attribute conditions change.
+  const setDuringRun = useDesignStore((s) => {
+    let names = "";
+    for (const c of s.attributeConditions) if (c.group.includes(data.guid)) names += names ? `, ${c.attribute}` : c.attribute;
+    return names;
+  });
   const handles = (
     <>
       <Handle type="target" position={Position.Top} id="cond-in" data-testid="handle-cond-in" className="handle-cond" title="Condition: this waits on…" />
@@ -83,6 +90,11 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
         <span className="state-badge" data-testid="state-badge" style={{ background: style.color }}>
           {style.label}
         </span>
+        {setDuringRun && (
+          <span className="rn-set" data-testid="set-badge" title={`Set during the run: ${setDuringRun}`}>
+            ⚙ set
+          </span>
+        )}
         {data.traces.length > 0 && <span className="rn-traces" title={`Traces: ${data.traces.join(", ")}`}>{data.traces.join(" · ")}</span>}
       </div>
       {state === "FAILED" && run?.reason && (

@@ -35,6 +35,20 @@ export interface DesignCondition {
   delay?: string;
 }
 
+/**
+ * NEPI's `setWithConditions`: set `attribute` to `value` on every guid of `group` once every guid
+ * of `after` reached `state` (+ delay). The `id` only keeps the inspector's rows stable.
+ */
+export interface DesignAttributeCondition {
+  id: string;
+  group: number[];
+  attribute: string;
+  value: AttributeValue;
+  after: number[];
+  state: ResourceState;
+  delay?: string;
+}
+
 export interface ConditionEdgeData extends Record<string, unknown> {
   conditionId: string;
   label: string;
@@ -47,8 +61,7 @@ export interface DesignContent {
   nodes: ResourceNode[];
   connections: DesignConnection[];
   conditions: DesignCondition[];
-  /** Kept as loaded so a round trip loses nothing (the canvas does not edit them). */
-  attributeConditions?: AttributeConditionDoc[];
+  attributeConditions: DesignAttributeCondition[];
 }
 
 export const connectionId = (source: number, target: number) => `link-${source}-${target}`;
@@ -56,6 +69,23 @@ export const connectionId = (source: number, target: number) => `link-${source}-
 /** "START after STARTED + 2s" — what a condition edge reads. */
 export function conditionLabel(c: Pick<DesignCondition, "action" | "state" | "delay">): string {
   return `${c.action} after ${c.state}${c.delay ? ` + ${c.delay}` : ""}`;
+}
+
+/**
+ * "set duration to 2s once task1 #1 reaches STARTED, plus 500ms" — what an attribute condition
+ * reads in the inspector. `nameOf` gives a resource's readable name.
+ */
+export function attributeConditionSentence(
+  c: Pick<DesignAttributeCondition, "group" | "attribute" | "value" | "after" | "state" | "delay">,
+  nameOf: (guid: number) => string,
+  opts: { subject?: number } = {},
+): string {
+  const others = c.group.filter((g) => g !== opts.subject);
+  const on = opts.subject === undefined || others.length > 0 ? ` of ${c.group.map(nameOf).join(", ")}` : "";
+  const value = c.value === "" ? "(empty)" : String(c.value);
+  const verb = c.after.length > 1 ? "reach" : "reaches";
+  const delay = c.delay ? `, plus ${c.delay}` : "";
+  return `set ${c.attribute}${on} to ${value} once ${c.after.map(nameOf).join(", ")} ${verb} ${c.state}${delay}`;
 }
 
 const GRID_COLUMNS = 8;
@@ -71,6 +101,12 @@ let conditionSeq = 0;
 export function newConditionId(): string {
   conditionSeq += 1;
   return `k${conditionSeq}`;
+}
+
+let attributeConditionSeq = 0;
+export function newAttributeConditionId(): string {
+  attributeConditionSeq += 1;
+  return `a${attributeConditionSeq}`;
 }
 
 /** The canvas content of a document (resources without a position are put on a grid). */
@@ -100,7 +136,15 @@ export function documentToContent(doc: ExperimentDocument): DesignContent {
       state: c.state,
       ...(c.delay ? { delay: c.delay } : {}),
     })),
-    attributeConditions: doc.attributeConditions,
+    attributeConditions: (doc.attributeConditions ?? []).map((c) => ({
+      id: newAttributeConditionId(),
+      group: [...c.group],
+      attribute: c.attribute,
+      value: c.value,
+      after: [...c.after],
+      state: c.state,
+      ...(c.delay ? { delay: c.delay } : {}),
+    })),
   };
 }
 
@@ -132,7 +176,18 @@ export function contentToDocument(content: DesignContent): ExperimentDocument {
     ),
   };
   if (content.description) doc.description = content.description;
-  if (content.attributeConditions?.length) doc.attributeConditions = content.attributeConditions;
+  if (content.attributeConditions.length) {
+    doc.attributeConditions = content.attributeConditions.map(
+      (c): AttributeConditionDoc => ({
+        group: [...c.group],
+        attribute: c.attribute,
+        value: c.value,
+        after: [...c.after],
+        state: c.state,
+        ...(c.delay ? { delay: c.delay } : {}),
+      }),
+    );
+  }
   return doc;
 }
 

@@ -15,7 +15,9 @@ import {
   contentToDocument,
   documentToContent,
   makeNode,
+  newAttributeConditionId,
   newConditionId,
+  type DesignAttributeCondition,
   type DesignCondition,
   type DesignConnection,
   type DesignContent,
@@ -24,6 +26,7 @@ import {
 } from "./model";
 import { checkConditionEdge, checkConnection, type Check, type RuleResource } from "./rules";
 import { computeProblems } from "./validation";
+import { settableAttributes, startingValue } from "./settable";
 
 export type ExperimentId = string;
 
@@ -37,7 +40,10 @@ interface Clipboard {
   nodes: ResourceNode[];
   connections: DesignConnection[];
   conditions: DesignCondition[];
+  attributeConditions: DesignAttributeCondition[];
 }
+
+export type AttributeConditionPatch = Partial<Pick<DesignAttributeCondition, "attribute" | "value" | "after" | "state" | "delay">>;
 
 export interface DesignState extends DesignContent {
   /** Backend id of the experiment on the canvas (null until saved or opened). */
@@ -80,6 +86,11 @@ export interface DesignState extends DesignContent {
   addCondition(after: number, waiting: number, init?: Partial<Pick<DesignCondition, "action" | "state" | "delay">>): Check;
   updateCondition(id: string, patch: Partial<Pick<DesignCondition, "action" | "state" | "delay">>): void;
   removeCondition(id: string): void;
+  /** Adds "set an attribute of `guid` once another resource reached a state"; returns its id. */
+  addAttributeCondition(guid: number): string | null;
+  /** Changing the attribute without a value resets the value to the new attribute's default. */
+  updateAttributeCondition(id: string, patch: AttributeConditionPatch): void;
+  removeAttributeCondition(id: string): void;
   setName(name: string): void;
   setDescription(description: string): void;
   setLabel(guid: number, label: string): void;
@@ -154,8 +165,8 @@ function nextGuid(nodes: readonly ResourceNode[]): number {
 }
 
 /** Removes `guids` from conditions; a condition left without a group or an awaited set goes. */
-function pruneConditions(conditions: DesignCondition[], guids: ReadonlySet<number>): DesignCondition[] {
-  const out: DesignCondition[] = [];
+function pruneConditions<C extends { group: number[]; after: number[] }>(conditions: C[], guids: ReadonlySet<number>): C[] {
+  const out: C[] = [];
   for (const c of conditions) {
     if (!c.group.some((g) => guids.has(g)) && !c.after.some((g) => guids.has(g))) {
       out.push(c);
@@ -189,7 +200,7 @@ function removeConditionPair(conditions: DesignCondition[], id: string, after: n
   return out;
 }
 
-const EMPTY: DesignContent = { name: "untitled", nodes: [], connections: [], conditions: [] };
+const EMPTY: DesignContent = { name: "untitled", nodes: [], connections: [], conditions: [], attributeConditions: [] };
 const INITIAL_CATALOG = catalogOf(listResourceTypes());
 
 export const useDesignStore = create<DesignState>()((set, get) => {
@@ -276,7 +287,7 @@ export const useDesignStore = create<DesignState>()((set, get) => {
       const s = get();
       // An edited design stays one undo away, so a stray click on New loses nothing.
       const past = !s.readOnly && s.nodes.length > 0 ? [...s.past, contentOf(s)].slice(-HISTORY_LIMIT) : [];
-      replaceContent({ ...EMPTY, nodes: [] }, { experimentId: null, readOnly: false, dirty: false, past, future: [] });
+      replaceContent({ ...EMPTY, nodes: [], attributeConditions: [] }, { experimentId: null, readOnly: false, dirty: false, past, future: [] });
     },
 
     toDocument() {
@@ -391,6 +402,64 @@ export const useDesignStore = create<DesignState>()((set, get) => {
       commit((s) => ({ conditions: s.conditions.filter((c) => c.id !== id) }));
     },
 
+    addAttributeCondition(guid) {
+      const s = get();
+      if (s.readOnly) return null;
+      const node = s.nodes.find((n) => n.data.guid === guid);
+      if (!node) return null;
+      const info = s.catalog[node.data.rtype];
+      const def = info ? settableAttributes(info)[0] : undefined;
+      if (!def) {
+        get().notify("error", `${node.data.rtype} has no attribute that can be set during the run`);
+        return null;
+      }
+      const awaited = s.nodes.find((n) => n.data.guid !== guid);
+      if (!awaited) {
+        get().notify("error", "Add another resource first: the attribute is set once another resource reaches a state");
+        return null;
+      }
+      const condition: DesignAttributeCondition = {
+        id: newAttributeConditionId(),
+        group: [guid],
+        attribute: def.name,
+        value: startingValue(def),
+        after: [awaited.data.guid],
+        state: "STARTED",
+      };
+      commit((st) => ({ attributeConditions: [...st.attributeConditions, condition] }));
+      return condition.id;
+    },
+
+    updateAttributeCondition(id, patch) {
+      if (patch.after && patch.after.length === 0) {
+        get().notify("error", "An attribute condition waits on at least one resource");
+        return;
+      }
+      commit(
+        (s) => {
+          const current = s.attributeConditions.find((c) => c.id === id);
+          if (!current) return null;
+          const next: DesignAttributeCondition = { ...current, ...patch };
+          if (patch.attribute !== undefined && patch.value === undefined && patch.attribute !== current.attribute) {
+            // A value of the old attribute rarely fits the new one: start from the new one's default.
+            const rtype = s.nodes.find((n) => n.data.guid === current.group[0])?.data.rtype;
+            const def = rtype ? s.catalog[rtype]?.attributes.find((a) => a.name === patch.attribute) : undefined;
+            if (def) next.value = startingValue(def);
+          }
+          if (!next.delay) delete next.delay;
+          return { attributeConditions: s.attributeConditions.map((c) => (c.id === id ? next : c)) };
+        },
+        { coalesce: `attribute-condition:${id}:${Object.keys(patch).join(",")}` },
+      );
+    },
+
+    removeAttributeCondition(id) {
+      commit((s) => {
+        if (!s.attributeConditions.some((c) => c.id === id)) return null;
+        return { attributeConditions: s.attributeConditions.filter((c) => c.id !== id) };
+      });
+    },
+
     setName(name) {
       commit(() => ({ name }), { coalesce: "name" });
     },
@@ -483,7 +552,12 @@ export const useDesignStore = create<DesignState>()((set, get) => {
           const data = e.data as { conditionId: string };
           conditions = removeConditionPair(conditions, data.conditionId, Number(e.source), Number(e.target));
         }
-        return { nodes: s.nodes.filter((n) => !guids.has(n.data.guid)), connections, conditions };
+        return {
+          nodes: s.nodes.filter((n) => !guids.has(n.data.guid)),
+          connections,
+          conditions,
+          attributeConditions: pruneConditions(s.attributeConditions, guids),
+        };
       });
       set({ selectedEdgeIds: [], edges: get().edges.map((e) => (e.selected ? { ...e, selected: false } : e)) });
     },
@@ -496,6 +570,9 @@ export const useDesignStore = create<DesignState>()((set, get) => {
         nodes: s.nodes.filter((n) => guids.has(n.data.guid)),
         connections: s.connections.filter((c) => guids.has(c.source) && guids.has(c.target)),
         conditions: s.conditions.filter((c) => c.group.every((g) => guids.has(g)) && c.after.every((g) => guids.has(g))),
+        attributeConditions: s.attributeConditions.filter(
+          (c) => c.group.every((g) => guids.has(g)) && c.after.every((g) => guids.has(g)),
+        ),
       };
       return guids.size;
     },
@@ -537,7 +614,16 @@ export const useDesignStore = create<DesignState>()((set, get) => {
             after: c.after.map((g) => remap.get(g)!),
           })),
         ];
-        return { nodes, connections, conditions };
+        const attributeConditions = [
+          ...s.attributeConditions,
+          ...clip.attributeConditions.map((c) => ({
+            ...c,
+            id: newAttributeConditionId(),
+            group: c.group.map((g) => remap.get(g)!),
+            after: c.after.map((g) => remap.get(g)!),
+          })),
+        ];
+        return { nodes, connections, conditions, attributeConditions };
       });
       // The next paste lands beside this one rather than on top of it.
       clipboard = { ...clip, nodes: clip.nodes.map((n) => ({ ...n, position: { x: n.position.x + 40, y: n.position.y + 40 } })) };
