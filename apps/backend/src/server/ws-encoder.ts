@@ -1,7 +1,23 @@
 import { jsonEncoder, type Encoder } from "@trpc/server/adapters/ws";
 
-/** JSON of each tracked event already sent, by the event object itself. */
-const sentJson = new WeakMap<object, string>();
+/**
+ * JSON of the tracked events sent in this turn of the event loop, by the event object itself.
+ * A run's events reach all its subscribers in the turn they are published, so the JSON is
+ * kept only until the turn ends (the engine keeps its events for the whole run: a cache tied
+ * to their lifetime would hold a copy of every event's JSON as long).
+ */
+let sentJson = new Map<object, string>();
+let forgetScheduled = false;
+
+function remember(event: object, json: string): void {
+  sentJson.set(event, json);
+  if (forgetScheduled) return;
+  forgetScheduled = true;
+  setImmediate(() => {
+    sentJson = new Map();
+    forgetScheduled = false;
+  });
+}
 
 interface TrackedResult {
   id: unknown;
@@ -22,10 +38,11 @@ function isTrackedResult(m: unknown): m is TrackedResult {
 }
 
 /**
- * tRPC's JSON encoding (what its default encoder writes, field for field), with each tracked
+ * tRPC's JSON encoding (the same JSON as its default encoder writes), with each tracked
  * event serialised once: the run manager hands the same event object to every subscriber of
  * a run, so the second subscriber and those after reuse its JSON. Events are never changed
- * once published, so the JSON kept is theirs.
+ * once published, so the JSON kept is theirs; a subscriber served in a later turn (a resumed
+ * backlog, say) has its events serialised again, which is only slower.
  */
 export const jsonEncoderSharingEvents: Encoder = {
   encode(msg) {
@@ -34,7 +51,7 @@ export const jsonEncoderSharingEvents: Encoder = {
     let json = sentJson.get(event);
     if (json === undefined) {
       json = JSON.stringify(event);
-      sentJson.set(event, json);
+      remember(event, json);
     }
     const id = JSON.stringify(msg.result.id);
     return `{"id":${JSON.stringify(msg.id)},"result":{"type":"data","id":${id},"data":{"id":${id},"data":${json}}}}`;
