@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { test, expect } from "../fixtures.js";
-import { dragFromPalette, node, selectNode } from "../helpers.js";
+import { dragFromPalette, node, openDockTab, selectNode, setAttr } from "../helpers.js";
 
-test("an attribute set during the run is added, checked, exported and undone in the inspector", async ({ app: page, shot }) => {
+test("an attribute set during the run is added, checked, exported, undone, run and shown read-only", async ({ app: page, shot }) => {
   const first = await dragFromPalette(page, "sim::Task", { x: 200, y: 180 });
   const second = await dragFromPalette(page, "sim::Task", { x: 520, y: 180 });
   await selectNode(page, second);
@@ -61,4 +61,26 @@ test("an attribute set during the run is added, checked, exported and undone in 
   await expect(cond).toHaveCount(1);
   await page.getByTestId("attr-cond-add").scrollIntoViewIfNeeded();
   await shot("restored by undo");
+
+  // Run it, then reopen the past run: the condition is shown, and nothing can be edited.
+  await selectNode(page, first);
+  await setAttr(page, "duration", "200ms");
+  await page.getByTestId("deploy").click();
+  await expect(node(page, first)).toHaveAttribute("data-state", "FINISHED");
+  // With no duration of its own, the second would run until stopped: it ends only because the
+  // condition set its duration to 300ms once the first STARTED.
+  await expect(node(page, second)).toHaveAttribute("data-state", "FINISHED");
+  const runId = await page.getByTestId("run-status").getAttribute("data-run-id");
+  await page.getByTestId("release").click();
+  for (const guid of [first, second]) await expect(node(page, guid)).toHaveAttribute("data-state", "RELEASED");
+  await openDockTab(page, "history");
+  await page.locator(`[data-testid="run-history-item"][data-run-id="${runId}"]`).getByTestId("open-run").click();
+  await expect(page.getByTestId("history-banner")).toBeVisible();
+  await selectNode(page, second);
+  await expect(page.getByTestId("attr-cond-sentence")).toHaveText(`set duration to 300ms once task${first} #${first} reaches STARTED`);
+  for (const id of ["attr-cond-value", "attr-cond-attribute", "attr-cond-after", "attr-cond-remove", "attr-cond-add"]) {
+    await expect(page.getByTestId(id), `${id} in a past run`).toHaveCount(0);
+  }
+  await page.getByTestId("attr-cond").scrollIntoViewIfNeeded();
+  await shot("past run read-only");
 });
