@@ -1,4 +1,4 @@
-import type { AttributeValue, ResourceTypeInfo } from "../model/catalog-schema.js";
+import type { AttributeValue } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
 import type { ConditionDoc, ExperimentDocument, ExperimentDocumentInput } from "../model/document.js";
 import { DOCUMENT_FORMAT } from "../model/document.js";

@@ -14,10 +14,6 @@ export class Emitter<Events extends Record<string, unknown>> {
     if (i >= 0) list.splice(i, 1);
   }
 
-  hasListeners(name: keyof Events): boolean {
-    return (this.listeners[name]?.length ?? 0) > 0;
-  }
-
   protected emit<K extends keyof Events>(name: K, event: Events[K]): void {
     const list = this.listeners[name];
     if (!list) return;

@@ -64,7 +64,7 @@ export class FileFollower {
     private offset: number,
     private readonly onText: (text: string, startOffset: number) => void,
     private readonly onGiveUp?: (error: Error) => void,
-    private readonly limited = false,
+    limited = false,
   ) {
     this.textOffset = offset;
     if (!limited) this.open();
