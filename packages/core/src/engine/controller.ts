@@ -22,6 +22,7 @@ import { describeGate, type Gate, type GateAction } from "./gates.js";
 import { OperationPool } from "./pool.js";
 import type { TraceQuery, TraceResult } from "./resource-manager.js";
 import { validateDocument } from "./validate.js";
+import { WaitIndex } from "./waits.js";
 import type { Resource } from "./resource-record.js";
 import { ResourceContextImpl, type ContextHost } from "./context.js";
 
@@ -77,17 +78,6 @@ type Group = number | readonly number[];
 const NOT_REACHED = -1;
 /** Ranks of the states a resource passes through in order (STOPPED and FINISHED share 5). */
 const MAX_RANK = 5;
-
-interface Waiter {
-  guids: number[];
-  pending: Set<number>;
-  what: string;
-  accept: (r: Resource) => boolean;
-  rejectOnExperimentFailure: boolean;
-  resolve: () => void;
-  reject: (err: Error) => void;
-  timer?: ReturnType<typeof setTimeout>;
-}
 
 interface RegisteredCondition {
   doc: ConditionDoc;
@@ -146,7 +136,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private readonly conditions: RegisteredCondition[] = [];
   private readonly attributeConditions: RegisteredSet[] = [];
   private readonly gatesWaitingOn = new Map<number, Gate[]>();
-  private readonly waitersOn = new Map<number, Waiter[]>();
+  private readonly waits = new WaitIndex({ resource: (g) => this.resource(g), where: (r) => this.where(r) });
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly pool: OperationPool;
   private nextGuid = 1;
@@ -1032,9 +1022,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.setEcState(EcState.FAILED, reason);
-    const waiters = new Set<Waiter>();
-    for (const list of this.waitersOn.values()) for (const w of list) waiters.add(w);
-    for (const w of waiters) if (w.rejectOnExperimentFailure) this.rejectWaiter(w, `the experiment failed: ${reason}`);
+    this.waits.experimentFailed(reason);
     this.release().catch((err) => this.emit("log", { message: `release after failure: ${errorMessage(err)}`, at: Date.now() }));
   }
 
@@ -1110,7 +1098,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
 
   private markReleased(r: Resource): void {
     r.released = true;
-    if (r.state === ResourceState.FAILED) this.notifyWaiters(r);
+    if (r.state === ResourceState.FAILED) this.waits.notify(r);
     else this.transition(r, ResourceState.RELEASED);
   }
 
@@ -1134,7 +1122,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     this.emit("state", event);
     if (r.listeners) for (const l of r.listeners) l(event);
     this.notifyGates(r, previousMaxRank);
-    this.notifyWaiters(r);
+    this.waits.notify(r);
     if (state === ResourceState.READY) this.defer(() => this.tryStart(r));
     else if (state === ResourceState.STARTED && r.hasStopGate) this.defer(() => this.tryStop(r));
   }
@@ -1161,76 +1149,12 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   // ---------------------------------------------------------------- internals: waits
 
   private waitFor(group: Group, what: string, accept: (r: Resource) => boolean, rejectOnExperimentFailure: boolean, options: WaitOptions): Promise<void> {
-    const guids = [...new Set(toArray(group))];
-    const resources = guids.map((g) => this.resource(g));
-    const timeoutMs = options.timeout === undefined ? undefined : parseTime(options.timeout, "timeout");
-    return new Promise<void>((resolve, reject) => {
-      const w: Waiter = { guids, pending: new Set(), what, accept, rejectOnExperimentFailure, resolve, reject };
-      for (const r of resources) if (!accept(r)) w.pending.add(r.guid);
-      if (w.pending.size === 0) return resolve();
-      if (rejectOnExperimentFailure && this.state_ === EcState.FAILED) {
-        return this.rejectWaiter(w, `the experiment failed: ${this.failureReason}`);
-      }
-      for (const g of w.pending) {
-        const list = this.waitersOn.get(g);
-        if (list) list.push(w);
-        else this.waitersOn.set(g, [w]);
-      }
-      for (const r of resources) if (w.pending.has(r.guid)) this.checkWaiter(w, r);
-      if (timeoutMs !== undefined && w.pending.size > 0) {
-        w.timer = setTimeout(() => {
-          const states = [...w.pending].map((g) => `${this.describe(g)} is ${this.resource(g).state}`).join(", ");
-          this.settleWaiter(w);
-          reject(new NepiError("TIMEOUT", `wait for ${what} timed out after ${options.timeout}: ${states}`));
-        }, timeoutMs);
-      }
+    const resources = [...new Set(toArray(group))].map((g) => this.resource(g));
+    return this.waits.wait(resources, what, accept, {
+      rejectOnExperimentFailure,
+      experimentFailure: this.state_ === EcState.FAILED ? this.failureReason : undefined,
+      timeoutMs: options.timeout === undefined ? undefined : parseTime(options.timeout, "timeout"),
+      timeoutText: String(options.timeout),
     });
-  }
-
-  private notifyWaiters(r: Resource): void {
-    const list = this.waitersOn.get(r.guid);
-    if (!list) return;
-    for (const w of list.length === 1 ? [list[0]!] : [...list]) this.checkWaiter(w, r);
-  }
-
-  private checkWaiter(w: Waiter, r: Resource): void {
-    if (!w.pending.has(r.guid)) return;
-    if (w.accept(r)) {
-      w.pending.delete(r.guid);
-      this.unindexWaiter(r.guid, w);
-      if (w.pending.size === 0) {
-        this.settleWaiter(w);
-        w.resolve();
-      }
-    } else if (r.state === ResourceState.FAILED || r.state === ResourceState.RELEASED || r.released) {
-      this.rejectWaiter(w, `${this.where(r)} is ${r.state}${r.reason ? `: ${r.reason}` : ""}`);
-    }
-  }
-
-  private rejectWaiter(w: Waiter, cause: string): void {
-    const failed = w.guids
-      .map((g) => this.resource(g))
-      .filter((x) => x.state === ResourceState.FAILED)
-      .map((x) => `${this.where(x)}: ${x.reason}`);
-    if (failed.length > 10) failed.splice(10, failed.length - 10, `and ${failed.length - 10} more`);
-    const detail = failed.length > 0 ? `failed: ${failed.join("; ")}` : cause;
-    this.settleWaiter(w);
-    const code = failed.length > 0 ? "RESOURCE_FAILED" : "EXPERIMENT_FAILED";
-    const who = w.guids.length === 1 ? `guid ${w.guids[0]}` : w.guids.length <= 10 ? `guids ${w.guids.join(", ")}` : `${w.guids.length} resources`;
-    w.reject(new NepiError(code, `wait for ${w.what} of ${who} ended: ${detail}`));
-  }
-
-  private settleWaiter(w: Waiter): void {
-    if (w.timer) clearTimeout(w.timer);
-    for (const g of w.pending) this.unindexWaiter(g, w);
-    w.pending.clear();
-  }
-
-  private unindexWaiter(guid: number, w: Waiter): void {
-    const list = this.waitersOn.get(guid);
-    if (!list) return;
-    const i = list.indexOf(w);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.waitersOn.delete(guid);
   }
 }
