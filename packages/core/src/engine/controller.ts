@@ -18,7 +18,7 @@ import { getResourceManagerFactory, getResourceType } from "../catalog/registry.
 import { connectionRule, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
 import { findDeadlock } from "./deadlock.js";
 import { Emitter } from "./emitter.js";
-import { describeGate, type Gate, type GateAction } from "./gates.js";
+import { GateWatch, describeGate, type Gate } from "./gates.js";
 import { OperationPool } from "./pool.js";
 import type { TraceQuery, TraceResult } from "./resource-manager.js";
 import { validateDocument } from "./validate.js";
@@ -135,12 +135,15 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private readonly events: StateEvent[] = [];
   private readonly conditions: RegisteredCondition[] = [];
   private readonly attributeConditions: RegisteredSet[] = [];
-  private readonly gatesWaitingOn = new Map<number, Gate[]>();
+  private readonly gateWatch = new GateWatch({
+    resource: (g) => this.resource(g),
+    where: (r) => this.where(r),
+    opened: (gate) => this.openGate(gate),
+    broken: (gate, cause) => this.breakGate(gate, cause),
+  });
   private readonly waits = new WaitIndex({ resource: (g) => this.resource(g), where: (r) => this.where(r) });
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly pool: OperationPool;
   private nextGuid = 1;
-  private nextGateId = 1;
   private state_: EcState = EcState.RUNNING;
   private failureReason?: string;
   /** Work deferred to avoid deep recursion when failures cascade along long chains. */
@@ -344,7 +347,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     const doc: ConditionDoc = { group: subjects, action, after, state };
     if (delay !== undefined) doc.delay = typeof delay === "number" ? `${delay}ms` : delay;
     this.conditions.push({ doc });
-    const gate = this.makeGate(action, after, state, delayMs, "condition", subjects);
+    const gate = this.gateWatch.make(action, after, state, delayMs, "condition", subjects);
     for (const g of subjects) this.attachGate(this.resource(g), gate);
   }
 
@@ -361,7 +364,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       group: subjects, attribute: name, value, after, state,
       ...(delay !== undefined ? { delay: typeof delay === "number" ? `${delay}ms` : delay } : {}),
     });
-    const gate = this.makeGate("SET", after, state, delayMs, "condition", subjects, { name, value });
+    const gate = this.gateWatch.make("SET", after, state, delayMs, "condition", subjects, { name, value });
     for (const g of subjects) this.attachGate(this.resource(g), gate);
   }
 
@@ -489,12 +492,12 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       r.scheduled = true;
       this.createManager(r);
       for (const dep of this.deployDependencies(r)) {
-        this.attachGate(r, this.makeGate("DEPLOY", [dep.guid], dep.state, 0, "deployOrder", [r.guid]));
+        this.attachGate(r, this.gateWatch.make("DEPLOY", [dep.guid], dep.state, 0, "deployOrder", [r.guid]));
       }
     }
     if (together.length > 1) {
       const guids = together.map((r) => r.guid);
-      const barrier = this.makeGate("START", guids, ResourceState.READY, 0, "startTogether", guids);
+      const barrier = this.gateWatch.make("START", guids, ResourceState.READY, 0, "startTogether", guids);
       for (const r of together) r.gates.push(barrier);
     }
     for (const r of members) this.armGates(r);
@@ -565,8 +568,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   /** Releases everything and ends the controller. */
   async shutdown(): Promise<void> {
     await this.release();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.gateWatch.cancelTimers();
     if (this.state_ === EcState.RUNNING) this.setEcState(EcState.TERMINATED);
   }
 
@@ -709,16 +711,6 @@ export class ExperimentController extends Emitter<ControllerEvents> {
 
   // ---------------------------------------------------------------- internals: gates
 
-  private makeGate(
-    action: GateAction, after: number[], state: ResourceState, delayMs: number,
-    kind: Gate["kind"], subjects: number[], set?: Gate["set"],
-  ): Gate {
-    return {
-      id: this.nextGateId++, action, after, state, delayMs, kind, subjects, set,
-      counted: [], armed: false, remaining: 0, lastAt: 0, opened: false,
-    };
-  }
-
   private attachGate(r: Resource, gate: Gate): void {
     r.gates.push(gate);
     if (gate.action === "STOP") r.hasStopGate = true;
@@ -743,69 +735,11 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     }
     gate.counted.push(r.guid);
     if (gate.action !== "SET") r.pending[gate.action]++;
-    if (gate.armed) return;
-    gate.armed = true;
-    const target = stateRank(gate.state);
-    for (const g of gate.after) {
-      const w = this.resource(g);
-      if (w.maxRank >= target) {
-        gate.lastAt = Math.max(gate.lastAt, w.reachedAt[target]!);
-      } else if (isTerminal(w.state) || w.released) {
-        if (gate.kind === "startTogether") continue;
-        this.breakGate(gate, `${this.where(w)} is ${w.state}${w.reason ? ` (${w.reason})` : ""}`);
-        return;
-      } else {
-        gate.remaining++;
-        let list = this.gatesWaitingOn.get(g);
-        if (!list) this.gatesWaitingOn.set(g, (list = []));
-        list.push(gate);
-      }
-    }
-    if (gate.remaining === 0) this.gateSatisfied(gate);
+    this.gateWatch.arm(gate);
   }
 
-  /** A resource moved: visit only the gates waiting on it. */
-  private notifyGates(r: Resource, previousMaxRank: number): void {
-    const list = this.gatesWaitingOn.get(r.guid);
-    if (!list) return;
-    for (const gate of list) {
-      if (gate.opened || gate.broken || gate.timer) continue;
-      const target = stateRank(gate.state);
-      if (previousMaxRank < target && r.maxRank >= target) {
-        gate.lastAt = Math.max(gate.lastAt, r.reachedAt[target]!);
-        if (--gate.remaining === 0) this.gateSatisfied(gate);
-      } else if (r.maxRank < target && (isTerminal(r.state) || r.released)) {
-        if (gate.kind === "startTogether") {
-          // A failed member no longer holds the others back.
-          if (--gate.remaining === 0) this.gateSatisfied(gate);
-        } else {
-          this.breakGate(gate, `${this.where(r)} is ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
-        }
-      }
-    }
-    if (list.every((g) => g.opened || g.broken)) this.gatesWaitingOn.delete(r.guid);
-  }
-
-  /** Every awaited resource got there: open now, or after the delay counted from the last one. */
-  private gateSatisfied(gate: Gate): void {
-    const wait = gate.delayMs > 0 ? gate.lastAt + gate.delayMs - Date.now() : 0;
-    if (wait <= 0) {
-      this.openGate(gate);
-      return;
-    }
-    // Timers run on a monotonic clock and may fire a millisecond before Date.now() says the
-    // delay is over: check again, so a delay is never cut short.
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      gate.timer = undefined;
-      this.gateSatisfied(gate);
-    }, Math.ceil(wait));
-    gate.timer = timer;
-    this.timers.add(timer);
-  }
-
+  /** A gate opened: each subject counting it has one wait less, and acts when none is left. */
   private openGate(gate: Gate): void {
-    gate.opened = true;
     if (this.state_ !== EcState.RUNNING) return;
     for (const g of gate.counted) {
       const r = this.resource(g);
@@ -819,13 +753,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     }
   }
 
+  /** A gate can never open: each subject still waiting for it fails, naming the cause. */
   private breakGate(gate: Gate, cause: string): void {
-    gate.broken = cause;
-    if (gate.timer) {
-      clearTimeout(gate.timer);
-      this.timers.delete(gate.timer);
-      gate.timer = undefined;
-    }
     for (const g of gate.counted) this.breakFor(this.resource(g), gate, cause);
   }
 
@@ -1019,8 +948,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private failExperiment(reason: string): void {
     if (this.state_ !== EcState.RUNNING) return;
     this.failureReason = reason;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.gateWatch.cancelTimers();
     this.setEcState(EcState.FAILED, reason);
     this.waits.experimentFailed(reason);
     this.release().catch((err) => this.emit("log", { message: `release after failure: ${errorMessage(err)}`, at: Date.now() }));
@@ -1121,7 +1049,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     r.history.push(event);
     this.emit("state", event);
     if (r.listeners) for (const l of r.listeners) l(event);
-    this.notifyGates(r, previousMaxRank);
+    this.gateWatch.notify(r, previousMaxRank);
     this.waits.notify(r);
     if (state === ResourceState.READY) this.defer(() => this.tryStart(r));
     else if (state === ResourceState.STARTED && r.hasStopGate) this.defer(() => this.tryStop(r));
