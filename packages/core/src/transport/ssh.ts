@@ -219,7 +219,14 @@ export class SshTransport implements Transport {
     let sock: NodeJS.ReadWriteStream | undefined;
     if (this.opts.gateway) {
       const gw = parseHostPort(this.opts.gateway, 22);
-      const gwClient = await this.handshake(gw.host, gw.port, this.opts.gatewayUser ?? this.opts.username);
+      let gwClient: Client;
+      try {
+        gwClient = await this.handshake(gw.host, gw.port, this.opts.gatewayUser ?? this.opts.username);
+      } catch (e) {
+        // Same error (its retry class kept), saying that it is the jump host that failed.
+        if (e instanceof Error) e.message = `gateway ${gw.host}:${gw.port}: ${e.message}`;
+        throw e;
+      }
       this.gatewayClient = gwClient;
       sock = await new Promise<ClientChannel>((resolve, reject) =>
         gwClient.forwardOut("127.0.0.1", 0, this.opts.host, this.opts.port, (err, stream) => (err ? reject(Object.assign(err, { level: "client-socket" })) : resolve(stream))),
