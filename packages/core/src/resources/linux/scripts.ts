@@ -116,11 +116,13 @@ export function installScript(packages: string[], sudo: boolean): string {
     'if [ "$(id -u)" = 0 ]; then S=""; ' +
       (sudo ? 'else S="sudo -n"; fi' : 'else echo "packages missing:$missing (set sudo to install them, or install them on the host)" >&2; exit 1; fi'),
     "export DEBIAN_FRONTEND=noninteractive",
+    // One install at a time from this user (a lock file of its own: another user's is not
+    // writable); apt's own lock, waited for, orders installs across users.
     "(",
     "  flock 9",
     "  $S apt-get update -qq >/dev/null 2>&1",
-    "  $S apt-get install -y -qq --no-install-recommends $missing >/dev/null",
-    ") 9>/tmp/nepi-apt.lock",
+    "  $S apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 $missing >/dev/null",
+    ') 9>"${TMPDIR:-/tmp}/nepi-apt-$(id -u).lock"',
   ].join("\n");
 }
 
