@@ -39,15 +39,7 @@ export interface DesignCondition {
  * NEPI's `setWithConditions`: set `attribute` to `value` on every guid of `group` once every guid
  * of `after` reached `state` (+ delay). The `id` only keeps the inspector's rows stable.
  */
-export interface DesignAttributeCondition {
-  id: string;
-  group: number[];
-  attribute: string;
-  value: AttributeValue;
-  after: number[];
-  state: ResourceState;
-  delay?: string;
-}
+export type DesignAttributeCondition = AttributeConditionDoc & { id: string };
 
 export interface ConditionEdgeData extends Record<string, unknown> {
   conditionId: string;

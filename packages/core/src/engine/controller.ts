@@ -1,6 +1,6 @@
 import type { AttributeValue } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
-import type { ConditionDoc, ExperimentDocument, ExperimentDocumentInput } from "../model/document.js";
+import type { AttributeConditionDoc, ConditionDoc, ExperimentDocument, ExperimentDocumentInput } from "../model/document.js";
 import { DOCUMENT_FORMAT } from "../model/document.js";
 import type { StateEvent } from "../model/events.js";
 import {
@@ -79,17 +79,6 @@ const NOT_REACHED = -1;
 /** Ranks of the states a resource passes through in order (STOPPED and FINISHED share 5). */
 const MAX_RANK = 5;
 
-interface RegisteredCondition {
-  doc: ConditionDoc;
-}
-interface RegisteredSet {
-  group: number[];
-  attribute: string;
-  value: AttributeValue;
-  after: number[];
-  state: ResourceState;
-  delay?: string;
-}
 
 function randomId(prefix: string): string {
   const bytes = new Uint8Array(4);
@@ -133,8 +122,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
 
   private readonly resources = new Map<number, Resource>();
   private readonly events: StateEvent[] = [];
-  private readonly conditions: RegisteredCondition[] = [];
-  private readonly attributeConditions: RegisteredSet[] = [];
+  private readonly conditions: ConditionDoc[] = [];
+  private readonly attributeConditions: AttributeConditionDoc[] = [];
   private readonly gateWatch = new GateWatch({
     resource: (g) => this.resource(g),
     where: (r) => this.where(r),
@@ -215,7 +204,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       name: this.name,
       resources,
       connections,
-      conditions: this.conditions.map((c) => ({ ...c.doc, group: [...c.doc.group], after: [...c.doc.after] })),
+      conditions: this.conditions.map((c) => ({ ...c, group: [...c.group], after: [...c.after] })),
     };
     if (this.attributeConditions.length > 0) {
       doc.attributeConditions = this.attributeConditions.map((c) => ({
@@ -346,7 +335,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     const { subjects, after, delayMs } = this.checkCondition(group1, group2, state, delay);
     const doc: ConditionDoc = { group: subjects, action, after, state };
     if (delay !== undefined) doc.delay = typeof delay === "number" ? `${delay}ms` : delay;
-    this.conditions.push({ doc });
+    this.conditions.push(doc);
     const gate = this.gateWatch.make(action, after, state, delayMs, "condition", subjects);
     for (const g of subjects) this.attachGate(this.resource(g), gate);
   }
@@ -478,7 +467,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     const cycle = findDeadlock({
       guids: [...this.resources.keys()],
       deployAfter: (g) => this.deployDependencies(this.resource(g)),
-      conditions: this.conditions.map((c) => c.doc),
+      conditions: this.conditions,
       startTogether: together.map((r) => r.guid),
     });
     if (cycle) {
