@@ -15,6 +15,12 @@ describe("the server", () => {
       const first = await startTestServer({ dataDir, examplesDir: examples });
       const list = await first.client.experiments.list.query();
       expect(list.map((e) => e.name)).toEqual(["good example"]);
+      // The Open dialog lists the seeded examples apart from what users save.
+      expect(list[0]!.example).toBe(true);
+      const { id: mine } = await first.client.experiments.save.mutate({ document: simDoc("mine", [{ guid: 1 }]) });
+      const withMine = await first.client.experiments.list.query();
+      expect(withMine.find((e) => e.id === mine)).toMatchObject({ name: "mine", example: false, resourceCount: 1 });
+      await first.client.experiments.delete.mutate({ id: mine });
       expect(first.logs.join("\n")).toMatch(/example b-bad\.json skipped: resources\[0\]\.guid: expected a guid/);
       expect(first.logs.join("\n")).toMatch(/example c-broken\.json skipped: not JSON/);
       await first.client.experiments.delete.mutate({ id: list[0]!.id });

@@ -1,3 +1,4 @@
+import type { inferRouterOutputs } from "@trpc/server";
 import { catalogRouter } from "./catalog.js";
 import { experimentsRouter } from "./experiments.js";
 import { runsRouter } from "./runs.js";
@@ -11,3 +12,6 @@ export const appRouter = router({
 });
 
 export type AppRouter = typeof appRouter;
+
+/** What each procedure answers, as the client receives it (the web app types its calls with it). */
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

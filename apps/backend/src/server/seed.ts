@@ -31,7 +31,7 @@ export function seedExamples(store: Store, dir: string, log: Logger): void {
       log(`example ${file} skipped: ${why}`);
       continue;
     }
-    store.saveExperiment(result.data as ExperimentDocument);
+    store.saveExperiment(result.data as ExperimentDocument, undefined, { example: true });
     count++;
   }
   store.setMeta("seeded", new Date().toISOString());

@@ -40,7 +40,7 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (run_id, seq)
   ) WITHOUT ROWID;
 
-  -- Trace files kept for a run (under <dataDir>/runs/<runId>/traces/).
+  -- Trace files kept for a run (under <dataDir>/runs/<experimentId>/<runId>/traces/).
   CREATE TABLE run_traces (
     run_id  TEXT NOT NULL,
     guid    INTEGER NOT NULL,
@@ -51,5 +51,13 @@ export const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
 
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  `
+  -- Experiments seeded from the examples directory: the Open dialog lists them apart. The ones
+  -- a store seeded before this column existed are those created by then (seeding runs before
+  -- the server takes requests).
+  ALTER TABLE experiments ADD COLUMN example INTEGER NOT NULL DEFAULT 0;
+  UPDATE experiments SET example = 1
+    WHERE created_at <= (SELECT (julianday(value) - 2440587.5) * 86400000 FROM meta WHERE key = 'seeded');
   `,
 ];

@@ -72,11 +72,11 @@ export class Store {
   constructor(readonly db: Db) {
     this.q = {
       listExperiments: db.prepare(
-        "SELECT id, name, document, created_at, updated_at FROM experiments ORDER BY updated_at DESC, id",
+        "SELECT id, name, document, example, created_at, updated_at FROM experiments ORDER BY updated_at DESC, id",
       ),
       getExperiment: db.prepare("SELECT id, document, created_at, updated_at FROM experiments WHERE id = ?"),
       insertExperiment: db.prepare(
-        "INSERT INTO experiments (id, name, document, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO experiments (id, name, document, example, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
       ),
       updateExperiment: db.prepare("UPDATE experiments SET name = ?, document = ?, updated_at = ? WHERE id = ?"),
       deleteExperiment: db.prepare("DELETE FROM experiments WHERE id = ?"),
@@ -123,6 +123,7 @@ export class Store {
       id: string;
       name: string;
       document: string;
+      example: number;
       created_at: number;
       updated_at: number;
     }>;
@@ -133,6 +134,7 @@ export class Store {
         name: r.name,
         ...(doc.description !== undefined ? { description: doc.description } : {}),
         resourceCount: doc.resources.length,
+        example: r.example === 1,
         createdAt: r.created_at,
         updatedAt: r.updated_at,
       };
@@ -147,8 +149,11 @@ export class Store {
     return { id: r.id, document: JSON.parse(r.document), createdAt: r.created_at, updatedAt: r.updated_at };
   }
 
-  /** Creates the experiment (a new id) or replaces the saved one; returns its id. */
-  saveExperiment(document: ExperimentDocument, id?: string): string {
+  /**
+   * Creates the experiment (a new id) or replaces the saved one; returns its id. `example`
+   * marks a new one as seeded from the examples (a replaced one keeps its mark).
+   */
+  saveExperiment(document: ExperimentDocument, id?: string, opts: { example?: boolean } = {}): string {
     const now = Date.now();
     const json = JSON.stringify(document);
     if (id !== undefined) {
@@ -156,7 +161,7 @@ export class Store {
       if (changes === 1) return id;
     }
     const newId = id ?? randomUUID();
-    this.q.insertExperiment.run(newId, document.name, json, now, now);
+    this.q.insertExperiment.run(newId, document.name, json, opts.example ? 1 : 0, now, now);
     return newId;
   }
 

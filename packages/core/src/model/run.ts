@@ -30,6 +30,8 @@ export const ExperimentSummarySchema = z.object({
   name: z.string(),
   description: z.string().optional(),
   resourceCount: z.number().int(),
+  /** Seeded from the examples the server ships (not saved by a user). */
+  example: z.boolean(),
   createdAt: z.number(),
   updatedAt: z.number(),
 });
