@@ -11,38 +11,49 @@ import { useDesignerShortcuts } from "./designer/shortcuts";
 import { loadCatalog } from "./designer/persistence";
 import { autosaveDraft, restoreDraft } from "./designer/draft";
 import { RunDock } from "./run/RunDock";
+import { EditorProvider, useEditor, type Editor } from "./editor";
+
+/** The studio: one editor (its stores) for everything below. */
+export function App({ editor }: { editor?: Editor }) {
+  return (
+    <EditorProvider editor={editor}>
+      <ReactFlowProvider>
+        <Studio />
+      </ReactFlowProvider>
+    </EditorProvider>
+  );
+}
 
 /** Palette | canvas | inspector, a toolbar above and a dock below (problems beside the run). */
-export function App() {
+function Studio() {
+  const { design } = useEditor();
   useDesignerShortcuts();
   useEffect(() => {
-    void loadCatalog();
-  }, []);
+    void loadCatalog(design);
+  }, [design]);
   // The design survives a reload: restored from the browser's draft, then kept up to date.
   useEffect(() => {
-    restoreDraft();
-    return autosaveDraft();
-  }, []);
+    restoreDraft(design);
+    return autosaveDraft(design);
+  }, [design]);
   return (
-    <ReactFlowProvider>
-      <div className="app">
-        <Toolbar />
-        <Palette />
-        <main className="canvas-area">
-          <div className="canvas-wrap">
-            <Canvas />
-          </div>
-          <Legend />
-        </main>
-        <Inspector />
-        <div className="dock">
-          <ProblemsList />
-          <div className="dock-run">
-            <RunDock />
-          </div>
+    <div className="app">
+      <Toolbar />
+      <Palette />
+      <main className="canvas-area">
+        <div className="canvas-wrap">
+          <Canvas />
         </div>
-        <Toast />
+        <Legend />
+      </main>
+      <Inspector />
+      <div className="dock">
+        <ProblemsList />
+        <div className="dock-run">
+          <RunDock />
+        </div>
       </div>
-    </ReactFlowProvider>
+      <Toast />
+    </div>
   );
 }

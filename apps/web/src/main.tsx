@@ -3,16 +3,17 @@ import { createRoot } from "react-dom/client";
 import "@xyflow/react/dist/style.css";
 import "./styles/app.css";
 import { App } from "./App";
-import { useDesignStore } from "./designer/store";
-import { useRunStore } from "./run/store";
+import { createEditor } from "./editor";
+
+const editor = createEditor();
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>
-    <App />
+    <App editor={editor} />
   </StrictMode>,
 );
 
-// `?debug` exposes the stores to the console and to benchmarks driving the page.
+// `?debug` exposes the page's stores to the console and to benchmarks driving the page.
 if (new URLSearchParams(window.location.search).has("debug")) {
-  Object.assign(window, { __nepi: { design: useDesignStore, run: useRunStore } });
+  Object.assign(window, { __nepi: { design: editor.design, run: editor.run } });
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect } from "react";
+import { useCallback, useEffect, useMemo } from "react";
 import {
   Background,
   BackgroundVariant,
@@ -17,10 +17,11 @@ import {
 } from "@xyflow/react";
 import { COMPACT_BELOW_ZOOM, ResourceNode } from "./ResourceNode";
 import { ConditionEdge, ConnectionEdge } from "./edges";
-import { useDesignStore } from "./store";
+import { useDesignStore, useDesignStoreApi, type DesignStore } from "./store";
+import { withSelection } from "./slices/selection";
 import type { Check } from "./rules";
 import { PALETTE_MIME } from "./Palette";
-import { useUiStore } from "./ui";
+import { useEditor } from "../editor";
 
 const nodeTypes = { resource: ResourceNode };
 const edgeTypes = { connection: ConnectionEdge, condition: ConditionEdge };
@@ -32,8 +33,7 @@ const SNAP_GRID: [number, number] = [10, 10];
 type Ends = Pick<Connection, "source" | "target" | "sourceHandle" | "targetHandle">;
 
 /** A side handle links resources; the bottom → top handles draw a condition. */
-function checkEnds(c: Ends): Check & { kind?: "link" | "condition" } {
-  const store = useDesignStore.getState();
+function checkEnds(design: DesignStore, c: Ends): Check & { kind?: "link" | "condition" } {
   const condFrom = c.sourceHandle === "cond-out";
   const condTo = c.targetHandle === "cond-in";
   if (condFrom !== condTo) {
@@ -48,16 +48,17 @@ function checkEnds(c: Ends): Check & { kind?: "link" | "condition" } {
     if (source === target) return { ok: false, reason: "a resource cannot wait on itself" };
     return { ok: true, kind: "condition" };
   }
-  const check = store.checkConnection(source, target);
+  const check = design.getState().checkConnection(source, target);
   return check.ok ? { ok: true, kind: "link" } : check;
 }
 
 /** The line drawn while connecting: red with the reason when the drop would be refused. */
 function ConnectionLine({ fromX, fromY, toX, toY, fromNode, fromHandle, toNode, toHandle, connectionStatus }: ConnectionLineComponentProps) {
+  const design = useDesignStoreApi();
   let reason: string | null = null;
   if (connectionStatus === "invalid" && toNode && toHandle) {
     const fromIsSource = fromHandle.type === "source";
-    const check = checkEnds({
+    const check = checkEnds(design, {
       source: fromIsSource ? fromNode.id : toNode.id,
       sourceHandle: fromIsSource ? fromHandle.id ?? null : toHandle.id ?? null,
       target: fromIsSource ? toNode.id : fromNode.id,
@@ -83,8 +84,15 @@ function ConnectionLine({ fromX, fromY, toX, toY, fromNode, fromHandle, toNode, 
 }
 
 export function Canvas() {
-  const nodes = useDesignStore((s) => s.nodes);
-  const edges = useDesignStore((s) => s.edges);
+  const design = useDesignStoreApi();
+  const editor = useEditor();
+  const designNodes = useDesignStore((s) => s.nodes);
+  const designEdges = useDesignStore((s) => s.edges);
+  const selectedGuids = useDesignStore((s) => s.selectedGuids);
+  const selectedEdgeIds = useDesignStore((s) => s.selectedEdgeIds);
+  // xyflow draws selection from each item's `selected`, made here from the store's one selection.
+  const nodes = useMemo(() => withSelection(designNodes, new Set(selectedGuids.map(String))), [designNodes, selectedGuids]);
+  const edges = useMemo(() => withSelection(designEdges, new Set(selectedEdgeIds)), [designEdges, selectedEdgeIds]);
   const readOnly = useDesignStore((s) => s.readOnly);
   const focusSeq = useDesignStore((s) => s.focusSeq);
   const loadSeq = useDesignStore((s) => s.loadSeq);
@@ -95,20 +103,23 @@ export function Canvas() {
   const zoomedOut = useStore((s) => s.transform[2] < COMPACT_BELOW_ZOOM);
 
   const isValidConnection: IsValidConnection<Edge> = useCallback(
-    (c) => checkEnds({ source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? null, targetHandle: c.targetHandle ?? null }).ok,
-    [],
+    (c) => checkEnds(design, { source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? null, targetHandle: c.targetHandle ?? null }).ok,
+    [design],
   );
 
-  const onConnect = useCallback((c: Connection) => {
-    const check = checkEnds(c);
-    const store = useDesignStore.getState();
-    if (!check.ok) {
-      store.notify("error", `Connection refused: ${check.reason}`);
-      return;
-    }
-    if (check.kind === "condition") store.addCondition(Number(c.source), Number(c.target));
-    else store.connect(Number(c.source), Number(c.target));
-  }, []);
+  const onConnect = useCallback(
+    (c: Connection) => {
+      const check = checkEnds(design, c);
+      const store = design.getState();
+      if (!check.ok) {
+        store.notify("error", `Connection refused: ${check.reason}`);
+        return;
+      }
+      if (check.kind === "condition") store.addCondition(Number(c.source), Number(c.target));
+      else store.connect(Number(c.source), Number(c.target));
+    },
+    [design],
+  );
 
   // The end of a drag from a handle. Dropped on a handle the rules refuse: say why (xyflow alone
   // would just drop the line). Dropped on a node's body rather than a handle: connect to it anyway.
@@ -138,13 +149,13 @@ export function Canvas() {
         targetHandle: fromIsSource ? toHandleId : fromId,
       };
       if (state.toHandle) {
-        const check = checkEnds(ends);
-        if (!check.ok) useDesignStore.getState().notify("error", `Connection refused: ${check.reason}`);
+        const check = checkEnds(design, ends);
+        if (!check.ok) design.getState().notify("error", `Connection refused: ${check.reason}`);
       } else {
         onConnect(ends);
       }
     },
-    [onConnect],
+    [onConnect, design],
   );
 
   const onDragOver = useCallback((e: React.DragEvent) => {
@@ -159,29 +170,29 @@ export function Canvas() {
       if (!rtype) return;
       e.preventDefault();
       const p = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-      useDesignStore.getState().addResource(rtype, { x: p.x - 100, y: p.y - 40 });
+      design.getState().addResource(rtype, { x: p.x - 100, y: p.y - 40 });
     },
-    [flow],
+    [flow, design],
   );
 
-  const onNodeDragStart = useCallback(() => useDesignStore.getState().checkpoint(), []);
+  const onNodeDragStart = useCallback(() => design.getState().checkpoint(), [design]);
 
   // Double-click a resource to rename it: the inspector's label field takes the focus.
   const onNodeDoubleClick = useCallback((_e: React.MouseEvent, n: Node) => {
-    useDesignStore.getState().select([Number(n.id)]);
+    design.getState().select([Number(n.id)]);
     requestAnimationFrame(() => {
       const input = document.getElementById("resource-label") as HTMLInputElement | null;
       input?.focus();
       input?.select();
     });
-  }, []);
+  }, [design]);
 
   // Bring the selection into view when asked (a click on a problem).
   useEffect(() => {
     if (!focusSeq) return;
-    const selected = useDesignStore.getState().selectedGuids;
+    const selected = design.getState().selectedGuids;
     if (selected.length) void flow.fitView({ nodes: selected.map((g) => ({ id: String(g) })), maxZoom: 1.2, duration: 250 });
-  }, [focusSeq, flow]);
+  }, [focusSeq, flow, design]);
 
   // A loaded design is shown whole once its nodes are measured (new nodes never move the view).
   useEffect(() => {
@@ -237,7 +248,7 @@ export function Canvas() {
             <strong>Drag a resource type from the palette to start.</strong>
             <span>Connect an application to its node with the side handles; draw a condition from the bottom handle to the top one.</span>
             {!readOnly && (
-              <button type="button" className="btn" data-testid="open-examples" onClick={() => useUiStore.getState().setOpenDialog(true)}>
+              <button type="button" className="btn" data-testid="open-examples" onClick={() => editor.ui.getState().setOpenDialog(true)}>
                 …or open an example
               </button>
             )}

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "react";
 import { errorMessage } from "../api/trpc";
-import { listExperiments, openExperiment, type ExperimentSummary } from "./persistence";
+import { examplesAndSaved, listExperiments, openExperiment, type ExperimentSummary } from "./persistence";
 import { useDesignStore } from "./store";
+import { useEditor } from "../editor";
 
 /** Open a saved experiment, or start from one of the examples the backend ships. */
 export function ExperimentsDialog({ onClose }: { onClose(): void }) {
@@ -10,15 +11,14 @@ export function ExperimentsDialog({ onClose }: { onClose(): void }) {
   const [filter, setFilter] = useState("");
   const unsaved = useDesignStore((s) => s.dirty && !s.readOnly && s.nodes.length > 0);
   const ref = useRef<HTMLDialogElement>(null);
+  const editor = useEditor();
 
   useEffect(() => {
     ref.current?.showModal();
     listExperiments().then(setRows, (err) => setError(errorMessage(err)));
   }, []);
 
-  const shown = (rows ?? []).filter((r) => `${r.name} ${r.description ?? ""}`.toLowerCase().includes(filter.toLowerCase()));
-  const examples = shown.filter((r) => r.example);
-  const saved = shown.filter((r) => !r.example);
+  const { examples, saved } = examplesAndSaved(rows ?? [], filter);
 
   const card = (r: ExperimentSummary) => (
     <li key={r.id}>
@@ -28,14 +28,13 @@ export function ExperimentsDialog({ onClose }: { onClose(): void }) {
         data-testid="experiment-item"
         data-id={r.id}
         onClick={async () => {
-          if (await openExperiment(r.id)) onClose();
+          if (await openExperiment(editor, r.id)) onClose();
         }}
       >
         <span className="experiment-name">{r.name}</span>
         {r.description && <span className="experiment-desc">{r.description}</span>}
         <span className="experiment-meta">
-          {r.resources !== undefined && `${r.resources} resource${r.resources === 1 ? "" : "s"}`}
-          {r.updatedAt !== undefined && ` · ${new Date(r.updatedAt).toLocaleString()}`}
+          {`${r.resourceCount} resource${r.resourceCount === 1 ? "" : "s"} · ${new Date(r.updatedAt).toLocaleString()}`}
         </span>
       </button>
     </li>

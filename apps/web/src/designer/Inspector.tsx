@@ -10,7 +10,8 @@ import {
 } from "@nepi/core";
 import { useShallow } from "zustand/react/shallow";
 import { AttributeField } from "./AttributeField";
-import { useDesignStore } from "./store";
+import { useDesignStore, useDesignStoreApi } from "./store";
+import { parseEdgeId } from "./edge-ids";
 import { attributeConditionSentence, conditionLabel, type DesignAttributeCondition, type DesignCondition, type ResourceNode } from "./model";
 import { settableAttributes } from "./settable";
 
@@ -36,7 +37,7 @@ function AttributeConditionItem({
   nameOf: (guid: number) => string;
   readOnly: boolean;
 }) {
-  const store = useDesignStore.getState();
+  const store = useDesignStoreApi().getState();
   const at = `attributeConditions[${index}]`;
   const problems = useDesignStore(useShallow((s) => s.problems.filter((p) => p.path === at || p.path.startsWith(`${at}.`) || p.path.startsWith(`${at}[`))));
   const def = settable.find((a) => a.name === condition.attribute);
@@ -172,6 +173,7 @@ function AttributeConditionsSection({
 }) {
   // The whole list changes identity only when an attribute condition is edited.
   const all = useDesignStore((s) => s.attributeConditions);
+  const store = useDesignStoreApi().getState();
   const settable = useMemo(() => (info ? settableAttributes(info) : []), [info]);
   const others = guids.filter((g) => g !== guid);
   const mine = all.map((c, index) => ({ c, index })).filter(({ c }) => c.group.includes(guid));
@@ -210,7 +212,7 @@ function AttributeConditionsSection({
           data-testid="attr-cond-add"
           disabled={cannotAdd !== null}
           title={cannotAdd ?? "Set an attribute of this resource once other resources reach a state"}
-          onClick={() => useDesignStore.getState().addAttributeCondition(guid)}
+          onClick={() => store.addAttributeCondition(guid)}
         >
           + Add
         </button>
@@ -235,7 +237,7 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
   const conditions = useDesignStore(
     useShallow((s) => s.conditions.filter((c) => c.group.includes(d.guid) || c.after.includes(d.guid))),
   );
-  const store = useDesignStore.getState();
+  const store = useDesignStoreApi().getState();
   const traceDefs = info?.traces ?? [];
   const extraTraces = d.traces.filter((t) => !traceDefs.some((x) => x.name === t));
 
@@ -347,7 +349,7 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
 function ConditionInspector({ condition, edgeId }: { condition: DesignCondition; edgeId: string }) {
   const readOnly = useDesignStore((s) => s.readOnly);
   const labelOf = useDesignStore(useShallow((s) => Object.fromEntries(s.nodes.map((n) => [n.data.guid, n.data.label]))));
-  const store = useDesignStore.getState();
+  const store = useDesignStoreApi().getState();
   const delayBad = condition.delay !== undefined && condition.delay !== "" && !isTimeString(condition.delay);
   const name = (g: number) => `${labelOf[g] || "unnamed"} #${g}`;
   return (
@@ -436,7 +438,7 @@ function DesignInspector() {
   const description = useDesignStore((s) => s.description ?? "");
   const count = useDesignStore((s) => s.nodes.length);
   const readOnly = useDesignStore((s) => s.readOnly);
-  const store = useDesignStore.getState();
+  const store = useDesignStoreApi().getState();
   return (
     <div className="inspector-body" data-testid="design-inspector">
       <div className="inspector-title">
@@ -485,10 +487,12 @@ export function Inspector() {
   const selectedGuids = useDesignStore(useShallow((s) => s.selectedGuids));
   const edgeId = useDesignStore((s) => (s.selectedEdgeIds.length === 1 && s.selectedGuids.length === 0 ? s.selectedEdgeIds[0]! : null));
   const node = useDesignStore((s) => (s.selectedGuids.length === 1 ? s.nodes.find((n) => n.data.guid === s.selectedGuids[0]) : undefined));
-  const conditionId = edgeId?.includes(":") ? edgeId.split(":")[0] : undefined;
+  const edge = edgeId ? parseEdgeId(edgeId) : null;
+  const conditionId = edge?.kind === "condition" ? edge.conditionId : undefined;
   const condition = useDesignStore((s) => (conditionId ? s.conditions.find((c) => c.id === conditionId) : undefined));
   const connection = useDesignStore((s) => (edgeId && !conditionId ? s.connections.find((c) => c.id === edgeId) : undefined));
   const readOnly = useDesignStore((s) => s.readOnly);
+  const design = useDesignStoreApi();
 
   const body = useMemo(() => {
     if (node) return <ResourceInspector key={node.data.guid} node={node} />;
@@ -500,7 +504,7 @@ export function Inspector() {
           </div>
           <p className="muted small">Ctrl+C copies them with the connections and conditions among them.</p>
           {!readOnly && (
-            <button type="button" className="btn btn-danger" onClick={() => useDesignStore.getState().deleteSelection()}>
+            <button type="button" className="btn btn-danger" onClick={() => design.getState().deleteSelection()}>
               Delete {selectedGuids.length} resources
             </button>
           )}
@@ -518,7 +522,7 @@ export function Inspector() {
             #{connection.source} ↔ #{connection.target}
           </p>
           {!readOnly && (
-            <button type="button" className="btn btn-danger" onClick={() => useDesignStore.getState().deleteSelection()}>
+            <button type="button" className="btn btn-danger" onClick={() => design.getState().deleteSelection()}>
               Delete connection
             </button>
           )}
@@ -526,7 +530,7 @@ export function Inspector() {
       );
     }
     return <DesignInspector />;
-  }, [node, selectedGuids.length, condition, connection, edgeId, readOnly]);
+  }, [node, selectedGuids.length, condition, connection, edgeId, readOnly, design]);
 
   return (
     <aside className="inspector panel" aria-label="Inspector">

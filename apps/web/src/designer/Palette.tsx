@@ -1,7 +1,7 @@
 import { memo, useMemo, useState } from "react";
 import { useReactFlow } from "@xyflow/react";
 import type { ResourceTypeInfo } from "@nepi/core";
-import { useDesignStore } from "./store";
+import { useDesignStore, useDesignStoreApi } from "./store";
 
 /** The drag payload of a palette item: its rtype. */
 export const PALETTE_MIME = "application/x-nepi-rtype";
@@ -89,6 +89,7 @@ const PaletteItem = memo(function PaletteItem({ info, onAdd, disabled }: { info:
 export function Palette() {
   const catalog = useDesignStore((s) => s.catalog);
   const readOnly = useDesignStore((s) => s.readOnly);
+  const design = useDesignStoreApi();
   const [query, setQuery] = useState("");
   const flow = useReactFlow();
 
@@ -108,7 +109,7 @@ export function Palette() {
     const el = document.querySelector(".canvas")?.getBoundingClientRect();
     const center = el ? { x: el.left + el.width / 2, y: el.top + el.height / 2 } : { x: 400, y: 300 };
     const p = flow.screenToFlowPosition(center);
-    useDesignStore.getState().addResource(rtype, { x: p.x - 100, y: p.y - 40 });
+    design.getState().addResource(rtype, { x: p.x - 100, y: p.y - 40 });
   };
 
   return (

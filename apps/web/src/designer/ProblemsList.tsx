@@ -1,13 +1,14 @@
 import { memo } from "react";
 import type { Problem } from "@nepi/core";
 import { useShallow } from "zustand/react/shallow";
-import { useDesignStore } from "./store";
+import { useDesignStore, useDesignStoreApi } from "./store";
 import { useRunStore } from "../run/store";
 
 const ProblemRow = memo(function ProblemRow({ p, label }: { p: Problem; label?: string }) {
   // A problem of a resource selects it; one of the experiment itself opens its fields.
   const designField = p.guid === undefined && (p.path === "name" || p.path === "description") ? p.path : null;
   const clickable = p.guid !== undefined || designField !== null;
+  const design = useDesignStoreApi();
   return (
     <li className={`problem problem-${p.severity ?? "error"}`} data-testid="problem" data-guid={p.guid} data-code={p.code}>
       <button
@@ -15,9 +16,9 @@ const ProblemRow = memo(function ProblemRow({ p, label }: { p: Problem; label?: 
         className="problem-btn"
         disabled={!clickable}
         onClick={() => {
-          if (p.guid !== undefined) useDesignStore.getState().select([p.guid], { focus: true });
+          if (p.guid !== undefined) design.getState().select([p.guid], { focus: true });
           else if (designField) {
-            useDesignStore.getState().select([]);
+            design.getState().select([]);
             requestAnimationFrame(() => document.getElementById(`design-${designField}`)?.focus());
           }
         }}

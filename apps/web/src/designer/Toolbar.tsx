@@ -2,6 +2,7 @@ import { useRef, useState } from "react";
 import { useReactFlow } from "@xyflow/react";
 import { RunControls } from "../run/RunControls";
 import { useDesignStore } from "./store";
+import { useEditor } from "../editor";
 import { exportDesign, forgetShownRun, importFile, saveDesign } from "./persistence";
 import { autoLayout } from "./layout";
 import { ExperimentsDialog } from "./ExperimentsDialog";
@@ -24,17 +25,18 @@ export function Toolbar() {
   const [layouting, setLayouting] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const flow = useReactFlow();
-  const store = useDesignStore.getState();
+  const editor = useEditor();
+  const store = () => editor.design.getState();
 
   const runLayout = async () => {
-    const s = useDesignStore.getState();
+    const s = store();
     setLayouting(true);
     try {
       const positions = await autoLayout(s.nodes, s.connections, s.conditions);
-      useDesignStore.getState().setPositions(positions);
+      store().setPositions(positions);
       requestAnimationFrame(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 300 }));
     } catch (err) {
-      store.notify("error", `Auto-layout failed: ${errorMessage(err)}`);
+      store().notify("error", `Auto-layout failed: ${errorMessage(err)}`);
     } finally {
       setLayouting(false);
     }
@@ -66,8 +68,8 @@ export function Toolbar() {
           data-testid="new"
           disabled={readOnly}
           onClick={() => {
-            forgetShownRun();
-            store.newDesign();
+            forgetShownRun(editor);
+            store().newDesign();
           }}
           title={readOnly ? LEAVE_RUN_FIRST : "Start an empty design (Ctrl+Z brings the previous one back)"}
         >
@@ -76,7 +78,7 @@ export function Toolbar() {
         <button type="button" className="btn" data-testid="open" disabled={readOnly} onClick={() => setDialog(true)} title={readOnly ? LEAVE_RUN_FIRST : "Open a saved experiment or an example"}>
           Open…
         </button>
-        <button type="button" className="btn" data-testid="save" disabled={readOnly} onClick={() => void saveDesign()} title="Save (Ctrl+S)">
+        <button type="button" className="btn" data-testid="save" disabled={readOnly} onClick={() => void saveDesign(editor.design)} title="Save (Ctrl+S)">
           Save
         </button>
         <button type="button" className="btn" data-testid="import" disabled={readOnly} onClick={() => fileInput.current?.click()} title={readOnly ? LEAVE_RUN_FIRST : "Import a design from a JSON file"}>
@@ -90,19 +92,19 @@ export function Toolbar() {
           className="visually-hidden"
           onChange={(e) => {
             const f = e.target.files?.[0];
-            if (f) void importFile(f);
+            if (f) void importFile(editor, f);
             e.target.value = "";
           }}
         />
-        <button type="button" className="btn" data-testid="export" disabled={empty} onClick={exportDesign} title="Download the design as a JSON file">
+        <button type="button" className="btn" data-testid="export" disabled={empty} onClick={() => exportDesign(editor.design)} title="Download the design as a JSON file">
           Export
         </button>
       </div>
       <div className="tool-group" role="group" aria-label="Edit">
-        <button type="button" className="btn btn-icon" data-testid="undo" disabled={!canUndo} onClick={() => store.undo()} title="Undo (Ctrl+Z)" aria-label="Undo">
+        <button type="button" className="btn btn-icon" data-testid="undo" disabled={!canUndo} onClick={() => store().undo()} title="Undo (Ctrl+Z)" aria-label="Undo">
           ↶
         </button>
-        <button type="button" className="btn btn-icon" data-testid="redo" disabled={!canRedo} onClick={() => store.redo()} title="Redo (Ctrl+Shift+Z)" aria-label="Redo">
+        <button type="button" className="btn btn-icon" data-testid="redo" disabled={!canRedo} onClick={() => store().redo()} title="Redo (Ctrl+Shift+Z)" aria-label="Redo">
           ↷
         </button>
         <button type="button" className="btn" data-testid="auto-layout" disabled={readOnly || empty || layouting} onClick={() => void runLayout()} title="Arrange the resources automatically">

@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { listResourceTypes, type ExperimentDocument, type ResourceTypeInfo } from "@nepi/core";
-import { useDesignStore } from "./store";
+import { createDesignerStore, type DesignStore } from "./store";
 import { attributeConditionSentence } from "./model";
 import { settableAttributes } from "./settable";
 
-const store = () => useDesignStore.getState();
+let design: DesignStore;
+const store = () => design.getState();
 
 const EMPTY_DOC: ExperimentDocument = { format: "nepi-experiment@1", name: "untitled", resources: [], connections: [], conditions: [] };
 
@@ -28,6 +29,7 @@ function twoTasks(): [number, number] {
 }
 
 beforeEach(() => {
+  design = createDesignerStore();
   store().setCatalog(listResourceTypes());
   store().loadDocument(EMPTY_DOC);
 });

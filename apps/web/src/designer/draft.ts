@@ -1,5 +1,5 @@
 import type { ExperimentDocument } from "@nepi/core";
-import { useDesignStore, type DesignState } from "./store";
+import type { DesignState, DesignStore } from "./store";
 import { parseDocumentText, redactCredentials } from "./persistence";
 
 /**
@@ -25,16 +25,14 @@ function storage(): Storage | null {
 }
 
 /** Puts the last draft back on the canvas; false when there is none (or it is unreadable). */
-export function restoreDraft(): boolean {
+export function restoreDraft(design: DesignStore): boolean {
   const text = storage()?.getItem(KEY);
   if (!text) return false;
   try {
     const draft = JSON.parse(text) as Draft;
     const parsed = parseDocumentText(JSON.stringify(draft.document));
     if (!parsed.ok) return false;
-    const store = useDesignStore.getState();
-    store.loadDocument(parsed.doc, { experimentId: draft.experimentId ?? null });
-    if (draft.dirty) useDesignStore.setState({ dirty: true });
+    design.getState().loadDocument(parsed.doc, { experimentId: draft.experimentId ?? null, dirty: draft.dirty });
     return true;
   } catch {
     return false;
@@ -42,13 +40,13 @@ export function restoreDraft(): boolean {
 }
 
 /** Writes the draft a moment after each change of the design; returns the unsubscribe function. */
-export function autosaveDraft(): () => void {
+export function autosaveDraft(design: DesignStore): () => void {
   let timer: ReturnType<typeof setTimeout> | null = null;
   const write = () => {
     timer = null;
-    const s = useDesignStore.getState();
+    const s = design.getState();
     if (s.readOnly) return;
-    const draft: Draft = { experimentId: s.experimentId, dirty: s.dirty, document: redactCredentials(s.toDocument()) };
+    const draft: Draft = { experimentId: s.experimentId, dirty: s.dirty, document: redactCredentials(s.toDocument(), s.catalog) };
     try {
       storage()?.setItem(KEY, JSON.stringify(draft));
     } catch {
@@ -56,8 +54,8 @@ export function autosaveDraft(): () => void {
     }
   };
   const watched = (s: DesignState) => [s.nodes, s.connections, s.conditions, s.name, s.description, s.experimentId, s.dirty, s.readOnly];
-  let last = watched(useDesignStore.getState());
-  const unsubscribe = useDesignStore.subscribe((s) => {
+  let last = watched(design.getState());
+  const unsubscribe = design.subscribe((s) => {
     const now = watched(s);
     if (now.every((v, i) => v === last[i])) return;
     last = now;

@@ -1,7 +1,7 @@
 import { memo } from "react";
 import { BaseEdge, EdgeLabelRenderer, useInternalNode, type EdgeProps, type InternalNode } from "@xyflow/react";
 import type { ConditionEdgeData } from "./model";
-import { useDesignStore } from "./store";
+import { useDesignStoreApi } from "./store";
 
 type Point = { x: number; y: number };
 
@@ -54,6 +54,7 @@ const HIGH_BEND = 130;
 export const ConditionEdge = memo(function ConditionEdge({ id, source, target, selected, data, sourceX, sourceY, targetX, targetY }: EdgeProps) {
   const s = useInternalNode(source);
   const t = useInternalNode(target);
+  const design = useDesignStoreApi();
   let p: Point = { x: sourceX, y: sourceY };
   let q: Point = { x: targetX, y: targetY };
   if (s && t) {
@@ -82,7 +83,7 @@ export const ConditionEdge = memo(function ConditionEdge({ id, source, target, s
           className={`edge-label nodrag nopan${selected ? " is-selected" : ""}`}
           data-testid="condition-label"
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
-          onClick={() => useDesignStore.getState().selectEdge(id)}
+          onClick={() => design.getState().selectEdge(id)}
         >
           {label}
         </div>

@@ -8,6 +8,7 @@ import type {
   ResourceState,
 } from "@nepi/core";
 import { DOCUMENT_FORMAT } from "@nepi/core";
+import { conditionEdgeId, connectionEdgeId } from "./edge-ids";
 
 /** A resource as the canvas holds it: the node's data (the position is the node's). */
 export interface ResourceData extends Record<string, unknown> {
@@ -46,7 +47,7 @@ export interface ConditionEdgeData extends Record<string, unknown> {
   label: string;
 }
 
-/** Everything undo/redo restores: the design itself (not the selection's side panels). */
+/** Everything undo/redo restores: the design itself (not the selection). */
 export interface DesignContent {
   name: string;
   description?: string;
@@ -55,8 +56,6 @@ export interface DesignContent {
   conditions: DesignCondition[];
   attributeConditions: DesignAttributeCondition[];
 }
-
-export const connectionId = (source: number, target: number) => `link-${source}-${target}`;
 
 /** "START after STARTED + 2s" — what a condition edge reads. */
 export function conditionLabel(c: Pick<DesignCondition, "action" | "state" | "delay">): string {
@@ -85,24 +84,28 @@ export function gridPosition(index: number): { x: number; y: number } {
   return { x: (index % GRID_COLUMNS) * 260, y: Math.floor(index / GRID_COLUMNS) * 150 };
 }
 
-export function makeNode(data: ResourceData, position: { x: number; y: number }, selected = false): ResourceNode {
-  return { id: String(data.guid), type: "resource", position, data, selected };
+/** A resource node; whether it is selected is the selection's business, not the node's. */
+export function makeNode(data: ResourceData, position: { x: number; y: number }): ResourceNode {
+  return { id: String(data.guid), type: "resource", position, data };
 }
 
-let conditionSeq = 0;
-export function newConditionId(): string {
-  conditionSeq += 1;
-  return `k${conditionSeq}`;
+/** Makes the ids of conditions and attribute conditions; each store has its own. */
+export interface ContentIds {
+  condition(): string;
+  attributeCondition(): string;
 }
 
-let attributeConditionSeq = 0;
-export function newAttributeConditionId(): string {
-  attributeConditionSeq += 1;
-  return `a${attributeConditionSeq}`;
+export function createContentIds(): ContentIds {
+  let conditions = 0;
+  let attributeConditions = 0;
+  return {
+    condition: () => `k${++conditions}`,
+    attributeCondition: () => `a${++attributeConditions}`,
+  };
 }
 
 /** The canvas content of a document (resources without a position are put on a grid). */
-export function documentToContent(doc: ExperimentDocument): DesignContent {
+export function documentToContent(doc: ExperimentDocument, ids: ContentIds): DesignContent {
   const nodes = doc.resources.map((r, i) =>
     makeNode(
       {
@@ -119,9 +122,9 @@ export function documentToContent(doc: ExperimentDocument): DesignContent {
     name: doc.name,
     description: doc.description,
     nodes,
-    connections: (doc.connections ?? []).map((c) => ({ id: connectionId(c.source, c.target), source: c.source, target: c.target })),
+    connections: (doc.connections ?? []).map((c) => ({ id: connectionEdgeId(c.source, c.target), source: c.source, target: c.target })),
     conditions: (doc.conditions ?? []).map((c) => ({
-      id: newConditionId(),
+      id: ids.condition(),
       group: [...c.group],
       action: c.action,
       after: [...c.after],
@@ -129,7 +132,7 @@ export function documentToContent(doc: ExperimentDocument): DesignContent {
       ...(c.delay ? { delay: c.delay } : {}),
     })),
     attributeConditions: (doc.attributeConditions ?? []).map((c) => ({
-      id: newAttributeConditionId(),
+      id: ids.attributeCondition(),
       group: [...c.group],
       attribute: c.attribute,
       value: c.value,
@@ -183,12 +186,11 @@ export function contentToDocument(content: DesignContent): ExperimentDocument {
   return doc;
 }
 
-/** The edges xyflow draws: connections (solid) and one dashed edge per condition pair. */
-export function buildEdges(
-  connections: readonly DesignConnection[],
-  conditions: readonly DesignCondition[],
-  selected: ReadonlySet<string>,
-): Edge[] {
+/**
+ * The edges xyflow draws: connections (solid) and one dashed edge per condition pair. Which are
+ * selected is added by the canvas from the selection.
+ */
+export function buildEdges(connections: readonly DesignConnection[], conditions: readonly DesignCondition[]): Edge[] {
   const edges: Edge[] = [];
   for (const c of connections) {
     edges.push({
@@ -198,23 +200,20 @@ export function buildEdges(
       sourceHandle: "link-out",
       targetHandle: "link-in",
       type: "connection",
-      selected: selected.has(c.id),
     });
   }
   for (const c of conditions) {
     const label = conditionLabel(c);
     for (const after of c.after) {
       for (const g of c.group) {
-        const id = `${c.id}:${after}>${g}`;
         edges.push({
-          id,
+          id: conditionEdgeId(c.id, after, g),
           source: String(after),
           target: String(g),
           sourceHandle: "cond-out",
           targetHandle: "cond-in",
           type: "condition",
           data: { conditionId: c.id, label } satisfies ConditionEdgeData,
-          selected: selected.has(id),
         });
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CREDENTIAL_PLACEHOLDER, type ExperimentDocument } from "@nepi/core";
+import { CREDENTIAL_PLACEHOLDER, listResourceTypes, type ExperimentDocument } from "@nepi/core";
 import { parseDocumentText, redactCredentials, stripCredentialPlaceholders } from "./persistence";
 
 const DOC: ExperimentDocument = {
@@ -13,16 +13,18 @@ const DOC: ExperimentDocument = {
   conditions: [],
 };
 
+const CATALOG = Object.fromEntries(listResourceTypes().map((t) => [t.rtype, t]));
+
 describe("export / import of documents", () => {
   it("replaces credential values by the placeholder, and nothing else", () => {
-    const out = redactCredentials(DOC);
+    const out = redactCredentials(DOC, CATALOG);
     expect(out.resources[0]!.attributes).toEqual({ hostname: "10.0.0.1", username: "me", password: CREDENTIAL_PLACEHOLDER });
     expect(JSON.stringify(out)).not.toContain("hunter2");
     expect(out.resources[1]).toBe(DOC.resources[1]);
   });
 
   it("an imported placeholder is dropped and named, so the user enters it again", () => {
-    const { doc, missing } = stripCredentialPlaceholders(redactCredentials(DOC));
+    const { doc, missing } = stripCredentialPlaceholders(redactCredentials(DOC, CATALOG));
     expect(doc.resources[0]!.attributes).toEqual({ hostname: "10.0.0.1", username: "me" });
     expect(missing).toEqual(["password of far #1"]);
   });

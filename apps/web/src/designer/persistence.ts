@@ -1,91 +1,71 @@
-import { CREDENTIAL_PLACEHOLDER, ExperimentDocumentSchema, formatPath, type ExperimentDocument } from "@nepi/core";
+import { CREDENTIAL_PLACEHOLDER, ExperimentDocumentSchema, formatPath, type ExperimentDocument, type ResourceTypeInfo } from "@nepi/core";
+import type { RouterOutputs } from "@nepi/backend/router";
 import { errorMessage, trpc } from "../api/trpc";
-import { useDesignStore, type ExperimentId } from "./store";
-import { detachRun } from "../run/live";
-import { useRunStore } from "../run/store";
+import type { Editor } from "../editor";
+import type { DesignStore, ExperimentId } from "./store";
 
 /**
  * A different design is coming onto the canvas: stop showing the run of the previous one (its
  * states belong to other resources). The run itself goes on in the backend and stays in the history.
  */
-export function forgetShownRun(): void {
-  detachRun();
-  useRunStore.getState().clear();
+export function forgetShownRun(editor: Pick<Editor, "live" | "run">): void {
+  editor.live.detach();
+  editor.run.getState().clear();
 }
 
 /** Loads the resource types from the backend (core's own list stays if it cannot answer). */
-export async function loadCatalog(): Promise<void> {
+export async function loadCatalog(design: DesignStore): Promise<void> {
   try {
-    const types = await trpc.catalog.list.query();
-    useDesignStore.getState().setCatalog(types as never);
+    design.getState().setCatalog(await trpc.catalog.list.query());
   } catch (err) {
-    useDesignStore.getState().notify("error", `Could not load the resource types: ${errorMessage(err)}`);
+    design.getState().notify("error", `Could not load the resource types: ${errorMessage(err)}`);
   }
 }
 
-function idOf(result: unknown): ExperimentId {
-  if (typeof result === "string" || typeof result === "number") return String(result);
-  const r = result as { id?: string | number };
-  return String(r.id);
-}
-
 /** Saves the design to the backend (a new experiment the first time) and returns its id. */
-export async function saveDesign(): Promise<ExperimentId | null> {
-  const store = useDesignStore.getState();
+export async function saveDesign(design: DesignStore): Promise<ExperimentId | null> {
+  const store = design.getState();
   if (store.readOnly) {
     store.notify("error", "A past run cannot be saved over its experiment.");
     return null;
   }
   const document = store.toDocument();
   try {
-    const result = await trpc.experiments.save.mutate(
-      (store.experimentId ? { id: store.experimentId, document } : { document }) as never,
-    );
-    const id = idOf(result);
-    useDesignStore.getState().markSaved(id);
-    useDesignStore.getState().notify("success", `Saved “${document.name}”.`);
+    const { id } = await trpc.experiments.save.mutate(store.experimentId ? { id: store.experimentId, document } : { document });
+    design.getState().markSaved(id);
+    design.getState().notify("success", `Saved “${document.name}”.`);
     return id;
   } catch (err) {
-    useDesignStore.getState().notify("error", `Save failed: ${errorMessage(err)}`);
+    design.getState().notify("error", `Save failed: ${errorMessage(err)}`);
     return null;
   }
 }
 
-export interface ExperimentSummary {
-  id: ExperimentId;
-  name: string;
-  description?: string;
-  resources?: number;
-  updatedAt?: string | number;
-  example?: boolean;
-}
+/** A saved experiment as `experiments.list` describes it; `example` marks the ones the backend ships. */
+export type ExperimentSummary = RouterOutputs["experiments"]["list"][number];
 
 /** The saved experiments (the examples are among them). */
-export async function listExperiments(): Promise<ExperimentSummary[]> {
-  const rows = (await trpc.experiments.list.query()) as unknown as Array<Record<string, unknown>>;
-  return rows.map((r) => {
-    const doc = r.document as ExperimentDocument | undefined;
-    return {
-      id: String(r.id),
-      name: String(r.name ?? doc?.name ?? r.id),
-      description: (r.description as string | undefined) ?? doc?.description,
-      resources: (r.resources as number | undefined) ?? (r.resourceCount as number | undefined) ?? doc?.resources.length,
-      updatedAt: (r.updatedAt ?? r.updated_at) as string | number | undefined,
-      example: Boolean(r.example ?? r.isExample),
-    };
-  });
+export function listExperiments(): Promise<ExperimentSummary[]> {
+  return trpc.experiments.list.query();
 }
 
-export async function openExperiment(id: ExperimentId): Promise<boolean> {
+/** The Open dialog's two sections, each keeping the backend's order (most recently changed first). */
+export function examplesAndSaved(rows: readonly ExperimentSummary[], filter = ""): { examples: ExperimentSummary[]; saved: ExperimentSummary[] } {
+  const f = filter.toLowerCase();
+  const shown = rows.filter((r) => `${r.name} ${r.description ?? ""}`.toLowerCase().includes(f));
+  return { examples: shown.filter((r) => r.example), saved: shown.filter((r) => !r.example) };
+}
+
+export async function openExperiment(editor: Pick<Editor, "design" | "live" | "run">, id: ExperimentId): Promise<boolean> {
+  const design = editor.design.getState();
   try {
-    const result = (await trpc.experiments.get.query({ id } as never)) as unknown as Record<string, unknown>;
-    const doc = (result.document ?? result) as ExperimentDocument;
-    forgetShownRun();
-    useDesignStore.getState().loadDocument(doc, { experimentId: id });
-    useDesignStore.getState().notify("info", `Opened “${doc.name}”.`);
+    const { document } = await trpc.experiments.get.query({ id });
+    forgetShownRun(editor);
+    design.loadDocument(document, { experimentId: id });
+    design.notify("info", `Opened “${document.name}”.`);
     return true;
   } catch (err) {
-    useDesignStore.getState().notify("error", `Could not open the experiment: ${errorMessage(err)}`);
+    design.notify("error", `Could not open the experiment: ${errorMessage(err)}`);
     return false;
   }
 }
@@ -94,8 +74,7 @@ export async function openExperiment(id: ExperimentId): Promise<boolean> {
  * Credential values never leave the browser in a file: like the backend's export, each one is
  * replaced by the placeholder, which an import reports as missing.
  */
-export function redactCredentials(doc: ExperimentDocument): ExperimentDocument {
-  const catalog = useDesignStore.getState().catalog;
+export function redactCredentials(doc: ExperimentDocument, catalog: Record<string, ResourceTypeInfo>): ExperimentDocument {
   return {
     ...doc,
     resources: doc.resources.map((r) => {
@@ -125,8 +104,8 @@ export function stripCredentialPlaceholders(doc: ExperimentDocument): { doc: Exp
 }
 
 /** Downloads the design as a JSON file (credentials replaced by a placeholder). */
-export function exportDesign(): void {
-  const doc = redactCredentials(useDesignStore.getState().toDocument());
+export function exportDesign(design: DesignStore): void {
+  const doc = redactCredentials(design.getState().toDocument(), design.getState().catalog);
   const blob = new Blob([JSON.stringify(doc, null, 2) + "\n"], { type: "application/json" });
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");
@@ -157,16 +136,16 @@ export function parseDocumentText(text: string): { ok: true; doc: ExperimentDocu
 }
 
 /** Loads a design from a file chosen by the user (it becomes a new, unsaved experiment). */
-export async function importFile(file: File): Promise<boolean> {
+export async function importFile(editor: Pick<Editor, "design" | "live" | "run">, file: File): Promise<boolean> {
   const result = parseDocumentText(await file.text());
-  const store = useDesignStore.getState();
+  const store = editor.design.getState();
   if (!result.ok) {
     const more = result.errors.length > 3 ? ` (and ${result.errors.length - 3} more)` : "";
     store.notify("error", `Cannot import ${file.name}: ${result.errors.slice(0, 3).join("; ")}${more}`);
     return false;
   }
   const { doc, missing } = stripCredentialPlaceholders(result.doc);
-  forgetShownRun();
+  forgetShownRun(editor);
   store.loadDocument(doc, { experimentId: null });
   if (missing.length) store.notify("info", `Imported “${doc.name}”. Credentials were not exported; enter them again: ${missing.join(", ")}.`);
   else store.notify("success", `Imported “${doc.name}” from ${file.name}.`);

@@ -1,5 +1,5 @@
 import { useEffect } from "react";
-import { useDesignStore } from "./store";
+import { useDesignStoreApi } from "./store";
 import { saveDesign } from "./persistence";
 
 function isTyping(target: EventTarget | null): boolean {
@@ -13,14 +13,15 @@ function isTyping(target: EventTarget | null): boolean {
  * Ctrl+S. Inside a text field the browser's own editing keys win, except Ctrl+S.
  */
 export function useDesignerShortcuts(): void {
+  const design = useDesignStoreApi();
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const mod = e.ctrlKey || e.metaKey;
       const key = e.key.toLowerCase();
-      const store = useDesignStore.getState();
+      const store = design.getState();
       if (mod && key === "s") {
         e.preventDefault();
-        void saveDesign();
+        void saveDesign(design);
         return;
       }
       if (isTyping(e.target)) return;
@@ -55,5 +56,5 @@ export function useDesignerShortcuts(): void {
     };
     window.addEventListener("keydown", onKey);
     return () => window.removeEventListener("keydown", onKey);
-  }, []);
+  }, [design]);
 }

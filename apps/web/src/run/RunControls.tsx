@@ -1,15 +1,17 @@
+import { useShallow } from "zustand/react/shallow";
 import { useDesignStore } from "../designer/store";
 import { useRunStore } from "./store";
 import { STATE_STYLE } from "./states";
-import { deploy, deployBlocker, dryRun, release, stop } from "./actions";
+import { deployBlocker, designGate } from "./actions";
+import { useEditor } from "../editor";
 import "./run.css";
 
 const BAR_PARTS = ["FINISHED", "STOPPED", "STARTED", "READY", "FAILED", "RELEASED"] as const;
 
 /** Toolbar part of the run: Deploy, Dry run, Stop, Release and the progress bar. */
 export function RunControls() {
-  const problemCount = useDesignStore((s) => s.problems.filter((p) => p.severity !== "warning").length);
-  const readOnly = useDesignStore((s) => s.readOnly);
+  const { readOnly, empty, problemCount } = useDesignStore(useShallow(designGate));
+  const { runs } = useEditor();
   const phase = useRunStore((s) => s.phase);
   const status = useRunStore((s) => s.status);
   const statusReason = useRunStore((s) => s.statusReason);
@@ -19,7 +21,7 @@ export function RunControls() {
 
   const running = runId !== null && status === "RUNNING";
   const busy = phase === "deploying" || (running && phase !== "history");
-  const blocker = deployBlocker(problemCount, readOnly, busy);
+  const blocker = deployBlocker({ readOnly, empty, busy, problemCount });
   const canStop = runId !== null && running && phase !== "history";
   const canRelease =
     runId !== null && phase !== "deploying" && status !== null && status !== "RELEASED" && (phase !== "history" || status === "RUNNING");
@@ -32,7 +34,7 @@ export function RunControls() {
         className="run-btn run-btn-primary"
         disabled={blocker !== null}
         title={blocker ?? "Save the design and run it"}
-        onClick={() => void deploy()}
+        onClick={() => void runs.deploy()}
       >
         {phase === "deploying" ? "Deploying…" : "Deploy"}
       </button>
@@ -42,11 +44,11 @@ export function RunControls() {
         className="run-btn"
         disabled={blocker !== null}
         title={blocker ?? "Run the design here with every resource replaced by a simulated task, to check the order of events"}
-        onClick={dryRun}
+        onClick={() => runs.dryRun()}
       >
         Dry run
       </button>
-      <button type="button" data-testid="stop" className="run-btn" disabled={!canStop} onClick={() => void stop()} title="Stop every started resource">
+      <button type="button" data-testid="stop" className="run-btn" disabled={!canStop} onClick={() => void runs.stop()} title="Stop every started resource">
         Stop
       </button>
       <button
@@ -54,7 +56,7 @@ export function RunControls() {
         data-testid="release"
         className="run-btn"
         disabled={!canRelease}
-        onClick={() => void release()}
+        onClick={() => void runs.release()}
         title="Release every resource of the run (ends its processes)"
       >
         Release

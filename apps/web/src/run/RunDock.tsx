@@ -3,7 +3,7 @@ import { useRunStore } from "./store";
 import { TracePane, type TraceRef } from "./TracePane";
 import { Timeline } from "./Timeline";
 import { RunHistory } from "./RunHistory";
-import { closeHistory } from "./actions";
+import { useEditor } from "../editor";
 
 type Tab = "traces" | "timeline" | "history";
 
@@ -18,6 +18,7 @@ export function RunDock() {
   const resources = useRunStore((s) => s.resources);
   const status = useRunStore((s) => s.status);
   const statusReason = useRunStore((s) => s.statusReason);
+  const { runs } = useEditor();
 
   const traces: TraceRef[] = useMemo(
     () =>
@@ -40,7 +41,7 @@ export function RunDock() {
       {phase === "history" && (
         <div className="run-readonly" role="status" data-testid="history-banner">
           Showing past run <code>{runId}</code> read-only.
-          <button type="button" data-testid="close-run" onClick={closeHistory}>
+          <button type="button" data-testid="close-run" onClick={() => runs.closeHistory()}>
             Back to the design
           </button>
         </div>

@@ -3,7 +3,7 @@ import type { RunSummary } from "@nepi/core";
 import { useDesignStore } from "../designer/store";
 import { trpc, errorMessage } from "../api/trpc";
 import { useRunStore } from "./store";
-import { openRun } from "./actions";
+import { useEditor } from "../editor";
 
 function when(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
@@ -15,6 +15,7 @@ export function RunHistory() {
   const shownRun = useRunStore((s) => s.runId);
   // Refresh when a run starts or changes status: the list then shows it.
   const status = useRunStore((s) => s.status);
+  const { runs: actions } = useEditor();
   const [runs, setRuns] = useState<RunSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [cleaned, setCleaned] = useState(0);
@@ -91,7 +92,7 @@ export function RunHistory() {
                           {cleaning === r.runId ? "Cleaning up…" : "Clean up"}
                         </button>
                       )}
-                      <button type="button" data-testid="open-run" onClick={() => void openRun(r.runId)}>
+                      <button type="button" data-testid="open-run" onClick={() => void actions.openRun(r.runId)}>
                         {r.runId === shownRun ? "Shown" : "Open"}
                       </button>
                     </div>

@@ -1,95 +1,124 @@
 import type { ExperimentDocument } from "@nepi/core";
-import { useDesignStore } from "../designer/store";
+import type { DesignState, DesignStore } from "../designer/store";
 import { trpc, errorMessage } from "../api/trpc";
-import { useRunStore } from "./store";
-import { detachRun, releaseRun, runResourcesOf, showRemoteRun, startDryRun, stopRun } from "./live";
+import type { RunStore } from "./store";
+import { runResourcesOf, type LiveRuns } from "./live";
 
-/** Why Deploy cannot be pressed now, or null when it can. */
-export function deployBlocker(problemCount: number, readOnly: boolean, busy: boolean): string | null {
-  if (readOnly) return "This is a past run, shown read-only: go back to the design to deploy.";
-  if (busy) return "A run is going on: stop or release it first.";
-  if (problemCount > 0) {
-    return `Fix the ${problemCount === 1 ? "problem" : `${problemCount} problems`} listed below before deploying.`;
+/** What decides whether Deploy (and Dry run) can be pressed. */
+export interface DeployGate {
+  readOnly: boolean;
+  /** The design has no resource. */
+  empty: boolean;
+  /** A run is being deployed or is running. */
+  busy: boolean;
+  /** Errors of the design (warnings do not block). */
+  problemCount: number;
+}
+
+/** The design's part of the gate: read-only, empty, how many errors (warnings do not block). */
+export function designGate(s: Pick<DesignState, "readOnly" | "nodes" | "problems">): Omit<DeployGate, "busy"> {
+  return { readOnly: s.readOnly, empty: s.nodes.length === 0, problemCount: s.problems.filter((p) => p.severity !== "warning").length };
+}
+
+/** Why Deploy cannot be pressed now (the button's tooltip), or null when it can. */
+export function deployBlocker(g: DeployGate): string | null {
+  if (g.readOnly) return "This is a past run, shown read-only: go back to the design to deploy.";
+  if (g.busy) return "A run is going on: stop or release it first.";
+  if (g.empty) return "The design is empty: drag a resource from the palette onto the canvas first.";
+  if (g.problemCount > 0) {
+    return `Fix the ${g.problemCount === 1 ? "problem" : `${g.problemCount} problems`} listed below before deploying.`;
   }
   return null;
 }
 
-/** Saves the design (so the run keeps the exact document), then starts a run of it. */
-export async function deploy(): Promise<void> {
-  const runStore = useRunStore.getState();
-  runStore.setPhase("deploying");
-  try {
-    const design = useDesignStore.getState();
-    const document = design.toDocument();
-    const { id } = await trpc.experiments.save.mutate(design.experimentId ? { id: design.experimentId, document } : { document });
-    useDesignStore.getState().markSaved(id);
-    const { runId } = await trpc.runs.start.mutate({ experimentId: id });
-    showRemoteRun(runId, { doc: document });
-  } catch (err) {
-    useRunStore.getState().setPhase("error", `deploy failed: ${errorMessage(err)}`);
-  }
+/** What the run controls and the history do; one per editor. */
+export interface RunActions {
+  /** Saves the design (so the run keeps the exact document), then starts a run of it. */
+  deploy(): Promise<void>;
+  /** Runs the design in the page with every resource a sim::Task, to check the order of events. */
+  dryRun(): void;
+  stop(): Promise<void>;
+  release(): Promise<void>;
+  /** Opens a past (or still running) run read-only: its document, states, timeline and traces. */
+  openRun(runId: string): Promise<void>;
+  /** Leaves a past run and returns to the design that was being edited. */
+  closeHistory(): void;
 }
 
-/** Runs the design in the page with every resource a sim::Task, to check the order of events. */
-export function dryRun(): void {
-  try {
-    startDryRun(useDesignStore.getState().toDocument());
-  } catch (err) {
-    useRunStore.getState().setPhase("error", `dry run failed: ${errorMessage(err)}`);
-  }
-}
+export function createRunActions(design: DesignStore, run: RunStore, live: LiveRuns): RunActions {
+  // The design being edited when a past run was opened, restored by closeHistory().
+  let draft: { doc: ExperimentDocument; experimentId: string | null; dirty: boolean } | null = null;
 
-export async function stop(): Promise<void> {
-  try {
-    await stopRun();
-  } catch (err) {
-    useRunStore.getState().setPhase("error", `stop failed: ${errorMessage(err)}`);
-  }
-}
+  return {
+    async deploy() {
+      run.getState().setPhase("deploying");
+      try {
+        const d = design.getState();
+        const document = d.toDocument();
+        const { id } = await trpc.experiments.save.mutate(d.experimentId ? { id: d.experimentId, document } : { document });
+        design.getState().markSaved(id);
+        const { runId } = await trpc.runs.start.mutate({ experimentId: id });
+        live.showRemote(runId, { doc: document });
+      } catch (err) {
+        run.getState().setPhase("error", `deploy failed: ${errorMessage(err)}`);
+      }
+    },
 
-export async function release(): Promise<void> {
-  try {
-    await releaseRun();
-  } catch (err) {
-    useRunStore.getState().setPhase("error", `release failed: ${errorMessage(err)}`);
-  }
-}
+    dryRun() {
+      try {
+        live.startDry(design.getState().toDocument());
+      } catch (err) {
+        run.getState().setPhase("error", `dry run failed: ${errorMessage(err)}`);
+      }
+    },
 
-// The design being edited when a past run was opened, restored by closeHistory().
-let draft: { doc: ExperimentDocument; experimentId: string | null; dirty: boolean } | null = null;
+    async stop() {
+      try {
+        await live.stop();
+      } catch (err) {
+        run.getState().setPhase("error", `stop failed: ${errorMessage(err)}`);
+      }
+    },
 
-/** Opens a past (or still running) run read-only: its document, states, timeline and traces. */
-export async function openRun(runId: string): Promise<void> {
-  try {
-    const detail = await trpc.runs.get.query({ runId });
-    const design = useDesignStore.getState();
-    if (!design.readOnly) draft = { doc: design.toDocument(), experimentId: design.experimentId, dirty: design.dirty };
-    detachRun();
-    design.loadDocument(detail.document, { experimentId: detail.experimentId, readOnly: true });
-    const store = useRunStore.getState();
-    store.beginRun(runId, { phase: "history", resources: runResourcesOf(detail.document) });
-    const states: Record<number, { state: (typeof detail.resources)[number]["state"]; reason?: string }> = {};
-    for (const r of detail.resources) states[r.guid] = r.reason === undefined ? { state: r.state } : { state: r.state, reason: r.reason };
-    store.applySnapshot(states, detail.timeline, null);
-    store.setStatus(detail.status, detail.reason ?? null);
-    if (detail.status === "RUNNING") showRemoteRun(runId, { phase: "history" });
-  } catch (err) {
-    useRunStore.getState().setPhase("error", `could not open run ${runId}: ${errorMessage(err)}`);
-  }
-}
+    async release() {
+      try {
+        await live.release();
+      } catch (err) {
+        run.getState().setPhase("error", `release failed: ${errorMessage(err)}`);
+      }
+    },
 
-/** Leaves a past run and returns to the design that was being edited. */
-export function closeHistory(): void {
-  detachRun();
-  useRunStore.getState().clear();
-  const design = useDesignStore.getState();
-  if (draft) {
-    design.loadDocument(draft.doc, { experimentId: draft.experimentId, readOnly: false });
-    // Unsaved edits stay marked as such.
-    if (draft.dirty) useDesignStore.setState({ dirty: true });
-  } else {
-    // Opened right after a page load: the past run's design becomes the one edited.
-    design.loadDocument(design.toDocument(), { experimentId: design.experimentId, readOnly: false });
-  }
-  draft = null;
+    async openRun(runId) {
+      try {
+        const detail = await trpc.runs.get.query({ runId });
+        const d = design.getState();
+        if (!d.readOnly) draft = { doc: d.toDocument(), experimentId: d.experimentId, dirty: d.dirty };
+        live.detach();
+        d.loadDocument(detail.document, { experimentId: detail.experimentId, readOnly: true });
+        const store = run.getState();
+        store.beginRun(runId, { phase: "history", resources: runResourcesOf(detail.document) });
+        const states: Record<number, { state: (typeof detail.resources)[number]["state"]; reason?: string }> = {};
+        for (const r of detail.resources) states[r.guid] = r.reason === undefined ? { state: r.state } : { state: r.state, reason: r.reason };
+        store.applySnapshot(states, detail.timeline, null);
+        store.setStatus(detail.status, detail.reason ?? null);
+        if (detail.status === "RUNNING") live.showRemote(runId, { phase: "history" });
+      } catch (err) {
+        run.getState().setPhase("error", `could not open run ${runId}: ${errorMessage(err)}`);
+      }
+    },
+
+    closeHistory() {
+      live.detach();
+      run.getState().clear();
+      const d = design.getState();
+      if (draft) {
+        // Unsaved edits stay marked as such.
+        d.loadDocument(draft.doc, { experimentId: draft.experimentId, readOnly: false, dirty: draft.dirty });
+      } else {
+        // Opened right after a page load: the past run's design becomes the one edited.
+        d.loadDocument(d.toDocument(), { experimentId: d.experimentId, readOnly: false });
+      }
+      draft = null;
+    },
+  };
 }

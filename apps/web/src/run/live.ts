@@ -8,17 +8,14 @@ import {
   type StateEvent,
 } from "@nepi/core";
 import { trpc } from "../api/trpc";
-import { useRunStore, type NodeRunState, type RunResource } from "./store";
+import type { NodeRunState, RunResource, RunStore } from "./store";
 
 /** What the run panel needs to know of a document's resources. */
 export function runResourcesOf(doc: ExperimentDocument): RunResource[] {
   return doc.resources.map((r) => ({ guid: r.guid, type: r.type, label: r.label, traces: r.traces ?? [] }));
 }
 
-/**
- * The run the panel shows and drives: a run on the backend (followed over runs.events), or a
- * dry run executed in the page by the browser-safe engine with every resource a sim::Task.
- */
+/** One run the panel drives: a run on the backend, or a dry run in the page. */
 interface ActiveRun {
   runId: string;
   stop(): Promise<void>;
@@ -27,8 +24,6 @@ interface ActiveRun {
   detach(): void;
 }
 
-let active: ActiveRun | null = null;
-
 function statesOf(resources: ResourceRunState[]): Record<number, NodeRunState> {
   const states: Record<number, NodeRunState> = {};
   for (const r of resources) states[r.guid] = r.reason === undefined ? { state: r.state } : { state: r.state, reason: r.reason };
@@ -36,8 +31,8 @@ function statesOf(resources: ResourceRunState[]): Record<number, NodeRunState> {
 }
 
 /** Feeds one runs.events message into the store. */
-export function applyRunEvent(ev: RunEvent, id?: string): void {
-  const store = useRunStore.getState();
+export function applyRunEvent(run: RunStore, ev: RunEvent, id?: string): void {
+  const store = run.getState();
   if (ev.type === "snapshot") {
     store.flush();
     store.applySnapshot(statesOf(ev.resources), undefined, id ?? String(ev.seq));
@@ -52,7 +47,7 @@ export function applyRunEvent(ev: RunEvent, id?: string): void {
 }
 
 /** Follows a backend run's events (snapshot, then every transition, in batches) until detached. */
-function followRemote(runId: string, lastEventId?: string): ActiveRun {
+function followRemote(run: RunStore, runId: string, lastEventId?: string): ActiveRun {
   let backfilled = false;
   // The snapshot gives the states, not how they were reached: the transitions before it
   // come from runs.get, so the timeline misses none.
@@ -62,7 +57,7 @@ function followRemote(runId: string, lastEventId?: string): ActiveRun {
     trpc.runs.get
       .query({ runId })
       .then((detail) => {
-        if (useRunStore.getState().runId === runId) useRunStore.getState().mergeTimeline(detail.timeline);
+        if (run.getState().runId === runId) run.getState().mergeTimeline(detail.timeline);
       })
       .catch(() => {
         // The live stream goes on; only the timeline's beginning is missing.
@@ -77,15 +72,15 @@ function followRemote(runId: string, lastEventId?: string): ActiveRun {
         // Tracked batches arrive as { id, data }; tRPC resumes after the last id on reconnect.
         const { data } = msg as { id: string; data: RunEventBatch };
         for (const ev of data.events) {
-          applyRunEvent(ev, String(ev.seq));
+          applyRunEvent(run, ev, String(ev.seq));
           if (ev.type === "snapshot") backfill();
         }
       },
       onError(err) {
-        useRunStore.getState().setPhase("error", `lost the run's event stream: ${err.message}`);
+        run.getState().setPhase("error", `lost the run's event stream: ${err.message}`);
       },
       onComplete() {
-        const s = useRunStore.getState();
+        const s = run.getState();
         s.flush();
         if (s.runId === runId && s.phase === "live") s.setPhase("ended");
       },
@@ -105,36 +100,13 @@ function followRemote(runId: string, lastEventId?: string): ActiveRun {
   };
 }
 
-/** Shows and follows run `runId` of the backend (a fresh deploy, or a live run reopened). */
-export function showRemoteRun(runId: string, opts: { phase?: "live" | "history"; doc?: ExperimentDocument } = {}): void {
-  active?.detach();
-  const store = useRunStore.getState();
-  if (opts.phase !== "history") store.beginRun(runId, { phase: "live", resources: opts.doc ? runResourcesOf(opts.doc) : [] });
-  active = followRemote(runId);
-}
-
-/** Stops following whatever run is shown (history views, closing the run panel). */
-export function detachRun(): void {
-  active?.detach();
-  active = null;
-}
-
-export async function stopRun(): Promise<void> {
-  if (active) await active.stop();
-}
-
-export async function releaseRun(): Promise<void> {
-  if (active) await active.release();
-}
-
 /**
  * Runs the design in the page with every resource replaced by sim::Task (same guids, the same
  * connections and conditions): the order of events shows without touching any host.
  */
-export function startDryRun(doc: ExperimentDocument): void {
-  active?.detach();
+function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
   const runId = `dry-${Date.now()}`;
-  const store = useRunStore.getState();
+  const store = run.getState();
   store.beginRun(runId, { phase: "live", dryRun: true, resources: runResourcesOf(doc) });
   const dry = toDryRun(doc);
   const ec = ExperimentController.fromDocument(dry);
@@ -144,7 +116,7 @@ export function startDryRun(doc: ExperimentDocument): void {
   store.setStatus("RUNNING");
   let detached = false;
   const onState = (e: StateEvent) => {
-    if (!detached) useRunStore.getState().enqueue([e]);
+    if (!detached) run.getState().enqueue([e]);
   };
   ec.on("state", onState);
   const guids = doc.resources.map((r) => r.guid);
@@ -156,11 +128,11 @@ export function startDryRun(doc: ExperimentDocument): void {
     (err: Error) => !detached && finishDry(ec.ecState === "FAILED" ? "FAILED" : "FINISHED", err.message),
   );
   function finishDry(status: string, reason?: string) {
-    const s = useRunStore.getState();
+    const s = run.getState();
     s.flush();
     s.setStatus(status, reason ?? null);
   }
-  active = {
+  return {
     runId,
     async stop() {
       for (const g of guids) {
@@ -171,7 +143,7 @@ export function startDryRun(doc: ExperimentDocument): void {
     async release() {
       await ec.release();
       await ec.shutdown();
-      const s = useRunStore.getState();
+      const s = run.getState();
       s.flush();
       s.setStatus("RELEASED");
       s.setPhase("ended");
@@ -179,6 +151,46 @@ export function startDryRun(doc: ExperimentDocument): void {
     detach() {
       detached = true;
       void ec.shutdown();
+    },
+  };
+}
+
+/**
+ * The run the panel shows and drives: a run on the backend (followed over runs.eventBatches), or
+ * a dry run executed in the page by the browser-safe engine. One per editor; it feeds `run`.
+ */
+export interface LiveRuns {
+  /** Shows and follows run `runId` of the backend (a fresh deploy, or a live run reopened). */
+  showRemote(runId: string, opts?: { phase?: "live" | "history"; doc?: ExperimentDocument }): void;
+  startDry(doc: ExperimentDocument): void;
+  /** Stops following whatever run is shown (the run itself goes on). */
+  detach(): void;
+  stop(): Promise<void>;
+  release(): Promise<void>;
+}
+
+export function createLiveRuns(run: RunStore): LiveRuns {
+  let active: ActiveRun | null = null;
+  return {
+    showRemote(runId, opts = {}) {
+      active?.detach();
+      if (opts.phase !== "history") run.getState().beginRun(runId, { phase: "live", resources: opts.doc ? runResourcesOf(opts.doc) : [] });
+      active = followRemote(run, runId);
+    },
+    startDry(doc) {
+      active?.detach();
+      active = null;
+      active = runDry(run, doc);
+    },
+    detach() {
+      active?.detach();
+      active = null;
+    },
+    async stop() {
+      if (active) await active.stop();
+    },
+    async release() {
+      if (active) await active.release();
     },
   };
 }

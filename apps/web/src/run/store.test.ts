@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { StateEvent } from "@nepi/core";
-import { useRunStore } from "./store";
+import { createRunStore, type RunStore } from "./store";
 
 const ev = (guid: number, state: StateEvent["state"], at: number, reason?: string): StateEvent => ({
   guid,
@@ -11,30 +11,31 @@ const ev = (guid: number, state: StateEvent["state"], at: number, reason?: strin
 });
 
 describe("run store", () => {
+  let run: RunStore;
   beforeEach(() => {
-    useRunStore.getState().clear();
-    useRunStore.getState().beginRun("r1");
+    run = createRunStore();
+    run.getState().beginRun("r1");
   });
 
   it("applies a burst of transitions in one batch, keeping untouched entries identical", () => {
-    const s = useRunStore.getState();
+    const s = run.getState();
     const initial: Record<number, { state: "NEW" }> = {};
     for (let g = 1; g <= 1000; g++) initial[g] = { state: "NEW" };
     s.applySnapshot(initial, [], "0");
-    const before = useRunStore.getState().states;
+    const before = run.getState().states;
 
     let notified = 0;
-    const unsubscribe = useRunStore.subscribe(() => notified++);
+    const unsubscribe = run.subscribe(() => notified++);
     const burst: StateEvent[] = [];
     for (let g = 1; g <= 500; g++) burst.push(ev(g, "READY", 10));
     s.enqueue(burst, "500");
     // Nothing applied before the frame.
-    expect(useRunStore.getState().states[1].state).toBe("NEW");
+    expect(run.getState().states[1].state).toBe("NEW");
     expect(notified).toBe(0);
     s.flush();
     unsubscribe();
 
-    const after = useRunStore.getState();
+    const after = run.getState();
     expect(notified).toBe(1);
     expect(after.states[1].state).toBe("READY");
     expect(after.states[500].state).toBe("READY");
@@ -47,11 +48,11 @@ describe("run store", () => {
   });
 
   it("keeps the last state of a resource changed twice in one batch, and lists failures", () => {
-    const s = useRunStore.getState();
+    const s = run.getState();
     s.applySnapshot({ 1: { state: "READY" }, 2: { state: "READY" } }, []);
     s.enqueue([ev(1, "STARTED", 1), ev(2, "STARTED", 1), ev(1, "FINISHED", 2), ev(2, "FAILED", 3, "exit code 3")]);
     s.flush();
-    const st = useRunStore.getState();
+    const st = run.getState();
     expect(st.states[1]).toEqual({ state: "FINISHED" });
     expect(st.states[2]).toEqual({ state: "FAILED", reason: "exit code 3" });
     expect(st.failures).toEqual([{ guid: 2, reason: "exit code 3" }]);
@@ -61,22 +62,33 @@ describe("run store", () => {
   });
 
   it("merges the transitions before the snapshot into the timeline once", () => {
-    const s = useRunStore.getState();
+    const s = run.getState();
     s.enqueue([ev(1, "READY", 30)]);
     s.flush();
     s.mergeTimeline([ev(1, "DISCOVERED", 10), ev(1, "PROVISIONED", 20), ev(1, "READY", 30)]);
     s.mergeTimeline([ev(1, "DISCOVERED", 10)]);
-    expect(useRunStore.getState().timeline.map((e) => e.state)).toEqual(["DISCOVERED", "PROVISIONED", "READY"]);
+    expect(run.getState().timeline.map((e) => e.state)).toEqual(["DISCOVERED", "PROVISIONED", "READY"]);
   });
 
   it("starts empty for a new run and forgets the queued transitions of the previous one", () => {
-    const s = useRunStore.getState();
+    const s = run.getState();
     s.enqueue([ev(1, "STARTED", 1)]);
     s.beginRun("r2");
     s.flush();
-    const st = useRunStore.getState();
+    const st = run.getState();
     expect(st.runId).toBe("r2");
     expect(st.states).toEqual({});
     expect(st.timeline).toEqual([]);
+  });
+
+  it("two stores are independent: transitions queued in one never reach the other", () => {
+    const other = createRunStore();
+    other.getState().beginRun("r9");
+    run.getState().enqueue([ev(1, "STARTED", 1)]);
+    other.getState().flush();
+    expect(other.getState().states).toEqual({});
+    run.getState().flush();
+    expect(run.getState().states[1]).toEqual({ state: "STARTED" });
+    expect(other.getState().runId).toBe("r9");
   });
 });

@@ -1,4 +1,5 @@
-import { create } from "zustand";
+import { createStore, type StoreApi } from "zustand";
+import { storeContext } from "../store-context";
 import type { ResourceState, StateEvent } from "@nepi/core";
 
 /** The live state of one resource in the run shown on the canvas. */
@@ -101,142 +102,161 @@ function failuresOf(states: Record<number, NodeRunState>): RunFailure[] {
   return out.sort((a, b) => a.guid - b.guid);
 }
 
-// Transitions that arrived since the last frame, with the stream id of the newest one.
-let pending: StateEvent[] = [];
-let pendingLastId: string | null = null;
-let frameRequested = false;
-
-function scheduleFlush(flush: () => void): void {
-  if (frameRequested) return;
-  frameRequested = true;
-  const run = () => {
-    if (!frameRequested) return;
-    frameRequested = false;
-    flush();
-  };
-  // One batch per frame; a hidden tab gets no frames, so a timer stands in for it there.
+/** Runs `flush` on the next animation frame, or on a timer when the tab is hidden (it gets no frames). */
+function onNextFrame(flush: () => void): void {
   if (typeof requestAnimationFrame === "function" && typeof document !== "undefined" && !document.hidden) {
-    requestAnimationFrame(run);
+    requestAnimationFrame(flush);
   } else {
-    setTimeout(run, 16);
+    setTimeout(flush, 16);
   }
 }
 
-export const useRunStore = create<RunStoreState>()((set, get) => ({
-  runId: null,
-  status: null,
-  statusReason: null,
-  phase: "idle",
-  dryRun: false,
-  resources: [],
-  states: {},
-  counts: EMPTY_COUNTS,
-  failures: [],
-  timeline: [],
-  lastEventId: null,
-  error: null,
+export type RunStore = StoreApi<RunStoreState>;
 
-  beginRun(runId, opts) {
-    pending = [];
-    pendingLastId = null;
-    set({
-      runId,
-      status: null,
-      statusReason: null,
-      phase: opts?.phase ?? "live",
-      dryRun: opts?.dryRun ?? false,
-      resources: opts?.resources ?? [],
-      states: {},
-      counts: EMPTY_COUNTS,
-      failures: [],
-      timeline: [],
-      lastEventId: null,
-      error: null,
+/** The store of the run shown on the canvas: one per editor, and a fresh one per test. */
+export function createRunStore(): RunStore {
+  // Transitions that arrived since the last frame, with the stream id of the newest one.
+  let pending: StateEvent[] = [];
+  let pendingLastId: string | null = null;
+  let frameRequested = false;
+
+  function scheduleFlush(flush: () => void): void {
+    if (frameRequested) return;
+    frameRequested = true;
+    // One batch per frame; a clear() in between cancels it.
+    onNextFrame(() => {
+      if (!frameRequested) return;
+      frameRequested = false;
+      flush();
     });
-  },
+  }
 
-  applySnapshot(states, timeline, lastEventId) {
-    pending = [];
-    set({
-      states,
-      counts: countStates(states),
-      failures: failuresOf(states),
-      timeline: timeline ?? get().timeline,
-      lastEventId: lastEventId ?? get().lastEventId,
-    });
-  },
+  return createStore<RunStoreState>()((set, get) => ({
+    runId: null,
+    status: null,
+    statusReason: null,
+    phase: "idle",
+    dryRun: false,
+    resources: [],
+    states: {},
+    counts: EMPTY_COUNTS,
+    failures: [],
+    timeline: [],
+    lastEventId: null,
+    error: null,
 
-  mergeTimeline(earlier) {
-    const key = (e: StateEvent) => `${e.guid}/${e.state}/${e.at}`;
-    const known = new Set(get().timeline.map(key));
-    const missing = earlier.filter((e) => !known.has(key(e)));
-    if (missing.length === 0) return;
-    // Stable by time: transitions of one instant keep the engine's order.
-    const merged = missing.concat(get().timeline).sort((a, b) => a.at - b.at);
-    set({ timeline: merged });
-  },
+    beginRun(runId, opts) {
+      pending = [];
+      pendingLastId = null;
+      set({
+        runId,
+        status: null,
+        statusReason: null,
+        phase: opts?.phase ?? "live",
+        dryRun: opts?.dryRun ?? false,
+        resources: opts?.resources ?? [],
+        states: {},
+        counts: EMPTY_COUNTS,
+        failures: [],
+        timeline: [],
+        lastEventId: null,
+        error: null,
+      });
+    },
 
-  enqueue(events, lastEventId) {
-    if (events.length === 0) return;
-    for (const e of events) pending.push(e);
-    if (lastEventId !== undefined) pendingLastId = lastEventId;
-    scheduleFlush(() => get().flush());
-  },
+    applySnapshot(states, timeline, lastEventId) {
+      pending = [];
+      set({
+        states,
+        counts: countStates(states),
+        failures: failuresOf(states),
+        timeline: timeline ?? get().timeline,
+        lastEventId: lastEventId ?? get().lastEventId,
+      });
+    },
 
-  flush() {
-    if (pending.length === 0) return;
-    const batch = pending;
-    const lastId = pendingLastId;
-    pending = [];
-    pendingLastId = null;
-    const prev = get();
-    // A shallow copy: untouched entries keep their identity, so only changed nodes re-render.
-    const states = { ...prev.states };
-    // Counts move with each transition: no pass over every resource per frame.
-    const counts = { ...prev.counts };
-    let failed = false;
-    for (const e of batch) {
-      const before = states[e.guid];
-      if (before) countOne(counts, before.state, -1);
-      else counts.total++;
-      countOne(counts, e.state, 1);
-      states[e.guid] = e.reason === undefined ? { state: e.state } : { state: e.state, reason: e.reason };
-      if (e.state === "FAILED") failed = true;
-    }
-    set({
-      states,
-      counts,
-      failures: failed || prev.failures.length > 0 ? failuresOf(states) : prev.failures,
-      timeline: prev.timeline.concat(batch),
-      lastEventId: lastId ?? prev.lastEventId,
-    });
-  },
+    mergeTimeline(earlier) {
+      const key = (e: StateEvent) => `${e.guid}/${e.state}/${e.at}`;
+      const known = new Set(get().timeline.map(key));
+      const missing = earlier.filter((e) => !known.has(key(e)));
+      if (missing.length === 0) return;
+      // Stable by time: transitions of one instant keep the engine's order.
+      const merged = missing.concat(get().timeline).sort((a, b) => a.at - b.at);
+      set({ timeline: merged });
+    },
 
-  setStatus(status, reason = null) {
-    set({ status, statusReason: reason });
-  },
+    enqueue(events, lastEventId) {
+      if (events.length === 0) return;
+      for (const e of events) pending.push(e);
+      if (lastEventId !== undefined) pendingLastId = lastEventId;
+      scheduleFlush(() => get().flush());
+    },
 
-  setPhase(phase, error = null) {
-    set({ phase, error });
-  },
+    flush() {
+      if (pending.length === 0) return;
+      const batch = pending;
+      const lastId = pendingLastId;
+      pending = [];
+      pendingLastId = null;
+      const prev = get();
+      // A shallow copy: untouched entries keep their identity, so only changed nodes re-render.
+      const states = { ...prev.states };
+      // Counts move with each transition: no pass over every resource per frame.
+      const counts = { ...prev.counts };
+      let failed = false;
+      for (const e of batch) {
+        const before = states[e.guid];
+        if (before) countOne(counts, before.state, -1);
+        else counts.total++;
+        countOne(counts, e.state, 1);
+        states[e.guid] = e.reason === undefined ? { state: e.state } : { state: e.state, reason: e.reason };
+        if (e.state === "FAILED") failed = true;
+      }
+      set({
+        states,
+        counts,
+        failures: failed || prev.failures.length > 0 ? failuresOf(states) : prev.failures,
+        timeline: prev.timeline.concat(batch),
+        lastEventId: lastId ?? prev.lastEventId,
+      });
+    },
 
-  clear() {
-    pending = [];
-    pendingLastId = null;
-    frameRequested = false;
-    set({
-      runId: null,
-      status: null,
-      statusReason: null,
-      phase: "idle",
-      dryRun: false,
-      resources: [],
-      states: {},
-      counts: EMPTY_COUNTS,
-      failures: [],
-      timeline: [],
-      lastEventId: null,
-      error: null,
-    });
-  },
-}));
+    setStatus(status, reason = null) {
+      set({ status, statusReason: reason });
+    },
+
+    setPhase(phase, error = null) {
+      set({ phase, error });
+    },
+
+    clear() {
+      pending = [];
+      pendingLastId = null;
+      frameRequested = false;
+      set({
+        runId: null,
+        status: null,
+        statusReason: null,
+        phase: "idle",
+        dryRun: false,
+        resources: [],
+        states: {},
+        counts: EMPTY_COUNTS,
+        failures: [],
+        timeline: [],
+        lastEventId: null,
+        error: null,
+      });
+    },
+  }));
+}
+
+const run = storeContext<RunStoreState>("run store");
+
+/** Gives the components below it their run store. */
+export const RunStoreProvider = run.Provider;
+/** The run store of the editor this component is in (for event handlers). */
+export const useRunStoreApi = run.useApi;
+/** Reads a part of the shown run's state; re-renders when that part changes. */
+export const useRunStore = run.useSelect;
+
