@@ -7,7 +7,7 @@ let loaded: Promise<boolean> | undefined;
  * loading `@nepi/core/node` once. Without it only browser-safe types (sim::*) can run.
  */
 export function loadNodeResources(log: Logger): Promise<boolean> {
-  // A variable specifier: the entry is optional at build time.
+  // Not optional (runs/active-run.ts imports it too): loading it registers the linux managers; a failure is logged.
   const entry = "@nepi/core/node";
   loaded ??= import(entry).then(
     () => true,

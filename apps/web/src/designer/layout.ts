@@ -1,5 +1,6 @@
 import type { ELK as ElkApi } from "elkjs/lib/elk-api.js";
 import type { DesignConnection, DesignCondition, ResourceNode } from "./model";
+import { conditionEdgeId } from "./edge-ids";
 
 // elkjs is large (~1.5 MB): it is loaded the first time someone asks for a layout.
 let elk: Promise<ElkApi> | null = null;
@@ -25,7 +26,7 @@ export async function autoLayout(
   const edges: { id: string; sources: string[]; targets: string[] }[] = [];
   const rtypeOf = new Map(nodes.map((n) => [n.data.guid, n.data.rtype]));
   for (const c of connections) {
-    // The side with no connection rules of its own (the node) goes first.
+    // A linux::Node end goes first (the host left of what runs on it); any other link keeps target → source.
     const [first, second] = rtypeOf.get(c.source) === "linux::Node" ? [c.source, c.target] : [c.target, c.source];
     edges.push({ id: c.id, sources: [String(first)], targets: [String(second)] });
     hosted.add(c.source).add(c.target);
@@ -34,7 +35,7 @@ export async function autoLayout(
     for (const a of c.after) {
       for (const g of c.group) {
         if (hosted.has(a) || hosted.has(g)) continue;
-        edges.push({ id: `${c.id}:${a}>${g}`, sources: [String(a)], targets: [String(g)] });
+        edges.push({ id: conditionEdgeId(c.id, a, g), sources: [String(a)], targets: [String(g)] });
       }
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CREDENTIAL_PLACEHOLDER, listResourceTypes, type ExperimentDocument } from "@nepi/core";
-import { parseDocumentText, redactCredentials, stripCredentialPlaceholders } from "./persistence";
+import { examplesAndSaved, parseDocumentText, redactCredentials, stripCredentialPlaceholders, type ExperimentSummary } from "./persistence";
 
 const DOC: ExperimentDocument = {
   format: "nepi-experiment@1",
@@ -54,5 +54,25 @@ describe("export / import of documents", () => {
   it("says when a file is not JSON", () => {
     const r = parseDocumentText("{ nope");
     expect(!r.ok && r.errors[0]).toMatch(/^not JSON: /);
+  });
+});
+
+describe("the Open dialog's sections", () => {
+  // What experiments.list answers (typed by the router: a field the backend stops sending fails the typecheck).
+  const rows: ExperimentSummary[] = [
+    { id: "u1", name: "my ping", resourceCount: 3, example: false, createdAt: 5, updatedAt: 9 },
+    { id: "e1", name: "ping-localhost", description: "ping 127.0.0.1 three times", resourceCount: 2, example: true, createdAt: 1, updatedAt: 1 },
+    { id: "e2", name: "sim-dry-run", resourceCount: 4, example: true, createdAt: 1, updatedAt: 1 },
+  ];
+
+  it("lists the seeded examples apart from the saved experiments, in the backend's order", () => {
+    const { examples, saved } = examplesAndSaved(rows);
+    expect(examples.map((r) => r.id)).toEqual(["e1", "e2"]);
+    expect(saved.map((r) => r.id)).toEqual(["u1"]);
+  });
+
+  it("filters both by name or description, ignoring case", () => {
+    expect(examplesAndSaved(rows, "PING")).toEqual({ examples: [rows[1]], saved: [rows[0]] });
+    expect(examplesAndSaved(rows, "three times")).toEqual({ examples: [rows[1]], saved: [] });
   });
 });

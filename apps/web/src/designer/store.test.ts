@@ -296,3 +296,126 @@ describe("problems and the deploy gate (core validateDocument)", () => {
     expect(store().focusSeq).toBeGreaterThan(0);
   });
 });
+
+describe("one store per editor", () => {
+  it("two stores are independent: content, undo history, selection, clipboard and notices", () => {
+    const a = createDesignerStore();
+    const b = createDesignerStore();
+    a.getState().loadDocument(PING_DEMO);
+    a.getState().select([1, 2]);
+    a.getState().copySelection();
+    a.getState().notify("info", "only in a");
+
+    expect(b.getState().nodes).toEqual([]);
+    expect(b.getState().selectedGuids).toEqual([]);
+    expect(b.getState().notice).toBeNull();
+    // The clipboard is the editor's own: a paste in another editor adds nothing.
+    expect(b.getState().paste()).toEqual([]);
+    expect(b.getState().past).toEqual([]);
+
+    b.getState().addResource("sim::Task", { x: 0, y: 0 });
+    expect(a.getState().toDocument()).toEqual(PING_DEMO);
+    expect(a.getState().paste()).toEqual([4, 5]);
+  });
+
+  it("each store numbers its own notices and conditions", () => {
+    const a = createDesignerStore();
+    const b = createDesignerStore();
+    a.getState().notify("info", "one");
+    a.getState().notify("info", "two");
+    b.getState().notify("info", "first of b");
+    expect(a.getState().notice!.id).toBe(2);
+    expect(b.getState().notice!.id).toBe(1);
+    a.getState().loadDocument(PING_DEMO);
+    b.getState().loadDocument(PING_DEMO);
+    expect(a.getState().conditions[0]!.id).toBe(b.getState().conditions[0]!.id);
+  });
+});
+
+describe("the selection, kept once", () => {
+  it("lives in selectedGuids and selectedEdgeIds only: no node or edge of the design carries a flag", () => {
+    store().loadDocument(PING_DEMO);
+    store().select([1, 3]);
+    expect(store().selectedGuids).toEqual([1, 3]);
+    expect(store().nodes.every((n) => n.selected === undefined)).toBe(true);
+    const edge = store().edges.find((e) => e.type === "condition")!;
+    store().selectEdge(edge.id);
+    expect(store().selectedGuids).toEqual([]);
+    expect(store().selectedEdgeIds).toEqual([edge.id]);
+    expect(store().edges.every((e) => e.selected === undefined)).toBe(true);
+  });
+
+  it("follows xyflow's select changes: a click replaces it, Ctrl+click adds to it", () => {
+    store().loadDocument(PING_DEMO);
+    store().onNodesChange([{ id: "2", type: "select", selected: true }]);
+    expect(store().selectedGuids).toEqual([2]);
+    store().onNodesChange([
+      { id: "2", type: "select", selected: false },
+      { id: "3", type: "select", selected: true },
+    ]);
+    expect(store().selectedGuids).toEqual([3]);
+    store().onNodesChange([{ id: "1", type: "select", selected: true }]);
+    expect(store().selectedGuids).toEqual([3, 1]);
+    const link = store().edges.find((e) => e.type === "connection")!;
+    store().onEdgesChange([{ id: link.id, type: "select", selected: true }]);
+    expect(store().selectedEdgeIds).toEqual([link.id]);
+    // What the canvas draws is made from it.
+    const drawn = withSelection(store().nodes, new Set(store().selectedGuids.map(String)));
+    expect(drawn.filter((n) => n.selected).map((n) => n.id)).toEqual(["1", "3"]);
+    // A node that did not change keeps its identity (it is not re-rendered).
+    expect(drawn.find((n) => n.id === "2")).toBe(store().nodes.find((n) => n.id === "2"));
+  });
+
+  it("a selected condition edge stays selected when an edit redraws the edges", () => {
+    store().loadDocument(PING_DEMO);
+    const edge = store().edges.find((e) => e.type === "condition")!;
+    store().selectEdge(edge.id);
+    store().updateCondition(store().conditions[0]!.id, { delay: "3s" });
+    expect(store().selectedEdgeIds).toEqual([edge.id]);
+    expect(withSelection(store().edges, new Set(store().selectedEdgeIds)).find((e) => e.id === edge.id)!.selected).toBe(true);
+  });
+
+  it("drops what is gone: deleted resources, a resource undone, a condition removed", () => {
+    store().loadDocument(PING_DEMO);
+    store().select([2, 3]);
+    store().deleteSelection();
+    expect(store().selectedGuids).toEqual([]);
+    store().undo();
+    expect(store().toDocument()).toEqual(PING_DEMO);
+
+    const added = store().addResource("sim::Task", { x: 0, y: 400 })!;
+    expect(store().selectedGuids).toEqual([added]);
+    store().undo();
+    expect(store().selectedGuids).toEqual([]);
+
+    const edge = store().edges.find((e) => e.type === "condition")!;
+    store().selectEdge(edge.id);
+    store().removeCondition(store().conditions[0]!.id);
+    expect(store().selectedEdgeIds).toEqual([]);
+  });
+
+  it("a drag of a selected resource keeps it selected", () => {
+    store().loadDocument(PING_DEMO);
+    store().select([2]);
+    store().onNodesChange([{ id: "2", type: "position", position: { x: 500, y: 10 }, dragging: false }]);
+    expect(store().selectedGuids).toEqual([2]);
+    expect(store().toDocument().resources[1]!.position).toEqual({ x: 500, y: 10 });
+  });
+});
+
+describe("the deploy gate", () => {
+  it("names the reason Deploy is refused: read-only, a run going on, an empty design, problems", () => {
+    const gate = { readOnly: false, empty: false, busy: false, problemCount: 0 };
+    expect(deployBlocker(gate)).toBeNull();
+    expect(deployBlocker({ ...gate, empty: true })).toMatch(/empty/);
+    expect(deployBlocker({ ...gate, problemCount: 1 })).toMatch(/Fix the problem listed/);
+    expect(deployBlocker({ ...gate, busy: true, empty: true })).toMatch(/A run is going on/);
+    expect(deployBlocker({ ...gate, readOnly: true, busy: true })).toMatch(/read-only/);
+  });
+
+  it("counts errors, not warnings", () => {
+    const warning = { path: "name", message: "a warning", severity: "warning" as const };
+    const error = { path: "name", message: "an error" };
+    expect(designGate({ readOnly: false, nodes: [], problems: [warning, error] })).toEqual({ readOnly: false, empty: true, problemCount: 1 });
+  });
+});

@@ -17,7 +17,7 @@ export class LocalTransport implements Transport {
 
   exec(script: string): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
-      // A new process group (detached) so that nothing the script starts shares ours.
+      // Not detached: the script stays in our process group, so a signal to the group reaches what it starts.
       const child = spawn("sh", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
