@@ -27,9 +27,7 @@ export function ExperimentsDialog({ onClose }: { onClose(): void }) {
         className="experiment-card"
         data-testid="experiment-item"
         data-id={r.id}
-        onClick={async () => {
-          if (await openExperiment(editor, r.id)) onClose();
-        }}
+        onClick={() => void openExperiment(editor, r.id).then((opened) => opened && onClose())}
       >
         <span className="experiment-name">{r.name}</span>
         {r.description && <span className="experiment-desc">{r.description}</span>}

@@ -27,7 +27,6 @@ const DOC: ExperimentDocument = {
   connections: [],
   conditions: [],
 };
-const EMPTY: ExperimentDocument = { format: "nepi-experiment@1", name: "untitled", resources: [], connections: [], conditions: [] };
 
 let design: DesignStore;
 

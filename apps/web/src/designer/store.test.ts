@@ -26,8 +26,6 @@ const PING_DEMO: ExperimentDocument = {
   conditions: [{ group: [3], action: "START", after: [2], state: "STARTED", delay: "1s" }],
 };
 
-const EMPTY_DOC: ExperimentDocument = { format: "nepi-experiment@1", name: "untitled", resources: [], connections: [], conditions: [] };
-
 beforeEach(() => {
   design = createDesignerStore();
 });
