@@ -7,7 +7,7 @@ import { FileFollower } from "../../transport/follower.js";
 import { shq } from "../../transport/quote.js";
 import type { Transport } from "../../transport/types.js";
 import { LinuxNodeManager, lastLines } from "./node.js";
-import { endGroupsScript, launchScript, parseEnv, parsePackages, startScript, wrapperScript, writeFileScript } from "./scripts.js";
+import { appMarker, endGroupsScript, endMarkedScript, launchScript, parseEnv, parsePackages, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
 
 /** How long a stopped command gets to end after SIGTERM before its group gets SIGKILL, s. */
 const STOP_GRACE_S = 3;
@@ -105,7 +105,10 @@ export class LinuxApplicationManager implements ResourceManager {
       writeFileScript("launch.sh", launchScript(sudo)),
       writeFileScript(
         "wrapper.sh",
-        wrapperScript({ guid: this.ctx.guid, appHome: this.home, eventsFile: node.paths.events, exports, hasStdin: stdin !== undefined }),
+        wrapperScript({
+          guid: this.ctx.guid, appHome: this.home, eventsFile: node.paths.events, exports,
+          markers: [runMarker(this.ctx.runId), appMarker(this.ctx.runId, this.ctx.guid)], hasStdin: stdin !== undefined,
+        }),
       ),
       ...(stdin !== undefined ? [writeFileScript("stdin", stdin)] : []),
     ].join(" &&\n");
@@ -234,6 +237,8 @@ export class LinuxApplicationManager implements ResourceManager {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.endGroup();
+    // What left the group (setsid, a daemon) still carries this application's marker.
+    if (this.pid) await this.transport.exec(endMarkedScript([appMarker(this.ctx.runId, this.ctx.guid)], STOP_GRACE_S, this.ctx.get("sudo") === true));
   }
 
   async release(): Promise<void> {
