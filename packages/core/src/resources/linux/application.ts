@@ -2,7 +2,7 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { AttributeValue } from "../../model/catalog-schema.js";
-import type { ResourceContext, ResourceManager, TraceQuery, TraceResult } from "../../engine/resource-manager.js";
+import type { ResourceContext, ResourceManager, TraceCollection, TraceQuery, TraceResult } from "../../engine/resource-manager.js";
 import { FileFollower } from "../../transport/follower.js";
 import { shq } from "../../transport/quote.js";
 import type { Transport } from "../../transport/types.js";
@@ -267,7 +267,7 @@ export class LinuxApplicationManager implements ResourceManager {
     return join(this.ctx.runDir, `${this.ctx.guid}-${label}`);
   }
 
-  async collectTraces(): Promise<void> {
+  async collectTraces(): Promise<TraceCollection | void> {
     const traces = this.ctx.enabledTraces();
     if (!traces.length || !this.node) return;
     // Release follows: end a command still running first, so its files are complete (tcpdump
@@ -279,14 +279,24 @@ export class LinuxApplicationManager implements ResourceManager {
     const dir = this.localDir();
     await mkdir(dir, { recursive: true });
     const t = this.transport;
+    const missing: TraceCollection["missing"] = [];
     await Promise.all(
       traces.map(async (name) => {
-        const remote = this.tracePath(name);
-        if ((await t.size(remote)) < 0) return;
-        await t.download(remote, join(dir, name));
-        this.collected.add(name);
+        try {
+          const remote = this.tracePath(name);
+          if ((await t.size(remote)) < 0) {
+            // Never started here: there is nothing to lose. Started: the file should be there.
+            if (this.pid) missing.push({ name, reason: `${remote} does not exist on ${t.label}` });
+            return;
+          }
+          await t.download(remote, join(dir, name));
+          this.collected.add(name);
+        } catch (e) {
+          missing.push({ name, reason: `copying it from ${t.label} failed: ${(e as Error).message}` });
+        }
       }),
     );
+    return { missing };
   }
 
   async trace(name: string, query: TraceQuery): Promise<TraceResult> {
