@@ -52,4 +52,8 @@ export const MIGRATIONS: string[] = [
 
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   `,
+  `
+  -- JSON, on the status a release ends on: the enabled traces it could not collect, and why.
+  ALTER TABLE run_events ADD COLUMN missing_traces TEXT;
+  `,
 ];
