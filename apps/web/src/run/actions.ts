@@ -72,6 +72,7 @@ export async function openRun(runId: string): Promise<void> {
     for (const r of detail.resources) states[r.guid] = r.reason === undefined ? { state: r.state } : { state: r.state, reason: r.reason };
     store.applySnapshot(states, detail.timeline, null);
     store.setStatus(detail.status, detail.reason ?? null);
+    store.setMissingTraces(detail.missingTraces ?? []);
     if (detail.status === "RUNNING") showRemoteRun(runId, { phase: "history" });
   } catch (err) {
     useRunStore.getState().setPhase("error", `could not open run ${runId}: ${errorMessage(err)}`);

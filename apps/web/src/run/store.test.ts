@@ -80,3 +80,16 @@ describe("run store", () => {
     expect(st.timeline).toEqual([]);
   });
 });
+
+describe("traces a run could not collect", () => {
+  it("come with the run's last status and are forgotten when another run is shown", async () => {
+    const { applyRunEvent } = await import("./live");
+    useRunStore.getState().clear();
+    useRunStore.getState().beginRun("r2");
+    const missing = [{ guid: 2, name: "out", reason: "copying it from local failed: EISDIR" }];
+    applyRunEvent({ type: "status", seq: 9, status: "RELEASED", at: 1, missingTraces: missing });
+    expect(useRunStore.getState().missingTraces).toEqual(missing);
+    useRunStore.getState().beginRun("r3");
+    expect(useRunStore.getState().missingTraces).toEqual([]);
+  });
+});

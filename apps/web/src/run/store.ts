@@ -1,5 +1,5 @@
 import { create } from "zustand";
-import type { ResourceState, StateEvent } from "@nepi/core";
+import type { MissingTrace, ResourceState, StateEvent } from "@nepi/core";
 
 /** The live state of one resource in the run shown on the canvas. */
 export interface NodeRunState {
@@ -59,6 +59,8 @@ export interface RunStoreState {
   /** Id of the last event applied, to resume the event stream without gap or duplicate. */
   lastEventId: string | null;
   error: string | null;
+  /** Enabled traces the run's release could not collect, and why (the run panel shows them). */
+  missingTraces: MissingTrace[];
 
   /** Forget the shown run and show `runId` (empty states until its snapshot arrives). */
   beginRun(runId: string, opts?: { phase?: RunPhase; dryRun?: boolean; resources?: RunResource[] }): void;
@@ -71,6 +73,7 @@ export interface RunStoreState {
   /** Apply queued transitions now (tests and the end of a stream). */
   flush(): void;
   setStatus(status: string | null, reason?: string | null): void;
+  setMissingTraces(missing: MissingTrace[]): void;
   setPhase(phase: RunPhase, error?: string | null): void;
   clear(): void;
 }
@@ -135,6 +138,7 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
   timeline: [],
   lastEventId: null,
   error: null,
+  missingTraces: [],
 
   beginRun(runId, opts) {
     pending = [];
@@ -152,6 +156,7 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
       timeline: [],
       lastEventId: null,
       error: null,
+      missingTraces: [],
     });
   },
 
@@ -216,6 +221,10 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
     set({ status, statusReason: reason });
   },
 
+  setMissingTraces(missingTraces) {
+    set({ missingTraces });
+  },
+
   setPhase(phase, error = null) {
     set({ phase, error });
   },
@@ -237,6 +246,7 @@ export const useRunStore = create<RunStoreState>()((set, get) => ({
       timeline: [],
       lastEventId: null,
       error: null,
+      missingTraces: [],
     });
   },
 }));
