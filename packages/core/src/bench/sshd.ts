@@ -129,6 +129,10 @@ export async function startSshd(opts: SshdOptions = {}): Promise<PrivateSshd> {
   });
   // The listener above goes on keeping the log (read by `log()`).
   const pid = child.pid!;
+  const sessionPids = async () => {
+    const r = await run("ps", ["-o", "pid=", "--ppid", String(pid)]).catch(() => ({ stdout: "" }));
+    return r.stdout.split(/\s+/).filter(Boolean).map(Number);
+  };
   return {
     host,
     port,
@@ -138,11 +142,17 @@ export async function startSshd(opts: SshdOptions = {}): Promise<PrivateSshd> {
     hostKey,
     pid,
     log: () => log.join(""),
-    async sessionPids() {
-      const r = await run("ps", ["-o", "pid=", "--ppid", String(pid)]).catch(() => ({ stdout: "" }));
-      return r.stdout.split(/\s+/).filter(Boolean).map(Number);
-    },
+    sessionPids,
     async stop() {
+      // Sessions outlive the listener: end those still open (a client that never closed) too.
+      const sessions = await sessionPids();
+      for (const p of sessions) {
+        try {
+          process.kill(p, "SIGTERM");
+        } catch {
+          /* already gone */
+        }
+      }
       if (child.exitCode === null && child.signalCode === null) {
         await new Promise<void>((resolve) => {
           child.once("exit", () => resolve());
