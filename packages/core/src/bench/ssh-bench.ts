@@ -139,11 +139,11 @@ async function tenHosts(targets: Target[], user: string): Promise<{ nepi: number
   );
   // Its own empty configuration, so no ansible.cfg of the machine or the working directory applies.
   await writeFile(join(dir, "ansible.cfg"), "[defaults]\n");
-  const env = { ...process.env, ANSIBLE_HOME: join(dir, "ansible"), ANSIBLE_LOCAL_TEMP: join(dir, "tmp"), ANSIBLE_CONFIG: join(dir, "ansible.cfg"), ANSIBLE_CONTROL_PATH_DIR: join(dir, "cp") };
+  const env = { ...process.env, ANSIBLE_HOME: join(dir, "ansible"), ANSIBLE_LOCAL_TEMP: join(dir, "tmp"), ANSIBLE_CONFIG: join(dir, "ansible.cfg"), ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, "cp") };
   t0 = process.hrtime.bigint();
   await run("ansible", ["all", "-i", inventory, "-m", "raw", "-a", "uname -n", "-f", String(hosts)], { env });
   const ansible = ms(t0);
-  await closeControlMasters(env.ANSIBLE_CONTROL_PATH_DIR);
+  await closeControlMasters(env.ANSIBLE_SSH_CONTROL_PATH_DIR);
   await rm(dir, { recursive: true, force: true });
   return { nepi, pssh, ansible };
 }
