@@ -400,7 +400,9 @@ export class SshTransport implements Transport {
         const err: Buffer[] = [];
         ch.on("data", (d: Buffer) => output(d));
         ch.stderr.on("data", (d: Buffer) => err.push(d));
-        ch.on("exit", (c: number | null, signal?: string) => (code = c ?? (signal ? 128 : -1)));
+        ch.on("exit", (c: number | null, signal?: string) => {
+          code = c ?? (signal ? 128 : -1);
+        });
         ch.on("error", (e: Error) => reject(e));
         ch.on("close", () => {
           if (code === undefined) reject(new ConnectionLostError(`${this.label}: the connection closed during a file transfer`));

@@ -29,6 +29,8 @@ for (const kind of ["ssh", "local"] as HostKind[]) {
       const dir = join(ec.rootDir, ec.expId, ec.runId, `${app}-app`);
       expect(readFileSync(join(dir, "stdout"), "utf8")).toBe("fine\n");
       expect(existsSync(join(dir, "result.csv"))).toBe(false);
+      // Reading a lost trace says so, never an empty text.
+      await expect(ec.trace(app, "result.csv")).rejects.toThrow(/trace "result.csv" could not be collected: .*does not exist/);
     });
   });
 }

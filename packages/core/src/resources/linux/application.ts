@@ -31,6 +31,8 @@ export class LinuxApplicationManager implements ResourceManager {
   private stopping = false;
   private released = false;
   private readonly collected = new Set<string>();
+  /** Enabled traces the release could not collect, and why: reading one says so. */
+  private readonly notCollected = new Map<string, string>();
   /** Live follows of this application's traces: completed with one read when it exits. */
   private readonly followers = new Set<FileFollower>();
 
@@ -296,6 +298,7 @@ export class LinuxApplicationManager implements ResourceManager {
         }
       }),
     );
+    for (const m of missing) this.notCollected.set(m.name, m.reason);
     return { missing };
   }
 
@@ -305,6 +308,8 @@ export class LinuxApplicationManager implements ResourceManager {
     const useLocal = this.collected.has(name) && (this.released || !this.node?.isConnected);
     if (attr === "PATH") return this.collected.has(name) ? local : this.tracePath(name);
     if (useLocal || this.released) {
+      const lost = this.notCollected.get(name);
+      if (lost !== undefined) throw new Error(`trace "${name}" could not be collected: ${lost}`);
       const data = await readFile(local).catch(() => Buffer.alloc(0));
       if (attr === "SIZE") return data.length;
       if (attr === "STREAM") {
