@@ -3,4 +3,3 @@ export * from "./resource-manager.js";
 export { validateDocument } from "./validate.js";
 export { findDeadlock } from "./deadlock.js";
 export { toDryRun } from "./dry-run.js";
-export { describeMissingTraces } from "./missing-traces.js";

@@ -24,7 +24,3 @@ export class MissingTraces {
   }
 }
 
-/** One line per missing trace, for a log or a reason: `guid 3 (label) stdout: why`. */
-export function describeMissingTraces(missing: readonly MissingTrace[], name: (guid: number) => string): string {
-  return missing.map((m) => `${name(m.guid)} trace "${m.name}": ${m.reason}`).join("; ");
-}
