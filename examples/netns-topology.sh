@@ -21,6 +21,10 @@ SW="${P}sw"
 down() {
   for h in $(seq 1 "$HOSTS"); do
     if [ -f "$DIR/h$h/sshd.pid" ]; then kill "$(cat "$DIR/h$h/sshd.pid")" 2>/dev/null || true; fi
+    # Whatever still runs in the host (sshd sessions of connections not closed): a deleted
+    # namespace would keep it alive forever, unreachable.
+    pids=$(ip netns pids "${P}h$h" 2>/dev/null || true)
+    if [ -n "$pids" ]; then kill $pids 2>/dev/null || true; fi
     ip netns del "${P}h$h" 2>/dev/null || true
   done
   ip link del "${P}r0" 2>/dev/null || true

@@ -98,3 +98,24 @@ test("a failing command turns its node FAILED with the reason", async ({ app: pa
   await expect(page.getByTestId("run-failure")).toContainText("exit code 3");
   await shot("failed node with its reason");
 });
+
+test("a trace the release could not collect is shown in the run panel", async ({ app: page, shot }) => {
+  await importDocument(page, {
+    format: DOCUMENT_FORMAT,
+    name: "missing-trace",
+    resources: [
+      { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
+      // It finishes, but its "out" trace is a directory: copying it fails.
+      { guid: 2, type: "linux::Application", label: "writer", attributes: { command: "mkdir out; echo done" }, traces: ["stdout", "out"], position: { x: 320, y: 0 } },
+    ],
+    connections: [{ source: 2, target: 1 }],
+    conditions: [],
+  });
+  await page.getByTestId("deploy").click();
+  await expect(node(page, 2)).toHaveAttribute("data-state", "FINISHED");
+  await expect(page.getByTestId("run-missing-traces")).toHaveCount(0);
+  await page.getByTestId("release").click();
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "RELEASED");
+  await expect(page.getByTestId("run-missing-traces")).toContainText('A trace could not be collected: writer out (copying it from local failed');
+  await shot("missing trace");
+});

@@ -150,14 +150,14 @@ describe("the server process with processes on the host", () => {
   }
 
   /** Runs `sleep` on localhost; resolves with its pid once the command has printed it. */
-  async function startSleeper(client: Awaited<ReturnType<typeof serve>>["client"], seconds: number) {
+  async function startSleeper(client: Awaited<ReturnType<typeof serve>>["client"], seconds: number, command = `echo $$; exec sleep ${seconds}`) {
     const { id } = await client.experiments.save.mutate({
       document: {
         format: "nepi-experiment@1",
         name: "sleeper",
         resources: [
           { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
-          { guid: 2, type: "linux::Application", attributes: { command: `echo $$; exec sleep ${seconds}` }, traces: ["stdout"] },
+          { guid: 2, type: "linux::Application", attributes: { command }, traces: ["stdout"] },
         ],
         connections: [{ source: 2, target: 1 }],
       },
@@ -182,6 +182,31 @@ describe("the server process with processes on the host", () => {
     expect(gone(pid)).toBe(true);
     const again = await serve(dataDir);
     expect((await again.client.runs.get.query({ runId })).status).toBe("RELEASED");
+  });
+
+  it("SIGTERM, and cleanup after SIGKILL, end what left the command's process group too (setsid)", async () => {
+    const dataDir = tempDir();
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    for (const how of ["SIGTERM", "SIGKILL"] as const) {
+      const s = await serve(dataDir);
+      const seconds = 6000 + Math.floor(Math.random() * 1000);
+      // The pid printed is the escapee's: in a session and process group of its own.
+      const { runId, pid } = await startSleeper(s.client, seconds, `setsid sleep ${seconds} & echo $!; exec sleep 1${seconds}`);
+      cleanups.push(() => {
+        if (!gone(pid) && commandOf(pid) === `sleep ${seconds}`) process.kill(pid, "SIGKILL");
+      });
+      expect(commandOf(pid)).toBe(`sleep ${seconds}`);
+      s.proc.kill(how);
+      await s.exited;
+      if (how === "SIGKILL") {
+        expect(gone(pid)).toBe(false);
+        const again = await serve(dataDir);
+        await again.client.runs.cleanup.mutate({ runId });
+        again.proc.kill("SIGINT");
+        await again.exited;
+      }
+      expect(gone(pid)).toBe(true);
+    }
   });
 
   it("after SIGKILL, the command survives, the run is INTERRUPTED on its host, and cleanup ends it", async () => {

@@ -301,6 +301,29 @@ describe("runs of local linux resources through the API", () => {
     expect((await fetch(`${t.server.url}files/runs/${runId}/traces/2/nope`)).status).toBe(404);
   });
 
+  it("keeps with the run the traces its release could not collect, and sends them with the last status", async () => {
+    const { client } = t;
+    const { id } = await client.experiments.save.mutate({
+      document: {
+        format: "nepi-experiment@1",
+        name: "missing-trace",
+        resources: [
+          { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
+          // Its "out" trace is a directory: copying it fails.
+          { guid: 2, type: "linux::Application", attributes: { command: "mkdir out; echo done" }, traces: ["stdout", "out"] },
+        ],
+        connections: [{ source: 2, target: 1 }],
+      },
+    });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status !== "RUNNING");
+    await client.runs.release.mutate({ runId });
+    const missing = [{ guid: 2, name: "out", reason: expect.stringMatching(/^copying it from local failed: .*EISDIR/) }];
+    expect((await client.runs.get.query({ runId })).missingTraces).toEqual(missing);
+    const events = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status === "RELEASED");
+    expect((events.at(-1)!.data as { missingTraces?: unknown }).missingTraces).toEqual(missing);
+  });
+
   it("reports a failing command's reason on the resource and the run", async () => {
     const { client } = t;
     const { id } = await client.experiments.save.mutate({

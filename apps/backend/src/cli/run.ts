@@ -23,7 +23,8 @@ function runId(): string {
 /**
  * `nepi run`: validates, deploys, shows progress, waits until every resource that finishes by
  * itself has ended (or the experiment failed, or Ctrl-C), then stops and releases everything and
- * collects the traces. Exit code 0 only when no resource failed and nothing was interrupted.
+ * collects the traces. Exit code 0 only when no resource failed, nothing was interrupted and every
+ * enabled trace was collected.
  */
 export async function runCommand(o: RunOptions): Promise<number> {
   const { doc, problems } = await loadDocument(o.file);
@@ -114,7 +115,9 @@ export async function runCommand(o: RunOptions): Promise<number> {
 
   const failures = guids.filter((g) => ec.failure(g) !== undefined && ec.timeline().some((t) => t.guid === g && t.state === "FAILED"));
   const unfinished = finishers.filter((g) => !ec.timeline().some((t) => t.guid === g && (t.state === "FINISHED" || t.state === "STOPPED")));
-  const ok = !interrupted && failures.length === 0 && unfinished.length === 0;
+  // A trace that could not be collected is data lost: never "ok".
+  const missing = ec.missingTraces();
+  const ok = !interrupted && failures.length === 0 && unfinished.length === 0 && missing.length === 0;
   const code = ok ? 0 : interrupted ? 130 : 1;
   if (o.json) {
     emit({
@@ -123,10 +126,12 @@ export async function runCommand(o: RunOptions): Promise<number> {
       exitCode: code,
       interrupted,
       failures: failures.map((g) => ({ guid: g, label: ec.label(g), reason: ec.failure(g) })),
+      missingTraces: missing.map((m) => ({ ...m, label: ec.label(m.guid) })),
       results: runDir,
     });
   } else {
     for (const g of failures) o.err.write(`FAILED ${describe(g)}: ${ec.failure(g)}\n`);
+    for (const m of missing) o.err.write(`MISSING trace "${m.name}" of ${describe(m.guid)}: ${m.reason}\n`);
     if (interrupted) o.err.write("interrupted: everything was stopped and released\n");
     o.out.write(`${ok ? "done" : "not done"}: results and timeline.json in ${runDir}\n`);
   }

@@ -18,7 +18,14 @@ const FILE_CHUNK = 64 * 1024;
 function toRunEvent(e: StoredEvent): RunEvent {
   return e.kind === "transition"
     ? { type: "transition", seq: e.seq, event: e.event }
-    : { type: "status", seq: e.seq, status: e.status, at: e.at, ...(e.reason !== undefined ? { reason: e.reason } : {}) };
+    : {
+        type: "status",
+        seq: e.seq,
+        status: e.status,
+        at: e.at,
+        ...(e.reason !== undefined ? { reason: e.reason } : {}),
+        ...(e.missingTraces ? { missingTraces: e.missingTraces } : {}),
+      };
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   hasReached,
   isTerminal,
   type ExperimentDocument,
+  type MissingTrace,
   type RunEvent,
   type RunStatus,
   type StateEvent,
@@ -191,14 +192,17 @@ export class ActiveRun {
     }
   }
 
-  setStatus(status: RunStatus, reason: string | undefined): void {
+  setStatus(status: RunStatus, reason: string | undefined, missingTraces: MissingTrace[] = []): void {
+    // The same status again (to report missing traces) keeps when it was reached.
+    const same = status === this.status;
     this.status = status;
     this.reason = reason;
     const seq = ++this.seq;
     const at = Date.now();
-    this.store.setRunStatus(this.runId, status, reason, status === "RUNNING" ? undefined : at);
-    this.store.appendEvent(this.runId, { seq, kind: "status", status, at, ...(reason !== undefined ? { reason } : {}) });
-    this.publish({ type: "status", seq, status, at, ...(reason !== undefined ? { reason } : {}) });
+    this.store.setRunStatus(this.runId, status, reason, status === "RUNNING" || same ? undefined : at);
+    const extra = { ...(reason !== undefined ? { reason } : {}), ...(missingTraces.length ? { missingTraces } : {}) };
+    this.store.appendEvent(this.runId, { seq, kind: "status", status, at, ...extra });
+    this.publish({ type: "status", seq, status, at, ...extra });
   }
 
   /**
@@ -271,7 +275,10 @@ export class ActiveRun {
     } catch (err) {
       this.log(`run ${this.runId}: shutdown: ${(err as Error).message}`);
     }
-    if (this.status !== "FAILED") this.setStatus("RELEASED", reason);
+    // Traces the release could not collect: kept and sent with the run's last status.
+    const missing = this.ec.missingTraces();
+    if (this.status !== "FAILED") this.setStatus("RELEASED", reason, missing);
+    else if (missing.length) this.setStatus("FAILED", this.reason, missing);
     this.store.setRunReleased(this.runId, Date.now());
     this.drainOutbox();
     this.closed = true;

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
-import type { Leftover, RunDetail, RunEvent, RunSummary, RunTraceInfo, StateEvent } from "@nepi/core";
+import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, StateEvent } from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { redactCredentials } from "../security/credentials.js";
@@ -121,7 +121,11 @@ export class RunManager {
   get(runId: string): RunDetail {
     const run = this.stored(runId);
     const timeline: StateEvent[] = [];
-    for (const e of this.store.eventsAfter(runId, 0)) if (e.kind === "transition") timeline.push(e.event);
+    let missingTraces: MissingTrace[] = [];
+    for (const e of this.store.eventsAfter(runId, 0)) {
+      if (e.kind === "transition") timeline.push(e.event);
+      else if (e.missingTraces) missingTraces = e.missingTraces;
+    }
     return {
       ...this.summary(run),
       document: redactCredentials(run.document),
@@ -129,6 +133,7 @@ export class RunManager {
       timeline,
       traces: this.traceList(runId),
       leftovers: run.leftovers,
+      missingTraces,
     };
   }
 

@@ -60,4 +60,8 @@ export const MIGRATIONS: string[] = [
   UPDATE experiments SET example = 1
     WHERE created_at <= (SELECT (julianday(value) - 2440587.5) * 86400000 FROM meta WHERE key = 'seeded');
   `,
+  `
+  -- JSON, on the status a release ends on: the enabled traces it could not collect, and why.
+  ALTER TABLE run_events ADD COLUMN missing_traces TEXT;
+  `,
 ];

@@ -3,6 +3,7 @@ import type {
   ExperimentDocument,
   ExperimentSummary,
   Leftover,
+  MissingTrace,
   ResourceRunState,
   ResourceState,
   RunStatus,
@@ -34,7 +35,7 @@ export interface StoredRun {
 /** One row of run_events: a resource transition or a run status change. */
 export type StoredEvent =
   | { seq: number; kind: "transition"; event: StateEvent }
-  | { seq: number; kind: "status"; status: RunStatus; at: number; reason?: string };
+  | { seq: number; kind: "status"; status: RunStatus; at: number; reason?: string; missingTraces?: MissingTrace[] };
 
 interface RunRow {
   id: string;
@@ -56,6 +57,7 @@ interface EventRow {
   previous: string | null;
   at: number;
   reason: string | null;
+  missing_traces: string | null;
 }
 
 /**
@@ -93,10 +95,10 @@ export class Store {
       setReleased: db.prepare("UPDATE runs SET released_at = ? WHERE id = ?"),
       setLeftovers: db.prepare("UPDATE runs SET leftovers = ? WHERE id = ?"),
       insertEvent: db.prepare(
-        "INSERT INTO run_events (run_id, seq, kind, guid, state, previous, at, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO run_events (run_id, seq, kind, guid, state, previous, at, reason, missing_traces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       eventsAfter: db.prepare(
-        "SELECT seq, kind, guid, state, previous, at, reason FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq",
+        "SELECT seq, kind, guid, state, previous, at, reason, missing_traces FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq",
       ),
       // SQLite returns the other columns of the row holding MAX(seq): each resource's last state.
       latestStates: db.prepare(
@@ -228,9 +230,10 @@ export class Store {
       for (const [runId, e] of batch) {
         if (e.kind === "transition") {
           const t = e.event;
-          this.q.insertEvent.run(runId, e.seq, "transition", t.guid, t.state, t.previous, t.at, t.reason ?? null);
+          this.q.insertEvent.run(runId, e.seq, "transition", t.guid, t.state, t.previous, t.at, t.reason ?? null, null);
         } else {
-          this.q.insertEvent.run(runId, e.seq, "status", null, e.status, null, e.at, e.reason ?? null);
+          const missing = e.missingTraces?.length ? JSON.stringify(e.missingTraces) : null;
+          this.q.insertEvent.run(runId, e.seq, "status", null, e.status, null, e.at, e.reason ?? null, missing);
         }
       }
     })();
@@ -312,7 +315,14 @@ function toRun(r: RunRow): StoredRun {
 
 function toEvent(r: EventRow): StoredEvent {
   if (r.kind === "status") {
-    return { seq: r.seq, kind: "status", status: r.state as RunStatus, at: r.at, ...(r.reason !== null ? { reason: r.reason } : {}) };
+    return {
+      seq: r.seq,
+      kind: "status",
+      status: r.state as RunStatus,
+      at: r.at,
+      ...(r.reason !== null ? { reason: r.reason } : {}),
+      ...(r.missing_traces ? { missingTraces: JSON.parse(r.missing_traces) as MissingTrace[] } : {}),
+    };
   }
   const event: StateEvent = {
     guid: r.guid!,

@@ -19,6 +19,7 @@ export function RunDock() {
   const status = useRunStore((s) => s.status);
   const statusReason = useRunStore((s) => s.statusReason);
   const { runs } = useEditor();
+  const missingTraces = useRunStore((s) => s.missingTraces);
 
   const traces: TraceRef[] = useMemo(
     () =>
@@ -49,6 +50,12 @@ export function RunDock() {
       {(status === "FAILED" || status === "INTERRUPTED") && statusReason && (
         <div className="run-failed" role="alert" data-testid="run-failure">
           Run {status.toLowerCase()}: {statusReason}
+        </div>
+      )}
+      {missingTraces.length > 0 && (
+        <div className="run-failed" role="alert" data-testid="run-missing-traces">
+          {missingTraces.length === 1 ? "A trace" : `${missingTraces.length} traces`} could not be collected:{" "}
+          {missingTraces.map((m) => `${resources.find((r) => r.guid === m.guid)?.label || `guid ${m.guid}`} ${m.name} (${m.reason})`).join("; ")}
         </div>
       )}
       <div className="dock-tabs" role="tablist">

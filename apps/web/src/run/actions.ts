@@ -101,6 +101,7 @@ export function createRunActions(design: DesignStore, run: RunStore, live: LiveR
         for (const r of detail.resources) states[r.guid] = r.reason === undefined ? { state: r.state } : { state: r.state, reason: r.reason };
         store.applySnapshot(states, detail.timeline, null);
         store.setStatus(detail.status, detail.reason ?? null);
+        store.setMissingTraces(detail.missingTraces ?? []);
         if (detail.status === "RUNNING") live.showRemote(runId, { phase: "history" });
       } catch (err) {
         run.getState().setPhase("error", `could not open run ${runId}: ${errorMessage(err)}`);

@@ -43,6 +43,7 @@ export function applyRunEvent(run: RunStore, ev: RunEvent, id?: string): void {
     // Apply the transitions that came before, so the status never runs ahead of the nodes.
     store.flush();
     store.setStatus(ev.status, ev.reason ?? null);
+    if (ev.missingTraces) store.setMissingTraces(ev.missingTraces);
   }
 }
 

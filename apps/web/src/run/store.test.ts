@@ -92,3 +92,16 @@ describe("run store", () => {
     expect(other.getState().runId).toBe("r9");
   });
 });
+
+describe("traces a run could not collect", () => {
+  it("come with the run's last status and are forgotten when another run is shown", async () => {
+    const { applyRunEvent } = await import("./live");
+    const run = createRunStore();
+    run.getState().beginRun("r2");
+    const missing = [{ guid: 2, name: "out", reason: "copying it from local failed: EISDIR" }];
+    applyRunEvent(run, { type: "status", seq: 9, status: "RELEASED", at: 1, missingTraces: missing });
+    expect(run.getState().missingTraces).toEqual(missing);
+    run.getState().beginRun("r3");
+    expect(run.getState().missingTraces).toEqual([]);
+  });
+});

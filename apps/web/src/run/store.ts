@@ -1,6 +1,6 @@
 import { createStore, type StoreApi } from "zustand";
 import { storeContext } from "../store-context";
-import type { ResourceState, StateEvent } from "@nepi/core";
+import type { MissingTrace, ResourceState, StateEvent } from "@nepi/core";
 
 /** The live state of one resource in the run shown on the canvas. */
 export interface NodeRunState {
@@ -60,6 +60,8 @@ export interface RunStoreState {
   /** Id of the last event applied, to resume the event stream without gap or duplicate. */
   lastEventId: string | null;
   error: string | null;
+  /** Enabled traces the run's release could not collect, and why (the run panel shows them). */
+  missingTraces: MissingTrace[];
 
   /** Forget the shown run and show `runId` (empty states until its snapshot arrives). */
   beginRun(runId: string, opts?: { phase?: RunPhase; dryRun?: boolean; resources?: RunResource[] }): void;
@@ -72,6 +74,7 @@ export interface RunStoreState {
   /** Apply queued transitions now (tests and the end of a stream). */
   flush(): void;
   setStatus(status: string | null, reason?: string | null): void;
+  setMissingTraces(missing: MissingTrace[]): void;
   setPhase(phase: RunPhase, error?: string | null): void;
   clear(): void;
 }
@@ -144,6 +147,7 @@ export function createRunStore(): RunStore {
     timeline: [],
     lastEventId: null,
     error: null,
+    missingTraces: [],
 
     beginRun(runId, opts) {
       pending = [];
@@ -161,6 +165,7 @@ export function createRunStore(): RunStore {
         timeline: [],
         lastEventId: null,
         error: null,
+        missingTraces: [],
       });
     },
 
@@ -225,6 +230,10 @@ export function createRunStore(): RunStore {
       set({ status, statusReason: reason });
     },
 
+    setMissingTraces(missingTraces) {
+      set({ missingTraces });
+    },
+
     setPhase(phase, error = null) {
       set({ phase, error });
     },
@@ -246,6 +255,7 @@ export function createRunStore(): RunStore {
         timeline: [],
         lastEventId: null,
         error: null,
+        missingTraces: [],
       });
     },
   }));

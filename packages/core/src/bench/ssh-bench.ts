@@ -5,7 +5,7 @@
  * Prints figures and ratios; needs root (it creates the user), openssh-server, pssh, ansible.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, tmpdir, totalmem, userInfo } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -86,6 +86,16 @@ async function trueOnOneHost(sshd: PrivateSshd, user: string, n: number): Promis
   return { user, shell, nepiSequential, nepiPipelined, nepiConnect, sshPerCommand, controlMaster };
 }
 
+/**
+ * Ends the OpenSSH control masters ansible keeps (ControlPersist) behind the sockets in `dir`:
+ * their connections close now, while the hosts still exist — a master left to time out after
+ * its host was torn down never reaches it, and the host's sshd session stays forever.
+ */
+async function closeControlMasters(dir: string): Promise<void> {
+  const sockets = await readdir(dir).catch(() => [] as string[]);
+  await Promise.all(sockets.map((s) => run("ssh", ["-S", join(dir, s), "-O", "exit", "nepi-bench-master"]).catch(() => {})));
+}
+
 /** A host of the fan-out case. */
 interface Target {
   host: string;
@@ -129,10 +139,11 @@ async function tenHosts(targets: Target[], user: string): Promise<{ nepi: number
   );
   // Its own empty configuration, so no ansible.cfg of the machine or the working directory applies.
   await writeFile(join(dir, "ansible.cfg"), "[defaults]\n");
-  const env = { ...process.env, ANSIBLE_HOME: join(dir, "ansible"), ANSIBLE_LOCAL_TEMP: join(dir, "tmp"), ANSIBLE_CONFIG: join(dir, "ansible.cfg"), ANSIBLE_CONTROL_PATH_DIR: join(dir, "cp") };
+  const env = { ...process.env, ANSIBLE_HOME: join(dir, "ansible"), ANSIBLE_LOCAL_TEMP: join(dir, "tmp"), ANSIBLE_CONFIG: join(dir, "ansible.cfg"), ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, "cp") };
   t0 = process.hrtime.bigint();
   await run("ansible", ["all", "-i", inventory, "-m", "raw", "-a", "uname -n", "-f", String(hosts)], { env });
   const ansible = ms(t0);
+  await closeControlMasters(env.ANSIBLE_SSH_CONTROL_PATH_DIR);
   await rm(dir, { recursive: true, force: true });
   return { nepi, pssh, ansible };
 }

@@ -25,6 +25,8 @@ export interface PrivateSshd {
   pid: number;
   /** Pids of the sshd processes serving connections now (kill them to drop the connections). */
   sessionPids(): Promise<number[]>;
+  /** What sshd logged lately (its last 100–200 messages). */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,8 @@ export interface SshdOptions {
   maxSessions?: number;
   /** Also accept passwords (default: keys only). */
   passwordAuthentication?: boolean;
+  /** Serve the SFTP subsystem (default true; false: a host where files go over the shell). */
+  sftp?: boolean;
 }
 
 export async function freePort(host = "127.0.0.1"): Promise<number> {
@@ -101,7 +105,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<PrivateSshd> {
       `MaxSessions ${opts.maxSessions ?? 10}`,
       "MaxStartups 200",
       "LogLevel INFO",
-      "Subsystem sftp internal-sftp",
+      ...(opts.sftp === false ? [] : ["Subsystem sftp internal-sftp"]),
       "",
     ].join("\n"),
   );
@@ -123,8 +127,12 @@ export async function startSshd(opts: SshdOptions = {}): Promise<PrivateSshd> {
     child.once("exit", (code) => reject(new Error(`sshd exited with ${code} before listening: ${log.join("")}`)));
     child.once("error", reject);
   });
-  child.stderr!.on("data", () => {});
+  // The listener above goes on keeping the log (read by `log()`).
   const pid = child.pid!;
+  const sessionPids = async () => {
+    const r = await run("ps", ["-o", "pid=", "--ppid", String(pid)]).catch(() => ({ stdout: "" }));
+    return r.stdout.split(/\s+/).filter(Boolean).map(Number);
+  };
   return {
     host,
     port,
@@ -133,11 +141,18 @@ export async function startSshd(opts: SshdOptions = {}): Promise<PrivateSshd> {
     knownHosts,
     hostKey,
     pid,
-    async sessionPids() {
-      const r = await run("ps", ["-o", "pid=", "--ppid", String(pid)]).catch(() => ({ stdout: "" }));
-      return r.stdout.split(/\s+/).filter(Boolean).map(Number);
-    },
+    log: () => log.join(""),
+    sessionPids,
     async stop() {
+      // Sessions outlive the listener: end those still open (a client that never closed) too.
+      const sessions = await sessionPids();
+      for (const p of sessions) {
+        try {
+          process.kill(p, "SIGTERM");
+        } catch {
+          /* already gone */
+        }
+      }
       if (child.exitCode === null && child.signalCode === null) {
         await new Promise<void>((resolve) => {
           child.once("exit", () => resolve());

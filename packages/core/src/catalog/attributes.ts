@@ -1,6 +1,6 @@
 import type { AttributeDef, AttributeValue, ResourceTypeInfo } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
-import { isTimeString } from "../model/time.js";
+import { formatTime, isTimeString, MAX_TIME_MS } from "../model/time.js";
 
 export function findAttribute(info: ResourceTypeInfo, name: string): AttributeDef | undefined {
   return info.attributes.find((a) => a.name === name);
@@ -31,7 +31,7 @@ export function describeExpected(def: AttributeDef): string {
     case "enum":
       return `one of ${(def.allowed ?? []).map((v) => JSON.stringify(v)).join(", ")}`;
     case "time":
-      return "a time string such as 500ms, 2s, 1.5m, 1h, 10us";
+      return `a time string such as 500ms, 2s, 1.5m, 1h, 10us, of at most ${formatTime(MAX_TIME_MS)}`;
     default:
       return "a string";
   }

@@ -13,12 +13,14 @@ import {
   type ResourceAction,
 } from "../model/states.js";
 import { parseTime } from "../model/time.js";
+import type { MissingTrace } from "../model/run.js";
 import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceManagerFactory, getResourceType } from "../catalog/registry.js";
 import { connectionRule, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
 import { findDeadlock } from "./deadlock.js";
 import { Emitter } from "./emitter.js";
 import { GateWatch, describeGate, type Gate } from "./gates.js";
+import { MissingTraces } from "./missing-traces.js";
 import { OperationPool } from "./pool.js";
 import type { TraceQuery, TraceResult } from "./resource-manager.js";
 import { validateDocument } from "./validate.js";
@@ -132,6 +134,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   });
   private readonly waits = new WaitIndex({ resource: (g) => this.resource(g), where: (r) => this.where(r) });
   private readonly pool: OperationPool;
+  private readonly missing = new MissingTraces();
   private nextGuid = 1;
   private state_: EcState = EcState.RUNNING;
   private failureReason?: string;
@@ -408,6 +411,11 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   failure(guid: number): string | undefined {
     const r = this.resource(guid);
     return r.state === ResourceState.FAILED || r.reason !== undefined ? r.reason : undefined;
+  }
+
+  /** The enabled traces a release could not collect, and why (empty when none was lost). */
+  missingTraces(): MissingTrace[] {
+    return this.missing.all();
   }
 
   /** Every transition of every resource, in order (the objects the `state` event carried). */
@@ -997,17 +1005,28 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     };
     const run = (): Promise<void> | void => {
       let collected: unknown;
+      const lost = (err: unknown) => {
+        log("collecting traces", err);
+        this.missing.failed(r.guid, r.traces, errorMessage(err));
+      };
       try {
         collected = m.collectTraces?.();
       } catch (err) {
-        log("collecting traces", err);
+        lost(err);
       }
       if (collected instanceof Promise) {
-        return collected.then(releaseStep, (err) => {
-          log("collecting traces", err);
-          return releaseStep();
-        });
+        return collected.then(
+          (result) => {
+            this.missing.collected(r.guid, result);
+            return releaseStep();
+          },
+          (err) => {
+            lost(err);
+            return releaseStep();
+          },
+        );
       }
+      this.missing.collected(r.guid, collected);
       return releaseStep();
     };
     return this.pool.tryAcquire() ? run() : this.pool.acquire().then(run);

@@ -1,6 +1,7 @@
 import type { AttributeValue } from "../model/catalog-schema.js";
 import { isTerminal, stateRank, type ResourceState } from "../model/states.js";
 import type { Resource } from "./resource-record.js";
+import { after, type Timer } from "./timer.js";
 
 /** What a gate lets happen once it opens. */
 export type GateAction = "DEPLOY" | "START" | "STOP" | "SET";
@@ -31,7 +32,7 @@ export interface Gate {
   opened: boolean;
   /** Set when the gate can never open, with the reason. */
   broken?: string;
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: Timer;
 }
 
 export function describeGate(g: Gate): string {
@@ -60,7 +61,7 @@ export interface GateHost {
  */
 export class GateWatch {
   private readonly waitingOn = new Map<number, Gate[]>();
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly timers = new Set<Timer>();
   private nextId = 1;
 
   constructor(private readonly host: GateHost) {}
@@ -122,7 +123,7 @@ export class GateWatch {
 
   /** No delayed gate opens any more (the experiment failed or was shut down). */
   cancelTimers(): void {
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
     this.timers.clear();
   }
 
@@ -140,11 +141,11 @@ export class GateWatch {
     }
     // Timers run on a monotonic clock and may fire a millisecond before Date.now() says the
     // delay is over: check again, so a delay is never cut short.
-    const timer = setTimeout(() => {
+    const timer = after(Math.ceil(wait), () => {
       this.timers.delete(timer);
       gate.timer = undefined;
       this.satisfied(gate);
-    }, Math.ceil(wait));
+    });
     gate.timer = timer;
     this.timers.add(timer);
   }
@@ -152,7 +153,7 @@ export class GateWatch {
   private break(gate: Gate, cause: string): void {
     gate.broken = cause;
     if (gate.timer) {
-      clearTimeout(gate.timer);
+      gate.timer.cancel();
       this.timers.delete(gate.timer);
       gate.timer = undefined;
     }

@@ -11,6 +11,11 @@ export interface TraceQuery {
 }
 export type TraceResult = string | number;
 
+/** What `collectTraces` could not copy: each trace's name and why. */
+export interface TraceCollection {
+  missing: Array<{ name: string; reason: string }>;
+}
+
 /** A view of one resource the controller hands to its manager. */
 export interface ResourceContext {
   readonly guid: number;
@@ -68,8 +73,11 @@ export interface ResourceManager {
    * is produced (events, never polling). Returns a function that stops following.
    */
   followTrace?(name: string, offset: number, onChunk: (chunk: string, offset: number) => void): () => void;
-  /** Copy the enabled traces into `ctx.runDir` (called before release; Node managers only). */
-  collectTraces?(): Promise<void> | void;
+  /**
+   * Copy the enabled traces into `ctx.runDir` (called before release; Node managers only), and
+   * say which could not be copied. A throw means none of them was.
+   */
+  collectTraces?(): Promise<TraceCollection | void> | TraceCollection | void;
   /** Called when an attribute changes during the run (setWithConditions). */
   onAttributeChanged?(name: string, value: AttributeValue): Promise<void> | void;
 }

@@ -1,6 +1,7 @@
 import { NepiError } from "../model/errors.js";
 import { ResourceState } from "../model/states.js";
 import type { Resource } from "./resource-record.js";
+import { after, type Timer } from "./timer.js";
 
 interface Waiter {
   guids: number[];
@@ -10,7 +11,7 @@ interface Waiter {
   rejectOnExperimentFailure: boolean;
   resolve: () => void;
   reject: (err: Error) => void;
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: Timer;
 }
 
 /** What the waits need of the controller. */
@@ -53,14 +54,14 @@ export class WaitIndex {
       }
       for (const r of resources) if (w.pending.has(r.guid)) this.check(w, r);
       if (options.timeoutMs !== undefined && w.pending.size > 0) {
-        w.timer = setTimeout(() => {
+        w.timer = after(options.timeoutMs, () => {
           const states = [...w.pending].map((g) => {
             const r = this.host.resource(g);
             return `${this.host.where(r)} is ${r.state}`;
           });
           this.settle(w);
           reject(new NepiError("TIMEOUT", `wait for ${what} timed out after ${options.timeoutText}: ${states.join(", ")}`));
-        }, options.timeoutMs);
+        });
       }
     });
   }
@@ -107,7 +108,7 @@ export class WaitIndex {
   }
 
   private settle(w: Waiter): void {
-    if (w.timer) clearTimeout(w.timer);
+    w.timer?.cancel();
     for (const g of w.pending) this.unindex(g, w);
     w.pending.clear();
   }

@@ -1,13 +1,16 @@
 import { z } from "zod";
 import { ResourceActionSchema, ResourceStateSchema } from "./state-schemas.js";
 import { AttributeValueSchema } from "./catalog-schema.js";
-import { isTimeString } from "./time.js";
+import { isWellFormedTime, timeStringProblem } from "./time.js";
 
 export const DOCUMENT_FORMAT = "nepi-experiment@1";
 
 const Guid = z.number({ error: "expected a guid (positive integer)" }).int("expected a guid (positive integer)").positive("expected a guid (positive integer)");
 const GuidGroup = z.array(Guid).min(1, "expected at least one guid");
-const TimeString = z.string().refine(isTimeString, { message: "expected a time string such as 500ms, 2s, 1.5m, 1h, 10us" });
+const TimeString = z.string().superRefine((value, ctx) => {
+  const problem = timeStringProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: isWellFormedTime(value) ? problem : "expected a time string such as 500ms, 2s, 1.5m, 1h, 10us" });
+});
 
 export const PositionSchema = z.object({ x: z.number(), y: z.number() });
 

@@ -76,6 +76,10 @@ export type Leftover = z.infer<typeof LeftoverSchema>;
 export const RunTraceInfoSchema = z.object({ guid: z.number().int(), name: z.string(), size: z.number().int() });
 export type RunTraceInfo = z.infer<typeof RunTraceInfoSchema>;
 
+/** An enabled trace that could not be collected at release, and why: data the run lost. */
+export const MissingTraceSchema = z.object({ guid: z.number().int(), name: z.string(), reason: z.string() });
+export type MissingTrace = z.infer<typeof MissingTraceSchema>;
+
 export const RunDetailSchema = RunSummarySchema.extend({
   /** The design as it was run (credential values replaced by CREDENTIAL_PLACEHOLDER). */
   document: z.unknown(),
@@ -83,6 +87,8 @@ export const RunDetailSchema = RunSummarySchema.extend({
   timeline: z.array(StateEventSchema),
   traces: z.array(RunTraceInfoSchema),
   leftovers: z.array(LeftoverSchema),
+  /** Enabled traces that could not be collected (none when every trace was kept). */
+  missingTraces: z.array(MissingTraceSchema).optional(),
 });
 export type RunDetail = Omit<z.infer<typeof RunDetailSchema>, "document"> & {
   document: import("./document.js").ExperimentDocument;
@@ -102,7 +108,15 @@ export const RunEventSchema = z.discriminatedUnion("type", [
     resources: z.array(ResourceRunStateSchema),
   }),
   z.object({ type: z.literal("transition"), seq: z.number().int(), event: StateEventSchema }),
-  z.object({ type: z.literal("status"), seq: z.number().int(), status: RunStatusSchema, reason: z.string().optional(), at: z.number() }),
+  z.object({
+    type: z.literal("status"),
+    seq: z.number().int(),
+    status: RunStatusSchema,
+    reason: z.string().optional(),
+    at: z.number(),
+    /** With the status a release ends on: the enabled traces that could not be collected. */
+    missingTraces: z.array(MissingTraceSchema).optional(),
+  }),
 ]);
 export type RunEvent = z.infer<typeof RunEventSchema>;
 

@@ -5,6 +5,9 @@ import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from
 import { checkHostKey, fingerprint, knownKeyTypes, learnHostKey, type StrictHostKeyChecking } from "./known-hosts.js";
 import { shq } from "./quote.js";
 import { ShellChannel } from "./shell-channel.js";
+import { ShellFiles } from "./shell-files.js";
+import { OperationPool } from "../engine/pool.js";
+import type { Readable } from "node:stream";
 import { ConnectionLostError, SshSetupError, TransportClosedError, type ExecResult, type StreamHandle, type StreamHandlers, type Transport } from "./types.js";
 
 export interface SshOptions {
@@ -44,6 +47,11 @@ function isRetryable(e: unknown): boolean {
   );
 }
 
+/** The server has no SFTP subsystem (sshd without `Subsystem sftp`). */
+function isNoSftp(e: unknown): boolean {
+  return /Unable to start subsystem: sftp/i.test((e as Error)?.message ?? "");
+}
+
 function isOpenFailure(e: unknown): boolean {
   return /Channel open failure|No response from server/i.test((e as Error)?.message ?? "");
 }
@@ -60,7 +68,8 @@ function parseHostPort(text: string, defaultPort: number): { host: string; port:
 
 /**
  * A host over SSH (ssh2): one connection, shared by every resource on the host, with no Nagle
- * delay and keepalives; a few long-lived shell channels for control scripts; SFTP for files;
+ * delay and keepalives; a few long-lived shell channels for control scripts; SFTP for files
+ * (or `cat` over exec channels when the host has no SFTP);
  * channels for streams. Reconnects on demand after a drop (with backoff, network errors only).
  */
 export class SshTransport implements Transport {
@@ -72,6 +81,10 @@ export class SshTransport implements Transport {
   private shells: ShellChannel[] = [];
   private readonly opening = new Set<Promise<ShellChannel>>();
   private sftpChannel?: Promise<SFTPWrapper>;
+  /** Set once the host refused SFTP: files then go over exec channels (`cat`), never SFTP again. */
+  private shellFiles?: ShellFiles;
+  /** File transfers over exec channels at once: they share sshd's MaxSessions with the shells and follows. */
+  private readonly fileChannels = new OperationPool(2);
   private homeDir?: string;
   private closed = false;
   /** Times the connection was (re)established: tests and the bench read it. */
@@ -357,6 +370,57 @@ export class SshTransport implements Transport {
     };
   }
 
+  /** Whether the host serves SFTP, learned once (the first file operation asks). */
+  get hasSftp(): boolean | undefined {
+    return this.shellFiles ? false : this.sftpChannel ? true : undefined;
+  }
+
+  /** SFTP, or the shell fallback when the host has no SFTP subsystem (detected once per host). */
+  private async files(): Promise<SFTPWrapper | ShellFiles> {
+    if (this.shellFiles) return this.shellFiles;
+    try {
+      return await this.sftp();
+    } catch (e) {
+      if (!isNoSftp(e)) throw e;
+      this.shellFiles ??= new ShellFiles(
+        (script) => this.exec(script),
+        (script, input, output) => this.rawExec(script, input, output),
+        this.label,
+      );
+      return this.shellFiles;
+    }
+  }
+
+  /** A script on an exec channel of its own, bytes in and out unchanged (see ShellFiles). */
+  private rawExec(script: string, input: Buffer | Readable | undefined, output: (chunk: Buffer) => void): Promise<{ code: number; stderr: string }> {
+    return this.fileChannels.run(async () => {
+      const ch = await this.openChannel<ClientChannel>((c, cb) => c.exec(`exec sh -c ${shq(script)}`, cb));
+      return new Promise<{ code: number; stderr: string }>((resolve, reject) => {
+        let code: number | undefined;
+        const err: Buffer[] = [];
+        ch.on("data", (d: Buffer) => output(d));
+        ch.stderr.on("data", (d: Buffer) => err.push(d));
+        ch.on("exit", (c: number | null, signal?: string) => {
+          code = c ?? (signal ? 128 : -1);
+        });
+        ch.on("error", (e: Error) => reject(e));
+        ch.on("close", () => {
+          if (code === undefined) reject(new ConnectionLostError(`${this.label}: the connection closed during a file transfer`));
+          else resolve({ code, stderr: Buffer.concat(err).toString("utf8") });
+        });
+        if (input === undefined) ch.end();
+        else if (Buffer.isBuffer(input)) ch.end(input);
+        else {
+          input.on("error", (e) => {
+            reject(e);
+            ch.close();
+          });
+          input.pipe(ch);
+        }
+      });
+    });
+  }
+
   private sftp(): Promise<SFTPWrapper> {
     if (!this.sftpChannel) {
       const p = this.openChannel<SFTPWrapper>((c, cb) => c.sftp(cb));
@@ -375,14 +439,16 @@ export class SshTransport implements Transport {
   }
 
   async readFile(path: string): Promise<Buffer> {
-    const sftp = await this.sftp();
+    const sftp = await this.files();
     const p = await this.abs(path);
+    if (sftp instanceof ShellFiles) return sftp.readFile(p);
     return new Promise((resolve, reject) => sftp.readFile(p, (err, data) => (err ? reject(withPath(err, p)) : resolve(data))));
   }
 
   async readRange(path: string, start: number, length: number): Promise<Buffer> {
-    const sftp = await this.sftp();
+    const sftp = await this.files();
     const p = await this.abs(path);
+    if (sftp instanceof ShellFiles) return sftp.readRange(p, start, length);
     return new Promise((resolve, reject) => {
       sftp.open(p, "r", (err, handle) => {
         if (err) return reject(withPath(err, p));
@@ -403,14 +469,19 @@ export class SshTransport implements Transport {
   }
 
   async size(path: string): Promise<number> {
-    const sftp = await this.sftp();
+    const sftp = await this.files();
     const p = await this.abs(path);
+    if (sftp instanceof ShellFiles) {
+      const r = await this.exec(`stat -L -c %s -- ${shq(p)} 2>/dev/null || echo -1`);
+      return Number(r.stdout.trim());
+    }
     return new Promise((resolve) => sftp.stat(p, (err, st) => resolve(err ? -1 : st.size)));
   }
 
   async writeFile(path: string, data: string | Buffer, mode?: number): Promise<void> {
-    const sftp = await this.sftp();
+    const sftp = await this.files();
     const p = await this.abs(path);
+    if (sftp instanceof ShellFiles) return sftp.writeFile(p, Buffer.from(data), mode);
     await new Promise<void>((resolve, reject) =>
       sftp.writeFile(p, data, mode !== undefined ? { mode } : {}, (err) => (err ? reject(withPath(err, p)) : resolve())),
     );
@@ -433,17 +504,26 @@ export class SshTransport implements Transport {
       };
       await walk(localPath, "");
       await this.mustExec(`mkdir -p ${dirs.map(shq).join(" ")}`);
-      const sftp = await this.sftp();
-      await Promise.all(files.map((r) => fastPut(sftp, join(localPath, ...r.split("/")), posix.join(dest, r), st.mode)));
+      const sftp = await this.files();
+      await Promise.all(
+        files.map(async (r) => {
+          const local = join(localPath, ...r.split("/"));
+          // Each file keeps its own mode (an executable script stays executable).
+          const mode = (await stat(local)).mode;
+          return sftp instanceof ShellFiles ? sftp.upload(local, posix.join(dest, r), mode) : fastPut(sftp, local, posix.join(dest, r), mode);
+        }),
+      );
     } else {
       await this.mustExec(`mkdir -p ${shq(posix.dirname(dest))}`);
-      await fastPut(await this.sftp(), localPath, dest, st.mode);
+      const sftp = await this.files();
+      await (sftp instanceof ShellFiles ? sftp.upload(localPath, dest, st.mode) : fastPut(sftp, localPath, dest, st.mode));
     }
   }
 
   async download(remotePath: string, localPath: string): Promise<void> {
-    const sftp = await this.sftp();
+    const sftp = await this.files();
     const p = await this.abs(remotePath);
+    if (sftp instanceof ShellFiles) return sftp.download(p, localPath);
     await new Promise<void>((resolve, reject) => sftp.fastGet(p, localPath, (err) => (err ? reject(withPath(err, p)) : resolve())));
   }
 

@@ -131,6 +131,27 @@ describe("nepi CLI", () => {
     expect(ok.events.some((e) => String(e.text).includes("guid 3 (reader) FINISHED"))).toBe(true);
   });
 
+  it("`nepi run` is not ok when a trace could not be collected: exit 1, the trace and why in the JSON result", async () => {
+    const file = writeDoc({
+      format: "nepi-experiment@1",
+      name: "test-cli-missing-trace",
+      resources: [
+        { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
+        // Finishes fine, but its "out" trace is a directory: copying it fails.
+        { guid: 2, type: "linux::Application", label: "writer", attributes: { command: "mkdir out; echo done" }, traces: ["stdout", "out"] },
+      ],
+      connections: [{ source: 2, target: 1 }],
+    });
+    const cli = nepi(["run", file, "--json", "--results", mkdtempSync(join(tmpdir(), "nepi-cli-results-"))]);
+    expect(await cli.exit).toBe(1);
+    const result = cli.events.find((e) => e.event === "result")!;
+    expect(result).toMatchObject({ ok: false, exitCode: 1, failures: [] });
+    expect(result.missingTraces).toEqual([{ guid: 2, label: "writer", name: "out", reason: expect.stringMatching(/copying it from local failed: .*EISDIR/) }]);
+    const text = nepi(["run", file, "--results", mkdtempSync(join(tmpdir(), "nepi-cli-results-"))]);
+    expect(await text.exit).toBe(1);
+    expect(text.stderr()).toMatch(/MISSING trace "out" of guid 2 \(writer\): copying it from local failed/);
+  });
+
   it("shows a live table of resources and states on a terminal", async () => {
     // `script` gives the CLI a pseudo-terminal, as a user's shell would.
     const cmd = `${process.execPath} ${bin} run ${join(repo, "examples/sim-dry-run.json")} --results ${mkdtempSync(join(tmpdir(), "nepi-cli-results-"))}`;

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -83,6 +83,36 @@ describe("tool failures", () => {
     ec.deploy();
     await expect(ec.waitFinished(client, { timeout: "30s" })).rejects.toThrow();
     expect(ec.failure(client)).toMatch(/^exit code 1: unable to connect to server.*Connection refused/);
+  });
+});
+
+describe("attribute values never become options of a tool", () => {
+  it("a tcpdump filter starting with -w is a (bad) filter expression: no file is written", async () => {
+    ec = newController("tcpdump-inject");
+    const planted = join(mkdtempSync(join(tmpdir(), "nepi-inject-")), "x.pcap");
+    const node = ec.registerResource("linux::Node", nodeAttributes("ssh"));
+    const dump = ec.registerResource("linux::Tcpdump", { interface: "lo", filter: `-w${planted}` });
+    ec.registerConnection(dump, node);
+    ec.deploy();
+    await expect(ec.waitFinished(dump, { timeout: "30s" })).rejects.toThrow();
+    expect(ec.failure(dump)).toMatch(/can't parse filter expression/);
+    expect(existsSync(planted)).toBe(false);
+  });
+
+  it("ping and traceroute targets starting with - are host names, not options (-V would exit 0)", async () => {
+    ec = newController("target-inject");
+    const node = ec.registerResource("linux::Node", nodeAttributes("ssh"));
+    const ping = ec.registerResource("linux::Ping", { target: "-V", count: 1, critical: false });
+    const tr = ec.registerResource("linux::Traceroute", { target: "-V", maxHops: 2, queries: 1, critical: false });
+    const iperf = ec.registerResource("linux::Iperf3", { role: "client", server: "-V", port: await freePort(), duration: "1s", critical: false });
+    for (const r of [ping, tr, iperf]) ec.registerConnection(r, node);
+    ec.deploy();
+    const ends = await Promise.allSettled([ping, tr, iperf].map((r) => ec!.waitFinished(r, { timeout: "30s" })));
+    expect(ends.map((e) => e.status)).toEqual(["rejected", "rejected", "rejected"]);
+    for (const r of [ping, tr, iperf]) expect(ec.state(r)).toBe("FAILED");
+    expect(ec.failure(ping)).toMatch(/-V: Name or service not known/);
+    expect(ec.failure(tr)).toMatch(/Cannot handle "host" cmdline arg `-V'/);
+    expect(ec.failure(iperf)).toMatch(/unable to (connect|resolve)|Name or service not known/i);
   });
 });
 

@@ -2,12 +2,12 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { AttributeValue } from "../../model/catalog-schema.js";
-import type { ResourceContext, ResourceManager, TraceQuery, TraceResult } from "../../engine/resource-manager.js";
+import type { ResourceContext, ResourceManager, TraceCollection, TraceQuery, TraceResult } from "../../engine/resource-manager.js";
 import { FileFollower } from "../../transport/follower.js";
 import { shq } from "../../transport/quote.js";
 import type { Transport } from "../../transport/types.js";
 import { LinuxNodeManager, lastLines } from "./node.js";
-import { endGroupsScript, launchScript, parseEnv, parsePackages, startScript, wrapperScript, writeFileScript } from "./scripts.js";
+import { appMarker, endGroupsScript, endMarkedScript, launchScript, parseEnv, parsePackages, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
 
 /** How long a stopped command gets to end after SIGTERM before its group gets SIGKILL, s. */
 const STOP_GRACE_S = 3;
@@ -31,6 +31,8 @@ export class LinuxApplicationManager implements ResourceManager {
   private stopping = false;
   private released = false;
   private readonly collected = new Set<string>();
+  /** Enabled traces the release could not collect, and why: reading one says so. */
+  private readonly notCollected = new Map<string, string>();
   /** Live follows of this application's traces: completed with one read when it exits. */
   private readonly followers = new Set<FileFollower>();
 
@@ -105,7 +107,10 @@ export class LinuxApplicationManager implements ResourceManager {
       writeFileScript("launch.sh", launchScript(sudo)),
       writeFileScript(
         "wrapper.sh",
-        wrapperScript({ guid: this.ctx.guid, appHome: this.home, eventsFile: node.paths.events, exports, hasStdin: stdin !== undefined }),
+        wrapperScript({
+          guid: this.ctx.guid, appHome: this.home, eventsFile: node.paths.events, exports,
+          markers: [runMarker(this.ctx.runId), appMarker(this.ctx.runId, this.ctx.guid)], hasStdin: stdin !== undefined,
+        }),
       ),
       ...(stdin !== undefined ? [writeFileScript("stdin", stdin)] : []),
     ].join(" &&\n");
@@ -234,6 +239,8 @@ export class LinuxApplicationManager implements ResourceManager {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.endGroup();
+    // What left the group (setsid, a daemon) still carries this application's marker.
+    if (this.pid) await this.transport.exec(endMarkedScript([appMarker(this.ctx.runId, this.ctx.guid)], STOP_GRACE_S, this.ctx.get("sudo") === true));
   }
 
   async release(): Promise<void> {
@@ -262,7 +269,7 @@ export class LinuxApplicationManager implements ResourceManager {
     return join(this.ctx.runDir, `${this.ctx.guid}-${label}`);
   }
 
-  async collectTraces(): Promise<void> {
+  async collectTraces(): Promise<TraceCollection | void> {
     const traces = this.ctx.enabledTraces();
     if (!traces.length || !this.node) return;
     // Release follows: end a command still running first, so its files are complete (tcpdump
@@ -274,14 +281,25 @@ export class LinuxApplicationManager implements ResourceManager {
     const dir = this.localDir();
     await mkdir(dir, { recursive: true });
     const t = this.transport;
+    const missing: TraceCollection["missing"] = [];
     await Promise.all(
       traces.map(async (name) => {
-        const remote = this.tracePath(name);
-        if ((await t.size(remote)) < 0) return;
-        await t.download(remote, join(dir, name));
-        this.collected.add(name);
+        try {
+          const remote = this.tracePath(name);
+          if ((await t.size(remote)) < 0) {
+            // Never started here: there is nothing to lose. Started: the file should be there.
+            if (this.pid) missing.push({ name, reason: `${remote} does not exist on ${t.label}` });
+            return;
+          }
+          await t.download(remote, join(dir, name));
+          this.collected.add(name);
+        } catch (e) {
+          missing.push({ name, reason: `copying it from ${t.label} failed: ${(e as Error).message}` });
+        }
       }),
     );
+    for (const m of missing) this.notCollected.set(m.name, m.reason);
+    return { missing };
   }
 
   async trace(name: string, query: TraceQuery): Promise<TraceResult> {
@@ -290,6 +308,8 @@ export class LinuxApplicationManager implements ResourceManager {
     const useLocal = this.collected.has(name) && (this.released || !this.node?.isConnected);
     if (attr === "PATH") return this.collected.has(name) ? local : this.tracePath(name);
     if (useLocal || this.released) {
+      const lost = this.notCollected.get(name);
+      if (lost !== undefined) throw new Error(`trace "${name}" could not be collected: ${lost}`);
       const data = await readFile(local).catch(() => Buffer.alloc(0));
       if (attr === "SIZE") return data.length;
       if (attr === "STREAM") {

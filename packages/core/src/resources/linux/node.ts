@@ -4,7 +4,10 @@ import { acquireTransport, releaseTransport, type HostSettings } from "../../tra
 import { shq } from "../../transport/quote.js";
 import type { Transport } from "../../transport/types.js";
 import type { StrictHostKeyChecking } from "../../transport/known-hosts.js";
-import { endGroupsScript, installScript } from "./scripts.js";
+import { appMarker, endGroupsScript, endMarkedScript, installScript } from "./scripts.js";
+
+/** How long what is left of a run gets to end after SIGTERM before SIGKILL, s. */
+const STOP_GRACE_S = 3;
 
 /** Where a run lives on a host (NEPI's layout, per run): `~/.nepi/<expId>/<runId>/<guid>/`. */
 export interface HostPaths {
@@ -133,8 +136,12 @@ export class LinuxNodeManager implements ResourceManager {
         // already ended theirs; this catches any left by a failed release): process groups
         // checked by pid and start time, never a killall.
         if (this.ctx.get("cleanProcesses") !== false) {
-          const dirs = this.ctx.connected().map((h) => `${this.paths_!.run}/${h.guid}`);
+          const apps = this.ctx.connected();
+          const dirs = apps.map((h) => `${this.paths_!.run}/${h.guid}`);
           if (dirs.length) await t.exec(endGroupsScript(dirs, 0));
+          // And what left those groups (setsid, double-forking daemons): found by its marker.
+          const sudo = apps.some((h) => h.get("sudo") === true);
+          if (apps.length) await t.exec(endMarkedScript(apps.map((h) => appMarker(this.ctx.runId, h.guid)), STOP_GRACE_S, sudo));
         }
         if (this.events_) {
           const perHost = EVENTS.get(t);

@@ -43,12 +43,59 @@ export function endGroupsScript(dirs: string[], graceSeconds: number, sudo = fal
   ].join("\n");
 }
 
+/**
+ * The environment entries that mark every process of a run (`NEPI_RUN=<runId>`) and of one of
+ * its applications (`NEPI_APP=<runId>/<guid>`). Every descendant inherits them, whatever session
+ * or process group it moves to (`setsid`, a double-forking daemon), so `endMarkedScript` finds it
+ * in /proc/<pid>/environ.
+ */
+export function runMarker(runId: string): [string, string] {
+  return ["NEPI_RUN", runId];
+}
+export function appMarker(runId: string, guid: number): [string, string] {
+  return ["NEPI_APP", `${runId}/${guid}`];
+}
+
+/**
+ * Ends every process whose environment carries one of `markers` (`[name, value]` of runMarker
+ * or appMarker): SIGTERM, then SIGKILL for what did not end within `graceSeconds` (0: SIGKILL at
+ * once). One grep reads every process's environment (no fork per process); pidwait waits on
+ * pidfds for the marked processes' sessions (no polling). Prints the pids it signalled.
+ */
+export function endMarkedScript(markers: Array<[string, string]>, graceSeconds: number, sudo = false): string {
+  const entries = markers.map(([k, v]) => `-e ${shq(`${k}=${v}`)}`).join(" ");
+  return [
+    killFn(sudo),
+    sudo ? 'if [ "$(id -u)" = 0 ]; then S=; else S="sudo -n"; fi' : "S=",
+    `marked() { $S grep -lzxF ${entries} /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3 | tr '\\n' ' '; }`,
+    `sessions() { ps -o sid= -p "$(echo $1 | tr ' ' ,)" 2>/dev/null | tr -d ' ' | sort -u | paste -sd, -; }`,
+    "have_pidwait=$(command -v pidwait)",
+    "p=$(marked)",
+    '[ -n "$p" ] || exit 0',
+    'echo "$p"',
+    ...(graceSeconds > 0
+      ? [
+          "k -TERM $p 2>/dev/null",
+          `[ -n "$have_pidwait" ] && s=$(sessions "$p") && [ -n "$s" ] && timeout ${graceSeconds} pidwait -s "$s"`,
+          "p=$(marked)",
+          '[ -n "$p" ] || exit 0',
+        ]
+      : []),
+    's=$(sessions "$p")',
+    "k -KILL $p 2>/dev/null",
+    '[ -n "$have_pidwait" ] && [ -n "$s" ] && timeout 5 pidwait -s "$s"',
+    "true",
+  ].join("\n");
+}
+
 export interface WrapperOptions {
   guid: number;
   appHome: string;
   eventsFile: string;
   /** `export NAME='value'` lines. */
   exports: string[];
+  /** Environment entries given to the command and everything it starts, not to the wrapper. */
+  markers: Array<[string, string]>;
   hasStdin: boolean;
 }
 
@@ -74,7 +121,8 @@ export function wrapperScript(o: WrapperOptions): string {
     `# NEPI Studio: application guid ${o.guid}`,
     `cd ${shq(o.appHome)} || exit 1`,
     ...o.exports,
-    `setsid sh ./launch.sh <${o.hasStdin ? "stdin" : "/dev/null"} >stdout 2>stderr &`,
+    // The markers prefix the command only: the wrapper, which reports the exit, carries none.
+    `${o.markers.map(([k, v]) => `${k}=${shq(v)} `).join("")}setsid sh ./launch.sh <${o.hasStdin ? "stdin" : "/dev/null"} >stdout 2>stderr &`,
     "pid=$!",
     "exec 3>&-",
     'wait "$pid"',

@@ -3,7 +3,12 @@ import { shq } from "../../transport/quote.js";
 import { parseIperf3 } from "../../parsers/iperf3.js";
 import { LinuxApplicationManager } from "./application.js";
 
-/** Command-line tools as resources: each builds its command from its attributes (all quoted). */
+/**
+ * Command-line tools as resources: each builds its command from its attributes, all quoted.
+ * No attribute can become an option: free values come after `--` (targets, tcpdump's filter)
+ * or as the argument of the option that takes them (`-i`, `-c`, `-b`: getopt takes the next word
+ * whatever it starts with); numbers are checked by the catalog.
+ */
 
 function num(v: unknown): number | undefined {
   return typeof v === "number" ? v : undefined;
@@ -50,7 +55,8 @@ export class LinuxTcpdumpManager extends LinuxApplicationManager {
     // the pcap trace is complete when stopped.
     const args = ["tcpdump", "-i", str(g("interface")) ?? "any", "-s", num(g("snaplen")) ?? 262144, "-U", "--immediate-mode", "-w", "pcap"];
     const filter = str(g("filter"));
-    return args.map(shq).join(" ") + (filter ? ` ${shq(filter)}` : "");
+    // `--`: a filter that starts with "-" is a filter expression, never an option (-w elsewhere).
+    return args.map(shq).join(" ") + (filter ? ` -- ${shq(filter)}` : "");
   }
   protected override packages(): string[] {
     return ["tcpdump"];

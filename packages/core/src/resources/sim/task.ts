@@ -2,6 +2,7 @@ import { registerResourceManager } from "../../catalog/registry.js";
 import type { StateEvent } from "../../model/events.js";
 import { TraceAttr } from "../../model/states.js";
 import { parseTime } from "../../model/time.js";
+import { after, type Timer } from "../../engine/timer.js";
 import type { ResourceContext, ResourceManager, TraceQuery, TraceResult } from "../../engine/resource-manager.js";
 
 /** The engine hands its own managers a little more than the public context: the history. */
@@ -14,12 +15,12 @@ interface SimContext extends ResourceContext {
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Error("aborted"));
-    const timer = setTimeout(() => {
+    const timer = after(ms, () => {
       signal.removeEventListener("abort", onAbort);
       resolve();
-    }, ms);
+    });
     const onAbort = () => {
-      clearTimeout(timer);
+      timer.cancel();
       reject(new Error("aborted"));
     };
     signal.addEventListener("abort", onAbort, { once: true });
@@ -34,7 +35,7 @@ const line = (e: StateEvent) => `${new Date(e.at).toISOString()} ${e.state}${e.r
  * Its stdout is one line per state reached, derived from the controller's own history.
  */
 class SimTask implements ResourceManager {
-  private runTimer?: ReturnType<typeof setTimeout>;
+  private runTimer?: Timer;
 
   constructor(private readonly ctx: SimContext) {}
 
@@ -64,7 +65,7 @@ class SimTask implements ResourceManager {
     const ms = parseTime(String(duration), "duration");
     // A zero duration needs no timer: the task ends as soon as it has started.
     if (ms === 0) this.ctx.finished();
-    else this.runTimer = setTimeout(() => this.ctx.finished(), ms);
+    else this.runTimer = after(ms, () => this.ctx.finished());
   }
 
   stop(): void {
@@ -76,7 +77,7 @@ class SimTask implements ResourceManager {
   }
 
   private clear(): void {
-    if (this.runTimer) clearTimeout(this.runTimer);
+    this.runTimer?.cancel();
     this.runTimer = undefined;
   }
 
