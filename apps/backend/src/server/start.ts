@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
 import { pipeline, type Duplex } from "node:stream";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +12,7 @@ import sirv from "sirv";
 import { WebSocketServer, type WebSocket } from "ws";
 import { loadNodeResources } from "./engine.js";
 import { appRouter } from "../router/index.js";
-import type { Services } from "../router/context.js";
+import type { Context, Services } from "../router/context.js";
 import { OpenStreams } from "../router/streams.js";
 import { RunManager } from "../runs/run-manager.js";
 import { AccessPolicy, isLoopback, TOKEN_COOKIE } from "../security/access.js";
@@ -19,6 +20,7 @@ import { setSecurityHeaders } from "../security/headers.js";
 import { openDb } from "../store/db.js";
 import { Store } from "../store/store.js";
 import { stdoutLogger, type Logger } from "./log.js";
+import { cutWhenTooFarBehind, httpConnection, socketOf, wsConnection, type ConnectionLimits } from "./connections.js";
 import { decodeComponent, requestTarget } from "./request-target.js";
 import { seedExamples } from "./seed.js";
 import { jsonEncoderSharingEvents } from "./ws-encoder.js";
@@ -39,6 +41,10 @@ export interface StartOptions {
   examplesDir?: string | null;
   /** Largest HTTP body or WebSocket message, in bytes (default 16 MiB). */
   maxBodyBytes?: number;
+  /** Subscriptions one WebSocket connection may hold at once (default 64). */
+  maxSubscriptionsPerConnection?: number;
+  /** Bytes queued for a WebSocket client that does not read before it is cut (default 16 MiB). */
+  maxBufferedBytes?: number;
 }
 
 export interface RunningServer {
@@ -78,7 +84,10 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (examplesDir) seedExamples(store, examplesDir, log);
   const streams = new OpenStreams();
   const services: Services = { store, runs, log, streams };
-  const createContext = () => services;
+  const limits: ConnectionLimits = {
+    maxSubscriptions: options.maxSubscriptionsPerConnection ?? 64,
+    maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
+  };
 
   const webDir = options.webDir ?? join(REPO_ROOT, "apps/web/dist");
   const serveWeb = existsSync(join(webDir, "index.html")) ? sirv(webDir, { single: true, etag: true, gzip: false }) : undefined;
@@ -92,7 +101,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     if (url.pathname === "/trpc" || url.pathname.startsWith("/trpc/")) {
       nodeHTTPRequestHandler({
         router: appRouter,
-        createContext,
+        createContext: (): Context => ({ ...services, connection: httpConnection(res) }),
         req,
         res,
         path: url.pathname.slice("/trpc/".length),
@@ -108,7 +117,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       const runId = decodeComponent(download[1]!);
       const name = decodeComponent(download[3]!);
       if (runId === undefined || name === undefined) return reply(res, 400, "malformed percent-encoding in the path");
-      return sendTrace(store, res, runId, Number(download[2]), name, log);
+      sendTrace(store, res, runId, Number(download[2]), name, log).catch((err: unknown) => failed(res, err));
+      return;
     }
     // A browser opened /?token=…: keep the token in a cookie and drop it from the address bar.
     if (token !== undefined && url.searchParams.has("token")) {
@@ -138,11 +148,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   server.requestTimeout = 60_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
-  wss.on("connection", coalesceWrites);
+  wss.on("connection", (ws: WebSocket) => {
+    coalesceWrites(ws);
+    cutWhenTooFarBehind(ws, limits.maxBufferedBytes, log);
+  });
   applyWSSHandler({
     wss,
     router: appRouter,
-    createContext,
+    createContext: ({ res }): Context => ({ ...services, connection: wsConnection(res, limits) }),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     experimental_encoder: jsonEncoderSharingEvents,
   });
@@ -210,7 +223,7 @@ const COALESCE_BYTES = 32 * 1024;
  * is still writing the last ones, rather than everything waiting for the end of the turn.
  */
 function coalesceWrites(ws: WebSocket): void {
-  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  const socket = socketOf(ws);
   if (!socket) return;
   const send = ws.send.bind(ws) as (...args: unknown[]) => void;
   let corked = false;
@@ -243,26 +256,37 @@ function coalesceWrites(ws: WebSocket): void {
 
 /**
  * GET /files/runs/<runId>/traces/<guid>/<name>: a kept trace, byte for byte (binary traces
- * such as pcap cannot travel in JSON), as a download.
+ * such as pcap cannot travel in JSON), as a download streamed from its file. A file that
+ * cannot be read is an error answer; one that fails part-way cuts the answer short of its
+ * Content-Length (never a complete-looking "200").
  */
-function sendTrace(store: Store, res: ServerResponse, runId: string, guid: number, name: string, log: Logger): void {
+async function sendTrace(store: Store, res: ServerResponse, runId: string, guid: number, name: string, log: Logger): Promise<void> {
   const trace = store.getTrace(runId, guid, name);
   if (!trace) return reply(res, 404, `run "${runId}" kept no trace "${name}" of resource ${guid}`);
-  const file = createReadStream(trace.path);
-  file.once("open", () => {
-    res.writeHead(200, {
-      "Content-Type": "application/octet-stream",
-      "Content-Disposition": `attachment; filename="${`${guid}-${name}`.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
-    });
-    // Streamed with backpressure; a read error part-way cuts the answer (never a short "200").
-    pipeline(file, res, (err) => {
-      if (err && res.headersSent) log(`download of trace "${name}" of resource ${guid} cut: ${err.message}`, { level: "warn", runId, guid, trace: name });
-    });
+  let file: FileHandle;
+  let size: number;
+  try {
+    file = await open(trace.path, "r");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return reply(res, 404, `the file of trace "${name}" of resource ${guid} is missing`);
+    return reply(res, 500, `the file of trace "${name}" of resource ${guid} cannot be read (${code ?? (err as Error).message})`);
+  }
+  try {
+    const info = await file.stat();
+    if (!info.isFile()) throw Object.assign(new Error("not a file"), { code: info.isDirectory() ? "EISDIR" : "EINVAL" });
+    size = info.size;
+  } catch (err) {
+    await file.close();
+    return reply(res, 500, `the file of trace "${name}" of resource ${guid} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  res.writeHead(200, {
+    "Content-Type": "application/octet-stream",
+    "Content-Length": size,
+    "Content-Disposition": `attachment; filename="${`${guid}-${name}`.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
   });
-  file.once("error", (err: NodeJS.ErrnoException) => {
-    if (res.headersSent) return;
-    if (err.code === "ENOENT") reply(res, 404, `the file of trace "${name}" of resource ${guid} is missing`);
-    else reply(res, 500, `the file of trace "${name}" of resource ${guid} cannot be read (${err.code ?? err.message})`);
+  pipeline(file.createReadStream(), res, (err) => {
+    if (err) log(`download of trace "${name}" of resource ${guid} cut: ${err.message}`, { level: "warn", runId, guid, trace: name });
   });
 }
 
