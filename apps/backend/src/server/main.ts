@@ -17,6 +17,7 @@ const server = await startServer({
   port,
   dataDir: process.env.NEPI_DATA_DIR || "data",
   ...(process.env.NEPI_TOKEN ? { token: process.env.NEPI_TOKEN } : {}),
+  ...(process.env.NEPI_WEB_DIR ? { webDir: process.env.NEPI_WEB_DIR } : {}),
   log,
 }).catch((err: Error) => {
   console.error(`nepi: cannot start the server: ${err.message}`);
