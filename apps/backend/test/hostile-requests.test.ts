@@ -105,6 +105,12 @@ describe("a server under hostile requests", () => {
     await expectAlive();
   });
 
+  it("keeps a token link's redirect on this server", async () => {
+    const answer = await raw(get(`//evil.example/x?token=${TOKEN}`));
+    expect(statusOf(answer)).toBe(303);
+    expect(/\r\nLocation: ([^\r]*)\r\n/i.exec(answer)?.[1]).toBe("/evil.example/x");
+  });
+
   it("answers random paths, cookies and headers, never with a 5xx", async () => {
     const piece = fc.constantFrom("/", "//", "%", "%zz", "%E0", "%C0%AF", "%00", "%2F", "..", ".", "files", "runs", "traces", "trpc", "1", "x", "?", "token=", "&", "#", "\\", "catalog.list", "input=", "%7B", "é", "~", ";", "[", "]", "@", ":");
     const path = fc.array(piece, { maxLength: 12 }).map((p) => p.join(""));

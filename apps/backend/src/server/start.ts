@@ -124,7 +124,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     if (token !== undefined && url.searchParams.has("token")) {
       url.searchParams.delete("token");
       res.setHeader("Set-Cookie", `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
-      res.writeHead(303, { Location: url.pathname + url.search }).end();
+      // One leading slash: `//host/?token=…` must not redirect to another site.
+      res.writeHead(303, { Location: url.pathname.replace(/^\/+/, "/") + url.search }).end();
       return;
     }
     if (serveWeb) return serveWeb(req, res, () => reply(res, 404, "not found"));
