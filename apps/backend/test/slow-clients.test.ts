@@ -98,7 +98,7 @@ describe("a WebSocket connection", () => {
     // Each subscription resumes after the last id it received: every event once, in order.
     for (const id of subscriptions) {
       const got = before.get(id)!;
-      const rest = await collectEvents(t.client, { runId, lastEventId: got.at(-1) ?? "0" }, (e: RunEvent, seen) => seen.at(-1)!.id === all.at(-1));
+      const rest = await collectEvents(t.client, { runId, lastEventId: got.at(-1) ?? "0" }, (_e: RunEvent, seen) => seen.at(-1)!.id === all.at(-1));
       expect({ id, ids: [...got, ...rest.map((e) => e.id)] }).toEqual({ id, ids: all });
     }
   });
