@@ -35,6 +35,10 @@ export const test = base.extend<{ shot: Shots; app: Page }>({
   app: async ({ page }, use) => {
     const errors: string[] = [];
     page.on("pageerror", (err) => errors.push(err.message));
+    // Something the server's Content-Security-Policy refused: the app would be broken there.
+    page.on("console", (msg) => {
+      if (/Content Security Policy/i.test(msg.text())) errors.push(msg.text());
+    });
     await page.goto("/");
     await expect(page.getByTestId("palette-item").first(), `the app loads (page errors: ${errors.join(" | ") || "none"})`).toBeVisible();
     await use(page);

@@ -108,4 +108,52 @@ describe("credentials are write-only", () => {
     expect(seen.length).toBeGreaterThan(8);
     for (const secret of [SECRET, NEW_SECRET, String(NUMERIC_SECRET)]) expect(everything).not.toContain(secret);
   });
+
+  it("never returns a credential set through an attribute condition, and keeps it across saves", async () => {
+    const CONDITION_SECRET = "c0nd1tion-secret-never-shown";
+    const withCondition: ExperimentDocumentInput = {
+      ...doc("in-the-attribute"),
+      name: "password set by a condition",
+      attributeConditions: [
+        { group: [1], attribute: "password", value: CONDITION_SECRET, after: [2], state: "STARTED" },
+        { group: [2], attribute: "duration", value: "7ms", after: [1], state: "READY" },
+      ],
+    };
+    const conditionValues = (): unknown[] => {
+      const db = new Database(join(t.dataDir, "nepi.db"), { readonly: true });
+      try {
+        const row = db.prepare("SELECT document FROM experiments WHERE id = ?").get(id) as { document: string };
+        return (JSON.parse(row.document) as ExperimentDocumentInput).attributeConditions!.map((c) => c.value);
+      } finally {
+        db.close();
+      }
+    };
+    const { id } = keep(await client.experiments.save.mutate({ document: withCondition }));
+    expect(conditionValues()).toEqual([CONDITION_SECRET, "7ms"]);
+
+    const got = keep(await client.experiments.get.query({ id }));
+    expect(got.document.attributeConditions!.map((c) => c.value)).toEqual([CREDENTIAL_PLACEHOLDER, "7ms"]);
+    const exported = keep(await client.experiments.export.query({ id }));
+    expect(exported.attributeConditions!.map((c) => c.value)).toEqual([CREDENTIAL_PLACEHOLDER, "7ms"]);
+
+    // Saving back what `get` returned keeps the secret of the condition.
+    keep(await client.experiments.save.mutate({ id, document: { ...got.document, name: "renamed" } }));
+    expect(conditionValues()).toEqual([CONDITION_SECRET, "7ms"]);
+
+    // An import of the export drops the condition whose value was left out, and says so.
+    const imported = keep(await client.experiments.import.mutate({ document: exported }));
+    expect(imported.problems).toContainEqual(expect.objectContaining({ path: "attributeConditions[0].value", code: "MISSING_CREDENTIAL", severity: "warning" }));
+    const importedDoc = keep(await client.experiments.get.query({ id: imported.id }));
+    expect(importedDoc.document.attributeConditions).toEqual([expect.objectContaining({ attribute: "duration", value: "7ms" })]);
+
+    const { runId } = keep(await client.runs.start.mutate({ experimentId: id }));
+    keep(await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status"));
+    const run = keep(await client.runs.get.query({ runId }));
+    expect(run.document.attributeConditions!.map((c) => c.value)).toEqual([CREDENTIAL_PLACEHOLDER, "7ms"]);
+    await keepError(client.runs.release.mutate({ runId }));
+    keep(await client.runs.get.query({ runId }));
+
+    const everything = [...seen, ...t.logs, Buffer.concat(wire.fromServer).toString("latin1")].join("\n");
+    expect(everything).not.toContain(CONDITION_SECRET);
+  });
 });

@@ -30,7 +30,7 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         lines.push(line);
-        const m = /listening on (http:\/\/\S+?\/)(\?token=\S+)?$/.exec(line);
+        const m = /listening on (http:\/\/\S+?\/)(\?token=\S+)?$/.exec(messageOf(line));
         if (m) resolve(m[1]!);
       }
     };
@@ -39,4 +39,14 @@ export async function spawnServer(dataDir: string, env: Record<string, string> =
     void exited.then(({ code }) => reject(new Error(`server exited (${code}) before listening:\n${lines.join("\n")}`)));
   });
   return { proc, url, lines, exited };
+}
+
+/** The message of a log line: the server writes one JSON object per line (pino's `msg`). */
+export function messageOf(line: string): string {
+  try {
+    const parsed = JSON.parse(line) as { msg?: unknown };
+    return typeof parsed.msg === "string" ? parsed.msg : line;
+  } catch {
+    return line;
+  }
 }

@@ -10,3 +10,19 @@ export interface Services {
   log: Logger;
   streams: OpenStreams;
 }
+
+/** What a procedure knows of the connection it answers on (one WebSocket, or one HTTP request). */
+export interface Connection {
+  /**
+   * Counts a subscription served on this connection, or throws TOO_MANY_REQUESTS when the
+   * connection already has as many as it may. Call the returned function when it ends.
+   */
+  openSubscription(): () => void;
+  /**
+   * Resolves once the bytes queued on this connection have mostly left: a stream that reads
+   * as fast as it likes (a trace file) waits for it instead of filling the server's memory.
+   */
+  drained(): Promise<void>;
+}
+
+export type Context = Services & { connection: Connection };

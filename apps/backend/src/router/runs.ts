@@ -1,19 +1,17 @@
-import { readFile } from "node:fs/promises";
 import { tracked, TRPCError } from "@trpc/server";
 import { z } from "zod";
 import type { RunEvent, RunEventBatch, TraceChunk } from "@nepi/core";
-import type { Services } from "./context.js";
+import type { Context } from "./context.js";
 import { AsyncQueue } from "../runs/async-queue.js";
+import { readTraceFile } from "../runs/trace-file.js";
 import type { StoredEvent } from "../store/store.js";
+import type { ActiveRun } from "../runs/active-run.js";
 import { IdSchema } from "./experiments.js";
 import { procedure, router } from "./trpc.js";
 
 const RunRef = z.object({ runId: IdSchema });
 /** A tracked event id: the `seq` (events) or byte offset (traces) of the last event received. */
 const EventId = z.string().regex(/^\d{1,15}$/, "expected the id of an event received before").nullish();
-
-/** Bytes per chunk when a finished trace is read from its file. */
-const FILE_CHUNK = 64 * 1024;
 
 function toRunEvent(e: StoredEvent): RunEvent {
   return e.kind === "transition"
@@ -32,7 +30,7 @@ function toRunEvent(e: StoredEvent): RunEvent {
  * A run's events from `lastEventId` on (or a snapshot first), then live until the run is
  * released. Backlog and live feed are joined synchronously: no event is lost or repeated.
  */
-function openEventFeed(ctx: Services, runId: string, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
+function openEventFeed(ctx: Context, runId: string, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
   const queue = new AsyncQueue<RunEvent>();
   let after: number;
   if (lastEventId == null) {
@@ -47,6 +45,7 @@ function openEventFeed(ctx: Services, runId: string, lastEventId: string | null 
       after = e.seq;
     }
   }
+  const endSubscription = ctx.connection.openSubscription();
   const live = ctx.runs.live(runId);
   const onEvent = (e: RunEvent) => {
     if (e.seq > after) queue.push(e);
@@ -64,6 +63,7 @@ function openEventFeed(ctx: Services, runId: string, lastEventId: string | null 
     queue,
     close() {
       done();
+      endSubscription();
       live?.events.off("event", onEvent);
       live?.events.off("closed", onClosed);
       signal?.removeEventListener("abort", onClosed);
@@ -150,66 +150,85 @@ export const runsRouter = router({
     .subscription(async function* ({ ctx, input, signal }) {
       const start = input.lastEventId != null ? Number(input.lastEventId) : (input.offset ?? 0);
       const live = ctx.runs.live(input.runId);
-      if (live && !live.closed) {
-        const queue = new AsyncQueue<TraceChunk>();
-        let failure: Error | undefined;
-        const unfollow = live.followTrace(
-          input.guid,
-          input.name,
-          start,
-          (data, offset) => queue.push({ offset, data }),
-          (err) => {
-            failure = err;
-            queue.end();
-          },
-        );
-        const onClosed = () => queue.end();
-        live.events.once("closed", onClosed);
-        signal?.addEventListener("abort", onClosed, { once: true });
-        let next = start;
-        const done = ctx.streams.open();
-        try {
-          for await (const chunk of queue) {
-            next = chunk.offset + Buffer.byteLength(chunk.data);
-            yield tracked(String(next), chunk);
-          }
-          if (failure) {
-            throw new TRPCError({ code: "PRECONDITION_FAILED", message: `trace "${input.name}" of resource ${input.guid}: ${failure.message}`, cause: failure });
-          }
-          if (!signal?.aborted) yield tracked(String(next), { offset: next, data: "", end: true } satisfies TraceChunk);
-        } finally {
-          done();
-          unfollow();
-          live.events.off("closed", onClosed);
-          signal?.removeEventListener("abort", onClosed);
-        }
-        return;
+      const endSubscription = ctx.connection.openSubscription();
+      try {
+        yield* live && !live.closed ? followLiveTrace(ctx, live, input, start, signal) : readKeptTrace(ctx, input, start);
+      } finally {
+        endSubscription();
       }
-      const run = ctx.store.getRun(input.runId);
-      if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `run "${input.runId}" does not exist` });
-      const file = ctx.store.getTrace(input.runId, input.guid, input.name);
-      if (!file) {
-        throw new TRPCError({
-          code: "NOT_FOUND",
-          message: `run "${input.runId}" kept no trace "${input.name}" of resource ${input.guid}`,
-        });
-      }
-      const bytes = await readFile(file.path).catch(() => Buffer.alloc(0));
-      let offset = Math.min(start, bytes.length);
-      while (offset < bytes.length) {
-        const end = utf8Boundary(bytes, Math.min(offset + FILE_CHUNK, bytes.length));
-        const chunk: TraceChunk = { offset, data: bytes.subarray(offset, end).toString("utf8") };
-        offset = end;
-        yield tracked(String(offset), chunk);
-      }
-      yield tracked(String(offset), { offset, data: "", end: true } satisfies TraceChunk);
     }),
 });
 
-/** Moves `end` back so it does not split a UTF-8 character. */
-function utf8Boundary(bytes: Buffer, end: number): number {
-  if (end >= bytes.length) return bytes.length;
-  let e = end;
-  while (e > 0 && (bytes[e]! & 0xc0) === 0x80) e--;
-  return e;
+interface TraceRef {
+  runId: string;
+  guid: number;
+  name: string;
+}
+
+/** A trace of a run that has its controller: the engine's chunks as they are produced. */
+async function* followLiveTrace(ctx: Context, live: ActiveRun, input: TraceRef, start: number, signal: AbortSignal | undefined) {
+  const queue = new AsyncQueue<TraceChunk>();
+  let failure: Error | undefined;
+  const unfollow = live.followTrace(
+    input.guid,
+    input.name,
+    start,
+    (data, offset) => queue.push({ offset, data }),
+    (err) => {
+      failure = err;
+      queue.end();
+    },
+  );
+  const onClosed = () => queue.end();
+  live.events.once("closed", onClosed);
+  signal?.addEventListener("abort", onClosed, { once: true });
+  let next = start;
+  const done = ctx.streams.open();
+  try {
+    for await (const chunk of queue) {
+      next = chunk.offset + Buffer.byteLength(chunk.data);
+      yield tracked(String(next), chunk);
+    }
+    if (failure) {
+      throw new TRPCError({ code: "PRECONDITION_FAILED", message: `trace "${input.name}" of resource ${input.guid}: ${failure.message}`, cause: failure });
+    }
+    if (!signal?.aborted) yield tracked(String(next), { offset: next, data: "", end: true } satisfies TraceChunk);
+  } finally {
+    done();
+    unfollow();
+    live.events.off("closed", onClosed);
+    signal?.removeEventListener("abort", onClosed);
+  }
+}
+
+/** A trace of a finished run, from the run's copy on disk, read as fast as the client takes it. */
+async function* readKeptTrace(ctx: Context, input: TraceRef, start: number) {
+  const run = ctx.store.getRun(input.runId);
+  if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `run "${input.runId}" does not exist` });
+  const file = ctx.store.getTrace(input.runId, input.guid, input.name);
+  if (!file) {
+    throw new TRPCError({
+      code: "NOT_FOUND",
+      message: `run "${input.runId}" kept no trace "${input.name}" of resource ${input.guid}`,
+    });
+  }
+  let offset: number;
+  try {
+    const chunks = readTraceFile(file.path, start, () => ctx.connection.drained());
+    for (let r = await chunks.next(); ; r = await chunks.next()) {
+      if (r.done) {
+        offset = r.value;
+        break;
+      }
+      yield tracked(String(r.value.offset + Buffer.byteLength(r.value.data)), r.value);
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new TRPCError({
+      code: e.code === "ENOENT" ? "NOT_FOUND" : "INTERNAL_SERVER_ERROR",
+      message: `the copy of trace "${input.name}" of resource ${input.guid} cannot be read (${e.code ?? e.message})`,
+      cause: err,
+    });
+  }
+  yield tracked(String(offset), { offset, data: "", end: true } satisfies TraceChunk);
 }

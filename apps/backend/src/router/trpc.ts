@@ -1,6 +1,6 @@
 import { initTRPC, TRPCError } from "@trpc/server";
 import { formatPath, NepiError, type NepiErrorCode, type Problem } from "@nepi/core";
-import type { Services } from "./context.js";
+import type { Context } from "./context.js";
 
 /**
  * tRPC with plain JSON (no transformer), so curl and any language can call the API.
@@ -10,7 +10,7 @@ import type { Services } from "./context.js";
  * `{ path, message, code? }` per offending field, the path written like
  * `document.resources[2].attributes.count`. The message lists the same problems for people.
  */
-const t = initTRPC.context<Services>().create({
+const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const { problems, nepiCode } = describeCause(error.cause);
     const message = problems && isZodLike(error.cause) ? problems.map((p) => `${p.path || "input"}: ${p.message}`).join("; ") : shape.message;

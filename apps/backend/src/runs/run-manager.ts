@@ -44,7 +44,7 @@ export class RunManager {
       void run.release();
       throw err;
     }
-    this.log(`run ${place.runId} of experiment ${experimentId} ("${exp.document.name}") started`);
+    this.log(`run ${place.runId} of experiment ${experimentId} started`, { runId: place.runId, experimentId, experimentName: exp.document.name });
     return place.runId;
   }
 

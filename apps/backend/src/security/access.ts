@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
+import { decodeComponent, requestTarget } from "../server/request-target.js";
 
 export const TOKEN_COOKIE = "nepi_token";
 
@@ -66,7 +67,10 @@ function hostName(hostHeader: string): string {
   return colon >= 0 ? hostHeader.slice(0, colon) : hostHeader;
 }
 
-/** The token a request presents, by header, cookie or query parameter. */
+/**
+ * The token a request presents, by header, cookie or query parameter. A malformed cookie or
+ * query presents no token (the request is then refused like one without a token).
+ */
 export function presentedToken(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
   if (auth?.startsWith("Bearer ")) return auth.slice(7).trim();
@@ -74,9 +78,8 @@ export function presentedToken(req: IncomingMessage): string | undefined {
   if (cookie) {
     for (const part of cookie.split(";")) {
       const [k, ...v] = part.trim().split("=");
-      if (k === TOKEN_COOKIE) return decodeURIComponent(v.join("="));
+      if (k === TOKEN_COOKIE) return decodeComponent(v.join("="));
     }
   }
-  const q = new URL(req.url ?? "/", "http://x").searchParams.get("token");
-  return q ?? undefined;
+  return requestTarget(req.url)?.searchParams.get("token") ?? undefined;
 }

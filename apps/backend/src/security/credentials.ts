@@ -1,73 +1,73 @@
-import {
-  CREDENTIAL_PLACEHOLDER,
-  findAttribute,
-  findResourceType,
-  type ExperimentDocument,
-  type Problem,
-} from "@nepi/core";
+import { CREDENTIAL_PLACEHOLDER, type AttributeConditionDoc, type AttributeValue, type ExperimentDocument, type Problem } from "@nepi/core";
 
-/** True when the catalog flags `name` of `rtype` as a credential (a secret). */
-export function isCredential(rtype: string, name: string): boolean {
-  const info = findResourceType(rtype);
-  return !!info && !!findAttribute(info, name)?.flags.credential;
-}
-
-/**
- * The document with every credential value replaced by the placeholder: what any procedure
- * returns and what an export writes. Credentials are write-only.
- */
-export function redactCredentials(doc: ExperimentDocument): ExperimentDocument {
-  let changed = false;
-  const resources = doc.resources.map((r) => {
-    let attributes = r.attributes;
-    for (const name of Object.keys(r.attributes)) {
-      if (isCredential(r.type, name)) {
-        if (attributes === r.attributes) attributes = { ...r.attributes };
-        attributes[name] = CREDENTIAL_PLACEHOLDER;
-        changed = true;
-      }
-    }
-    return attributes === r.attributes ? r : { ...r, attributes };
-  });
-  return changed ? { ...doc, resources } : doc;
-}
+/** What every procedure returns and what an export writes: core's one redaction rule. */
+export { redactCredentials } from "@nepi/core";
 
 /**
  * On save, a credential still holding the placeholder means "unchanged": keep the value saved
- * before for the same resource (guid and type), or drop it when there is none.
+ * before for the same resource (guid and type) or the same attribute condition (group and
+ * attribute), or drop it when there is none.
  */
 export function mergeKeptCredentials(incoming: ExperimentDocument, saved: ExperimentDocument | undefined): ExperimentDocument {
   const before = new Map(saved?.resources.map((r) => [r.guid, r]) ?? []);
-  return mapPlaceholders(incoming, (guid, type, name) => {
-    const old = before.get(guid);
-    const value = old && old.type === type ? old.attributes[name] : undefined;
-    return value === CREDENTIAL_PLACEHOLDER ? undefined : value;
-  });
+  const keptConditions = new Map((saved?.attributeConditions ?? []).filter((c) => c.value !== CREDENTIAL_PLACEHOLDER).map((c) => [conditionKey(c), c.value]));
+  return mapPlaceholders(
+    incoming,
+    (guid, type, name) => {
+      const old = before.get(guid);
+      const value = old && old.type === type ? old.attributes[name] : undefined;
+      return value === CREDENTIAL_PLACEHOLDER ? undefined : value;
+    },
+    (condition) => keptConditions.get(conditionKey(condition)),
+  );
 }
 
 /**
- * On import, a placeholder is a credential the export left out: drop it and report it, so the
- * user knows to enter it again.
+ * On import, a placeholder is a credential the export left out: drop it (an attribute
+ * condition without its value is dropped whole) and report it, so the user knows to enter it
+ * again.
  */
 export function stripMissingCredentials(doc: ExperimentDocument): { document: ExperimentDocument; missing: Problem[] } {
   const missing: Problem[] = [];
   const index = new Map(doc.resources.map((r, i) => [r.guid, i]));
-  const document = mapPlaceholders(doc, (guid, _type, name) => {
-    missing.push({
-      path: `resources[${index.get(guid)}].attributes.${name}`,
-      message: `credential "${name}" was not exported; enter it again before running`,
-      code: "MISSING_CREDENTIAL",
-      guid,
-      severity: "warning",
-    });
-    return undefined;
-  });
+  const document = mapPlaceholders(
+    doc,
+    (guid, _type, name) => {
+      missing.push({
+        path: `resources[${index.get(guid)}].attributes.${name}`,
+        message: `credential "${name}" was not exported; enter it again before running`,
+        code: "MISSING_CREDENTIAL",
+        guid,
+        severity: "warning",
+      });
+      return undefined;
+    },
+    (condition, i) => {
+      missing.push({
+        path: `attributeConditions[${i}].value`,
+        message: `the value of "${condition.attribute}" set by this condition was not exported; the condition was dropped, add it again before running`,
+        code: "MISSING_CREDENTIAL",
+        severity: "warning",
+      });
+      return undefined;
+    },
+  );
   return { document, missing };
 }
 
+/** Which saved condition an incoming one is: the same attribute set on the same resources. */
+function conditionKey(c: AttributeConditionDoc): string {
+  return JSON.stringify([c.attribute, [...c.group].sort((a, b) => a - b)]);
+}
+
+/**
+ * Replaces every placeholder of the document: in resources' attributes (undefined drops the
+ * attribute) and in attribute conditions' values (undefined drops the condition).
+ */
 function mapPlaceholders(
   doc: ExperimentDocument,
-  replace: (guid: number, type: string, name: string) => string | number | boolean | undefined,
+  replaceAttribute: (guid: number, type: string, name: string) => AttributeValue | undefined,
+  replaceCondition: (condition: AttributeConditionDoc, index: number) => AttributeValue | undefined,
 ): ExperimentDocument {
   let changed = false;
   const resources = doc.resources.map((r) => {
@@ -76,22 +76,18 @@ function mapPlaceholders(
     changed = true;
     const attributes = { ...r.attributes };
     for (const n of names) {
-      const value = replace(r.guid, r.type, n);
+      const value = replaceAttribute(r.guid, r.type, n);
       if (value === undefined) delete attributes[n];
       else attributes[n] = value;
     }
     return { ...r, attributes };
   });
-  return changed ? { ...doc, resources } : doc;
-}
-
-/** Every credential value of a document (to scan logs and responses for leaks in tests). */
-export function credentialValues(doc: ExperimentDocument): string[] {
-  const out: string[] = [];
-  for (const r of doc.resources) {
-    for (const [name, value] of Object.entries(r.attributes)) {
-      if (isCredential(r.type, name) && typeof value === "string" && value !== CREDENTIAL_PLACEHOLDER && value) out.push(value);
-    }
-  }
-  return out;
+  const attributeConditions = doc.attributeConditions?.flatMap((c, i) => {
+    if (c.value !== CREDENTIAL_PLACEHOLDER) return [c];
+    changed = true;
+    const value = replaceCondition(c, i);
+    return value === undefined ? [] : [{ ...c, value }];
+  });
+  if (!changed) return doc;
+  return { ...doc, resources, ...(attributeConditions ? { attributeConditions } : {}) };
 }

@@ -1,11 +1,11 @@
 import { startServer } from "./start.js";
-import { consoleLogger } from "./log.js";
+import { stdoutLogger } from "./log.js";
 
 /**
  * `npm start`: the server on HOST:PORT (default 127.0.0.1:7070) with its data in NEPI_DATA_DIR
  * (default ./data). SIGINT/SIGTERM stop and release every active run before exiting.
  */
-const log = consoleLogger;
+const log = stdoutLogger();
 const port = process.env.PORT ? Number(process.env.PORT) : 7070;
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT: expected a port number (0-65535), got "${process.env.PORT}"`);
@@ -17,6 +17,7 @@ const server = await startServer({
   port,
   dataDir: process.env.NEPI_DATA_DIR || "data",
   ...(process.env.NEPI_TOKEN ? { token: process.env.NEPI_TOKEN } : {}),
+  ...(process.env.NEPI_WEB_DIR ? { webDir: process.env.NEPI_WEB_DIR } : {}),
   log,
 }).catch((err: Error) => {
   console.error(`nepi: cannot start the server: ${err.message}`);

@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, existsSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type { AddressInfo } from "node:net";
+import { pipeline, type Duplex } from "node:stream";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
@@ -10,13 +12,16 @@ import sirv from "sirv";
 import { WebSocketServer, type WebSocket } from "ws";
 import { loadNodeResources } from "./engine.js";
 import { appRouter } from "../router/index.js";
-import type { Services } from "../router/context.js";
+import type { Context, Services } from "../router/context.js";
 import { OpenStreams } from "../router/streams.js";
 import { RunManager } from "../runs/run-manager.js";
-import { AccessPolicy, isLoopback, presentedToken, TOKEN_COOKIE } from "../security/access.js";
+import { AccessPolicy, isLoopback, TOKEN_COOKIE } from "../security/access.js";
+import { setSecurityHeaders } from "../security/headers.js";
 import { openDb } from "../store/db.js";
 import { Store } from "../store/store.js";
-import { consoleLogger, type Logger } from "./log.js";
+import { stdoutLogger, type Logger } from "./log.js";
+import { cutWhenTooFarBehind, httpConnection, socketOf, wsConnection, type ConnectionLimits } from "./connections.js";
+import { decodeComponent, requestTarget } from "./request-target.js";
 import { seedExamples } from "./seed.js";
 import { jsonEncoderSharingEvents } from "./ws-encoder.js";
 
@@ -36,6 +41,10 @@ export interface StartOptions {
   examplesDir?: string | null;
   /** Largest HTTP body or WebSocket message, in bytes (default 16 MiB). */
   maxBodyBytes?: number;
+  /** Subscriptions one WebSocket connection may hold at once (default 64). */
+  maxSubscriptionsPerConnection?: number;
+  /** Bytes queued for a WebSocket client that does not read before it is cut (default 16 MiB). */
+  maxBufferedBytes?: number;
 }
 
 export interface RunningServer {
@@ -61,7 +70,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 7070;
   const dataDir = resolve(options.dataDir ?? "data");
-  const log = options.log ?? consoleLogger;
+  const log = options.log ?? stdoutLogger();
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const loopback = isLoopback(host);
   const token = options.token ?? (loopback ? undefined : randomBytes(24).toString("base64url"));
@@ -75,64 +84,97 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   if (examplesDir) seedExamples(store, examplesDir, log);
   const streams = new OpenStreams();
   const services: Services = { store, runs, log, streams };
-  const createContext = () => services;
+  const limits: ConnectionLimits = {
+    maxSubscriptions: options.maxSubscriptionsPerConnection ?? 64,
+    maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
+  };
 
   const webDir = options.webDir ?? join(REPO_ROOT, "apps/web/dist");
   const serveWeb = existsSync(join(webDir, "index.html")) ? sirv(webDir, { single: true, etag: true, gzip: false }) : undefined;
 
-  const server = createServer((req, res) => {
+  const handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    setSecurityHeaders(res);
+    const url = requestTarget(req.url);
+    if (!url) return reply(res, 400, "malformed request target");
     const refused = access.check(req);
     if (refused) return reply(res, refused.status, refused.message);
-    const url = new URL(req.url ?? "/", "http://local");
     if (url.pathname === "/trpc" || url.pathname.startsWith("/trpc/")) {
-      void nodeHTTPRequestHandler({
+      nodeHTTPRequestHandler({
         router: appRouter,
-        createContext,
+        createContext: (): Context => ({ ...services, connection: httpConnection(res) }),
         req,
         res,
         path: url.pathname.slice("/trpc/".length),
         maxBodySize: maxBodyBytes,
         onError: ({ error, path }) => {
-          if (error.code === "INTERNAL_SERVER_ERROR") log(`error in ${path ?? "?"}: ${error.message}`);
+          if (error.code === "INTERNAL_SERVER_ERROR") log(`error in ${path ?? "?"}: ${error.message}`, { level: "error", procedure: path });
         },
-      });
+      }).catch((err: unknown) => failed(res, err));
       return;
     }
     const download = /^\/files\/runs\/([^/]+)\/traces\/(\d+)\/([^/]+)$/.exec(url.pathname);
     if (download && (req.method === "GET" || req.method === "HEAD")) {
-      return sendTrace(store, res, decodeURIComponent(download[1]!), Number(download[2]), decodeURIComponent(download[3]!));
+      const runId = decodeComponent(download[1]!);
+      const name = decodeComponent(download[3]!);
+      if (runId === undefined || name === undefined) return reply(res, 400, "malformed percent-encoding in the path");
+      sendTrace(store, res, runId, Number(download[2]), name, log).catch((err: unknown) => failed(res, err));
+      return;
     }
     // A browser opened /?token=…: keep the token in a cookie and drop it from the address bar.
     if (token !== undefined && url.searchParams.has("token")) {
       url.searchParams.delete("token");
-      res.setHeader("Set-Cookie", `${TOKEN_COOKIE}=${encodeURIComponent(presentedToken(req)!)}; HttpOnly; SameSite=Strict; Path=/`);
-      res.writeHead(303, { Location: url.pathname + url.search }).end();
+      res.setHeader("Set-Cookie", `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`);
+      // One leading slash: `//host/?token=…` must not redirect to another site.
+      res.writeHead(303, { Location: url.pathname.replace(/^\/+/, "/") + url.search }).end();
       return;
     }
     if (serveWeb) return serveWeb(req, res, () => reply(res, 404, "not found"));
     reply(res, 404, "The web app is not built (npm run build -w @nepi/web); the API is at /trpc.");
+  };
+  /** A bug in a request's path answers that request with a 500; the server goes on. */
+  const failed = (res: ServerResponse, err: unknown): void => {
+    log(`request failed: ${(err as Error).message}`, { level: "error", err });
+    if (res.headersSent) res.destroy();
+    else reply(res, 500, "internal error");
+  };
+  const server = createServer((req, res) => {
+    try {
+      handleRequest(req, res);
+    } catch (err) {
+      failed(res, err);
+    }
   });
   // Requests must arrive promptly: a slow or stuck client cannot hold a socket for ever.
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxBodyBytes });
-  wss.on("connection", coalesceWrites);
+  wss.on("connection", (ws: WebSocket) => {
+    coalesceWrites(ws);
+    cutWhenTooFarBehind(ws, limits.maxBufferedBytes, log);
+  });
   applyWSSHandler({
     wss,
     router: appRouter,
-    createContext,
+    createContext: ({ res }): Context => ({ ...services, connection: wsConnection(res, limits) }),
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     experimental_encoder: jsonEncoderSharingEvents,
   });
-  server.on("upgrade", (req: IncomingMessage, socket, head) => {
-    const url = new URL(req.url ?? "/", "http://local");
-    const refused = url.pathname === "/trpc" ? access.check(req) : { status: 404, message: "not found" };
-    if (refused) {
-      socket.end(`HTTP/1.1 ${refused.status} ${refused.status === 401 ? "Unauthorized" : refused.status === 404 ? "Not Found" : "Forbidden"}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refused.message}\n`);
-      return;
-    }
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const url = requestTarget(req.url);
+    const refused = !url ? { status: 400, message: "malformed request target" } : url.pathname === "/trpc" ? access.check(req) : { status: 404, message: "not found" };
+    if (refused) return refuseUpgrade(socket, refused.status, refused.message);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  };
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Until ws takes the socket over, a reset by the client must not become an uncaught error.
+    socket.on("error", () => socket.destroy());
+    try {
+      handleUpgrade(req, socket, head);
+    } catch (err) {
+      log(`upgrade failed: ${(err as Error).message}`, { level: "error", err });
+      refuseUpgrade(socket, 500, "internal error");
+    }
   });
 
   try {
@@ -182,7 +224,7 @@ const COALESCE_BYTES = 32 * 1024;
  * is still writing the last ones, rather than everything waiting for the end of the turn.
  */
 function coalesceWrites(ws: WebSocket): void {
-  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  const socket = socketOf(ws);
   if (!socket) return;
   const send = ws.send.bind(ws) as (...args: unknown[]) => void;
   let corked = false;
@@ -215,22 +257,55 @@ function coalesceWrites(ws: WebSocket): void {
 
 /**
  * GET /files/runs/<runId>/traces/<guid>/<name>: a kept trace, byte for byte (binary traces
- * such as pcap cannot travel in JSON), as a download.
+ * such as pcap cannot travel in JSON), as a download streamed from its file. A file that
+ * cannot be read is an error answer; one that fails part-way cuts the answer short of its
+ * Content-Length (never a complete-looking "200").
  */
-function sendTrace(store: Store, res: ServerResponse, runId: string, guid: number, name: string): void {
+async function sendTrace(store: Store, res: ServerResponse, runId: string, guid: number, name: string, log: Logger): Promise<void> {
   const trace = store.getTrace(runId, guid, name);
   if (!trace) return reply(res, 404, `run "${runId}" kept no trace "${name}" of resource ${guid}`);
-  const file = createReadStream(trace.path);
-  file.once("open", () => {
-    res.writeHead(200, {
-      "Content-Type": "application/octet-stream",
-      "Content-Disposition": `attachment; filename="${`${guid}-${name}`.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
-    });
-    file.pipe(res);
+  let file: FileHandle;
+  let size: number;
+  try {
+    file = await open(trace.path, "r");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return reply(res, 404, `the file of trace "${name}" of resource ${guid} is missing`);
+    return reply(res, 500, `the file of trace "${name}" of resource ${guid} cannot be read (${code ?? (err as Error).message})`);
+  }
+  try {
+    const info = await file.stat();
+    if (!info.isFile()) throw Object.assign(new Error("not a file"), { code: info.isDirectory() ? "EISDIR" : "EINVAL" });
+    size = info.size;
+  } catch (err) {
+    await file.close();
+    return reply(res, 500, `the file of trace "${name}" of resource ${guid} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  res.writeHead(200, {
+    "Content-Type": "application/octet-stream",
+    "Content-Length": size,
+    "Content-Disposition": `attachment; filename="${`${guid}-${name}`.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
   });
-  file.once("error", () => reply(res, 404, `the file of trace "${name}" of resource ${guid} is missing`));
+  pipeline(file.createReadStream(), res, (err) => {
+    if (err) log(`download of trace "${name}" of resource ${guid} cut: ${err.message}`, { level: "warn", runId, guid, trace: name });
+  });
 }
 
 function reply(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
   res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(message + "\n");
+}
+
+const REASONS: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error" };
+
+/** Answers a WebSocket upgrade with a plain HTTP error and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`);
 }

@@ -29,6 +29,22 @@ describe("export / import of documents", () => {
     expect(missing).toEqual(["password of far #1"]);
   });
 
+  it("replaces a credential set by an attribute condition, and an import drops that condition", () => {
+    const withCondition: ExperimentDocument = {
+      ...DOC,
+      attributeConditions: [
+        { group: [1], attribute: "password", value: "cond-hunter3", after: [2], state: "STARTED" },
+        { group: [2], attribute: "duration", value: "2s", after: [1], state: "READY" },
+      ],
+    };
+    const out = redactCredentials(withCondition, CATALOG);
+    expect(JSON.stringify(out)).not.toContain("cond-hunter3");
+    expect(out.attributeConditions!.map((c) => c.value)).toEqual([CREDENTIAL_PLACEHOLDER, "2s"]);
+    const { doc, missing } = stripCredentialPlaceholders(out);
+    expect(doc.attributeConditions).toEqual([withCondition.attributeConditions![1]]);
+    expect(missing).toEqual(["password of far #1", "password set by a condition on #1"]);
+  });
+
   it("parses a valid file, filling the defaults", () => {
     const r = parseDocumentText(JSON.stringify({ format: "nepi-experiment@1", name: "x", resources: [{ guid: 1, type: "sim::Task" }] }));
     expect(r.ok && r.doc).toMatchObject({ resources: [{ guid: 1, attributes: {}, traces: [] }], connections: [], conditions: [] });

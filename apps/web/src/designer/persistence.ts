@@ -1,4 +1,4 @@
-import { CREDENTIAL_PLACEHOLDER, ExperimentDocumentSchema, formatPath, type ExperimentDocument, type ResourceTypeInfo } from "@nepi/core";
+import { CREDENTIAL_PLACEHOLDER, ExperimentDocumentSchema, formatPath, redactCredentials as redactDocumentCredentials, type ExperimentDocument, type ResourceTypeInfo } from "@nepi/core";
 import type { RouterOutputs } from "@nepi/backend/router";
 import { errorMessage, trpc } from "../api/trpc";
 import type { Editor } from "../editor";
@@ -71,20 +71,12 @@ export async function openExperiment(editor: Pick<Editor, "design" | "live" | "r
 }
 
 /**
- * Credential values never leave the browser in a file: like the backend's export, each one is
- * replaced by the placeholder, which an import reports as missing.
+ * Credential values never leave the browser in a file: like the backend's export (core's one
+ * rule, with the catalog the backend sent), each one is replaced by the placeholder, which an
+ * import reports as missing.
  */
 export function redactCredentials(doc: ExperimentDocument, catalog: Record<string, ResourceTypeInfo>): ExperimentDocument {
-  return {
-    ...doc,
-    resources: doc.resources.map((r) => {
-      const secret = catalog[r.type]?.attributes.filter((a) => a.flags.credential).map((a) => a.name) ?? [];
-      if (!secret.some((n) => n in r.attributes)) return r;
-      const attributes = { ...r.attributes };
-      for (const n of secret) if (n in attributes) attributes[n] = CREDENTIAL_PLACEHOLDER;
-      return { ...r, attributes };
-    }),
-  };
+  return redactDocumentCredentials(doc, (rtype) => catalog[rtype]);
 }
 
 /** Drops the placeholders an export left, naming each credential to enter again. */
@@ -100,7 +92,13 @@ export function stripCredentialPlaceholders(doc: ExperimentDocument): { doc: Exp
     }
     return { ...r, attributes };
   });
-  return { doc: missing.length ? { ...doc, resources } : doc, missing };
+  // A condition whose value was left out cannot be kept without it.
+  const attributeConditions = doc.attributeConditions?.filter((c) => {
+    if (c.value !== CREDENTIAL_PLACEHOLDER) return true;
+    missing.push(`${c.attribute} set by a condition on #${c.group.join(", #")}`);
+    return false;
+  });
+  return { doc: missing.length ? { ...doc, resources, ...(attributeConditions ? { attributeConditions } : {}) } : doc, missing };
 }
 
 /** Downloads the design as a JSON file (credentials replaced by a placeholder). */

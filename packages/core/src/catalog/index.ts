@@ -3,3 +3,4 @@ export * from "./attributes.js";
 export * from "./rules.js";
 export { SIM_TASK } from "./sim.js";
 export * from "./linux.js";
+export * from "./credentials.js";
