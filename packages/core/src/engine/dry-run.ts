@@ -1,5 +1,6 @@
 import type { ConditionDoc, ExperimentDocument } from "../model/document.js";
 import { findResourceType } from "../catalog/registry.js";
+import { SIM_TASK } from "../catalog/types/sim-task.js";
 import { appliesTo, deployAfterRules, endsByItself, valuesWithDefaults } from "../catalog/rules.js";
 import type { ResourceState } from "../model/states.js";
 
@@ -31,7 +32,7 @@ export function toDryRun(doc: ExperimentDocument, options: { taskDuration?: stri
       if (!info || endsByItself(info, valuesWithDefaults(info, r.attributes))) attributes.duration = options.taskDuration ?? "100ms";
       return {
         guid: r.guid,
-        type: "sim::Task",
+        type: SIM_TASK.rtype,
         label: r.label ?? `${r.type} ${r.guid}`,
         attributes,
         traces: [],
