@@ -6,3 +6,4 @@ export { LINUX_PING } from "./linux-ping.js";
 export { LINUX_TRACEROUTE } from "./linux-traceroute.js";
 export { LINUX_TCPDUMP } from "./linux-tcpdump.js";
 export { LINUX_IPERF3 } from "./linux-iperf3.js";
+export { LINUX_MTR } from "./linux-mtr.js";

@@ -5,3 +5,4 @@ export { LinuxPingManager } from "./ping.js";
 export { LinuxTracerouteManager } from "./traceroute.js";
 export { LinuxTcpdumpManager } from "./tcpdump.js";
 export { LinuxIperf3Manager } from "./iperf3.js";
+export { LinuxMtrManager } from "./mtr.js";
