@@ -37,6 +37,8 @@ export interface Host {
   readonly events: ExitChannel;
   /** The address other hosts reach it at. */
   readonly address: string;
+  /** ${APP_HOME} of resource `guid`: where its files and processes live on this host (`<run>/<guid>`). */
+  homeOf(guid: number): string;
   /** Installs missing Debian packages, one install at a time on this host. */
   install(packages: string[], sudo: boolean): Promise<void>;
 }

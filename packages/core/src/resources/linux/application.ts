@@ -62,7 +62,7 @@ export class LinuxApplicationManager implements ResourceManager {
 
   /** ${APP_HOME} */
   get home(): string {
-    return `${this.host().paths.run}/${this.ctx.guid}`;
+    return this.host().homeOf(this.ctx.guid);
   }
 
   /** The placeholders NEPI users write in commands, exported to the command's environment. */

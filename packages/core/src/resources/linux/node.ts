@@ -54,6 +54,10 @@ export class LinuxNodeManager implements ResourceManager, Host {
     return this.settings().host;
   }
 
+  homeOf(guid: number): string {
+    return `${this.paths.run}/${guid}`;
+  }
+
   get isConnected(): boolean {
     return this.transport_ !== undefined;
   }
@@ -128,7 +132,7 @@ export class LinuxNodeManager implements ResourceManager, Host {
         // already ended theirs; this catches any left by a failed release): process groups
         // checked by pid and start time, never a killall.
         if (this.ctx.get("cleanProcesses") !== false) {
-          const dirs = this.ctx.connected().map((h) => `${this.paths_!.run}/${h.guid}`);
+          const dirs = this.ctx.connected().map((h) => this.homeOf(h.guid));
           if (dirs.length) await t.exec(endGroupsScript(dirs, 0));
         }
         if (this.events_) {
