@@ -35,11 +35,11 @@ export function checkConnection(
   const b = resources.get(target);
   if (!a || !b) return { ok: false, reason: `unknown resource #${!a ? source : target}` };
   const view: LinkView = {
-    type: (g) => {
+    info: (g) => {
       const rtype = resources.get(g)?.rtype;
       return rtype === undefined ? undefined : catalog[rtype];
     },
-    linked: (g) => connections.flatMap((c) => (c.source === g ? [c.target] : c.target === g ? [c.source] : [])),
+    connections: (g) => connections.flatMap((c) => (c.source === g ? [c.target] : c.target === g ? [c.source] : [])),
     name: (g) => {
       const r = resources.get(g);
       return r ? name(r) : `#${g}`;

@@ -68,7 +68,7 @@ describe("connection checks", () => {
     };
     for (const [a, b] of links) link(a, b);
     const info = (g: number): ResourceTypeInfo | undefined => (kinds[g - 1] ? getResourceType(kinds[g - 1]!) : undefined);
-    return { type: info, linked: (g) => linked.get(g) ?? [], name: (g) => `#${g}`, link };
+    return { info, connections: (g) => linked.get(g) ?? [], name: (g) => `#${g}`, link };
   }
 
   it("links by role: what runs on a host links to any host-role type, never to a non-host", () => {

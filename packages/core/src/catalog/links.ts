@@ -6,10 +6,10 @@ import { appliesTo, ruleToward } from "./rules.js";
  * document being validated, or the designer's canvas.
  */
 export interface LinkView {
-  /** The resource's type; undefined when its type is unknown. */
-  type(guid: number): ResourceTypeInfo | undefined;
-  /** The resources it is linked to so far. */
-  linked(guid: number): Iterable<number>;
+  /** The resource's type; undefined when the guid or its type is unknown. */
+  info(guid: number): ResourceTypeInfo | undefined;
+  /** The resources it is connected to so far. */
+  connections(guid: number): Iterable<number>;
   /** How a message names the resource ("guid 3 (app)"). */
   name(guid: number): string;
 }
@@ -41,8 +41,8 @@ export function describeConnections(info: ResourceTypeInfo): string {
 /** How many of `guid`'s links the rule is about. */
 export function countLinks(view: LinkView, guid: number, rule: ConnectionRule): number {
   let n = 0;
-  for (const g of view.linked(guid)) {
-    const t = view.type(g);
+  for (const g of view.connections(guid)) {
+    const t = view.info(g);
     if (t && appliesTo(rule, t)) n++;
   }
   return n;
@@ -54,11 +54,11 @@ export function countLinks(view: LinkView, guid: number, rule: ConnectionRule): 
  */
 export function linkProblem(view: LinkView, a: number, b: number): LinkProblem | undefined {
   if (a === b) return { code: "SELF", message: `${view.name(a)} cannot connect to itself` };
-  for (const g of view.linked(a)) {
+  for (const g of view.connections(a)) {
     if (g === b) return { code: "DUPLICATE", message: `${view.name(a)} and ${view.name(b)} are already connected` };
   }
-  const ta = view.type(a);
-  const tb = view.type(b);
+  const ta = view.info(a);
+  const tb = view.info(b);
   if (!ta || !tb) return { code: "UNKNOWN_TYPE", message: `${view.name(ta ? b : a)} has an unknown resource type` };
   const ab = ruleToward(ta, tb);
   const ba = ruleToward(tb, ta);
@@ -78,7 +78,7 @@ export function linkProblem(view: LinkView, a: number, b: number): LinkProblem |
 
 /** What `guid` lacks to meet its rules' minimums ("guid 2 (app) needs a host connection (has 0)"). */
 export function missingLinks(view: LinkView, guid: number): string[] {
-  const info = view.type(guid);
+  const info = view.info(guid);
   if (!info) return [];
   const out: string[] = [];
   for (const rule of info.connections) {

@@ -584,8 +584,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
 
   /** The controller's resources as the catalog's connection checks see them. */
   private readonly linkView: LinkView = {
-    type: (g) => this.resources.get(g)?.info,
-    linked: (g) => this.resources.get(g)?.connections ?? [],
+    info: (g) => this.resources.get(g)?.info,
+    connections: (g) => this.resources.get(g)?.connections ?? [],
     name: (g) => this.where(this.resource(g)),
   };
 

@@ -94,8 +94,8 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
 
   const neighbours = new Map<number, number[]>();
   const links: LinkView = {
-    type: (g) => byGuid.get(g)?.info,
-    linked: (g) => neighbours.get(g) ?? [],
+    info: (g) => byGuid.get(g)?.info,
+    connections: (g) => neighbours.get(g) ?? [],
     name: (g) => `${byGuid.get(g)?.info?.rtype ?? "resource"} (guid ${g})`,
   };
   doc.connections.forEach((c, i) => {
