@@ -10,6 +10,7 @@ export const LINUX_MTR: ResourceTypeInfo = {
     { name: "cycles", type: "integer", help: "Probes sent to each hop.", default: 10, min: 1, max: 1000, flags: { design: true } },
     { name: "interval", type: "double", help: "Seconds between cycles (below 1 needs root).", default: 1, min: 0.1, flags: { design: true } },
     { name: "maxHops", type: "integer", help: "Maximum number of hops.", default: 30, min: 1, max: 255, flags: { design: true } },
+    { name: "gracetime", type: "integer", help: "Seconds to wait for the last replies.", default: 5, min: 0, max: 60, flags: { design: true } },
     { name: "numeric", type: "boolean", help: "Do not resolve addresses to names.", default: true, flags: { design: true } },
     ...PROCESS_ATTRIBUTES,
   ],
