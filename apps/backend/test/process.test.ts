@@ -23,7 +23,8 @@ async function serve(dataDir: string): Promise<ServerProcess & { client: ReturnT
 
 /** Starts a run of endless tasks (they run until stopped) and waits until all are STARTED. */
 async function startEndlessRun(client: Awaited<ReturnType<typeof serve>>["client"], n: number) {
-  const resources = Array.from({ length: n }, (_, i) => ({ guid: i + 1 }));
+  // An hour: they outlive the test, so the run stays RUNNING (tasks with no duration would be settled once STARTED).
+  const resources = Array.from({ length: n }, (_, i) => ({ guid: i + 1, attributes: { duration: "1h" } }));
   const { id } = await client.experiments.save.mutate({ document: simDoc("endless", resources) });
   const { runId } = await client.runs.start.mutate({ experimentId: id });
   let started = 0;

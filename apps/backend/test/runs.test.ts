@@ -178,12 +178,12 @@ describe("runs of sim::Task through the API", () => {
   it("runs two experiments at once, each with its own controller", async () => {
     const { client } = t;
     const a = await client.experiments.save.mutate({ document: simDoc("a", [{ guid: 1, attributes: { duration: "150ms" } }]) });
-    const b = await client.experiments.save.mutate({ document: simDoc("b", [{ guid: 1 }, { guid: 2, attributes: { duration: "20ms" } }]) });
+    const b = await client.experiments.save.mutate({ document: simDoc("b", [{ guid: 1, attributes: { duration: "1h" } }, { guid: 2, attributes: { duration: "20ms" } }]) });
     const runA = (await client.runs.start.mutate({ experimentId: a.id })).runId;
     const runB = (await client.runs.start.mutate({ experimentId: b.id })).runId;
     expect(runA).not.toBe(runB);
 
-    // b's guid 1 runs until stopped; b's guid 2 finishes while a still runs.
+    // b's guid 1 runs until stopped (an hour); b's guid 2 finishes while a still runs.
     const [evA, evB] = await Promise.all([
       waitForStatus(client, runA, (s) => s === "FINISHED"),
       collectEvents(client, { runId: runB, lastEventId: "0" }, (e) => e.type === "transition" && e.event.guid === 2 && e.event.state === "FINISHED"),
@@ -206,6 +206,16 @@ describe("runs of sim::Task through the API", () => {
     expect((await client.runs.get.query({ runId: runB })).status).toBe("STOPPED");
     await Promise.all([client.runs.release.mutate({ runId: runA }), client.runs.release.mutate({ runId: runB })]);
     expect((await client.runs.get.query({ runId: runB })).resources.every((r) => r.state === "RELEASED")).toBe(true);
+  });
+
+  it("is FINISHED once what ends by itself ended: a task with no duration, like a node, is settled once STARTED", async () => {
+    const { client } = t;
+    const { id } = await client.experiments.save.mutate({ document: simDoc("settled", [{ guid: 1 }, { guid: 2, attributes: { duration: "20ms" } }]) });
+    const { runId } = await client.runs.start.mutate({ experimentId: id });
+    await waitForStatus(client, runId, (s) => s === "FINISHED");
+    const run = await client.runs.get.query({ runId });
+    expect(run.resources.map((r) => [r.guid, r.state])).toEqual([[1, "STARTED"], [2, "FINISHED"]]);
+    await client.runs.release.mutate({ runId });
   });
 
   it("stops a run while it deploys: resources still deploying stop as soon as they start", async () => {

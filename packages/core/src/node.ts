@@ -3,6 +3,5 @@
 export * from "./index.js";
 export * from "./transport/index.js";
 export * from "./resources/linux/index.js";
-export type { HostPaths } from "./resources/linux/node.js";
 // Shadows the browser-safe controller exported above: this one also writes timeline.json.
 export { ExperimentController } from "./results.js";

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { ExperimentController, findResourceType, type ResourceState, type StateEvent } from "@nepi/core/node";
+import { ExperimentController, endsByItself, getResourceType, type ResourceState, type StateEvent } from "@nepi/core/node";
 import { formatProblem, loadDocument } from "./document.js";
 import { LiveTable, type Row } from "./table.js";
 
@@ -43,7 +43,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const runDir = ec.runDir;
   const guids = ec.guids();
   const describe = (g: number) => `guid ${g} (${ec.label(g) ?? ec.rtype(g)})`;
-  const finishers = guids.filter((g) => findResourceType(ec.rtype(g))?.finishes);
+  const finishers = guids.filter((g) => endsByItself(getResourceType(ec.rtype(g)), (name) => ec.get(g, name)));
   const emit = (obj: Record<string, unknown>) => o.out.write(JSON.stringify(obj) + "\n");
 
   let table: LiveTable | undefined;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
+import { HOST_ROLE, findResourceType, hasRole } from "@nepi/core";
 import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, StateEvent } from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
@@ -206,7 +207,7 @@ export class RunManager {
       // Reconnect to the run's hosts (same experiment and run ids: same run directories), so
       // that releasing them ends the processes the run started there (checked by pid and
       // start time). Resources with no host hold nothing once their controller is gone.
-      const hosts = run.document.resources.filter((r) => r.type === "linux::Node").map((r) => r.guid);
+      const hosts = run.document.resources.filter((r) => hasRole(findResourceType(r.type), HOST_ROLE)).map((r) => r.guid);
       if (hosts.length) {
         ec.deploy(hosts, { startTogether: false });
         await ec.waitDeployed(hosts, { timeout: "2m" });

@@ -1,5 +1,10 @@
 import {
+  HOST_ROLE,
+  endsByItself,
   findResourceType,
+  hasRole,
+  summaryOf,
+  valuesWithDefaults,
   type ExperimentDocument,
   type Leftover,
   type ResourceRunState,
@@ -26,7 +31,8 @@ export class RunState {
     for (const r of doc.resources) {
       this.states.set(r.guid, { guid: r.guid, state: "NEW", at: startedAt });
       // Infrastructure (a node) never ends by itself: it has settled once STARTED.
-      this.finishes.set(r.guid, findResourceType(r.type)?.finishes ?? true);
+      const info = findResourceType(r.type);
+      this.finishes.set(r.guid, info ? endsByItself(info, valuesWithDefaults(info, r.attributes)) : true);
       this.counts.NEW = (this.counts.NEW ?? 0) + 1;
       this.unsettled++;
     }
@@ -86,17 +92,18 @@ export class RunState {
   }
 }
 
-/** The host each resource runs on: a linux::Node's hostname, or that of the node it connects to. */
+/** The host each resource runs on, by its summary line (a node's hostname): a host's own, or that of the host it connects to. */
 function hostsOf(doc: ExperimentDocument): Map<number, string> {
-  const nodes = new Map<number, string>();
+  const hosts = new Map<number, string>();
   for (const r of doc.resources) {
-    if (r.type === "linux::Node") nodes.set(r.guid, String(r.attributes.hostname ?? "localhost"));
+    const info = findResourceType(r.type);
+    if (info && hasRole(info, HOST_ROLE)) hosts.set(r.guid, summaryOf(info, valuesWithDefaults(info, r.attributes)) ?? `guid ${r.guid}`);
   }
-  const out = new Map(nodes);
+  const out = new Map(hosts);
   for (const c of doc.connections) {
-    const [res, node] = nodes.has(c.target) ? [c.source, c.target] : [c.target, c.source];
-    const host = nodes.get(node);
-    if (host !== undefined && !out.has(res)) out.set(res, host);
+    const [res, host] = hosts.has(c.target) ? [c.source, c.target] : [c.target, c.source];
+    const name = hosts.get(host);
+    if (name !== undefined && !out.has(res)) out.set(res, name);
   }
   return out;
 }

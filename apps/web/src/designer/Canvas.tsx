@@ -201,7 +201,8 @@ export function Canvas() {
     return () => cancelAnimationFrame(id);
   }, [loadSeq, flow]);
 
-  const miniMapColor = useCallback((n: Node) => ((n.data as { rtype?: string }).rtype?.startsWith("sim::") ? "#c4b5fd" : "#93c5fd"), []);
+  const catalog = useDesignStore((s) => s.catalog);
+  const miniMapColor = useCallback((n: Node) => catalog[(n.data as { rtype?: string }).rtype ?? ""]?.look.color ?? "#93c5fd", [catalog]);
 
   return (
     <div className={`canvas${zoomedOut ? " is-zoomed-out" : ""}${readOnly ? " is-readonly" : ""}`} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">

@@ -1,21 +1,10 @@
 import { memo, useMemo, useState } from "react";
 import { useReactFlow } from "@xyflow/react";
-import type { ResourceTypeInfo } from "@nepi/core";
+import { describeRule, type ResourceTypeInfo } from "@nepi/core";
 import { useDesignStore, useDesignStoreApi } from "./store";
 
 /** The drag payload of a palette item: its rtype. */
 export const PALETTE_MIME = "application/x-nepi-rtype";
-
-/** Two letters standing for a type in the palette and the node header. */
-const ABBREVIATION: Record<string, string> = {
-  "linux::Node": "ND",
-  "linux::Application": "AP",
-  "linux::Ping": "PG",
-  "linux::Traceroute": "TR",
-  "linux::Tcpdump": "TD",
-  "linux::Iperf3": "I3",
-  "sim::Task": "TK",
-};
 
 function matches(t: ResourceTypeInfo, q: string): boolean {
   if (!q) return true;
@@ -49,7 +38,7 @@ const PaletteItem = memo(function PaletteItem({ info, onAdd, disabled }: { info:
     >
       <div className="palette-item-row">
         <span className={`palette-icon rn-backend-${info.backend}`} aria-hidden="true">
-          {ABBREVIATION[info.rtype] ?? short.slice(0, 2)}
+          {info.look.abbreviation}
         </span>
         <span className="palette-name">{short}</span>
         <button
@@ -69,7 +58,7 @@ const PaletteItem = memo(function PaletteItem({ info, onAdd, disabled }: { info:
           {info.connections.length > 0 && (
             <p>
               <b>Connects to:</b>{" "}
-              {info.connections.map((r) => `${r.rtype} (${r.min === r.max ? `exactly ${r.min}` : r.max === null ? `${r.min}+` : `${r.min}–${r.max}`})`).join(", ")}
+              {info.connections.map(describeRule).join(", ")}
             </p>
           )}
           {info.traces.length > 0 && (
@@ -94,14 +83,14 @@ export function Palette() {
   const flow = useReactFlow();
 
   const groups = useMemo(() => {
-    const byBackend = new Map<string, ResourceTypeInfo[]>();
+    const byGroup = new Map<string, ResourceTypeInfo[]>();
     for (const t of Object.values(catalog)) {
       if (!matches(t, query)) continue;
-      const list = byBackend.get(t.backend) ?? [];
+      const list = byGroup.get(t.look.group) ?? [];
       list.push(t);
-      byBackend.set(t.backend, list);
+      byGroup.set(t.look.group, list);
     }
-    return [...byBackend.entries()].sort(([a], [b]) => a.localeCompare(b));
+    return [...byGroup.entries()].sort(([a], [b]) => a.localeCompare(b));
   }, [catalog, query]);
 
   // Keyboard and double-click users get the new resource in the middle of the view.
@@ -129,9 +118,9 @@ export function Palette() {
       </div>
       <div className="palette-groups">
         {groups.length === 0 && <p className="muted pad">No resource type matches “{query}”.</p>}
-        {groups.map(([backend, types]) => (
-          <section key={backend} className="palette-group">
-            <h3>{backend}</h3>
+        {groups.map(([group, types]) => (
+          <section key={group} className="palette-group" data-testid="palette-group" data-group={group}>
+            <h3>{group}</h3>
             <ul>
               {types.map((t) => (
                 <PaletteItem key={t.rtype} info={t} onAdd={addAtCenter} disabled={readOnly} />

@@ -1,20 +1,10 @@
 import { memo } from "react";
+import { summaryOf, valuesWithDefaults } from "@nepi/core";
 import { Handle, Position, useStore, type NodeProps, type ReactFlowState } from "@xyflow/react";
 import { useRunStore } from "../run/store";
 import { STATE_STYLE } from "../run/states";
 import type { ResourceNode as ResourceNodeType } from "./model";
 import { useDesignStore } from "./store";
-
-/** The attribute a node shows under its label, per type: what tells two nodes apart at a glance. */
-const SUMMARY_ATTRIBUTE: Record<string, string> = {
-  "linux::Node": "hostname",
-  "linux::Application": "command",
-  "linux::Ping": "target",
-  "linux::Traceroute": "target",
-  "linux::Tcpdump": "interface",
-  "linux::Iperf3": "role",
-  "sim::Task": "duration",
-};
 
 /** Below this zoom a node is drawn with its name and state only: a thousand stay cheap to draw. */
 export const COMPACT_BELOW_ZOOM = 0.45;
@@ -28,8 +18,9 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
   const run = useRunStore((s) => s.states[data.guid]);
   const state = run?.state ?? "NEW";
   const style = STATE_STYLE[state];
-  const summaryName = SUMMARY_ATTRIBUTE[data.rtype];
-  const summary = summaryName ? data.attributes[summaryName] : undefined;
+  const info = useDesignStore((s) => s.catalog[data.rtype]);
+  // What tells two nodes apart at a glance, as the type's definition says ("ping 10.0.0.1").
+  const summary = info ? summaryOf(info, valuesWithDefaults(info, data.attributes)) : undefined;
   const [backend, short] = data.rtype.split("::");
   const far = useStore(isFar);
   // A string selector: the node re-renders only when its own attribute conditions change.
@@ -81,9 +72,9 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
       <div className="rn-label" title={data.label}>
         {data.label || <em>unnamed</em>}
       </div>
-      {summary !== undefined && summary !== "" && (
-        <div className="rn-summary" title={String(summary)}>
-          {String(summary)}
+      {summary !== undefined && (
+        <div className="rn-summary" data-testid="node-summary" title={summary}>
+          {summary}
         </div>
       )}
       <div className="rn-foot">

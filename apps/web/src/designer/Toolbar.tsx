@@ -32,7 +32,7 @@ export function Toolbar() {
     const s = store();
     setLayouting(true);
     try {
-      const positions = await autoLayout(s.nodes, s.connections, s.conditions);
+      const positions = await autoLayout(s.nodes, s.connections, s.conditions, s.catalog);
       store().setPositions(positions);
       requestAnimationFrame(() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 300 }));
     } catch (err) {

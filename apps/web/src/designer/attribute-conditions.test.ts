@@ -103,8 +103,11 @@ describe("attribute conditions in the store", () => {
         { name: "mode", type: "enum", help: "", allowed: ["low", "high"], flags: {} },
       ],
       traces: [],
+      roles: [],
       connections: [],
-      finishes: true,
+      finishes: "always",
+      look: { abbreviation: "DL", group: "sim", color: "#c4b5fd" },
+      charts: [],
       platform: "any",
     };
     store().setCatalog([...listResourceTypes(), custom]);

@@ -1,4 +1,5 @@
 import type { ELK as ElkApi } from "elkjs/lib/elk-api.js";
+import { ruleToward, type ResourceTypeInfo } from "@nepi/core";
 import type { DesignConnection, DesignCondition, ResourceNode } from "./model";
 import { conditionEdgeId } from "./edge-ids";
 
@@ -21,13 +22,20 @@ export async function autoLayout(
   nodes: readonly ResourceNode[],
   connections: readonly DesignConnection[],
   conditions: readonly DesignCondition[],
+  catalog: Readonly<Record<string, ResourceTypeInfo>>,
 ): Promise<Map<number, { x: number; y: number }>> {
   const hosted = new Set<number>();
   const edges: { id: string; sources: string[]; targets: string[] }[] = [];
-  const rtypeOf = new Map(nodes.map((n) => [n.data.guid, n.data.rtype]));
+  const typeOf = new Map(nodes.map((n) => [n.data.guid, catalog[n.data.rtype]]));
+  /** Whether `b` has a rule about `a` that `a` has not about `b`: `a` is what `b` runs on (its host). */
+  const under = (a: number, b: number) => {
+    const ta = typeOf.get(a);
+    const tb = typeOf.get(b);
+    return Boolean(ta && tb && ruleToward(tb, ta) && !ruleToward(ta, tb));
+  };
   for (const c of connections) {
-    // A linux::Node end goes first (the host left of what runs on it); any other link keeps target → source.
-    const [first, second] = rtypeOf.get(c.source) === "linux::Node" ? [c.source, c.target] : [c.target, c.source];
+    // What the other runs on (the host) goes first.
+    const [first, second] = under(c.source, c.target) ? [c.source, c.target] : [c.target, c.source];
     edges.push({ id: c.id, sources: [String(first)], targets: [String(second)] });
     hosted.add(c.source).add(c.target);
   }

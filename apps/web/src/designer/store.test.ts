@@ -158,7 +158,7 @@ describe("connection rules (core catalog)", () => {
     store().connect(3, 1);
     const r = store().connect(3, 2);
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.reason).toMatch(/exactly one linux::Node, and already has 1/);
+    expect(!r.ok && r.reason).toMatch(/connects to exactly 1 host and already has 1/);
     expect(store().notice).toMatchObject({ kind: "error" });
     expect(store().notice!.text).toMatch(/^Connection refused/);
     expect(store().toDocument().connections).toHaveLength(1);
@@ -166,7 +166,7 @@ describe("connection rules (core catalog)", () => {
 
   it("refuses types that do not connect, duplicates and self links", () => {
     const appApp = store().checkConnection(3, 4);
-    expect(!appApp.ok && appApp.reason).toMatch(/linux::Application cannot be connected to linux::Application/);
+    expect(!appApp.ok && appApp.reason).toMatch(/cannot connect to .*: linux::Application connects to host \(exactly 1\)/);
     const nodeNode = store().checkConnection(1, 2);
     expect(nodeNode.ok).toBe(false);
     store().connect(3, 1);
@@ -263,7 +263,7 @@ describe("problems and the deploy gate (core validateDocument)", () => {
     store().addResource("linux::Application", { x: 300, y: 0 });
     const problems = store().problems;
     expect(problems.some((p) => p.guid === 2 && /command/.test(p.path + p.message))).toBe(true);
-    expect(problems.some((p) => p.guid === 2 && /linux::Node/.test(p.message))).toBe(true);
+    expect(problems.some((p) => p.guid === 2 && /needs a host connection/.test(p.message))).toBe(true);
     expect(blocked(store())).toMatch(/^Fix the 2 problems listed below/);
     store().setAttribute(2, "command", "echo hello");
     store().connect(2, 1);

@@ -1,18 +1,24 @@
-import { useMemo } from "react";
-import { parsePing, parseIperf3 } from "@nepi/core";
+import { useMemo, type ComponentType } from "react";
+import { chartOf, parsePing, parseIperf3, type ChartParser, type ResourceTypeInfo } from "@nepi/core";
 import { LineChart } from "./Chart";
 
+/** The chart drawn for each parser a type's definition names (`charts: [{ trace, parser }]`). */
+const CHARTS: Record<ChartParser, ComponentType<{ text: string }>> = {
+  ping: PingChart,
+  iperf3: IperfChart,
+};
+
 /** True when a trace gets a chart next to its text. */
-export function hasChart(t: { rtype: string; name: string }): boolean {
-  return t.name === "stdout" && (t.rtype === "linux::Ping" || t.rtype === "linux::Iperf3");
+export function hasChart(info: ResourceTypeInfo | undefined, trace: string): boolean {
+  return chartOf(info, trace) !== undefined;
 }
 
-/** Charts drawn from a trace's text: ping → RTT and loss; iperf3 → throughput. */
-export function TraceCharts({ rtype, trace, text }: { rtype: string; trace: string; text: string }) {
-  if (trace !== "stdout") return null;
-  if (rtype === "linux::Ping") return <PingChart text={text} />;
-  if (rtype === "linux::Iperf3") return <IperfChart text={text} />;
-  return null;
+/** Charts drawn from a trace's text, as its type's definition says: ping → RTT and loss; iperf3 → throughput. */
+export function TraceCharts({ info, trace, text }: { info: ResourceTypeInfo | undefined; trace: string; text: string }) {
+  const parser = chartOf(info, trace);
+  if (!parser) return null;
+  const Chart = CHARTS[parser];
+  return <Chart text={text} />;
 }
 
 function PingChart({ text }: { text: string }) {

@@ -4,6 +4,7 @@ import "@xterm/xterm/css/xterm.css";
 import type { TraceChunk } from "@nepi/core";
 import { trpc } from "../api/trpc";
 import { TraceCharts, hasChart } from "./TraceCharts";
+import { useDesignStore } from "../designer/store";
 
 const utf8 = new TextEncoder();
 const FONT_FAMILY = "'DejaVu Sans Mono', 'Liberation Mono', ui-monospace, monospace";
@@ -37,6 +38,7 @@ export interface TraceRef {
  */
 export const TracePane = memo(function TracePane({ runId, trace }: { runId: string; trace: TraceRef }) {
   const hostRef = useRef<HTMLDivElement>(null);
+  const info = useDesignStore((s) => s.catalog[trace.rtype]);
   const textRef = useRef("");
   const [text, setText] = useState("");
   const [ended, setEnded] = useState(false);
@@ -158,8 +160,8 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
           {error}
         </p>
       )}
-      <div className={`trace-body${hasChart(trace) ? " has-chart" : ""}`}>
-        <TraceCharts rtype={trace.rtype} trace={trace.name} text={text} />
+      <div className={`trace-body${hasChart(info, trace.name) ? " has-chart" : ""}`}>
+        <TraceCharts info={info} trace={trace.name} text={text} />
         {!text && <p className="trace-empty">{ended ? "(empty)" : "no output yet…"}</p>}
         <div className={`trace-term${text ? "" : " is-empty"}`} ref={hostRef} data-testid="trace-text" />
       </div>

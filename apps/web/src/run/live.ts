@@ -1,6 +1,9 @@
 import {
   ExperimentController,
+  endsByItself,
+  findResourceType,
   toDryRun,
+  valuesWithDefaults,
   type ExperimentDocument,
   type ResourceRunState,
   type RunEvent,
@@ -122,7 +125,12 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
   ec.on("state", onState);
   const guids = doc.resources.map((r) => r.guid);
   // Infrastructure (a node) runs until released: the dry run is over when the rest finished.
-  const ending = dry.resources.filter((r) => r.attributes.duration !== undefined).map((r) => r.guid);
+  const ending = dry.resources
+    .filter((r) => {
+      const info = findResourceType(r.type);
+      return info !== undefined && endsByItself(info, valuesWithDefaults(info, r.attributes));
+    })
+    .map((r) => r.guid);
   ec.deploy();
   ec.waitFinished(ending, { timeout: "1h" }).then(
     () => !detached && finishDry("FINISHED"),

@@ -1,6 +1,9 @@
 export * from "./registry.js";
 export * from "./attributes.js";
 export * from "./rules.js";
-export { SIM_TASK } from "./sim.js";
-export * from "./linux.js";
+export * from "./roles.js";
+export * from "./links.js";
+export * from "./look.js";
+export { CRITICAL_ATTRIBUTE } from "./common.js";
+export * from "./types/index.js";
 export * from "./credentials.js";

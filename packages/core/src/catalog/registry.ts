@@ -1,8 +1,7 @@
 import type { ResourceTypeInfo } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
 import type { ResourceManagerFactory } from "../engine/resource-manager.js";
-import { SIM_TASK } from "./sim.js";
-import { LINUX_TYPES } from "./linux.js";
+import { RESOURCE_TYPES } from "./types/index.js";
 
 /**
  * The catalog: every resource type's metadata (browser-safe, plain JSON) and the managers that
@@ -11,9 +10,9 @@ import { LINUX_TYPES } from "./linux.js";
 const TYPES = new Map<string, ResourceTypeInfo>();
 const MANAGERS = new Map<string, ResourceManagerFactory>();
 
-for (const t of [SIM_TASK, ...LINUX_TYPES]) TYPES.set(t.rtype, t);
+for (const t of RESOURCE_TYPES) TYPES.set(t.rtype, t);
 
-/** The resource types: rtype, help, attributes, traces and connection rules. */
+/** The resource types: rtype, help, attributes, traces, roles, connection rules and look. */
 export function listResourceTypes(): ResourceTypeInfo[] {
   return [...TYPES.values()];
 }

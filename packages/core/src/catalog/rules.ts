@@ -1,8 +1,22 @@
 import type { AttributeValue, ConnectionRule, ResourceTypeInfo } from "../model/catalog-schema.js";
+import { findAttribute } from "./attributes.js";
 
-/** The rule that lets `a` and `b` connect (declared by either side), or undefined. */
-export function connectionRule(a: ResourceTypeInfo, b: ResourceTypeInfo): ConnectionRule | undefined {
-  return a.connections.find((c) => c.rtype === b.rtype) ?? b.connections.find((c) => c.rtype === a.rtype);
+/** A resource's attribute values: those set, else the type's defaults. */
+export function valuesWithDefaults(
+  info: ResourceTypeInfo,
+  attributes: Readonly<Record<string, AttributeValue | undefined>>,
+): (name: string) => AttributeValue | undefined {
+  return (name) => attributes[name] ?? findAttribute(info, name)?.default;
+}
+
+/** Whether `rule` is about resources of type `other` (they have its role). */
+export function appliesTo(rule: ConnectionRule, other: ResourceTypeInfo): boolean {
+  return other.roles.includes(rule.role);
+}
+
+/** The rule of `info` about linking to a resource of type `other`, or undefined. */
+export function ruleToward(info: ResourceTypeInfo, other: ResourceTypeInfo): ConnectionRule | undefined {
+  return info.connections.find((c) => appliesTo(c, other));
 }
 
 /** Rules by which a type deploys only after a connected resource reached a state. */
@@ -26,10 +40,13 @@ export function traceProblem(info: ResourceTypeInfo, name: string): string | und
 }
 
 /**
- * Whether a resource reaches FINISHED by itself, so that a run is over once it has: an
- * application does, a node does not, a `sim::Task` only when it has a duration.
+ * Whether a resource reaches FINISHED by itself, so that a run is over once it has: as its type's
+ * `finishes` says (an application always, a node never, a `sim::Task` when it has a duration).
  */
 export function endsByItself(info: ResourceTypeInfo, valueOf: (name: string) => AttributeValue | undefined): boolean {
-  if (info.rtype === "sim::Task") return Boolean(valueOf("duration"));
-  return info.finishes;
+  const f = info.finishes;
+  if (f === "always") return true;
+  if (f === "never") return false;
+  const v = valueOf(f.whenSet);
+  return v !== undefined && v !== "";
 }

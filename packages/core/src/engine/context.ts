@@ -4,6 +4,8 @@ import type { StateEvent } from "../model/events.js";
 import type { ResourceState } from "../model/states.js";
 import type { Resource } from "./resource-record.js";
 import type { ResourceContext, ResourceHandle, ResourceManager } from "./resource-manager.js";
+import type { Host } from "./host.js";
+import { HOST_ROLE } from "../catalog/roles.js";
 
 /** The few controller services a resource context uses. */
 export interface ContextHost {
@@ -18,7 +20,7 @@ export interface ContextHost {
 
 /** A read-only view of another resource, for managers that share things (a host's connection). */
 class Handle implements ResourceHandle {
-  constructor(protected readonly host: ContextHost, protected readonly r: Resource) {}
+  constructor(protected readonly ec: ContextHost, protected readonly r: Resource) {}
   get guid(): number {
     return this.r.guid;
   }
@@ -29,7 +31,7 @@ class Handle implements ResourceHandle {
     return this.r.label;
   }
   get(name: string): AttributeValue | undefined {
-    return this.host.attribute(this.r, name);
+    return this.ec.attribute(this.r, name);
   }
   state(): ResourceState {
     return this.r.state;
@@ -37,6 +39,22 @@ class Handle implements ResourceHandle {
   get manager(): ResourceManager {
     if (!this.r.manager) throw new NepiError("WRONG_STATE", `guid ${this.r.guid} is not deployed`);
     return this.r.manager;
+  }
+  connected(role?: string): ResourceHandle[] {
+    const out: ResourceHandle[] = [];
+    for (const g of this.r.connections) {
+      const x = this.ec.resource(g);
+      if (!role || x.info.roles.includes(role)) out.push(new Handle(this.ec, x));
+    }
+    return out;
+  }
+  host(): Host {
+    const hosts = this.connected(HOST_ROLE);
+    const where = `${this.r.info.rtype} guid ${this.r.guid}`;
+    if (hosts.length !== 1) throw new NepiError("BAD_CONNECTION", `${where} must run on exactly one host (it is connected to ${hosts.length})`);
+    const host = hosts[0]!.manager.asHost?.();
+    if (!host) throw new NepiError("BAD_CONNECTION", `${where}: its host guid ${hosts[0]!.guid} (${hosts[0]!.rtype}) lends no host services`);
+    return host;
   }
 }
 
@@ -47,13 +65,13 @@ class Handle implements ResourceHandle {
  */
 export class ResourceContextImpl extends Handle implements ResourceContext {
   get expId(): string {
-    return this.host.expId();
+    return this.ec.expId();
   }
   get runId(): string {
-    return this.host.runId();
+    return this.ec.runId();
   }
   get runDir(): string {
-    return this.host.runDir();
+    return this.ec.runDir();
   }
   get signal(): AbortSignal {
     if (!this.r.abort) {
@@ -65,25 +83,17 @@ export class ResourceContextImpl extends Handle implements ResourceContext {
   enabledTraces(): string[] {
     return [...this.r.traces];
   }
-  connected(rtype?: string): ResourceHandle[] {
-    const out: ResourceHandle[] = [];
-    for (const g of this.r.connections) {
-      const x = this.host.resource(g);
-      if (!rtype || x.info.rtype === rtype) out.push(new Handle(this.host, x));
-    }
-    return out;
-  }
   resource(guid: number): ResourceHandle {
-    return new Handle(this.host, this.host.resource(guid));
+    return new Handle(this.ec, this.ec.resource(guid));
   }
   finished(): void {
-    this.host.ended(this.r);
+    this.ec.ended(this.r);
   }
   failed(reason: string): void {
-    this.host.ended(this.r, reason);
+    this.ec.ended(this.r, reason);
   }
   log(message: string): void {
-    this.host.log(this.r.guid, message);
+    this.ec.log(this.r.guid, message);
   }
   /** This resource's transitions so far (engine-internal managers such as sim::Task use it). */
   history(): readonly StateEvent[] {

@@ -234,7 +234,8 @@ describe("deploy and release", () => {
     let peak = 0;
     defineResourceType({
       rtype: "test::Slow", backend: "test", help: "takes 100ms to discover", attributes: [CRITICAL_ATTRIBUTE],
-      traces: [], connections: [], finishes: true, platform: "any",
+      traces: [], roles: [], connections: [], finishes: "always", platform: "any",
+      look: { abbreviation: "SL", group: "test", color: "#ccc" }, charts: [],
     });
     registerResourceManager("test::Slow", () => ({
       async discover() {

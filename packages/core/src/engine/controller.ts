@@ -16,7 +16,8 @@ import { parseTime } from "../model/time.js";
 import type { MissingTrace } from "../model/run.js";
 import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceManagerFactory, getResourceType } from "../catalog/registry.js";
-import { connectionRule, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
+import { appliesTo, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
+import { linkProblem, missingLinks, type LinkView } from "../catalog/links.js";
 import { findDeadlock } from "./deadlock.js";
 import { Emitter } from "./emitter.js";
 import { GateWatch, describeGate, type Gate } from "./gates.js";
@@ -297,29 +298,9 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   registerConnection(a: number, b: number): void {
     const ra = this.resource(a);
     const rb = this.resource(b);
-    if (a === b) throw new NepiError("BAD_CONNECTION", `connection: guid ${a} cannot connect to itself`);
-    if (ra.connections.includes(b)) return;
-    const rule = connectionRule(ra.info, rb.info);
-    if (!rule) {
-      throw new NepiError(
-        "BAD_CONNECTION",
-        `connection: ${this.where(ra)} cannot connect to ${this.where(rb)} (${ra.info.rtype} connects to ${
-          ra.info.connections.map((c) => c.rtype).join(", ") || "nothing"
-        })`,
-      );
-    }
-    for (const [from, to] of [[ra, rb], [rb, ra]] as const) {
-      const own = from.info.connections.find((c) => c.rtype === to.info.rtype);
-      if (own?.max != null) {
-        const count = from.connections.filter((g) => this.resource(g).info.rtype === to.info.rtype).length;
-        if (count >= own.max) {
-          throw new NepiError(
-            "BAD_CONNECTION",
-            `connection: ${this.where(from)} already has ${count} ${to.info.rtype} (at most ${own.max})`,
-          );
-        }
-      }
-    }
+    const problem = linkProblem(this.linkView, a, b);
+    if (problem?.code === "DUPLICATE") return;
+    if (problem) throw new NepiError("BAD_CONNECTION", `connection: ${problem.message}`);
     if (ra.scheduled || rb.scheduled) {
       throw new NepiError("WRONG_STATE", `connection: ${this.where(ra.scheduled ? ra : rb)} is already deployed`);
     }
@@ -462,10 +443,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       for (const name of missingRequiredAttributes(r.info, (n) => this.attributeValue(r, n))) {
         problems.push(`${this.where(r)}: attribute "${name}" is required`);
       }
-      for (const rule of r.info.connections) {
-        const count = r.connections.filter((g) => this.resource(g).info.rtype === rule.rtype).length;
-        if (count < rule.min) problems.push(`${this.where(r)}: needs ${rule.min === 1 ? "a" : rule.min} ${rule.rtype} connection${rule.min === 1 ? "" : "s"} (has ${count})`);
-      }
+      problems.push(...missingLinks(this.linkView, r.guid));
     }
     if (problems.length > 0) {
       throw new NepiError("BAD_VALUE", `deploy refused:\n  ${problems.join("\n  ")}`);
@@ -612,6 +590,13 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     return r ? this.where(r) : `guid ${guid}`;
   }
 
+  /** The controller's resources as the catalog's connection checks see them. */
+  private readonly linkView: LinkView = {
+    info: (g) => this.resources.get(g)?.info,
+    connections: (g) => this.resources.get(g)?.connections ?? [],
+    name: (g) => this.where(this.resource(g)),
+  };
+
   private where(r: Resource): string {
     return `guid ${r.guid} (${r.label ?? r.info.rtype})`;
   }
@@ -656,7 +641,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     if (rules.length === 0) return out;
     for (const g of r.connections) {
       const other = this.resource(g);
-      const rule = rules.find((x) => x.rtype === other.info.rtype);
+      const rule = rules.find((x) => appliesTo(x, other.info));
       if (rule) out.push({ guid: g, state: rule.deployAfter as ResourceState });
     }
     return out;

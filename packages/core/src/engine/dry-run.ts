@@ -1,6 +1,7 @@
 import type { ConditionDoc, ExperimentDocument } from "../model/document.js";
 import { findResourceType } from "../catalog/registry.js";
-import { deployAfterRules } from "../catalog/rules.js";
+import { SIM_TASK } from "../catalog/types/sim-task.js";
+import { appliesTo, deployAfterRules, endsByItself, valuesWithDefaults } from "../catalog/rules.js";
 import type { ResourceState } from "../model/states.js";
 
 /**
@@ -16,7 +17,7 @@ export function toDryRun(doc: ExperimentDocument, options: { taskDuration?: stri
     for (const [a, b] of [[c.source, c.target], [c.target, c.source]] as const) {
       const info = types.get(a);
       const other = types.get(b);
-      const rule = info && other ? deployAfterRules(info).find((x) => x.rtype === other.rtype) : undefined;
+      const rule = info && other ? deployAfterRules(info).find((x) => appliesTo(x, other)) : undefined;
       if (rule) deployOrder.push({ group: [a], action: "DEPLOY", after: [b], state: rule.deployAfter as ResourceState });
     }
   }
@@ -28,10 +29,10 @@ export function toDryRun(doc: ExperimentDocument, options: { taskDuration?: stri
       const info = types.get(r.guid);
       const attributes: Record<string, string | number | boolean> = {};
       if (r.attributes.critical !== undefined) attributes.critical = r.attributes.critical;
-      if (info?.finishes !== false) attributes.duration = options.taskDuration ?? "100ms";
+      if (!info || endsByItself(info, valuesWithDefaults(info, r.attributes))) attributes.duration = options.taskDuration ?? "100ms";
       return {
         guid: r.guid,
-        type: "sim::Task",
+        type: SIM_TASK.rtype,
         label: r.label ?? `${r.type} ${r.guid}`,
         attributes,
         traces: [],

@@ -86,7 +86,7 @@ describe("registration errors", () => {
     expect(thrown(() => ec.registerConnection(a, node)).message).toMatch(/guid 1 \(alpha\) cannot connect to guid 3 \(linux::Node\)/);
     ec.registerConnection(app, node);
     const node2 = ec.registerResource("linux::Node");
-    expect(thrown(() => ec.registerConnection(app, node2)).message).toMatch(/already has 1 linux::Node \(at most 1\)/);
+    expect(thrown(() => ec.registerConnection(app, node2)).message).toMatch(/guid 4 \(linux::Application\) connects to exactly 1 host and already has 1/);
     expect(thrown(() => ec.registerConnection(app, app)).message).toMatch(/cannot connect to itself/);
   });
 
@@ -139,7 +139,7 @@ describe("deploy-time errors", () => {
     ec2.registerResource("linux::Application");
     const e = thrown(() => ec2.deploy());
     expect(e.message).toMatch(/attribute "command" is required/);
-    expect(e.message).toMatch(/needs a linux::Node connection \(has 0\)/);
+    expect(e.message).toMatch(/needs a host connection \(has 0\)/);
   });
 
   it("says how to run linux resources when the Node entry is not loaded", () => {
@@ -190,7 +190,7 @@ describe("experiment documents", () => {
         "resources[1].attributes.count: expected an integer ≥ 1, got 2.5",
         expect.stringMatching(/^resources\[2\]\.attributes\.colour: linux::Application has no attribute "colour"/),
         'resources[2].attributes.command: required: linux::Application needs a value for "command"',
-        "resources[2]: linux::Application must be connected to a linux::Node (has 0)",
+        "resources[2]: linux::Application (guid 3) needs a host connection (has 0)",
         expect.stringMatching(/^resources\[3\]\.type: unknown resource type "sim::Nope"/),
         "connections[1].target: unknown guid 9",
         "conditions[0].after: guid 2 cannot wait on itself",

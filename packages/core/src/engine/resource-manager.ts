@@ -1,5 +1,6 @@
-import type { AttributeValue, ResourceTypeInfo } from "../model/catalog-schema.js";
+import type { AttributeValue } from "../model/catalog-schema.js";
 import type { ResourceState, TraceAttr } from "../model/states.js";
+import type { Host } from "./host.js";
 
 /** Options of `trace()`: NEPI's TraceAttr plus the block for STREAM. */
 export interface TraceQuery {
@@ -31,8 +32,10 @@ export interface ResourceContext {
   state(): ResourceState;
   /** Traces the user enabled on this resource. */
   enabledTraces(): string[];
-  /** Resources connected to this one, optionally only those of one type. */
-  connected(rtype?: string): ResourceHandle[];
+  /** Resources connected to this one, optionally only those with a role. */
+  connected(role?: string): ResourceHandle[];
+  /** The host this resource runs on: the one connected resource with the `host` role. */
+  host(): Host;
   /** The manager of another resource of the experiment (for shared things such as a host). */
   resource(guid: number): ResourceHandle;
   /** The manager tells the controller the resource ended by itself (exit 0). */
@@ -51,6 +54,8 @@ export interface ResourceHandle {
   readonly label: string | undefined;
   get(name: string): AttributeValue | undefined;
   state(): ResourceState;
+  /** The host it runs on (its `host`-role connection). */
+  host(): Host;
   readonly manager: ResourceManager;
 }
 
@@ -78,14 +83,10 @@ export interface ResourceManager {
    * say which could not be copied. A throw means none of them was.
    */
   collectTraces?(): Promise<TraceCollection | void> | TraceCollection | void;
+  /** A manager of a `host`-role type lends the resources on it its transport, paths and installs. */
+  asHost?(): Host;
   /** Called when an attribute changes during the run (setWithConditions). */
   onAttributeChanged?(name: string, value: AttributeValue): Promise<void> | void;
 }
 
 export type ResourceManagerFactory = (ctx: ResourceContext) => ResourceManager;
-
-/** A resource type: its metadata (the catalog) and, where it can run here, its manager. */
-export interface ResourceTypeDefinition {
-  info: ResourceTypeInfo;
-  create?: ResourceManagerFactory;
-}

@@ -10,7 +10,8 @@ import {
 } from "../model/document.js";
 import { findAttribute, attributeValueProblem } from "../catalog/attributes.js";
 import { findResourceType, listResourceTypes } from "../catalog/registry.js";
-import { connectionRule, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
+import { appliesTo, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
+import { linkProblem, missingLinks, type LinkView } from "../catalog/links.js";
 import { stateRank, type ResourceState } from "../model/states.js";
 import { findDeadlock } from "./deadlock.js";
 
@@ -92,6 +93,11 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
   });
 
   const neighbours = new Map<number, number[]>();
+  const links: LinkView = {
+    info: (g) => byGuid.get(g)?.info,
+    connections: (g) => neighbours.get(g) ?? [],
+    name: (g) => `${byGuid.get(g)?.info?.rtype ?? "resource"} (guid ${g})`,
+  };
   doc.connections.forEach((c, i) => {
     if (!c) return;
     const at = `connections[${i}]`;
@@ -100,33 +106,22 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
     if (!a) add(`${at}.source`, `unknown guid ${c.source}`, "UNKNOWN_GUID");
     if (!b) add(`${at}.target`, `unknown guid ${c.target}`, "UNKNOWN_GUID");
     if (!a || !b || !a.info || !b.info) return;
-    if (c.source === c.target) {
-      add(at, `guid ${c.source} cannot connect to itself`, "BAD_CONNECTION", c.source);
-      return;
-    }
-    if (!connectionRule(a.info, b.info)) {
-      add(at, `${a.info.rtype} (guid ${c.source}) cannot connect to ${b.info.rtype} (guid ${c.target})`, "BAD_CONNECTION", c.source);
+    const problem = linkProblem(links, c.source, c.target);
+    if (problem?.code === "DUPLICATE") return;
+    if (problem) {
+      add(at, problem.message, "BAD_CONNECTION", c.source);
       return;
     }
     for (const [x, y] of [[c.source, c.target], [c.target, c.source]] as const) {
       const list = neighbours.get(x) ?? [];
-      if (!list.includes(y)) list.push(y);
+      list.push(y);
       neighbours.set(x, list);
     }
   });
 
-  // Connection counts against each type's rules (an application runs on exactly one node).
+  // Each type's minimum connections (an application runs on exactly one host).
   for (const [guid, entry] of byGuid) {
-    if (!entry.info) continue;
-    const linked = (neighbours.get(guid) ?? []).map((g) => byGuid.get(g)?.info?.rtype);
-    for (const rule of entry.info.connections) {
-      const count = linked.filter((t) => t === rule.rtype).length;
-      if (count < rule.min) {
-        add(`resources[${entry.index}]`, `${entry.info.rtype} must be connected to ${rule.min === 1 ? "a" : rule.min} ${rule.rtype}${rule.min > 1 ? "s" : ""} (has ${count})`, "MISSING_CONNECTION", guid);
-      } else if (rule.max !== null && count > rule.max) {
-        add(`resources[${entry.index}]`, `${entry.info.rtype} connects to at most ${rule.max} ${rule.rtype} (has ${count})`, "BAD_CONNECTION", guid);
-      }
-    }
+    for (const message of missingLinks(links, guid)) add(`resources[${entry.index}]`, message, "MISSING_CONNECTION", guid);
   }
 
   let conditionsOk = true;
@@ -176,7 +171,8 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
         if (!info) return [];
         const rules = deployAfterRules(info);
         return (neighbours.get(g) ?? []).flatMap((n) => {
-          const rule = rules.find((x) => x.rtype === byGuid.get(n)?.info?.rtype);
+          const other = byGuid.get(n)?.info;
+          const rule = other && rules.find((x) => appliesTo(x, other));
           return rule ? [{ guid: n, state: rule.deployAfter as ResourceState }] : [];
         });
       },

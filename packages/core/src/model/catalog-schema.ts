@@ -44,11 +44,12 @@ export const TraceDefSchema = z.object({ name: z.string(), help: z.string() });
 export type TraceDef = z.infer<typeof TraceDefSchema>;
 
 /**
- * Which other resource types a type connects to, how many, and whether its deploy waits for
- * them: an application is deployed only once its node is READY (`deployAfter: "READY"`).
+ * How many resources with a given role a type connects to, and whether its deploy waits for
+ * them: an application runs on exactly one `host` and is deployed only once it is READY
+ * (`deployAfter: "READY"`). Rules name roles, never resource types.
  */
 export const ConnectionRuleSchema = z.object({
-  rtype: z.string(),
+  role: z.string(),
   min: z.number().int().min(0),
   /** null: no upper bound. */
   max: z.number().int().min(0).nullable(),
@@ -57,18 +58,50 @@ export const ConnectionRuleSchema = z.object({
 });
 export type ConnectionRule = z.infer<typeof ConnectionRuleSchema>;
 
+/**
+ * Whether a resource reaches FINISHED by itself (so that a run is over once it has): always (an
+ * application), never (infrastructure such as a node), or only when an attribute has a value
+ * (a `sim::Task` with a `duration`).
+ */
+export const FinishesSchema = z.union([z.enum(["always", "never"]), z.object({ whenSet: z.string() })]);
+export type Finishes = z.infer<typeof FinishesSchema>;
+
+/** The parsers whose output the web app draws as a chart. */
+export const ChartParserSchema = z.enum(["ping", "iperf3"]);
+export type ChartParser = z.infer<typeof ChartParserSchema>;
+
+/** A trace that feeds a chart, and the parser that reads it. */
+export const ChartSchema = z.object({ trace: z.string(), parser: ChartParserSchema });
+export type Chart = z.infer<typeof ChartSchema>;
+
+/** How a type shows in the designer. */
+export const LookSchema = z.object({
+  /** The letters on its palette icon ("PG"). */
+  abbreviation: z.string().min(1).max(3),
+  /** The palette group it is listed under. */
+  group: z.string(),
+  /** The line under a node's label: `{name}` stands for the attribute's value ("ping {target}"). */
+  summary: z.string().optional(),
+  /** Its colour on the minimap (a CSS colour). */
+  color: z.string(),
+});
+export type Look = z.infer<typeof LookSchema>;
+
 export const ResourceTypeInfoSchema = z.object({
   rtype: z.string(),
-  /** The part before `::` (`linux`, `sim`): the palette groups by it. */
+  /** The part before `::` (`linux`, `sim`): which entry point can run it. */
   backend: z.string(),
   help: z.string(),
   attributes: z.array(AttributeDefSchema),
   traces: z.array(TraceDefSchema),
   /** Any file name is also a valid trace (a linux application's own output files). */
   anyFileTrace: z.boolean().optional(),
+  /** What a resource of this type is to others (`host`: resources can run on it). */
+  roles: z.array(z.string()),
   connections: z.array(ConnectionRuleSchema),
-  /** Reaches FINISHED by itself (an application); false for infrastructure such as a node. */
-  finishes: z.boolean(),
+  finishes: FinishesSchema,
+  look: LookSchema,
+  charts: z.array(ChartSchema),
   /** `node` types need the Node-only entry (`@nepi/core/node`) to run. */
   platform: z.enum(["any", "node"]),
 });

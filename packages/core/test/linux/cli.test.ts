@@ -177,6 +177,23 @@ describe("nepi CLI", () => {
     expect(nodes.events.filter((e) => e.event === "state").map((e) => e.state)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "RELEASED"]);
   });
 
+  it("`nepi run` is over once what ends by itself ended: a sim::Task with no duration runs until released", async () => {
+    const file = writeDoc({
+      format: "nepi-experiment@1",
+      name: "test-cli-endless-task",
+      resources: [
+        { guid: 1, type: "sim::Task", label: "endless" },
+        { guid: 2, type: "sim::Task", label: "short", attributes: { duration: "50ms" } },
+      ],
+    });
+    const cli = nepi(["run", file, "--json", "--results", mkdtempSync(join(tmpdir(), "nepi-cli-results-"))]);
+    expect(await cli.exit).toBe(0);
+    const states = (g: number) => cli.events.filter((e) => e.event === "state" && e.guid === g).map((e) => e.state);
+    expect(states(2)).toContain("FINISHED");
+    expect(states(1)).not.toContain("FINISHED");
+    expect(states(1).at(-1)).toBe("RELEASED");
+  });
+
   it("`nepi validate` lists every problem with its path", async () => {
     const file = writeDoc({
       format: "nepi-experiment@1",

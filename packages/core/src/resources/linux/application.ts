@@ -6,7 +6,10 @@ import type { ResourceContext, ResourceManager, TraceCollection, TraceQuery, Tra
 import { FileFollower } from "../../transport/follower.js";
 import { shq } from "../../transport/quote.js";
 import type { Transport } from "../../transport/types.js";
-import { LinuxNodeManager, lastLines } from "./node.js";
+import type { Host } from "../../engine/host.js";
+import { registerResourceManager } from "../../catalog/registry.js";
+import { LINUX_APPLICATION } from "../../catalog/types/linux-application.js";
+import { lastLines } from "./node.js";
 import { appMarker, endGroupsScript, endMarkedScript, launchScript, parseEnv, parsePackages, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
 
 /** How long a stopped command gets to end after SIGTERM before its group gets SIGKILL, s. */
@@ -20,10 +23,11 @@ function text(v: AttributeValue | undefined): string | undefined {
  * linux::Application, and the base of the tool resources (ping, iperf3…), which only differ by
  * the command they build from their attributes and the packages they need. The command runs
  * detached on the host (it survives a dropped connection) in `${APP_HOME}`; its exit is pushed
- * by the host over the node's event channel.
+ * by the host over its event channel.
  */
 export class LinuxApplicationManager implements ResourceManager {
-  protected node?: LinuxNodeManager;
+  /** The host it runs on, once asked for (`ctx.host()`). */
+  private host_?: Host;
   private pid?: { pid: number; start: string };
   private exitCode?: number;
   private exitWaiters: Array<() => void> = [];
@@ -51,26 +55,21 @@ export class LinuxApplicationManager implements ResourceManager {
   }
 
   protected get transport(): Transport {
-    return this.hostNode().transport;
+    return this.host().transport;
   }
 
-  protected hostNode(): LinuxNodeManager {
-    if (!this.node) {
-      const nodes = this.ctx.connected("linux::Node");
-      if (nodes.length !== 1) throw new Error(`${this.ctx.rtype} must be connected to exactly one linux::Node (it is connected to ${nodes.length})`);
-      this.node = nodes[0]!.manager as LinuxNodeManager;
-    }
-    return this.node;
+  protected host(): Host {
+    return (this.host_ ??= this.ctx.host());
   }
 
   /** ${APP_HOME} */
   get home(): string {
-    return `${this.hostNode().paths.run}/${this.ctx.guid}`;
+    return this.host().homeOf(this.ctx.guid);
   }
 
   /** The placeholders NEPI users write in commands, exported to the command's environment. */
   protected placeholders(): Array<[string, string]> {
-    const p = this.hostNode().paths;
+    const p = this.host().paths;
     return [
       ["APP_HOME", this.home],
       ["SRC", `${this.home}/src`],
@@ -93,8 +92,8 @@ export class LinuxApplicationManager implements ResourceManager {
   }
 
   async provision(): Promise<void> {
-    const node = this.hostNode();
-    const t = node.transport;
+    const host = this.host();
+    const t = host.transport;
     const sudo = this.ctx.get("sudo") === true;
     const command = this.command();
     const stdin = text(this.ctx.get("stdin"));
@@ -108,7 +107,7 @@ export class LinuxApplicationManager implements ResourceManager {
       writeFileScript(
         "wrapper.sh",
         wrapperScript({
-          guid: this.ctx.guid, appHome: this.home, eventsFile: node.paths.events, exports,
+          guid: this.ctx.guid, appHome: this.home, eventsFile: host.paths.events, exports,
           markers: [runMarker(this.ctx.runId), appMarker(this.ctx.runId, this.ctx.guid)], hasStdin: stdin !== undefined,
         }),
       ),
@@ -128,7 +127,7 @@ export class LinuxApplicationManager implements ResourceManager {
       }
     }
     const packages = [...new Set([...this.packages(), ...parsePackages(text(this.ctx.get("depends")))])];
-    await node.install(packages, sudo);
+    await host.install(packages, sudo);
     for (const step of ["build", "install"] as const) {
       const code = text(this.ctx.get(step));
       if (!code) continue;
@@ -139,19 +138,19 @@ export class LinuxApplicationManager implements ResourceManager {
   }
 
   async start(): Promise<void> {
-    const node = this.hostNode();
+    const host = this.host();
     this.exitCode = undefined;
     this.stopping = false;
-    node.events.forget(this.ctx.guid);
+    host.events.forget(this.ctx.guid);
     this.unlisten?.();
-    this.unlisten = node.events.listen(
+    this.unlisten = host.events.listen(
       this.ctx.guid,
       (code) => this.onExit(code),
-      (error) => !this.stopping && !this.released && this.ctx.failed(`lost contact with ${node.transport.label}: ${error.message}`),
+      (error) => !this.stopping && !this.released && this.ctx.failed(`lost contact with ${host.transport.label}: ${error.message}`),
     );
-    const r = await node.transport.exec(startScript(this.home));
+    const r = await host.transport.exec(startScript(this.home));
     const m = /^(\d+) (\d+)\s*$/.exec(r.stdout);
-    if (r.code !== 0 || !m) throw new Error(`starting on ${node.transport.label} failed: ${lastLines(r.stderr) || `no pid (exit ${r.code}, output ${JSON.stringify(r.stdout)})`}`);
+    if (r.code !== 0 || !m) throw new Error(`starting on ${host.transport.label} failed: ${lastLines(r.stderr) || `no pid (exit ${r.code}, output ${JSON.stringify(r.stdout)})`}`);
     this.pid = { pid: Number(m[1]), start: m[2]! };
     const ready = this.readyWhen();
     if (ready) await this.waitReady(ready.trace, ready.pattern);
@@ -247,7 +246,7 @@ export class LinuxApplicationManager implements ResourceManager {
     if (this.released) return;
     this.released = true;
     try {
-      if (this.node && this.pid && this.exitCode === undefined) {
+      if (this.host_ && this.pid && this.exitCode === undefined) {
         this.stopping = true;
         await this.endGroup();
       }
@@ -271,7 +270,7 @@ export class LinuxApplicationManager implements ResourceManager {
 
   async collectTraces(): Promise<TraceCollection | void> {
     const traces = this.ctx.enabledTraces();
-    if (!traces.length || !this.node) return;
+    if (!traces.length || !this.host_) return;
     // Release follows: end a command still running first, so its files are complete (tcpdump
     // writes its last packets on SIGTERM).
     if (this.pid && this.exitCode === undefined) {
@@ -305,7 +304,7 @@ export class LinuxApplicationManager implements ResourceManager {
   async trace(name: string, query: TraceQuery): Promise<TraceResult> {
     const attr = query.attr ?? "ALL";
     const local = join(this.localDir(), name);
-    const useLocal = this.collected.has(name) && (this.released || !this.node?.isConnected);
+    const useLocal = this.collected.has(name) && (this.released || !this.host_?.isConnected);
     if (attr === "PATH") return this.collected.has(name) ? local : this.tracePath(name);
     if (useLocal || this.released) {
       const lost = this.notCollected.get(name);
@@ -331,7 +330,7 @@ export class LinuxApplicationManager implements ResourceManager {
   }
 
   followTrace(name: string, offset: number, onChunk: (chunk: string, offset: number) => void): () => void {
-    if (this.released || !this.node?.isConnected) {
+    if (this.released || !this.host_?.isConnected) {
       // The host is gone: what was collected is all there will be.
       let cancelled = false;
       readFile(join(this.localDir(), name)).then(
@@ -375,3 +374,5 @@ export class LinuxApplicationManager implements ResourceManager {
     };
   }
 }
+
+registerResourceManager(LINUX_APPLICATION.rtype, (ctx) => new LinuxApplicationManager(ctx));

@@ -1,13 +1,8 @@
-import { registerResourceManager } from "../../catalog/registry.js";
-import { LinuxApplicationManager } from "./application.js";
-import { LinuxNodeManager } from "./node.js";
-import { LinuxIperf3Manager, LinuxPingManager, LinuxTcpdumpManager, LinuxTracerouteManager } from "./tools.js";
-
-export { LinuxApplicationManager, LinuxNodeManager, LinuxIperf3Manager, LinuxPingManager, LinuxTcpdumpManager, LinuxTracerouteManager };
-
-registerResourceManager("linux::Node", (ctx) => new LinuxNodeManager(ctx));
-registerResourceManager("linux::Application", (ctx) => new LinuxApplicationManager(ctx));
-registerResourceManager("linux::Ping", (ctx) => new LinuxPingManager(ctx));
-registerResourceManager("linux::Traceroute", (ctx) => new LinuxTracerouteManager(ctx));
-registerResourceManager("linux::Tcpdump", (ctx) => new LinuxTcpdumpManager(ctx));
-registerResourceManager("linux::Iperf3", (ctx) => new LinuxIperf3Manager(ctx));
+// One import per Linux resource type: each manager file registers itself.
+export { LinuxNodeManager } from "./node.js";
+export { LinuxApplicationManager } from "./application.js";
+export { LinuxPingManager } from "./ping.js";
+export { LinuxTracerouteManager } from "./traceroute.js";
+export { LinuxTcpdumpManager } from "./tcpdump.js";
+export { LinuxIperf3Manager } from "./iperf3.js";
+export { LinuxMtrManager } from "./mtr.js";

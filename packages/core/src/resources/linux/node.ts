@@ -1,4 +1,7 @@
 import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
+import type { Host, HostPaths } from "../../engine/host.js";
+import { registerResourceManager } from "../../catalog/registry.js";
+import { LINUX_NODE } from "../../catalog/types/linux-node.js";
 import { ExitEvents } from "../../transport/follower.js";
 import { acquireTransport, releaseTransport, type HostSettings } from "../../transport/pool.js";
 import { shq } from "../../transport/quote.js";
@@ -8,22 +11,6 @@ import { appMarker, endGroupsScript, endMarkedScript, installScript } from "./sc
 
 /** How long what is left of a run gets to end after SIGTERM before SIGKILL, s. */
 const STOP_GRACE_S = 3;
-
-/** Where a run lives on a host (NEPI's layout, per run): `~/.nepi/<expId>/<runId>/<guid>/`. */
-export interface HostPaths {
-  /** `~/.nepi` */
-  root: string;
-  /** `~/.nepi/usr`: ${BIN} ${LIB} ${SHARE} shared by the experiments on the host. */
-  usr: string;
-  /** ${EXP_HOME} */
-  exp: string;
-  /** ${RUN_HOME} */
-  run: string;
-  /** ${NODE_HOME} */
-  node: string;
-  /** The events file the host's event channel follows. */
-  events: string;
-}
 
 interface SharedEvents {
   events: ExitEvents;
@@ -36,8 +23,8 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
-/** linux::Node: a host reached over SSH, or the local machine. */
-export class LinuxNodeManager implements ResourceManager {
+/** linux::Node: a host reached over SSH, or the local machine; it lends the resources on it `ctx.host()`. */
+export class LinuxNodeManager implements ResourceManager, Host {
   private transport_?: Transport;
   private paths_?: HostPaths;
   private events_?: ExitEvents;
@@ -62,23 +49,35 @@ export class LinuxNodeManager implements ResourceManager {
     };
   }
 
+  asHost(): Host {
+    return this;
+  }
+
+  get address(): string {
+    return this.settings().host;
+  }
+
+  homeOf(guid: number): string {
+    return `${this.paths.run}/${guid}`;
+  }
+
   get isConnected(): boolean {
     return this.transport_ !== undefined;
   }
 
   get transport(): Transport {
-    if (!this.transport_) throw new Error(`linux::Node guid ${this.ctx.guid} is not connected`);
+    if (!this.transport_) throw new Error(`${this.ctx.rtype} guid ${this.ctx.guid} is not connected`);
     return this.transport_;
   }
 
   get paths(): HostPaths {
-    if (!this.paths_) throw new Error(`linux::Node guid ${this.ctx.guid} is not discovered`);
+    if (!this.paths_) throw new Error(`${this.ctx.rtype} guid ${this.ctx.guid} is not discovered`);
     return this.paths_;
   }
 
   /** Exits of the applications of this run on this host, pushed by the host. */
   get events(): ExitEvents {
-    if (!this.events_) throw new Error(`linux::Node guid ${this.ctx.guid} is not provisioned`);
+    if (!this.events_) throw new Error(`${this.ctx.rtype} guid ${this.ctx.guid} is not provisioned`);
     return this.events_;
   }
 
@@ -137,7 +136,7 @@ export class LinuxNodeManager implements ResourceManager {
         // checked by pid and start time, never a killall.
         if (this.ctx.get("cleanProcesses") !== false) {
           const apps = this.ctx.connected();
-          const dirs = apps.map((h) => `${this.paths_!.run}/${h.guid}`);
+          const dirs = apps.map((h) => this.homeOf(h.guid));
           if (dirs.length) await t.exec(endGroupsScript(dirs, 0));
           // And what left those groups (setsid, double-forking daemons): found by its marker.
           const sudo = apps.some((h) => h.get("sudo") === true);
@@ -163,3 +162,5 @@ export class LinuxNodeManager implements ResourceManager {
 export function lastLines(text: string, n = 5): string {
   return text.trimEnd().split("\n").slice(-n).join("\n").trim();
 }
+
+registerResourceManager(LINUX_NODE.rtype, (ctx) => new LinuxNodeManager(ctx));

@@ -1,4 +1,5 @@
 import { registerResourceManager } from "../../catalog/registry.js";
+import { SIM_TASK } from "../../catalog/types/sim-task.js";
 import type { StateEvent } from "../../model/events.js";
 import { TraceAttr } from "../../model/states.js";
 import { parseTime } from "../../model/time.js";
@@ -126,4 +127,4 @@ class SimTask implements ResourceManager {
   }
 }
 
-registerResourceManager("sim::Task", (ctx) => new SimTask(ctx as SimContext));
+registerResourceManager(SIM_TASK.rtype, (ctx) => new SimTask(ctx as SimContext));

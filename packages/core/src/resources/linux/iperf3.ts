@@ -1,84 +1,30 @@
+import { registerResourceManager } from "../../catalog/registry.js";
+import { IPERF3_PEER, LINUX_IPERF3 } from "../../catalog/types/linux-iperf3.js";
+import type { ResourceHandle } from "../../engine/resource-manager.js";
 import { parseTime } from "../../model/time.js";
-import { shq } from "../../transport/quote.js";
 import { parseIperf3 } from "../../parsers/iperf3.js";
+import { shq } from "../../transport/quote.js";
 import { LinuxApplicationManager } from "./application.js";
+import { num, str } from "./values.js";
 
-/**
- * Command-line tools as resources: each builds its command from its attributes, all quoted.
- * No attribute can become an option: free values come after `--` (targets, tcpdump's filter)
- * or as the argument of the option that takes them (`-i`, `-c`, `-b`: getopt takes the next word
- * whatever it starts with); numbers are checked by the catalog.
- */
-
-function num(v: unknown): number | undefined {
-  return typeof v === "number" ? v : undefined;
-}
-function str(v: unknown): string | undefined {
-  return typeof v === "string" && v !== "" ? v : undefined;
-}
-function required(v: unknown, name: string): string {
-  const s = str(v);
-  if (!s) throw new Error(`attribute "${name}" is required`);
-  return s;
-}
-
-export class LinuxPingManager extends LinuxApplicationManager {
-  protected override command(): string {
-    const g = (n: string) => this.ctx.get(n);
-    const args = ["ping", "-c", num(g("count")) ?? 5, "-i", num(g("interval")) ?? 1];
-    if (num(g("packetSize")) !== undefined) args.push("-s", num(g("packetSize"))!);
-    if (num(g("ttl")) !== undefined) args.push("-t", num(g("ttl"))!);
-    return `${args.map(shq).join(" ")} -- ${shq(required(g("target"), "target"))}`;
-  }
-  protected override packages(): string[] {
-    return ["iputils-ping"];
-  }
-}
-
-export class LinuxTracerouteManager extends LinuxApplicationManager {
-  protected override command(): string {
-    const g = (n: string) => this.ctx.get(n);
-    const args: Array<string | number> = ["traceroute"];
-    if (g("numeric") !== false) args.push("-n");
-    args.push("-m", num(g("maxHops")) ?? 30, "-q", num(g("queries")) ?? 3);
-    return `${args.map(shq).join(" ")} -- ${shq(required(g("target"), "target"))}`;
-  }
-  protected override packages(): string[] {
-    return ["traceroute"];
-  }
-}
-
-export class LinuxTcpdumpManager extends LinuxApplicationManager {
-  protected override command(): string {
-    const g = (n: string) => this.ctx.get(n);
-    // -U and --immediate-mode: each packet reaches the file at once (not held in a ring block), so
-    // the pcap trace is complete when stopped.
-    const args = ["tcpdump", "-i", str(g("interface")) ?? "any", "-s", num(g("snaplen")) ?? 262144, "-U", "--immediate-mode", "-w", "pcap"];
-    const filter = str(g("filter"));
-    // `--`: a filter that starts with "-" is a filter expression, never an option (-w elsewhere).
-    return args.map(shq).join(" ") + (filter ? ` -- ${shq(filter)}` : "");
-  }
-  protected override packages(): string[] {
-    return ["tcpdump"];
-  }
-  protected override readyWhen() {
-    return { trace: "stderr", pattern: /listening on/ };
-  }
-}
-
+/** linux::Iperf3: a server (STARTED once it listens) or a client of a connected server. */
 export class LinuxIperf3Manager extends LinuxApplicationManager {
   private role(): "server" | "client" {
     return this.ctx.get("role") === "server" ? "server" : "client";
   }
 
-  /** The server's address: the `server` attribute, or the node of the connected iperf3 server. */
+  /** The connected iperf3 server, if any. */
+  private server(): ResourceHandle | undefined {
+    return this.ctx.connected(IPERF3_PEER).find((h) => h.get("role") === "server");
+  }
+
+  /** The server's address: the `server` attribute, or the host of the connected iperf3 server. */
   private serverHost(): string {
     const explicit = str(this.ctx.get("server"));
     if (explicit) return explicit;
-    const peer = this.ctx.connected("linux::Iperf3").find((h) => h.get("role") === "server");
+    const peer = this.server();
     if (!peer) throw new Error(`an iperf3 client needs the "server" attribute or a connected iperf3 server`);
-    const node = (peer.manager as LinuxIperf3Manager).ctx.connected("linux::Node")[0];
-    const host = str(node?.get("hostname")) ?? "localhost";
+    const host = peer.host().address;
     return host === "localhost" ? "127.0.0.1" : host;
   }
 
@@ -126,10 +72,9 @@ export class LinuxIperf3Manager extends LinuxApplicationManager {
       return;
     }
     // A client started together with its server waits until the server listens.
-    const peer = this.ctx.connected("linux::Iperf3").find((h) => h.get("role") === "server");
-    if (peer && !str(this.ctx.get("server"))) {
-      const server = peer.manager as LinuxIperf3Manager;
-      await untilSettled(server.listening.promise, this.ctx.signal, 60_000, `the iperf3 server guid ${peer.guid} did not start listening within 60s`);
+    const peer = this.server();
+    if (peer && !str(this.ctx.get("server")) && peer.manager instanceof LinuxIperf3Manager) {
+      await untilSettled(peer.manager.listening.promise, this.ctx.signal, 60_000, `the iperf3 server guid ${peer.guid} did not start listening within 60s`);
     }
     return super.start();
   }
@@ -157,3 +102,5 @@ function untilSettled(p: Promise<void>, signal: AbortSignal, ms: number, timeout
     });
   });
 }
+
+registerResourceManager(LINUX_IPERF3.rtype, (ctx) => new LinuxIperf3Manager(ctx));

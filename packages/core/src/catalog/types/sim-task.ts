@@ -1,5 +1,5 @@
-import type { ResourceTypeInfo } from "../model/catalog-schema.js";
-import { CRITICAL_ATTRIBUTE } from "./common.js";
+import type { ResourceTypeInfo } from "../../model/catalog-schema.js";
+import { CRITICAL_ATTRIBUTE } from "../common.js";
 
 export const SIM_TASK: ResourceTypeInfo = {
   rtype: "sim::Task",
@@ -24,7 +24,10 @@ export const SIM_TASK: ResourceTypeInfo = {
     CRITICAL_ATTRIBUTE,
   ],
   traces: [{ name: "stdout", help: "One line per state the task reaches." }],
-  connections: [{ rtype: "sim::Task", min: 0, max: null, help: "Tasks may be linked freely." }],
-  finishes: true,
+  roles: ["task"],
+  connections: [{ role: "task", min: 0, max: null, help: "Tasks may be linked freely." }],
+  finishes: { whenSet: "duration" },
+  look: { abbreviation: "TK", group: "sim", summary: "{duration}", color: "#c4b5fd" },
+  charts: [],
   platform: "any",
 };
