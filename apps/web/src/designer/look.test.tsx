@@ -25,8 +25,15 @@ defineResourceType(NAMESPACE);
 const { Palette } = await import("./Palette");
 const { ResourceNode } = await import("./ResourceNode");
 const { hasChart } = await import("../run/TraceCharts");
+const { EditorProvider } = await import("../editor");
 
-const render = (element: React.ReactElement) => renderToStaticMarkup(<ReactFlowProvider>{element}</ReactFlowProvider>);
+// A fresh editor per render: its catalog is core's, which now holds the type defined above.
+const render = (element: React.ReactElement) =>
+  renderToStaticMarkup(
+    <EditorProvider>
+      <ReactFlowProvider>{element}</ReactFlowProvider>
+    </EditorProvider>,
+  );
 
 /** The palette section of one group, as HTML. */
 function group(html: string, name: string): string {
