@@ -165,7 +165,7 @@ export function startDryRun(doc: ExperimentDocument): void {
     async stop() {
       for (const g of guids) {
         const st = ec.state(g);
-        if (st === "STARTED") ec.stop(g);
+        if (st === "STARTED") void ec.stop(g);
       }
     },
     async release() {
