@@ -1,12 +1,13 @@
 // The one lint configuration of the monorepo; each workspace's `npm run lint` finds it here.
 // Type-aware: rules that need the types (floating promises, unsafe any) read each file's
 // nearest tsconfig.json through the TypeScript project service.
+import { defineConfig } from "eslint/config";
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ["**/dist/**", "**/dist-typecheck/**", "**/coverage/**", "e2e/test-results/**", "e2e/artifacts/**"] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
