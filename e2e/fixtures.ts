@@ -15,6 +15,8 @@ function slug(text: string): string {
 
 /** `baseURL` is the app the global set-up started; `shot` keeps a picture of every step. */
 export const test = base.extend<{ shot: Shots; app: Page }>({
+  // Playwright reads a fixture's dependencies from this destructuring: it must be there, empty.
+  // eslint-disable-next-line no-empty-pattern
   baseURL: async ({}, use) => {
     const url = process.env.NEPI_E2E_URL;
     if (!url) throw new Error("NEPI_E2E_URL is not set: the global set-up did not start the app");

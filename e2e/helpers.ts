@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from "@playwright/test";
+import type { RunSummary } from "@nepi/core";
 
 export const DOCUMENT_FORMAT = "nepi-experiment@1";
 
@@ -108,4 +109,19 @@ export async function recordedOrder(page: Page): Promise<string[]> {
 /** Opens a tab of the bottom dock (traces, timeline, history). */
 export async function openDockTab(page: Page, tab: "traces" | "timeline" | "history"): Promise<void> {
   await page.getByTestId(`dock-tab-${tab}`).click();
+}
+
+/**
+ * A name no other spec uses: specs share one server, so a spec finds its own experiments and
+ * runs by name instead of counting what the server holds.
+ */
+export function uniqueName(prefix: string): string {
+  return `${prefix} ${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Every run the backend recorded (of every spec), read from its API as any script would. */
+export async function runsOnServer(page: Page): Promise<RunSummary[]> {
+  const res = await page.request.get("/trpc/runs.list");
+  expect(res.ok(), `GET /trpc/runs.list answered ${res.status()}`).toBe(true);
+  return ((await res.json()) as { result: { data: RunSummary[] } }).result.data;
 }

@@ -29,7 +29,8 @@ export async function subscribeFromNode(baseURL: string, runId: string): Promise
   const waiters: { match: (t: TransitionSeen) => boolean; resolve: (t: TransitionSeen) => void }[] = [];
   socket.on("message", (raw) => {
     const receivedAt = performance.timeOrigin + performance.now();
-    const parsed = JSON.parse(String(raw)) as unknown;
+    // tRPC sends text frames, which ws hands over as one Buffer.
+    const parsed = JSON.parse((raw as Buffer).toString("utf8")) as unknown;
     for (const msg of Array.isArray(parsed) ? parsed : [parsed]) {
       const ev = (msg as { result?: { data?: { data?: { type?: string; event?: { guid: number; state: string; at: number } } } } }).result
         ?.data?.data;

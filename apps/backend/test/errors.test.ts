@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { TRPCClientError } from "@trpc/client";
+import type { AppRouter } from "../src/router/index.js";
 import { collectEvents, simDoc, startTestServer, type TestServer } from "./helpers.js";
 
 let t: TestServer;
@@ -11,13 +12,18 @@ afterAll(async () => {
   await t.stop();
 });
 
+/** The `data` the server's error formatter adds (src/router/trpc.ts); `problems` when fields are at fault. */
+type Failure = TRPCClientError<AppRouter> & {
+  data: { code: string; httpStatus: number; nepiCode?: string; problems: { path: string; message: string }[] };
+};
+
 /** The error a call rejects with (fails the test if it resolves). */
-async function failure(call: Promise<unknown>): Promise<TRPCClientError<any>> {
+async function failure(call: Promise<unknown>): Promise<Failure> {
   try {
     await call;
   } catch (err) {
     expect(err).toBeInstanceOf(TRPCClientError);
-    return err as TRPCClientError<any>;
+    return err as Failure;
   }
   throw new Error("expected the call to fail");
 }

@@ -28,7 +28,7 @@ export function connect(url: string, opts: { token?: string } = {}): { client: C
       }),
     ],
   });
-  return { client, close: () => ws.close() };
+  return { client, close: () => void ws.close() };
 }
 
 export interface TestServer {

@@ -168,7 +168,7 @@ async function scenario(name: Scenario, mode: Mode): Promise<Record<string, numb
   const cpu = cpuSeconds(server.pid) - cpu0;
   await Promise.all(runIds.map((runId) => http.runs.release.mutate({ runId })));
   const peak = peakMemoryMB(server.pid);
-  for (const s of subscribers) s.ws.close();
+  for (const s of subscribers) void s.ws.close();
   await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
 

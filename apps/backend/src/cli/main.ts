@@ -1,71 +1,75 @@
 import { resolve } from "node:path";
-import { checkOptions, parseArgs } from "./args.js";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { bashCompletion } from "./completion.js";
 import { formatProblem, loadDocument } from "./document.js";
 import { runCommand } from "./run.js";
 
-const USAGE = `nepi — NEPI Studio on the command line
+/** Exit code of a command line the CLI cannot make sense of (unknown option, missing file…). */
+const USAGE_ERROR = 2;
 
-  nepi run <experiment.json> [--results DIR] [--json]
-        validate, deploy and run an experiment; a live table on a terminal, one JSON event
-        per line with --json; Ctrl-C stops and releases everything. Exit 0 only when every
-        resource that finishes by itself finished.
-  nepi validate <experiment.json>
-        list every problem of a document (exit 0 when there is none)
-  nepi serve [--host 127.0.0.1] [--port 7070] [--data DIR]
-        start the NEPI Studio server (API and designer)
-`;
+interface ServerModule {
+  startServer(o: { host?: string; port?: number; dataDir?: string }): Promise<{ url: string; close(): Promise<void> }>;
+}
 
-/** Runs the CLI with these arguments; resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  const args = parseArgs(rest, new Set(["results", "host", "port", "data"]));
-  if (!command || command === "help" || command === "--help" || command === "-h" || args.options.has("help")) {
-    process.stdout.write(USAGE);
-    return command ? 0 : 2;
-  }
-  switch (command) {
-    case "run": {
-      checkOptions(args, ["results", "json"], "run");
-      const file = args.positionals[0];
-      if (!file || args.positionals.length > 1) throw new Error("nepi run: expected one experiment file (nepi run <experiment.json>)");
-      const results = args.options.get("results");
-      return runCommand({
-        file,
-        results: typeof results === "string" ? results : "results",
-        json: args.options.get("json") === true,
-        out: process.stdout,
-        err: process.stderr,
-      });
-    }
-    case "validate": {
-      checkOptions(args, [], "validate");
-      const file = args.positionals[0];
-      if (!file || args.positionals.length > 1) throw new Error("nepi validate: expected one experiment file");
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError("expected a port number (0-65535).");
+  return port;
+}
+
+/** The `nepi` program: its commands, their options and help. Actions report their exit code to `exit`. */
+export function nepiProgram(exit: (code: number) => void): Command {
+  const program = new Command("nepi")
+    .description("NEPI Studio on the command line: validate and run experiment documents, or start the server")
+    .showHelpAfterError("(add --help to see what it accepts)")
+    .exitOverride();
+
+  program
+    .command("run")
+    .description(
+      "validate, deploy and run an experiment: a live table on a terminal, one JSON event per line with --json; " +
+        "Ctrl-C stops and releases everything",
+    )
+    .argument("<experiment.json>", "the experiment document")
+    .option("--results <dir>", "where the traces and timeline.json are written", "results")
+    .option("--json", "one JSON event per line instead of the table")
+    .addHelpText(
+      "after",
+      "\nExit code: 0 when every resource that ends by itself finished, 1 when one failed (each\n" +
+        "named with its reason), 2 for an invalid document, 130 when interrupted.",
+    )
+    .action(async (file: string, o: { results: string; json?: boolean }) => {
+      exit(await runCommand({ file, results: o.results, json: o.json === true, out: process.stdout, err: process.stderr }));
+    });
+
+  program
+    .command("validate")
+    .description("list every problem of an experiment document (exit 0 when there is none, 1 otherwise)")
+    .argument("<experiment.json>", "the experiment document")
+    .action(async (file: string) => {
       const { problems } = await loadDocument(file);
       for (const p of problems) process.stdout.write(formatProblem(p) + "\n");
       const errors = problems.filter((p) => p.severity !== "warning").length;
       process.stdout.write(errors === 0 ? `${file}: valid\n` : `${file}: ${errors} problem${errors === 1 ? "" : "s"}\n`);
-      return errors === 0 ? 0 : 1;
-    }
-    case "serve": {
-      checkOptions(args, ["host", "port", "data"], "serve");
-      const port = Number(args.options.get("port") ?? 7070);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a port number (0-65535), got ${args.options.get("port")}`);
+      exit(errors === 0 ? 0 : 1);
+    });
+
+  program
+    .command("serve")
+    .description("start the NEPI Studio server (API and designer) until SIGINT or SIGTERM")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <port>", "port to listen on (0: any free port)", portNumber, 7070)
+    .option("--data <dir>", "data directory (experiments, runs, traces)", "data")
+    .action(async (o: { host: string; port: number; data: string }) => {
       // A variable specifier: the server module is optional for the CLI to build and run.
       const specifier = "../server/start.js";
-      let mod: { startServer(o: { host?: string; port?: number; dataDir?: string }): Promise<{ url: string; close(): Promise<void> }> };
+      let mod: ServerModule;
       try {
-        mod = await import(specifier);
+        mod = (await import(specifier)) as ServerModule;
       } catch (e) {
-        throw new Error(`nepi serve: the server is not available in this build (${(e as Error).message})`);
+        throw new Error(`nepi serve: the server is not available in this build (${(e as Error).message})`, { cause: e });
       }
-      const host = args.options.get("host");
-      const data = args.options.get("data");
-      const server = await mod.startServer({
-        host: typeof host === "string" ? host : "127.0.0.1",
-        port,
-        dataDir: resolve(typeof data === "string" ? data : "data"),
-      });
+      const server = await mod.startServer({ host: o.host, port: o.port, dataDir: resolve(o.data) });
       process.stdout.write(`NEPI Studio is listening on ${server.url}\n`);
       await new Promise<void>((done) => {
         const stop = () => {
@@ -75,9 +79,32 @@ export async function main(argv: string[]): Promise<number> {
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
-      return 0;
-    }
-    default:
-      throw new Error(`nepi: unknown command "${command}" (run, validate, serve; nepi help)`);
+      exit(0);
+    });
+
+  program
+    .command("completion")
+    .description("print a bash completion script (source <(nepi completion))")
+    .action(() => {
+      process.stdout.write(bashCompletion(program));
+      exit(0);
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI with these arguments; resolves to the exit code. Help asked for exits 0; a command
+ * line that cannot be parsed (commander has said why on stderr) exits 2, as does no command at all.
+ */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = nepiProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : USAGE_ERROR;
+    throw err;
   }
+  return code;
 }

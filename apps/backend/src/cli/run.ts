@@ -34,7 +34,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
     else for (const p of problems) o.err.write(formatProblem(p) + "\n");
     return 2;
   }
-  const name = String((doc as { name?: unknown }).name ?? "experiment");
+  const docName = (doc as { name?: unknown }).name;
+  const name = typeof docName === "string" ? docName : "experiment";
   const ec = ExperimentController.fromDocument(doc, {
     expId: name.replace(/[^A-Za-z0-9._-]+/g, "_").slice(0, 80) || "experiment",
     runId: runId(),

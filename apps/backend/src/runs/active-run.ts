@@ -144,7 +144,7 @@ export class ActiveRun {
     if (e.state === "FAILED") queueMicrotask(() => this.updateStatus());
     else this.updateStatus();
     // The run was stopped while this resource was still deploying: it stops as soon as it starts.
-    if (this.status === "STOPPED" && e.state === "STARTED" && !this.releaseStarted) queueMicrotask(() => this.stopResource(e.guid));
+    if (this.status === "STOPPED" && e.state === "STARTED" && !this.releaseStarted) queueMicrotask(() => void this.stopResource(e.guid));
   }
 
   private resumeFollowers(guid: number): void {

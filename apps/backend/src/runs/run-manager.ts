@@ -240,7 +240,7 @@ export class RunManager {
         const event: StateEvent = { guid: e.guid, state: "RELEASED", previous: e.previous, at: e.at, reason: "released by runs.cleanup" };
         this.store.appendEvent(runId, { seq: ++seq, kind: "transition", event });
       }
-      this.store.appendEvent(runId, { seq: ++seq, kind: "status", status: "RELEASED", at: done, reason });
+      this.store.appendEvent(runId, { seq: seq + 1, kind: "status", status: "RELEASED", at: done, reason });
       this.store.setRunStatus(runId, "RELEASED", reason, undefined);
       this.store.setRunReleased(runId, done);
     })();

@@ -189,7 +189,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     store.close();
     const code = (err as NodeJS.ErrnoException).code;
     const why = code === "EADDRINUSE" ? "the port is in use (set PORT)" : code === "EADDRNOTAVAIL" ? "no such address here (set HOST)" : (err as Error).message;
-    throw new Error(`cannot listen on ${host}:${port}: ${why}`);
+    throw new Error(`cannot listen on ${host}:${port}: ${why}`, { cause: err });
   }
   const actualPort = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}/`;

@@ -148,7 +148,7 @@ export class Store {
       | { id: string; document: string; created_at: number; updated_at: number }
       | undefined;
     if (!r) return undefined;
-    return { id: r.id, document: JSON.parse(r.document), createdAt: r.created_at, updatedAt: r.updated_at };
+    return { id: r.id, document: JSON.parse(r.document) as ExperimentDocument, createdAt: r.created_at, updatedAt: r.updated_at };
   }
 
   /**
@@ -303,13 +303,13 @@ function toRun(r: RunRow): StoredRun {
     runId: r.id,
     experimentId: r.experiment_id,
     experimentName: r.experiment_name,
-    document: JSON.parse(r.document),
+    document: JSON.parse(r.document) as ExperimentDocument,
     status: r.status as RunStatus,
     ...(r.reason !== null ? { reason: r.reason } : {}),
     startedAt: r.started_at,
     ...(r.ended_at !== null ? { endedAt: r.ended_at } : {}),
     ...(r.released_at !== null ? { releasedAt: r.released_at } : {}),
-    leftovers: r.leftovers ? JSON.parse(r.leftovers) : [],
+    leftovers: r.leftovers ? (JSON.parse(r.leftovers) as Leftover[]) : [],
   };
 }
 

@@ -32,6 +32,7 @@ export function RunDock() {
   const [open, setOpen] = useState<string[]>([]);
   // A new run opens its first traces (an empty one stays one line high until output comes).
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- one reset per new run, not a render loop
     setOpen(traces.slice(0, MAX_OPEN_PANES).map(keyOf));
   }, [runId, traces]);
 

@@ -146,7 +146,7 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
     async stop() {
       for (const g of guids) {
         const st = ec.state(g);
-        if (st === "STARTED") ec.stop(g);
+        if (st === "STARTED") void ec.stop(g);
       }
     },
     async release() {

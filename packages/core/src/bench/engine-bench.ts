@@ -30,7 +30,7 @@ const SIZES = [1_000, 10_000, 50_000, 100_000];
 async function lifecycle(n: number): Promise<LifecycleResult> {
   const t0 = performance.now();
   const ec = new ExperimentController();
-  const guids: number[] = new Array(n);
+  const guids = new Array<number>(n);
   for (let i = 0; i < n; i++) guids[i] = ec.registerResource("sim::Task", { duration: "0s" });
   const t1 = performance.now();
   ec.deploy();

@@ -45,7 +45,7 @@ export function findDeadlock(input: DependencyGraphInput): number[] | undefined 
   const conditionBase = 3 * n;
   const barrier = conditionBase + input.conditions.length;
   const size = barrier + 1;
-  const edges: number[][] = new Array(size);
+  const edges = new Array<number[]>(size);
   const add = (from: number, to: number) => (edges[from] ??= []).push(to);
   const node = (guid: number, m: number) => {
     const i = index.get(guid);

@@ -37,7 +37,7 @@ export function validateDocument(input: unknown): Problem[] {
   // Guids of malformed resources still exist: references to them are not "unknown".
   const rawResources = (input as { resources?: unknown }).resources;
   const malformed = Array.isArray(rawResources)
-    ? rawResources.flatMap((r, i) => (partial.resources[i] === undefined && typeof r?.guid === "number" ? [{ guid: r.guid as number, index: i }] : []))
+    ? rawResources.flatMap((r: { guid?: unknown } | null | undefined, i) => (partial.resources[i] === undefined && typeof r?.guid === "number" ? [{ guid: r.guid as number, index: i }] : []))
     : [];
   return [...shape, ...semanticProblems(partial, malformed).filter((p) => !seen.has(p.path))];
 }

@@ -43,7 +43,7 @@ export function parseIperf3(text: string): Iperf3Result {
     error?: string;
   };
   try {
-    doc = JSON.parse(trimmed);
+    doc = JSON.parse(trimmed) as typeof doc;
   } catch {
     return { intervals: [], error: trimmed.endsWith("}") ? "not iperf3 JSON output" : undefined };
   }

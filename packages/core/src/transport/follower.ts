@@ -69,7 +69,7 @@ export class FileFollower {
     this.textOffset = offset;
     if (!limited) this.open();
     else
-      slotsOf(transport)
+      void slotsOf(transport)
         .acquire()
         .then(() => {
           this.holdsSlot = true;

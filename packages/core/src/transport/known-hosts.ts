@@ -130,7 +130,7 @@ export async function learnHostKey(file: string, line: string): Promise<void> {
 
 /** Key types recorded for a host, so the client asks the server for those first (as OpenSSH does). */
 export async function knownKeyTypes(file: string, host: string, port: number): Promise<string[]> {
-  let text = "";
+  let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch {

@@ -49,7 +49,11 @@ function nepi(args: string[]): Cli {
         e = { text: line };
       }
       events.push(e);
-      for (const w of [...waiters]) if (w.pred(e)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(e));
+      for (const w of [...waiters]) {
+        if (!w.pred(e)) continue;
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
     }
   });
   child.stderr.on("data", (c: Buffer) => (err += c.toString()));

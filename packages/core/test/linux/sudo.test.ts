@@ -34,7 +34,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
   rmSync(sudoers, { force: true });
-  execFileSync("userdel", ["--remove", user], { stdio: "ignore" });
+  // --force: the sshd session of the last login may still be exiting (userdel would refuse, exit 8).
+  execFileSync("userdel", ["--force", "--remove", user], { stdio: "ignore" });
   if (!hadPackage && installed(PACKAGE)) execFileSync("apt-get", ["remove", "-y", "-qq", PACKAGE], { stdio: "ignore" });
 });
 

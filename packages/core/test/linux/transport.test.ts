@@ -119,7 +119,8 @@ describe("password authentication (a credential)", () => {
   afterAll(async () => {
     await server?.stop();
     const { execFileSync } = await import("node:child_process");
-    execFileSync("userdel", ["--remove", user], { stdio: "ignore" });
+    // --force: the sshd session of the last login may still be exiting (userdel would refuse, exit 8).
+    execFileSync("userdel", ["--force", "--remove", user], { stdio: "ignore" });
   });
 
   it("logs in with the password, and a wrong one fails without showing it", async () => {

@@ -101,7 +101,7 @@ export class LinuxNodeManager implements ResourceManager, Host {
     );
     if (r.code !== 0) throw new Error(`${this.transport.label}: cannot create ${p.run}: ${r.stderr.trim()}`);
     let perHost = EVENTS.get(this.transport);
-    if (!perHost) EVENTS.set(this.transport, (perHost = new Map()));
+    if (!perHost) EVENTS.set(this.transport, (perHost = new Map<string, SharedEvents>()));
     let shared = perHost.get(p.events);
     if (!shared) {
       shared = {
