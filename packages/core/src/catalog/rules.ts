@@ -1,13 +1,22 @@
 import type { AttributeValue, ConnectionRule, ResourceTypeInfo } from "../model/catalog-schema.js";
+import type { ResourceState } from "../model/states.js";
 
 /** The rule that lets `a` and `b` connect (declared by either side), or undefined. */
 export function connectionRule(a: ResourceTypeInfo, b: ResourceTypeInfo): ConnectionRule | undefined {
   return a.connections.find((c) => c.rtype === b.rtype) ?? b.connections.find((c) => c.rtype === a.rtype);
 }
 
-/** Rules by which a type deploys only after a connected resource reached a state. */
-export function deployAfterRules(info: ResourceTypeInfo): ConnectionRule[] {
-  return info.connections.filter((c) => c.deployAfter !== undefined);
+/**
+ * The deploy-order rule: the state a connected `other` must reach before a resource of type
+ * `info` deploys (an application waits for its node to be READY), or undefined.
+ */
+export function deployAfter(info: ResourceTypeInfo, other: ResourceTypeInfo): ResourceState | undefined {
+  return info.connections.find((c) => c.deployAfter !== undefined && c.rtype === other.rtype)?.deployAfter;
+}
+
+/** Whether a type deploys after some connected resource at all (most do not: a quick test). */
+export function hasDeployOrder(info: ResourceTypeInfo): boolean {
+  return info.connections.some((c) => c.deployAfter !== undefined);
 }
 
 /** Required attributes that have no value (an empty string counts as none). */

@@ -15,8 +15,9 @@ import {
 import { parseTime } from "../model/time.js";
 import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceManagerFactory, getResourceType } from "../catalog/registry.js";
-import { connectionRule, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
-import { findDeadlock } from "./deadlock.js";
+import { connectionRule, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
+import { blockedWait, deployDependencies, startsTogether } from "./design-rules.js";
+import type { DesignView } from "./design-view.js";
 import { Emitter } from "./emitter.js";
 import { GateWatch, describeGate, type Gate } from "./gates.js";
 import { OperationPool } from "./pool.js";
@@ -124,6 +125,18 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private readonly events: StateEvent[] = [];
   private readonly conditions: ConditionDoc[] = [];
   private readonly attributeConditions: AttributeConditionDoc[] = [];
+  /** The design as the engine's rules read it (design-rules.ts). */
+  private readonly design: DesignView = {
+    guids: () => this.resources.keys(),
+    info: (g) => this.resources.get(g)?.info,
+    value: (g, name) => {
+      const r = this.resources.get(g);
+      return r && this.attributeValue(r, name);
+    },
+    connections: (g) => this.resources.get(g)?.connections ?? [],
+    conditions: this.conditions,
+    attributeConditions: this.attributeConditions,
+  };
   private readonly gateWatch = new GateWatch({
     resource: (g) => this.resource(g),
     where: (r) => this.where(r),
@@ -438,7 +451,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     // What a member deploys after (its node) is deployed with it, or it would wait forever.
     const inGroup = new Set(members.map((r) => r.guid));
     for (let i = 0; i < members.length; i++) {
-      for (const dep of this.deployDependencies(members[i]!)) {
+      for (const dep of deployDependencies(this.design, members[i]!.guid)) {
         const d = this.resource(dep.guid);
         if (!inGroup.has(d.guid) && d.state === ResourceState.NEW && !d.scheduled) {
           inGroup.add(d.guid);
@@ -463,31 +476,20 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       throw new NepiError("BAD_VALUE", `deploy refused:\n  ${problems.join("\n  ")}`);
     }
     for (const r of members) getResourceManagerFactory(r.info.rtype);
-    const together = options.startTogether !== false ? this.startTogetherMembers(members) : [];
-    const cycle = findDeadlock({
-      guids: [...this.resources.keys()],
-      deployAfter: (g) => this.deployDependencies(this.resource(g)),
-      conditions: this.conditions,
-      startTogether: together.map((r) => r.guid),
-    });
-    if (cycle) {
-      throw new NepiError(
-        "CONDITION_CYCLE",
-        `condition cycle: guids ${cycle.join(" → ")} → ${cycle[0]} wait on each other, so none of them could ever proceed`,
-      );
-    }
+    const together = options.startTogether !== false ? startsTogether(this.design, members.map((r) => r.guid)) : [];
+    const blocked = blockedWait(this.design, together);
+    if (blocked) throw new NepiError(blocked.code, blocked.message);
 
     for (const r of members) {
       r.scheduled = true;
       this.createManager(r);
-      for (const dep of this.deployDependencies(r)) {
+      for (const dep of deployDependencies(this.design, r.guid)) {
         this.attachGate(r, this.gateWatch.make("DEPLOY", [dep.guid], dep.state, 0, "deployOrder", [r.guid]));
       }
     }
     if (together.length > 1) {
-      const guids = together.map((r) => r.guid);
-      const barrier = this.gateWatch.make("START", guids, ResourceState.READY, 0, "startTogether", guids);
-      for (const r of together) r.gates.push(barrier);
+      const barrier = this.gateWatch.make("START", together, ResourceState.READY, 0, "startTogether", together);
+      for (const g of together) this.resource(g).gates.push(barrier);
     }
     for (const r of members) this.armGates(r);
     // deploy() only schedules: the work begins once the caller's code has run (listeners attached…).
@@ -639,38 +641,6 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     }
     const delayMs = delay === undefined ? 0 : parseTime(delay, "delay");
     return { subjects, after, delayMs };
-  }
-
-  /** Resources whose readiness `r` deploys after (its node, by the catalog's connection rules). */
-  private deployDependencies(r: Resource): { guid: number; state: ResourceState }[] {
-    const out: { guid: number; state: ResourceState }[] = [];
-    const rules = deployAfterRules(r.info);
-    if (rules.length === 0) return out;
-    for (const g of r.connections) {
-      const other = this.resource(g);
-      const rule = rules.find((x) => x.rtype === other.info.rtype);
-      if (rule) out.push({ guid: g, state: rule.deployAfter as ResourceState });
-    }
-    return out;
-  }
-
-  /**
-   * The members that start together: all but those whose deploy waits (directly or through
-   * what they deploy after) on an explicit DEPLOY condition — they are meant to come later,
-   * and holding the others for them could wait on each other forever.
-   */
-  private startTogetherMembers(members: Resource[]): Resource[] {
-    const deferred = new Map<number, boolean>();
-    const isDeferred = (r: Resource, depth = 0): boolean => {
-      const known = deferred.get(r.guid);
-      if (known !== undefined) return known;
-      deferred.set(r.guid, false);
-      let result = r.gates.some((g) => g.action === "DEPLOY" && g.kind === "condition");
-      if (!result && depth < 64) result = this.deployDependencies(r).some((d) => isDeferred(this.resource(d.guid), depth + 1));
-      deferred.set(r.guid, result);
-      return result;
-    };
-    return members.filter((r) => !isDeferred(r));
   }
 
   private createManager(r: Resource): void {
@@ -959,7 +929,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     const before: Promise<void>[] = [];
     for (const g of r.connections) {
       const d = this.resource(g);
-      if (!chosen.has(g) || !this.deployDependencies(d).some((x) => x.guid === r.guid)) continue;
+      if (!chosen.has(g) || !deployDependencies(this.design, g).some((x) => x.guid === r.guid)) continue;
       const p = this.releaseResource(d, chosen);
       if (p) before.push(p);
     }

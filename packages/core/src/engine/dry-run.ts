@@ -1,7 +1,6 @@
 import type { ConditionDoc, ExperimentDocument } from "../model/document.js";
-import { findResourceType } from "../catalog/registry.js";
-import { deployAfterRules } from "../catalog/rules.js";
-import type { ResourceState } from "../model/states.js";
+import { deployDependencies, mayEndByItself } from "./design-rules.js";
+import { documentView } from "./design-view.js";
 
 /**
  * The same design with every resource replaced by a `sim::Task`, to check the order of events
@@ -10,25 +9,19 @@ import type { ResourceState } from "../model/states.js";
  * short duration so the dry run finishes, infrastructure (nodes) runs until released.
  */
 export function toDryRun(doc: ExperimentDocument, options: { taskDuration?: string } = {}): ExperimentDocument {
-  const types = new Map(doc.resources.map((r) => [r.guid, findResourceType(r.type)]));
-  const deployOrder: ConditionDoc[] = [];
-  for (const c of doc.connections) {
-    for (const [a, b] of [[c.source, c.target], [c.target, c.source]] as const) {
-      const info = types.get(a);
-      const other = types.get(b);
-      const rule = info && other ? deployAfterRules(info).find((x) => x.rtype === other.rtype) : undefined;
-      if (rule) deployOrder.push({ group: [a], action: "DEPLOY", after: [b], state: rule.deployAfter as ResourceState });
-    }
-  }
+  const view = documentView(doc);
+  // sim::Tasks have no deploy order of their own: the design's becomes explicit conditions.
+  const deployOrder: ConditionDoc[] = doc.resources.flatMap((r) =>
+    deployDependencies(view, r.guid).map((d): ConditionDoc => ({ group: [r.guid], action: "DEPLOY", after: [d.guid], state: d.state })),
+  );
   return {
     format: doc.format,
     name: `${doc.name} (dry run)`,
     ...(doc.description !== undefined ? { description: doc.description } : {}),
     resources: doc.resources.map((r) => {
-      const info = types.get(r.guid);
       const attributes: Record<string, string | number | boolean> = {};
       if (r.attributes.critical !== undefined) attributes.critical = r.attributes.critical;
-      if (info?.finishes !== false) attributes.duration = options.taskDuration ?? "100ms";
+      if (mayEndByItself(view, r.guid)) attributes.duration = options.taskDuration ?? "100ms";
       return {
         guid: r.guid,
         type: "sim::Task",
