@@ -16,7 +16,7 @@ import { parseTime } from "../model/time.js";
 import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceManagerFactory, getResourceType } from "../catalog/registry.js";
 import { connectionRule, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
-import { blockedWait, deployDependencies, startsTogether } from "./design-rules.js";
+import { blockedWait, deployDependencies, startsTogether, type BlockedWait } from "./design-rules.js";
 import type { DesignView } from "./design-view.js";
 import { Emitter } from "./emitter.js";
 import { GateWatch, describeGate, type Gate } from "./gates.js";
@@ -477,7 +477,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     }
     for (const r of members) getResourceManagerFactory(r.info.rtype);
     const together = options.startTogether !== false ? startsTogether(this.design, members.map((r) => r.guid)) : [];
-    const blocked = blockedWait(this.design, together);
+    const blocked = this.blockedWait(together);
     if (blocked) throw new NepiError(blocked.code, blocked.message);
 
     for (const r of members) {
@@ -583,6 +583,11 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       throw new NepiError("WRONG_STATE", `${this.where(r)}: trace "${name}" cannot be followed (${r.manager ? "not supported" : "not deployed"})`);
     }
     return r.manager.followTrace(name, options.offset ?? 0, onChunk);
+  }
+
+  /** A wait of the design that could never be satisfied with `together` starting together. */
+  protected blockedWait(together: readonly number[]): BlockedWait | undefined {
+    return blockedWait(this.design, together);
   }
 
   // ---------------------------------------------------------------- internals: registry
