@@ -2,7 +2,7 @@ import type { AttributeValue } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
 import type { StateEvent } from "../model/events.js";
 import type { ResourceState } from "../model/states.js";
-import type { Resource } from "./resource-record.js";
+import { isReleasing, type Resource } from "./resource-record.js";
 import type { ResourceContext, ResourceHandle, ResourceManager } from "./resource-manager.js";
 
 /** The few controller services a resource context uses. */
@@ -58,7 +58,7 @@ export class ResourceContextImpl extends Handle implements ResourceContext {
   get signal(): AbortSignal {
     if (!this.r.abort) {
       this.r.abort = new AbortController();
-      if (this.r.releasing || this.r.state === "FAILED") this.r.abort.abort();
+      if (isReleasing(this.r) || this.r.state === "FAILED") this.r.abort.abort();
     }
     return this.r.abort.signal;
   }

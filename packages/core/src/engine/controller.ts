@@ -12,7 +12,7 @@ import { Lifecycle, MAX_RANK } from "./lifecycle.js";
 import { OperationPool } from "./pool.js";
 import { DesignRegistry, toArray, type Group, type RegisterOptions } from "./registry.js";
 import { Release } from "./release.js";
-import type { Resource } from "./resource-record.js";
+import { isReleased, type Resource } from "./resource-record.js";
 import type { TraceQuery, TraceResult } from "./resource-manager.js";
 import { validateDocument } from "./validate.js";
 
@@ -276,7 +276,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   }
   /** Resolves when every guid is released (a failed resource stays FAILED once released). */
   waitReleased(guids: Group, options: WaitOptions = {}): Promise<void> {
-    return this.waitFor(guids, "RELEASED", (r) => r.released, false, options);
+    return this.waitFor(guids, "RELEASED", isReleased, false, options);
   }
 
   /** Local directory of this run's results: `<rootDir>/<expId>/<runId>`. */

@@ -10,7 +10,11 @@ import { deployDependencies } from "./design-rules.js";
 import { GateWatch, describeGate, type Gate, type GateAction } from "./gates.js";
 import type { OperationPool } from "./pool.js";
 import type { DesignRegistry, Group } from "./registry.js";
-import type { Resource } from "./resource-record.js";
+import {
+  BUSY, IDLE, RELEASED, RELEASING, SCHEDULED,
+  isReleased, isReleasing, isScheduled, operation,
+  type Operation, type Resource,
+} from "./resource-record.js";
 import { WaitIndex } from "./waits.js";
 
 /** Ranks of the states a resource passes through in order (STOPPED and FINISHED share 5). */
@@ -18,6 +22,13 @@ export const MAX_RANK = 5;
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** How a manager step went: done, cut short (a release or the experiment's failure), or failed. */
+type StepOutcome = "done" | "cut short" | { error: unknown };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value instanceof Promise || (!!value && typeof (value as PromiseLike<unknown>).then === "function");
 }
 
 /** Calls `k` with the value now when there is no promise to wait for. */
@@ -90,14 +101,14 @@ export class Lifecycle {
   membersToDeploy(group: Group | undefined): Resource[] {
     let members: Resource[];
     if (group === undefined) {
-      members = [...this.design.resources.values()].filter((r) => r.state === ResourceState.NEW && !r.scheduled);
+      members = [...this.design.resources.values()].filter((r) => r.state === ResourceState.NEW && !isScheduled(r));
     } else {
       members = this.design.group(group);
-      const done = members.filter((r) => r.scheduled || r.state !== ResourceState.NEW);
+      const done = members.filter((r) => isScheduled(r) || r.state !== ResourceState.NEW);
       if (done.length > 0) {
         throw new NepiError(
           "WRONG_STATE",
-          `deploy: ${done.map((r) => `${this.design.where(r)} is already ${r.scheduled && r.state === "NEW" ? "deploying" : r.state}`).join("; ")}: only NEW resources can be deployed`,
+          `deploy: ${done.map((r) => `${this.design.where(r)} is already ${isScheduled(r) && r.state === "NEW" ? "deploying" : r.state}`).join("; ")}: only NEW resources can be deployed`,
         );
       }
     }
@@ -106,7 +117,7 @@ export class Lifecycle {
     for (let i = 0; i < members.length; i++) {
       for (const dep of deployDependencies(this.design.view, members[i]!.guid)) {
         const d = this.design.resource(dep.guid);
-        if (!inGroup.has(d.guid) && d.state === ResourceState.NEW && !d.scheduled) {
+        if (!inGroup.has(d.guid) && d.state === ResourceState.NEW && !isScheduled(d)) {
           inGroup.add(d.guid);
           members.push(d);
         }
@@ -136,7 +147,7 @@ export class Lifecycle {
   /** Deploys checked members: managers, deploy-order gates, the start-together barrier. */
   schedule(members: Resource[], together: number[]): void {
     for (const r of members) {
-      r.scheduled = true;
+      r.phase = SCHEDULED;
       this.createManager(r);
       for (const dep of deployDependencies(this.design.view, r.guid)) {
         this.attachGate(r, this.gateWatch.make("DEPLOY", [dep.guid], dep.state, 0, "deployOrder", [r.guid]));
@@ -166,18 +177,23 @@ export class Lifecycle {
   /** Starts a READY resource now (conditions are not consulted). */
   start(r: Resource): Promise<void> {
     this.assertRunning("start");
-    if (r.state !== ResourceState.READY || r.busy.start) {
-      throw new NepiError("WRONG_STATE", `start: ${this.design.where(r)} is ${r.busy.start ? "already starting" : r.state}: only a READY resource can be started`);
+    const starting = operation(r) === "start";
+    if (r.state !== ResourceState.READY || starting) {
+      throw new NepiError("WRONG_STATE", `start: ${this.design.where(r)} is ${starting ? "already starting" : r.state}: only a READY resource can be started`);
     }
+    // Being released: nothing new starts (the step would be cut short at once).
+    if (isReleasing(r)) return Promise.resolve();
     return new Promise((resolve) => this.startResource(r, resolve));
   }
 
   /** Stops a STARTED resource now. */
   stop(r: Resource): Promise<void> {
     this.assertRunning("stop");
-    if (r.state !== ResourceState.STARTED || r.busy.stop) {
-      throw new NepiError("WRONG_STATE", `stop: ${this.design.where(r)} is ${r.busy.stop ? "already stopping" : r.state}: only a STARTED resource can be stopped`);
+    const stopping = operation(r) === "stop";
+    if (r.state !== ResourceState.STARTED || stopping) {
+      throw new NepiError("WRONG_STATE", `stop: ${this.design.where(r)} is ${stopping ? "already stopping" : r.state}: only a STARTED resource can be stopped`);
     }
+    if (isReleasing(r)) return Promise.resolve();
     return new Promise((resolve) => this.stopResource(r, resolve));
   }
 
@@ -200,18 +216,31 @@ export class Lifecycle {
     if (this.state_ === EcState.RUNNING) this.setEcState(EcState.TERMINATED);
   }
 
-  /** Resolves once no operation of `r` is in progress. */
+  /** Release was asked for: nothing new starts, and an operation in progress is told to stop. */
+  releaseAsked(r: Resource): void {
+    const p = r.phase;
+    if (p.kind !== "releasing" && p.kind !== "released") r.phase = p.kind === "busy" ? { kind: "releasing", finishing: p.op } : RELEASING;
+    r.abort?.abort();
+  }
+
+  /** Resolves once the operation `r` was doing when its release was asked for has ended. */
   whenIdle(r: Resource): Promise<void> {
-    if (r.inflight === 0) return Promise.resolve();
+    const p = r.phase;
+    if (p.kind !== "releasing" || p.finishing === undefined) return Promise.resolve();
     return new Promise((resolve) => {
-      const previous = r.idle;
-      r.idle = previous ? () => (previous(), resolve()) : resolve;
+      const previous = p.whenIdle;
+      r.phase = { ...p, whenIdle: previous ? () => (previous(), resolve()) : resolve };
     });
+  }
+
+  /** The release of `r` has to be waited for: later calls get the same promise. */
+  releaseTakes(r: Resource, done: Promise<void>): void {
+    if (r.phase.kind === "releasing") r.phase = { ...r.phase, done };
   }
 
   /** The release of `r` is done: a FAILED resource stays FAILED (its waits hear of it), others are RELEASED. */
   released(r: Resource): void {
-    r.released = true;
+    r.phase = RELEASED;
     if (r.state === ResourceState.FAILED) this.waits.notify(r);
     else this.transition(r, ResourceState.RELEASED);
   }
@@ -222,7 +251,7 @@ export class Lifecycle {
     r.gates.push(gate);
     if (gate.action === "STOP") r.hasStopGate = true;
     // Conditions registered on a resource already deployed take effect at once.
-    if (r.scheduled) this.armGate(r, gate);
+    if (isScheduled(r)) this.armGate(r, gate);
   }
 
   /** Called when `r` is deployed: each of its gates starts counting for it. */
@@ -267,7 +296,7 @@ export class Lifecycle {
 
   /** A gate `r` waits on can never open: `r` fails at once, naming the cause. */
   private breakFor(r: Resource, gate: Gate, cause: string): void {
-    if (r.releasing || isTerminal(r.state)) return;
+    if (isReleasing(r) || isTerminal(r.state)) return;
     const rank = r.maxRank;
     const stillPending =
       gate.action === "DEPLOY" ? r.state === ResourceState.NEW :
@@ -279,7 +308,7 @@ export class Lifecycle {
   }
 
   private applySet(r: Resource, gate: Gate): void {
-    if (!gate.set || r.releasing || isTerminal(r.state)) return;
+    if (!gate.set || isReleasing(r) || isTerminal(r.state)) return;
     r.values.set(gate.set.name, gate.set.value);
     void this.attributeChanged(r, gate.set.name);
   }
@@ -292,35 +321,38 @@ export class Lifecycle {
     else this.tryStop(r);
   }
 
-  private canAct(r: Resource): boolean {
-    return this.state_ === EcState.RUNNING && !r.releasing && r.scheduled;
-  }
-
   private tryDeploy(r: Resource): void {
-    if (!this.canAct(r) || r.state !== ResourceState.NEW || r.pending.DEPLOY > 0 || r.busy.deploy) return;
+    if (this.state_ !== EcState.RUNNING || r.phase.kind !== "scheduled" || r.state !== ResourceState.NEW || r.pending.DEPLOY > 0) return;
     this.deployResource(r);
   }
 
   private tryStart(r: Resource): void {
-    if (!this.canAct(r) || r.state !== ResourceState.READY || r.pending.START > 0 || r.busy.start) return;
+    if (this.state_ !== EcState.RUNNING || r.phase.kind !== "idle" || r.state !== ResourceState.READY || r.pending.START > 0) return;
     this.startResource(r);
   }
 
   private tryStop(r: Resource): void {
-    if (!this.canAct(r) || !r.hasStopGate || r.state !== ResourceState.STARTED || r.pending.STOP > 0 || r.busy.stop) return;
+    if (this.state_ !== EcState.RUNNING || r.phase.kind !== "idle" || !r.hasStopGate || r.state !== ResourceState.STARTED || r.pending.STOP > 0) return;
     this.stopResource(r);
   }
 
-  /** An operation of `r` begins; release waits until none is in progress. */
-  private begin(r: Resource): void {
-    r.inflight++;
+  /** An operation of `r` begins. */
+  private begin(r: Resource, op: Operation): void {
+    r.phase = BUSY[op];
   }
 
-  private end(r: Resource): void {
-    if (--r.inflight === 0 && r.idle) {
-      const done = r.idle;
-      r.idle = undefined;
-      done();
+  /**
+   * The operation of `r` ended: it is idle again, or the release that waited for it goes on.
+   * Called before the transition the operation makes, so what that transition sets off (a start
+   * once READY, a stop once STARTED) finds the resource free.
+   */
+  private opEnded(r: Resource): void {
+    const p = r.phase;
+    if (p.kind === "busy") {
+      r.phase = IDLE;
+    } else if (p.kind === "releasing" && p.finishing !== undefined) {
+      r.phase = p.done ? { kind: "releasing", done: p.done } : RELEASING;
+      p.whenIdle?.();
     }
   }
 
@@ -337,35 +369,34 @@ export class Lifecycle {
   }
 
   private runStep(r: Resource, name: string, fn: () => unknown): boolean | Promise<boolean> {
-    let result: unknown;
-    try {
-      if (!this.stillGoing(r)) {
-        this.pool.release();
-        return false;
-      }
-      result = fn.call(r.manager);
-    } catch (err) {
-      this.pool.release();
-      return this.stepFailed(r, name, err);
-    }
-    if (result instanceof Promise || (result && typeof (result as PromiseLike<unknown>).then === "function")) {
-      return Promise.resolve(result).then(
-        () => (this.pool.release(), true),
-        (err) => (this.pool.release(), this.stepFailed(r, name, err)),
-      );
-    }
-    this.pool.release();
-    return true;
+    const outcome = this.callManager(r, fn);
+    if (outcome instanceof Promise) return outcome.then((o) => this.stepEnded(r, name, o));
+    return this.stepEnded(r, name, outcome);
   }
 
-  private stepFailed(r: Resource, name: string, err: unknown): false {
+  private callManager(r: Resource, fn: () => unknown): StepOutcome | Promise<StepOutcome> {
+    if (!this.stillGoing(r)) return "cut short";
+    let result: unknown;
+    try {
+      result = fn.call(r.manager);
+    } catch (error) {
+      return { error };
+    }
+    if (isThenable(result)) return Promise.resolve(result).then((): StepOutcome => "done", (error: unknown): StepOutcome => ({ error }));
+    return "done";
+  }
+
+  /** The one place a step gives its pool slot back; then whether it succeeded. */
+  private stepEnded(r: Resource, name: string, outcome: StepOutcome): boolean {
+    this.pool.release();
+    if (outcome === "done") return true;
     // An operation cut short by a release or by the experiment's failure is not a failure of its own.
-    if (this.stillGoing(r)) this.failResource(r, `${name} failed: ${errorMessage(err)}`);
+    if (outcome !== "cut short" && this.stillGoing(r)) this.failResource(r, `${name} failed: ${errorMessage(outcome.error)}`);
     return false;
   }
 
   private stillGoing(r: Resource): boolean {
-    return !r.releasing && !isTerminal(r.state) && this.state_ === EcState.RUNNING;
+    return !isReleasing(r) && !isTerminal(r.state) && this.state_ === EcState.RUNNING;
   }
 
   /**
@@ -373,56 +404,49 @@ export class Lifecycle {
    * completes synchronously goes straight on, so a sim::Task costs no promise at all.
    */
   private deployResource(r: Resource): void {
-    r.busy.deploy = true;
-    this.begin(r);
-    const done = () => {
-      r.busy.deploy = undefined;
-      this.end(r);
-    };
+    this.begin(r, "deploy");
     andThen(this.step(r, "discover"), (ok) => {
-      if (!ok || !this.stillGoing(r)) return done();
+      if (!ok || !this.stillGoing(r)) return this.opEnded(r);
       this.transition(r, ResourceState.DISCOVERED);
       andThen(this.step(r, "provision"), (ok2) => {
-        if (ok2 && this.stillGoing(r)) {
+        const ready = ok2 && this.stillGoing(r);
+        this.opEnded(r);
+        if (ready) {
           this.transition(r, ResourceState.PROVISIONED);
           this.transition(r, ResourceState.READY);
         }
-        done();
       });
     });
   }
 
   private startResource(r: Resource, onDone?: () => void): void {
-    r.busy.start = true;
-    this.begin(r);
+    this.begin(r, "start");
     andThen(this.step(r, "start"), (ok) => {
-      if (ok && this.stillGoing(r)) this.transition(r, ResourceState.STARTED);
-      r.busy.start = undefined;
-      const early = r.earlyEnd;
-      if (early) {
-        r.earlyEnd = undefined;
-        this.resourceEnded(r, early.reason);
-      }
-      this.end(r);
+      const p = r.phase;
+      const early = p.kind === "busy" ? p.endedEarly : undefined;
+      const started = ok && this.stillGoing(r);
+      this.opEnded(r);
+      if (started) this.transition(r, ResourceState.STARTED);
+      if (early) this.resourceEnded(r, early.reason);
       onDone?.();
     });
   }
 
   private stopResource(r: Resource, onDone?: () => void): void {
-    r.busy.stop = true;
-    this.begin(r);
+    this.begin(r, "stop");
     andThen(this.step(r, "stop"), (ok) => {
-      if (ok && r.state === ResourceState.STARTED && !r.releasing) this.transition(r, ResourceState.STOPPED);
-      r.busy.stop = undefined;
-      this.end(r);
+      const stopped = ok && r.state === ResourceState.STARTED && !isReleasing(r);
+      this.opEnded(r);
+      if (stopped) this.transition(r, ResourceState.STOPPED);
       onDone?.();
     });
   }
 
   /** The manager reports that a running resource ended by itself (reason: it failed). */
   private resourceEnded(r: Resource, failure?: string): void {
-    if (r.busy.start) {
-      r.earlyEnd = { reason: failure };
+    if (r.phase.kind === "busy" && r.phase.op === "start") {
+      // Kept for when `start` returns: the resource is STARTED first, then ends.
+      r.phase = { kind: "busy", op: "start", endedEarly: { reason: failure } };
       return;
     }
     if (r.state !== ResourceState.STARTED) return;
@@ -431,7 +455,7 @@ export class Lifecycle {
   }
 
   private failResource(r: Resource, reason: string): void {
-    if (r.state === ResourceState.FAILED || r.state === ResourceState.RELEASED || r.released) return;
+    if (r.state === ResourceState.FAILED || r.state === ResourceState.RELEASED || isReleased(r)) return;
     // The cascade to dependents is deferred until this failure (and its criticality) is recorded.
     this.batch(() => {
       this.transition(r, ResourceState.FAILED, reason);

@@ -8,7 +8,7 @@ import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceType } from "../catalog/registry.js";
 import { connectionRule, traceProblem } from "../catalog/rules.js";
 import type { DesignView } from "./design-view.js";
-import type { Resource } from "./resource-record.js";
+import { REGISTERED, isScheduled, type Resource } from "./resource-record.js";
 
 export interface RegisterOptions {
   guid?: number;
@@ -82,17 +82,13 @@ export class DesignRegistry {
       traces: new Set(),
       connections: [],
       state: ResourceState.NEW,
+      phase: REGISTERED,
       maxRank: 0,
       reachedAt: [0, NOT_REACHED, NOT_REACHED, NOT_REACHED, NOT_REACHED, NOT_REACHED],
       history: [],
       gates: [],
       pending: { DEPLOY: 0, START: 0, STOP: 0 },
       hasStopGate: false,
-      scheduled: false,
-      busy: {},
-      inflight: 0,
-      releasing: false,
-      released: false,
     };
     this.resources.set(guid, r);
     if (guid >= this.nextGuid) this.nextGuid = guid + 1;
@@ -101,7 +97,7 @@ export class DesignRegistry {
 
   /** Whether `deploy()` took the resource in (it may still wait for its DEPLOY conditions). */
   deployed(r: Resource): boolean {
-    return r.scheduled || r.state !== ResourceState.NEW;
+    return isScheduled(r) || r.state !== ResourceState.NEW;
   }
 
   /** Sets an attribute, enforcing its type, allowed values and flags; true when the resource is deployed. */
@@ -149,8 +145,8 @@ export class DesignRegistry {
         }
       }
     }
-    if (ra.scheduled || rb.scheduled) {
-      throw new NepiError("WRONG_STATE", `connection: ${this.where(ra.scheduled ? ra : rb)} is already deployed`);
+    if (isScheduled(ra) || isScheduled(rb)) {
+      throw new NepiError("WRONG_STATE", `connection: ${this.where(isScheduled(ra) ? ra : rb)} is already deployed`);
     }
     ra.connections.push(b);
     rb.connections.push(a);

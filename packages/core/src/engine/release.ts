@@ -3,7 +3,7 @@ import { deployDependencies } from "./design-rules.js";
 import { errorMessage, type Lifecycle } from "./lifecycle.js";
 import type { OperationPool } from "./pool.js";
 import type { DesignRegistry } from "./registry.js";
-import type { Resource } from "./resource-record.js";
+import { operation, type Resource } from "./resource-record.js";
 
 /**
  * Releases resources: each one after the resources that run on it (applications before their
@@ -21,10 +21,7 @@ export class Release {
 
   /** Frees what `targets` use, after whatever they are doing now. */
   async release(targets: Resource[]): Promise<void> {
-    for (const r of targets) {
-      r.releasing = true;
-      r.abort?.abort();
-    }
+    for (const r of targets) this.lifecycle.releaseAsked(r);
     const chosen = new Set(targets.map((r) => r.guid));
     const pending: Promise<void>[] = [];
     for (const r of targets) {
@@ -36,8 +33,9 @@ export class Release {
 
   /** Releases one resource; returns the promise of it only when there is something to wait for. */
   private releaseResource(r: Resource, chosen: Set<number>): Promise<void> | void {
-    if (r.released) return;
-    if (r.releaseDone) return r.releaseDone;
+    const p = r.phase;
+    if (p.kind === "released") return;
+    if (p.kind === "releasing" && p.done) return p.done;
     const before: Promise<void>[] = [];
     for (const g of r.connections) {
       const d = this.design.resource(g);
@@ -45,9 +43,9 @@ export class Release {
       const p = this.releaseResource(d, chosen);
       if (p) before.push(p);
     }
-    if (r.inflight > 0) before.push(this.lifecycle.whenIdle(r));
+    if (operation(r) !== undefined) before.push(this.lifecycle.whenIdle(r));
     const result = before.length > 0 ? Promise.all(before).then(() => this.releaseNow(r)) : this.releaseNow(r);
-    if (result) r.releaseDone = result;
+    if (result) this.lifecycle.releaseTakes(r, result);
     return result;
   }
 
