@@ -30,7 +30,7 @@ export async function deploy(): Promise<void> {
   }
 }
 
-/** Runs the design in the page with every resource a sim::Task, to check the order of events. */
+/** Runs the design in the page as a dry run (every host-bound resource simulated), to check the order of events. */
 export function dryRun(): void {
   try {
     startDryRun(useDesignStore.getState().toDocument());

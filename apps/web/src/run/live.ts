@@ -1,6 +1,7 @@
 import {
   ExperimentController,
-  toDryRun,
+  documentView,
+  mayEndByItself,
   type ExperimentDocument,
   type ResourceRunState,
   type RunEvent,
@@ -17,7 +18,7 @@ export function runResourcesOf(doc: ExperimentDocument): RunResource[] {
 
 /**
  * The run the panel shows and drives: a run on the backend (followed over runs.events), or a
- * dry run executed in the page by the browser-safe engine with every resource a sim::Task.
+ * dry run executed in the page by the browser-safe engine with every host-bound resource simulated.
  */
 interface ActiveRun {
   runId: string;
@@ -128,16 +129,15 @@ export async function releaseRun(): Promise<void> {
 }
 
 /**
- * Runs the design in the page with every resource replaced by sim::Task (same guids, the same
- * connections and conditions): the order of events shows without touching any host.
+ * Runs the design in the page as a dry run (core's `dryRun` option: the same design and rules,
+ * every host-bound resource simulated): the order of events shows without touching any host.
  */
 export function startDryRun(doc: ExperimentDocument): void {
   active?.detach();
   const runId = `dry-${Date.now()}`;
   const store = useRunStore.getState();
   store.beginRun(runId, { phase: "live", dryRun: true, resources: runResourcesOf(doc) });
-  const dry = toDryRun(doc);
-  const ec = ExperimentController.fromDocument(dry);
+  const ec = ExperimentController.fromDocument(doc, { dryRun: {} });
   const initial: Record<number, NodeRunState> = {};
   for (const r of doc.resources) initial[r.guid] = { state: ec.state(r.guid) };
   store.applySnapshot(initial, [], null);
@@ -149,7 +149,8 @@ export function startDryRun(doc: ExperimentDocument): void {
   ec.on("state", onState);
   const guids = doc.resources.map((r) => r.guid);
   // Infrastructure (a node) runs until released: the dry run is over when the rest finished.
-  const ending = dry.resources.filter((r) => r.attributes.duration !== undefined).map((r) => r.guid);
+  const view = documentView(doc);
+  const ending = guids.filter((g) => mayEndByItself(view, g));
   ec.deploy();
   ec.waitFinished(ending, { timeout: "1h" }).then(
     () => !detached && finishDry("FINISHED"),

@@ -95,3 +95,20 @@ export class ResourceContextImpl extends Handle implements ResourceContext {
     return () => this.r.listeners?.delete(listener);
   }
 }
+
+/**
+ * The context of a resource in a dry run, where the `sim::Task` manager stands in for its own:
+ * it reads the simulated task's attributes (a duration when the resource ends by itself, no
+ * deploy time, no failure) instead of the resource's.
+ */
+export class DryRunContext extends ResourceContextImpl {
+  constructor(host: ContextHost, r: Resource, private readonly duration: string | undefined) {
+    super(host, r);
+  }
+  override get(name: string): AttributeValue | undefined {
+    if (name === "duration") return this.duration;
+    if (name === "deployTime") return "0s";
+    if (name === "failIn") return "none";
+    return super.get(name);
+  }
+}

@@ -30,6 +30,13 @@ export interface ExperimentControllerOptions {
   maxConcurrency?: number;
   /** Experiment name (kept by `toDocument`). */
   name?: string;
+  /**
+   * A dry run: the same design, under the same rules (deploy order, start together,
+   * conditions), with every resource that would touch a host run by the `sim::Task` manager
+   * instead — no host is reached, and its order of events is the real run's. A resource that
+   * ends by itself finishes after `taskDuration` (default 100ms); others run until stopped.
+   */
+  dryRun?: { taskDuration?: string };
 }
 
 export interface DeployOptions {
@@ -85,6 +92,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       throw new NepiError("BAD_VALUE", `maxConcurrency: expected a positive integer, got ${max}`, "maxConcurrency");
     }
     this.maxConcurrency = max;
+    if (options.dryRun?.taskDuration !== undefined) parseTime(options.dryRun.taskDuration, "dryRun.taskDuration");
     const pool = new OperationPool(max);
     const emit = <K extends keyof ControllerEvents>(name: K, event: ControllerEvents[K]) => this.emit(name, event);
     this.lifecycle = new Lifecycle(this.design, pool, {
@@ -94,6 +102,7 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       emit,
       // The controller's own release(): a subclass's (the Node entry's timeline.json) runs too.
       releaseAll: () => this.release(),
+      ...(options.dryRun ? { dryRun: { ...options.dryRun } } : {}),
     });
     this.releaser = new Release(this.design, this.lifecycle, pool, emit);
   }

@@ -8,9 +8,11 @@ import type { BlockedWait } from "./design-rules.js";
 /**
  * Random designs of sim::Tasks (with and without a duration), plus a host type and an
  * application type that deploys after its host is READY (both run by the sim::Task manager),
- * under random DEPLOY/START/STOP conditions:
+ * under random DEPLOY/START/STOP conditions. Two properties:
  *  - `validateDocument` finds no problem exactly when the engine, left to run without its own
- *    pre-flight check, runs the design to the end.
+ *    pre-flight check, runs the design to the end;
+ *  - a dry run of the design goes through the real run's events, in the same order, at the same
+ *    times (the host and application types are simulated in it, the sim::Tasks run as they are).
  */
 
 const WAITABLE = ["DISCOVERED", "PROVISIONED", "READY", "STARTED", "STOPPED", "FINISHED"] as const;
@@ -149,5 +151,24 @@ describe("the engine's rules, on random designs", () => {
     // Both sides of "exactly when" were exercised.
     expect(valid).toBeGreaterThan(30);
     expect(invalid).toBeGreaterThan(30);
+  });
+
+  it("the dry run goes through the real run's events, in the same order, at the same times", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        designs.filter((d) => validateDocument(d.doc).length === 0),
+        async ({ doc }) => {
+          const real = ExperimentController.fromDocument(doc);
+          const dry = ExperimentController.fromDocument(doc, { dryRun: { taskDuration: TASK_DURATION } });
+          try {
+            expect(await runToQuiet(dry)).toEqual(await runToQuiet(real));
+          } finally {
+            await real.shutdown();
+            await dry.shutdown();
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

@@ -4,8 +4,8 @@ import { findDeadlock } from "./deadlock.js";
 import type { DesignView } from "./design-view.js";
 
 /**
- * The engine's rules over a design, written once: the controller applies them at `deploy()`,
- * `validateDocument` to a document and `toDryRun` to its copy, so the three cannot disagree.
+ * The engine's rules over a design, written once: the controller applies them at `deploy()`
+ * (a dry run's too) and `validateDocument` to a document, so they cannot disagree.
  */
 
 /** `guid` deploys only once `guid` of this dependency reached `state`. */

@@ -5,8 +5,8 @@ import { EcState, ResourceState, isTerminal, stateRank } from "../model/states.j
 import { getResourceManagerFactory } from "../catalog/registry.js";
 import { missingRequiredAttributes } from "../catalog/rules.js";
 import type { EmitEvent } from "./controller-events.js";
-import { ResourceContextImpl, type ContextHost } from "./context.js";
-import { deployDependencies } from "./design-rules.js";
+import { DryRunContext, ResourceContextImpl, type ContextHost } from "./context.js";
+import { deployDependencies, mayEndByItself } from "./design-rules.js";
 import { GateWatch, describeGate, type Gate, type GateAction } from "./gates.js";
 import type { OperationPool } from "./pool.js";
 import type { DesignRegistry, Group } from "./registry.js";
@@ -16,6 +16,8 @@ import {
   type Operation, type Resource,
 } from "./resource-record.js";
 import { WaitIndex } from "./waits.js";
+
+const SIM_TASK_RTYPE = "sim::Task";
 
 /** Ranks of the states a resource passes through in order (STOPPED and FINISHED share 5). */
 export const MAX_RANK = 5;
@@ -45,6 +47,8 @@ export interface LifecycleHost {
   emit: EmitEvent;
   /** A critical failure: release everything (the controller's own, overridable `release()`). */
   releaseAll(): Promise<void>;
+  /** Set for a dry run: resources that would touch a host are simulated (see `DryRunOptions`). */
+  readonly dryRun?: { taskDuration?: string };
 }
 
 /**
@@ -141,7 +145,7 @@ export class Lifecycle {
     if (problems.length > 0) {
       throw new NepiError("BAD_VALUE", `deploy refused:\n  ${problems.join("\n  ")}`);
     }
-    for (const r of members) getResourceManagerFactory(r.info.rtype);
+    for (const r of members) getResourceManagerFactory(this.simulated(r) ? SIM_TASK_RTYPE : r.info.rtype);
   }
 
   /** Deploys checked members: managers, deploy-order gates, the start-together barrier. */
@@ -482,7 +486,17 @@ export class Lifecycle {
   }
 
   private createManager(r: Resource): void {
-    r.manager = getResourceManagerFactory(r.info.rtype)(new ResourceContextImpl(this.contextHost, r));
+    if (!this.simulated(r)) {
+      r.manager = getResourceManagerFactory(r.info.rtype)(new ResourceContextImpl(this.contextHost, r));
+      return;
+    }
+    const duration = mayEndByItself(this.design.view, r.guid) ? (this.host.dryRun?.taskDuration ?? "100ms") : undefined;
+    r.manager = getResourceManagerFactory(SIM_TASK_RTYPE)(new DryRunContext(this.contextHost, r, duration));
+  }
+
+  /** In a dry run, everything but the simulated types themselves runs as a `sim::Task`. */
+  private simulated(r: Resource): boolean {
+    return this.host.dryRun !== undefined && r.info.backend !== "sim";
   }
 
   /** What resource contexts may reach of the controller: one object shared by all of them. */
