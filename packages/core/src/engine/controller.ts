@@ -8,7 +8,7 @@ import { getAttribute } from "../catalog/attributes.js";
 import type { ControllerEvents } from "./controller-events.js";
 import { blockedWait, startsTogether, type BlockedWait } from "./design-rules.js";
 import { Emitter } from "./emitter.js";
-import { Lifecycle, MAX_RANK } from "./lifecycle.js";
+import { Lifecycle, MAX_RANK, type DryRunOptions } from "./lifecycle.js";
 import { OperationPool } from "./pool.js";
 import { DesignRegistry, toArray, type Group, type RegisterOptions } from "./registry.js";
 import { Release } from "./release.js";
@@ -18,6 +18,7 @@ import { validateDocument } from "./validate.js";
 
 export type { ControllerEvents, ExperimentEvent, LogEvent } from "./controller-events.js";
 export type { RegisterOptions } from "./registry.js";
+export type { DryRunOptions } from "./lifecycle.js";
 
 export interface ExperimentControllerOptions {
   /** Human-readable experiment id; names the results directory. */
@@ -36,7 +37,7 @@ export interface ExperimentControllerOptions {
    * instead — no host is reached, and its order of events is the real run's. A resource that
    * ends by itself finishes after `taskDuration` (default 100ms); others run until stopped.
    */
-  dryRun?: { taskDuration?: string };
+  dryRun?: DryRunOptions;
 }
 
 export interface DeployOptions {

@@ -66,13 +66,16 @@ export function findDeadlock(input: DependencyGraphInput): number[] | undefined 
       if (target !== undefined) add(3 * i + DEPLOYED, target);
     }
   }
+  const ends = input.endsByItself ?? (() => true);
   input.conditions.forEach((c, ci) => {
     const waiting = c.action === "DEPLOY" ? DEPLOYED : c.action === "START" ? STARTED : ENDED;
     const m = milestone(c.state);
-    if (m === undefined || (waiting === ENDED && !input.endsByItself)) return;
+    if (m === undefined) return;
+    // A STOP condition holds back only the resources that do not end by themselves.
+    const held = waiting === ENDED ? c.group.filter((g) => !ends(g)) : c.group;
+    if (held.length === 0) return;
     const via = conditionBase + ci;
-    for (const g of c.group) {
-      if (waiting === ENDED && input.endsByItself!(g)) continue;
+    for (const g of held) {
       const from = node(g, waiting);
       if (from !== undefined) add(from, via);
     }

@@ -39,6 +39,12 @@ function andThen<T>(value: T | Promise<T>, k: (v: T) => void): void {
   else k(value);
 }
 
+/** A dry run: resources that would touch a host are run by the `sim::Task` manager instead. */
+export interface DryRunOptions {
+  /** How long a resource that ends by itself runs (default 100ms). */
+  taskDuration?: string;
+}
+
 /** What the lifecycle needs from the controller it belongs to. */
 export interface LifecycleHost {
   expId(): string;
@@ -47,8 +53,7 @@ export interface LifecycleHost {
   emit: EmitEvent;
   /** A critical failure: release everything (the controller's own, overridable `release()`). */
   releaseAll(): Promise<void>;
-  /** Set for a dry run: resources that would touch a host are simulated (see `DryRunOptions`). */
-  readonly dryRun?: { taskDuration?: string };
+  readonly dryRun?: DryRunOptions;
 }
 
 /**
