@@ -22,21 +22,20 @@ export interface DesignView {
 
 const NONE: readonly number[] = [];
 
-/**
- * A document as a design view. Connections count both ways; `skip` leaves out connections a
- * validator found wrong (they are reported, not followed).
- */
-export function documentView(doc: ExperimentDocument, skip: (index: number) => boolean = () => false): DesignView {
+/** A document as a design view (connections count both ways). */
+export function documentView(doc: ExperimentDocument): DesignView {
   const resources = new Map(doc.resources.filter(Boolean).map((r) => [r.guid, { doc: r, info: findResourceType(r.type) }]));
-  const neighbours = new Map<number, number[]>();
-  doc.connections.forEach((c, i) => {
-    if (!c || skip(i)) return;
+  // Sets: a node may carry 100,000 applications, a scan per connection would be quadratic.
+  const linked = new Map<number, Set<number>>();
+  for (const c of doc.connections) {
+    if (!c) continue;
     for (const [x, y] of [[c.source, c.target], [c.target, c.source]] as const) {
-      const list = neighbours.get(x) ?? [];
-      if (!list.includes(y)) list.push(y);
-      neighbours.set(x, list);
+      const set = linked.get(x);
+      if (set) set.add(y);
+      else linked.set(x, new Set([y]));
     }
-  });
+  }
+  const neighbours = new Map([...linked].map(([g, set]) => [g, [...set]]));
   return {
     guids: () => resources.keys(),
     info: (g) => resources.get(g)?.info,
