@@ -35,7 +35,7 @@ export function deployBlocker(g: DeployGate): string | null {
 export interface RunActions {
   /** Saves the design (so the run keeps the exact document), then starts a run of it. */
   deploy(): Promise<void>;
-  /** Runs the design in the page with every resource a sim::Task, to check the order of events. */
+  /** Runs the design in the page as a dry run (every host-bound resource simulated), to check the order of events. */
   dryRun(): void;
   stop(): Promise<void>;
   release(): Promise<void>;

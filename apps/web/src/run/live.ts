@@ -1,9 +1,7 @@
 import {
   ExperimentController,
-  endsByItself,
-  findResourceType,
-  toDryRun,
-  valuesWithDefaults,
+  documentView,
+  mayEndByItself,
   type ExperimentDocument,
   type ResourceRunState,
   type RunEvent,
@@ -105,15 +103,14 @@ function followRemote(run: RunStore, runId: string, lastEventId?: string): Activ
 }
 
 /**
- * Runs the design in the page with every resource replaced by sim::Task (same guids, the same
- * connections and conditions): the order of events shows without touching any host.
+ * Runs the design in the page as a dry run (core's `dryRun` option: the same design and rules,
+ * every host-bound resource simulated): the order of events shows without touching any host.
  */
 function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
   const runId = `dry-${Date.now()}`;
   const store = run.getState();
   store.beginRun(runId, { phase: "live", dryRun: true, resources: runResourcesOf(doc) });
-  const dry = toDryRun(doc);
-  const ec = ExperimentController.fromDocument(dry);
+  const ec = ExperimentController.fromDocument(doc, { dryRun: {} });
   const initial: Record<number, NodeRunState> = {};
   for (const r of doc.resources) initial[r.guid] = { state: ec.state(r.guid) };
   store.applySnapshot(initial, [], null);
@@ -125,12 +122,8 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
   ec.on("state", onState);
   const guids = doc.resources.map((r) => r.guid);
   // Infrastructure (a node) runs until released: the dry run is over when the rest finished.
-  const ending = dry.resources
-    .filter((r) => {
-      const info = findResourceType(r.type);
-      return info !== undefined && endsByItself(info, valuesWithDefaults(info, r.attributes));
-    })
-    .map((r) => r.guid);
+  const view = documentView(doc);
+  const ending = guids.filter((g) => mayEndByItself(view, g));
   ec.deploy();
   ec.waitFinished(ending, { timeout: "1h" }).then(
     () => !detached && finishDry("FINISHED"),

@@ -1,5 +1,6 @@
 import type { AttributeValue, ConnectionRule, ResourceTypeInfo } from "../model/catalog-schema.js";
 import { findAttribute } from "./attributes.js";
+import type { ResourceState } from "../model/states.js";
 
 /** A resource's attribute values: those set, else the type's defaults. */
 export function valuesWithDefaults(
@@ -19,9 +20,17 @@ export function ruleToward(info: ResourceTypeInfo, other: ResourceTypeInfo): Con
   return info.connections.find((c) => appliesTo(c, other));
 }
 
-/** Rules by which a type deploys only after a connected resource reached a state. */
-export function deployAfterRules(info: ResourceTypeInfo): ConnectionRule[] {
-  return info.connections.filter((c) => c.deployAfter !== undefined);
+/**
+ * The deploy-order rule: the state a connected `other` must reach before a resource of type
+ * `info` deploys (an application waits for its node to be READY), or undefined.
+ */
+export function deployAfter(info: ResourceTypeInfo, other: ResourceTypeInfo): ResourceState | undefined {
+  return info.connections.find((c) => c.deployAfter !== undefined && appliesTo(c, other))?.deployAfter;
+}
+
+/** Whether a type deploys after some connected resource at all (most do not: a quick test). */
+export function hasDeployOrder(info: ResourceTypeInfo): boolean {
+  return info.connections.some((c) => c.deployAfter !== undefined);
 }
 
 /** Required attributes that have no value (an empty string counts as none). */

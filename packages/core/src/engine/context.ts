@@ -2,7 +2,7 @@ import type { AttributeValue } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
 import type { StateEvent } from "../model/events.js";
 import type { ResourceState } from "../model/states.js";
-import type { Resource } from "./resource-record.js";
+import { isReleasing, type Resource } from "./resource-record.js";
 import type { ResourceContext, ResourceHandle, ResourceManager } from "./resource-manager.js";
 import type { Host } from "./host.js";
 import { HOST_ROLE } from "../catalog/roles.js";
@@ -76,7 +76,7 @@ export class ResourceContextImpl extends Handle implements ResourceContext {
   get signal(): AbortSignal {
     if (!this.r.abort) {
       this.r.abort = new AbortController();
-      if (this.r.releasing || this.r.state === "FAILED") this.r.abort.abort();
+      if (isReleasing(this.r) || this.r.state === "FAILED") this.r.abort.abort();
     }
     return this.r.abort.signal;
   }
@@ -103,5 +103,22 @@ export class ResourceContextImpl extends Handle implements ResourceContext {
   onTransition(listener: (e: StateEvent) => void): () => void {
     (this.r.listeners ??= new Set()).add(listener);
     return () => this.r.listeners?.delete(listener);
+  }
+}
+
+/**
+ * The context of a resource in a dry run, where the `sim::Task` manager stands in for its own:
+ * it reads the simulated task's attributes (a duration when the resource ends by itself, no
+ * deploy time, no failure) instead of the resource's.
+ */
+export class DryRunContext extends ResourceContextImpl {
+  constructor(host: ContextHost, r: Resource, private readonly duration: string | undefined) {
+    super(host, r);
+  }
+  override get(name: string): AttributeValue | undefined {
+    if (name === "duration") return this.duration;
+    if (name === "deployTime") return "0s";
+    if (name === "failIn") return "none";
+    return super.get(name);
   }
 }

@@ -8,6 +8,11 @@ export interface DependencyGraphInput {
   conditions: ReadonlyArray<{ group: readonly number[]; action: ResourceAction; after: readonly number[]; state: ResourceState }>;
   /** Resources that start together once all of them are READY. */
   startTogether: readonly number[];
+  /**
+   * Whether a resource may end by itself. Only those that do not wait for their STOP
+   * conditions to end; by default every resource may (STOP conditions then never block).
+   */
+  endsByItself?(guid: number): boolean;
 }
 
 const DEPLOYED = 0;
@@ -35,8 +40,8 @@ function milestone(state: ResourceState): number | undefined {
  * Finds a set of waits that can never be satisfied (a cycle): "A deploys after B is READY"
  * and "B deploys after A STARTED", for instance. Each resource has three milestones (deployed,
  * started, ended), each waiting on the one before it; conditions and the start-together barrier
- * add waits. STOP conditions are left out: a resource may end by itself, so they never block.
- * Returns the guids along the cycle, or undefined. Linear in resources plus conditions.
+ * add waits. A STOP condition blocks only a resource that does not end by itself: one that does
+ * ends anyway. Returns the guids along the cycle, or undefined. Linear in resources plus conditions.
  */
 export function findDeadlock(input: DependencyGraphInput): number[] | undefined {
   const index = new Map<number, number>();
@@ -61,12 +66,16 @@ export function findDeadlock(input: DependencyGraphInput): number[] | undefined 
       if (target !== undefined) add(3 * i + DEPLOYED, target);
     }
   }
+  const ends = input.endsByItself ?? (() => true);
   input.conditions.forEach((c, ci) => {
-    const waiting = c.action === "DEPLOY" ? DEPLOYED : c.action === "START" ? STARTED : undefined;
+    const waiting = c.action === "DEPLOY" ? DEPLOYED : c.action === "START" ? STARTED : ENDED;
     const m = milestone(c.state);
-    if (waiting === undefined || m === undefined) return;
+    if (m === undefined) return;
+    // A STOP condition holds back only the resources that do not end by themselves.
+    const held = waiting === ENDED ? c.group.filter((g) => !ends(g)) : c.group;
+    if (held.length === 0) return;
     const via = conditionBase + ci;
-    for (const g of c.group) {
+    for (const g of held) {
       const from = node(g, waiting);
       if (from !== undefined) add(from, via);
     }

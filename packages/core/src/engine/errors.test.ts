@@ -5,7 +5,6 @@ import {
   formatTime,
   listResourceTypes,
   parseTime,
-  toDryRun,
   validateDocument,
   type ExperimentDocument,
 } from "../index.js";
@@ -243,19 +242,22 @@ describe("experiment documents", () => {
     expect(problems[0]!.message).toMatch(/guids (2 → 3|3 → 2) → /);
   });
 
-  it("makes a dry run that keeps the order of events", async () => {
-    const dry = toDryRun(doc, { taskDuration: "0s" });
-    expect(dry.resources.every((r) => r.type === "sim::Task")).toBe(true);
-    const ec = ExperimentController.fromDocument(dry);
+  it("makes a dry run: the same design under the same rules, every host-bound resource simulated", async () => {
+    // This entry has no linux::* managers: a dry run reaches no host, it needs none.
+    const ec = ExperimentController.fromDocument(doc, { dryRun: { taskDuration: "0s" } });
     ec.deploy();
     await ec.waitFinished([2, 3], { timeout: "5s" });
+    expect(ec.rtype(2)).toBe("linux::Application");
     const firstDiscovered = (g: number) => ec.timeline().findIndex((e) => e.guid === g && e.state === "DISCOVERED");
     const ready = (g: number) => ec.timeline().findIndex((e) => e.guid === g && e.state === "READY");
     // The application deploys only after its node is READY, as in the real run.
     expect(firstDiscovered(2)).toBeGreaterThan(ready(1));
     const started = (g: number) => ec.timeline().find((e) => e.guid === g && e.state === "STARTED")!.at;
+    // The node starts together with its application, once that is READY too, as in the real run.
+    expect(ec.timeline().findIndex((e) => e.guid === 1 && e.state === "STARTED")).toBeGreaterThan(ready(2));
     expect(started(3) - started(2)).toBeGreaterThanOrEqual(1000);
     expect(ec.state(1)).toBe("STARTED"); // the node runs until released
+    expect(String(await ec.trace(2, "stdout"))).toMatch(/ STARTED\n.* FINISHED\n$/);
     await ec.shutdown();
   });
 });

@@ -10,15 +10,17 @@ import {
 } from "../model/document.js";
 import { findAttribute, attributeValueProblem } from "../catalog/attributes.js";
 import { findResourceType, listResourceTypes } from "../catalog/registry.js";
-import { appliesTo, deployAfterRules, missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
+import { missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
 import { linkProblem, missingLinks, type LinkView } from "../catalog/links.js";
 import { stateRank, type ResourceState } from "../model/states.js";
-import { findDeadlock } from "./deadlock.js";
+import { blockedWait, startsTogether } from "./design-rules.js";
+import { documentView } from "./design-view.js";
 
 /**
  * Every problem of an experiment document, each with the JSON path of the offending field:
  * its shape (the zod schema), unknown types and attributes, bad values, dangling guids,
- * forbidden or missing connections, missing required attributes and condition cycles.
+ * forbidden or missing connections, missing required attributes, condition cycles and waits
+ * for an end that never comes.
  * The designer shows this list live; the backend and the CLI refuse a document that has any.
  */
 export function validateDocument(input: unknown): Problem[] {
@@ -164,26 +166,11 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
 
   const complete = [...doc.resources, ...doc.connections, ...doc.conditions].every(Boolean);
   if (conditionsOk && complete && problems.length === 0) {
-    const cycle = findDeadlock({
-      guids: doc.resources.map((r) => r.guid),
-      deployAfter: (g) => {
-        const info = byGuid.get(g)?.info;
-        if (!info) return [];
-        const rules = deployAfterRules(info);
-        return (neighbours.get(g) ?? []).flatMap((n) => {
-          const other = byGuid.get(n)?.info;
-          const rule = other && rules.find((x) => appliesTo(x, other));
-          return rule ? [{ guid: n, state: rule.deployAfter as ResourceState }] : [];
-        });
-      },
-      conditions: doc.conditions,
-      startTogether: doc.resources
-        .filter((r) => !doc.conditions.some((c) => c.action === "DEPLOY" && c.group.includes(r.guid)))
-        .map((r) => r.guid),
-    });
-    if (cycle) {
-      const i = doc.conditions.findIndex((c) => c.group.some((g) => cycle.includes(g)));
-      add(i >= 0 ? `conditions[${i}]` : "conditions", `condition cycle: guids ${cycle.join(" → ")} → ${cycle[0]} wait on each other`, "CONDITION_CYCLE", cycle[0]);
+    // The very rules deploy() applies, over the document: they cannot disagree.
+    const view = documentView(doc);
+    const blocked = blockedWait(view, startsTogether(view, doc.resources.map((r) => r.guid)));
+    if (blocked) {
+      add(blocked.condition !== undefined ? `conditions[${blocked.condition}]` : "conditions", blocked.message, blocked.code, blocked.guid);
     }
   }
   return problems;

@@ -11,6 +11,7 @@ export type NepiErrorCode =
   | "BAD_CONNECTION"
   | "BAD_CONDITION"
   | "CONDITION_CYCLE"
+  | "NEVER_ENDS"
   | "WRONG_STATE"
   | "INVALID_DOCUMENT"
   | "EXPERIMENT_FAILED"

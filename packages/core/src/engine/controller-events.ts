@@ -1,0 +1,24 @@
+import type { StateEvent } from "../model/events.js";
+import type { EcState } from "../model/states.js";
+
+export interface LogEvent {
+  guid?: number;
+  message: string;
+  at: number;
+}
+
+export interface ExperimentEvent {
+  state: EcState;
+  reason?: string;
+  at: number;
+}
+
+/** What an `ExperimentController` emits. */
+export interface ControllerEvents extends Record<string, unknown> {
+  state: StateEvent;
+  log: LogEvent;
+  experiment: ExperimentEvent;
+}
+
+/** Emits one controller event (the controller's own `emit`, handed to its parts). */
+export type EmitEvent = <K extends keyof ControllerEvents>(name: K, event: ControllerEvents[K]) => void;

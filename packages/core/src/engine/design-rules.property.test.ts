@@ -1,0 +1,174 @@
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ExperimentController, validateDocument, type ConditionDoc, type ExperimentDocument } from "../index.js";
+import { defineResourceType, getResourceManagerFactory, registerResourceManager } from "../catalog/registry.js";
+import { CRITICAL_ATTRIBUTE } from "../catalog/common.js";
+import type { BlockedWait } from "./design-rules.js";
+
+/**
+ * Random designs of sim::Tasks (with and without a duration), plus a host type and an
+ * application type that deploys after its host is READY (both run by the sim::Task manager),
+ * under random DEPLOY/START/STOP conditions. Two properties:
+ *  - `validateDocument` finds no problem exactly when the engine, left to run without its own
+ *    pre-flight check, runs the design to the end;
+ *  - a dry run of the design goes through the real run's events, in the same order, at the same
+ *    times (the host and application types are simulated in it, the sim::Tasks run as they are).
+ */
+
+const WAITABLE = ["DISCOVERED", "PROVISIONED", "READY", "STARTED", "STOPPED", "FINISHED"] as const;
+const TASK_DURATION = "10ms";
+type Kind = "timed" | "endless" | "host" | "app";
+
+beforeAll(() => {
+  defineResourceType({
+    rtype: "prop::Host", backend: "prop", help: "A host for the property test: runs until stopped.",
+    attributes: [CRITICAL_ATTRIBUTE], traces: [], connections: [], finishes: false, platform: "any",
+  });
+  defineResourceType({
+    rtype: "prop::App", backend: "prop", help: "An application for the property test: deploys after its host.",
+    attributes: [{ name: "duration", type: "time", help: "How long it runs.", default: TASK_DURATION, flags: {} }, CRITICAL_ATTRIBUTE],
+    traces: [],
+    connections: [{ rtype: "prop::Host", min: 1, max: 1, deployAfter: "READY", help: "Where it runs." }],
+    finishes: true,
+    platform: "any",
+  });
+  registerResourceManager("prop::Host", getResourceManagerFactory("sim::Task"));
+  registerResourceManager("prop::App", getResourceManagerFactory("sim::Task"));
+  vi.useFakeTimers();
+});
+afterAll(() => {
+  vi.useRealTimers();
+});
+
+interface Design {
+  doc: ExperimentDocument;
+  kinds: Kind[];
+}
+
+const designs: fc.Arbitrary<Design> = fc
+  .record({
+    resources: fc.array(fc.record({ kind: fc.constantFrom<Kind>("timed", "endless", "host", "app"), critical: fc.boolean(), host: fc.nat() }), {
+      minLength: 1,
+      maxLength: 7,
+    }),
+    conditions: fc.array(
+      fc.record({
+        group: fc.uniqueArray(fc.nat(), { minLength: 1, maxLength: 2 }),
+        after: fc.uniqueArray(fc.nat(), { minLength: 1, maxLength: 2 }),
+        action: fc.constantFrom("DEPLOY", "START", "STOP") as fc.Arbitrary<ConditionDoc["action"]>,
+        state: fc.constantFrom(...WAITABLE),
+        delay: fc.constantFrom(undefined, "0ms", "5ms"),
+      }),
+      { maxLength: 5 },
+    ),
+  })
+  .map(({ resources, conditions }) => {
+    const n = resources.length;
+    const hosts = resources.flatMap((r, i) => (r.kind === "host" ? [i + 1] : []));
+    // An application needs a host: without one it is a task.
+    const kinds = resources.map((r): Kind => (r.kind === "app" && hosts.length === 0 ? "timed" : r.kind));
+    const guid = (x: number) => (x % n) + 1;
+    const doc: ExperimentDocument = {
+      format: "nepi-experiment@1",
+      name: "property",
+      resources: resources.map((r, i) => ({
+        guid: i + 1,
+        type: kinds[i] === "host" ? "prop::Host" : kinds[i] === "app" ? "prop::App" : "sim::Task",
+        attributes: { critical: r.critical, ...(kinds[i] === "timed" ? { duration: TASK_DURATION } : {}) },
+        traces: [],
+      })),
+      connections: resources.flatMap((r, i) => (kinds[i] === "app" ? [{ source: i + 1, target: hosts[r.host % hosts.length]! }] : [])),
+      conditions: conditions.flatMap((c) => {
+        const group = [...new Set(c.group.map(guid))];
+        const after = [...new Set(c.after.map(guid))].filter((g) => !group.includes(g));
+        if (after.length === 0) return [];
+        return [{ group, action: c.action, after, state: c.state, ...(c.delay !== undefined ? { delay: c.delay } : {}) }];
+      }),
+    };
+    return { doc, kinds };
+  });
+
+/** The engine without its pre-flight check: a design that deadlocks then just waits forever. */
+class UncheckedController extends ExperimentController {
+  protected override blockedWait(): BlockedWait | undefined {
+    return undefined;
+  }
+}
+
+/** Builds the design through the controller's API (fromDocument would refuse an invalid one). */
+function build(doc: ExperimentDocument, ec: ExperimentController): ExperimentController {
+  for (const r of doc.resources) ec.registerResource(r.type, r.attributes, { guid: r.guid });
+  for (const c of doc.connections) ec.registerConnection(c.source, c.target);
+  for (const c of doc.conditions) ec.registerCondition(c.group, c.action, c.after, c.state, c.delay);
+  return ec;
+}
+
+/** Deploys and lets every timer run until nothing is left to happen (fake clock). */
+async function runToQuiet(ec: ExperimentController): Promise<string[]> {
+  const t0 = Date.now();
+  ec.deploy();
+  await vi.advanceTimersByTimeAsync(0);
+  await vi.runAllTimersAsync();
+  return ec.timeline().map((e) => `${e.at - t0}ms ${e.guid} ${e.state}`);
+}
+
+/**
+ * Whether every resource got to its end: all started, and those that end (a duration, an
+ * application, or a STOP condition on them) ended, with nothing failed. Written from the kinds,
+ * not from the engine's rules.
+ */
+function ranToTheEnd(ec: ExperimentController, { doc, kinds }: Design): boolean {
+  if (ec.ecState !== "RUNNING") return false;
+  return doc.resources.every((r, i) => {
+    const stopped = doc.conditions.some((c) => c.action === "STOP" && c.group.includes(r.guid));
+    const ends = kinds[i] === "timed" || kinds[i] === "app" || stopped;
+    return ends ? ec.state(r.guid) === "FINISHED" || ec.state(r.guid) === "STOPPED" : ec.state(r.guid) === "STARTED";
+  });
+}
+
+describe("the engine's rules, on random designs", () => {
+  it("validateDocument finds no problem exactly when the engine runs the design to the end", async () => {
+    let valid = 0;
+    let invalid = 0;
+    await fc.assert(
+      fc.asyncProperty(designs, async (design) => {
+        const problems = validateDocument(design.doc);
+        const ec = build(design.doc, new UncheckedController());
+        try {
+          await runToQuiet(ec);
+          const ended = ranToTheEnd(ec, design);
+          if (problems.length === 0) valid++;
+          else invalid++;
+          expect({ problems: problems.map((p) => `${p.path}: ${p.message}`), ended }).toEqual(
+            problems.length === 0 ? { problems: [], ended: true } : { problems: expect.anything(), ended: false },
+          );
+        } finally {
+          await ec.shutdown();
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // Both sides of "exactly when" were exercised.
+    expect(valid).toBeGreaterThan(30);
+    expect(invalid).toBeGreaterThan(30);
+  });
+
+  it("the dry run goes through the real run's events, in the same order, at the same times", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        designs.filter((d) => validateDocument(d.doc).length === 0),
+        async ({ doc }) => {
+          const real = ExperimentController.fromDocument(doc);
+          const dry = ExperimentController.fromDocument(doc, { dryRun: { taskDuration: TASK_DURATION } });
+          try {
+            expect(await runToQuiet(dry)).toEqual(await runToQuiet(real));
+          } finally {
+            await real.shutdown();
+            await dry.shutdown();
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
