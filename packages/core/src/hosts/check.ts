@@ -1,6 +1,7 @@
 import { connect as tcpConnect } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { OperationPool } from "../engine/pool.js";
 import { ExperimentDocumentSchema } from "../model/document.js";
 import { NepiError, formatPath } from "../model/errors.js";
 import { hostOk, type HostCheck, type HostReport, type HostsCheckReport } from "../model/host-check.js";
@@ -20,6 +21,8 @@ export interface CheckHostsOptions {
   commandTimeout?: number;
   /** Less free space than this in the run directory is a problem, MiB (default 100). */
   minFreeMiB?: number;
+  /** Hosts checked at once (default 64): a design with thousands of hosts never opens thousands of connections. */
+  concurrency?: number;
 }
 
 /**
@@ -35,7 +38,8 @@ export async function checkHosts(document: unknown, options: CheckHostsOptions =
     throw new NepiError("INVALID_DOCUMENT", `the document is not an experiment: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, undefined, problems);
   }
   const at = Date.now();
-  const hosts = await Promise.all(hostNeeds(parsed.data).map((needs) => checkHost(needs, options)));
+  const pool = new OperationPool(options.concurrency ?? 64);
+  const hosts = await Promise.all(hostNeeds(parsed.data).map((needs) => pool.run(() => checkHost(needs, options))));
   return { ok: hosts.every((h) => h.ok), hosts, at };
 }
 

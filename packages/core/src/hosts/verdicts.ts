@@ -36,7 +36,7 @@ export function judgeProbe(probe: Probe, needs: HostNeeds, minFreeMiB: number): 
   if (needs.sudo.length) {
     const who = `${guids(needs.sudo)} ${needs.sudo.length === 1 ? "runs" : "run"} with sudo`;
     const s = probe.sudo;
-    if (root) checks.push({ name: "sudo", status: "ok", reason: `${who}: ${user} is root, no sudo needed` });
+    if (root) checks.push({ name: "sudo", status: "ok", reason: `${who}: the login is root, no sudo needed` });
     else if (s?.kind === "ok") checks.push({ name: "sudo", status: "ok", reason: `${who}: sudo works without a password for ${user}` });
     else if (s?.kind === "absent") checks.push({ name: "sudo", status: "problem", reason: `${who}, but sudo is not installed`, fix: `apt-get install sudo, then ${sudoersLine(user)}` });
     else {
