@@ -132,8 +132,6 @@ describe("host checks before deploy", () => {
     const silentHost = host(report, "silent");
     expect(statusOf(silentHost)).toEqual({ reachable: "problem" });
     expect(checkOf(silentHost, "reachable")!.reason).toMatch(/no SSH handshake completed within 1.5 s/);
-    // It waited for its timeout, not longer than the check of the design took.
-    expect(silentHost.elapsedMs).toBeGreaterThanOrEqual(1400);
   });
 
   it("reports missing packages: one the deploy will install (root), one apt does not know", () => {
