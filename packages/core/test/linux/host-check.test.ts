@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,8 @@ const ensure = fileURLToPath(new URL("../../../../scripts/ensure-system-packages
 const sshd = inject("sshd");
 /** A user of this machine without passwordless sudo: it logs in with the test key (the private sshd's authorized_keys serves every user). */
 const plainUser = `nepick${process.pid % 10000}`;
+/** A user whose login shell swallows every command and never answers. */
+const hangUser = `nepihg${process.pid % 10000}`;
 /** A Debian package apt knows and this machine does not have. */
 const NOT_INSTALLED = "cowsay";
 
@@ -23,10 +25,15 @@ const held = new Set<Socket>();
 
 beforeAll(async () => {
   execFileSync("bash", [ensure, "sudo"], { stdio: "inherit" });
-  execFileSync("useradd", ["--create-home", "--shell", "/bin/sh", plainUser]);
-  // A password, never used: sshd (without PAM) refuses a locked account even with a good key.
-  execFileSync("chpasswd", [], { input: `${plainUser}:pw-${Math.random().toString(36).slice(2)}\n` });
   dir = mkdtempSync(join(tmpdir(), "nepi-check-"));
+  chmodSync(dir, 0o755);
+  // It reads its input to the end (so it ends when the connection does) and says nothing.
+  writeFileSync(join(dir, "hang.sh"), "#!/bin/sh\nexec cat >/dev/null\n", { mode: 0o755 });
+  for (const [user, shell] of [[plainUser, "/bin/sh"], [hangUser, join(dir, "hang.sh")]] as const) {
+    execFileSync("useradd", ["--create-home", "--shell", shell, user]);
+    // A password, never used: sshd (without PAM) refuses a locked account even with a good key.
+    execFileSync("chpasswd", [], { input: `${user}:pw-${Math.random().toString(36).slice(2)}\n` });
+  }
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "stranger")]);
   writeFileSync(join(dir, "empty_known_hosts"), "");
   // Takes TCP connections and never says a word: an SSH server that hangs.
@@ -38,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of held) s.destroy();
   await new Promise((r) => silent?.close(r));
-  execFileSync("userdel", ["--force", "--remove", plainUser], { stdio: "ignore" });
+  for (const user of [plainUser, hangUser]) execFileSync("userdel", ["--force", "--remove", user], { stdio: "ignore" });
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -151,6 +158,18 @@ describe("host checks before deploy", () => {
     expect(pkg.reason).toContain(`${plainUser} cannot install it (not root, and no resource that needs it runs with sudo)`);
     expect(pkg.fix).toMatch(new RegExp(`apt-get install ${NOT_INSTALLED} on the host, or set sudo on guid \\d+`));
     expect(checkOf(h, "disk")!.status).toBe("ok");
+  });
+
+  it("a shell that never answers is a problem after the command timeout, and nothing of it is left running", async () => {
+    const r = await checkHosts(design([{ label: "hang", attributes: { ...nodeAttributes("ssh", sshd), username: hangUser } }]), { commandTimeout: 1000 });
+    const h = host(r, "hang");
+    expect(statusOf(h)).toEqual({ reachable: "ok", hostKey: "ok", auth: "ok", shell: "problem" });
+    expect(checkOf(h, "shell")).toMatchObject({ reason: "the shell did not answer within 1 s", fix: "check the login shell and its start-up files on the host" });
+    // The connection is closed: the shell sees the end of its input and exits (pidwait waits on pidfds).
+    spawnSync("timeout", ["10", "pidwait", "-u", hangUser]);
+    // Exited ones may linger as zombies until sshd reaps them: only a live one is left running.
+    const alive = spawnSync("ps", ["-o", "stat=,args=", "-u", hangUser]).stdout.toString().split("\n").filter((l) => l.trim() && !l.trim().startsWith("Z"));
+    expect(alive).toEqual([]);
   });
 
   it("refuses a document that is not an experiment, naming the field", async () => {
