@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,6 +36,9 @@ beforeAll(async () => {
   }
   execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(dir, "stranger")]);
   writeFileSync(join(dir, "empty_known_hosts"), "");
+  // The host's name with another key (the stranger's): as after a reinstall, or an attack.
+  const other = readFileSync(join(dir, "stranger.pub"), "utf8").split(" ").slice(0, 2).join(" ");
+  writeFileSync(join(dir, "changed_known_hosts"), `[${sshd.host}]:${sshd.port} ${other}\n`);
   // Takes TCP connections and never says a word: an SSH server that hangs.
   silent = createServer((s) => held.add(s.on("close", () => held.delete(s))));
   await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
@@ -86,6 +89,8 @@ describe("host checks before deploy", () => {
         { label: "closed-port", attributes: { ...ssh, port: await freePort() } },
         { label: "silent", attributes: { ...ssh, port: silentPort } },
         { label: "unknown-key", attributes: { ...ssh, knownHosts: join(dir, "empty_known_hosts"), strictHostKeyChecking: "yes" } },
+        { label: "new-key", attributes: { ...ssh, knownHosts: join(dir, "learnt_known_hosts"), strictHostKeyChecking: "accept-new" } },
+        { label: "changed-key", attributes: { ...ssh, knownHosts: join(dir, "changed_known_hosts"), strictHostKeyChecking: "accept-new" } },
         {
           label: "root-missing-packages",
           attributes: ssh,
@@ -129,6 +134,15 @@ describe("host checks before deploy", () => {
     expect(statusOf(unknown)).toEqual({ reachable: "ok", hostKey: "problem" });
     expect(checkOf(unknown, "hostKey")!.reason).toMatch(/unknown host key .*SHA256:/);
     expect(checkOf(unknown, "hostKey")!.fix).toMatch(/ssh-keyscan/);
+    // accept-new records an unknown key, as the deploy would, and refuses a changed one.
+    const learnt = host(report, "new-key");
+    expect(learnt.ok).toBe(true);
+    expect(checkOf(learnt, "hostKey")!.reason).toBe(`was unknown: recorded in ${join(dir, "learnt_known_hosts")} (strictHostKeyChecking=accept-new)`);
+    expect(readFileSync(join(dir, "learnt_known_hosts"), "utf8")).toContain(sshd.hostKey);
+    const changed = host(report, "changed-key");
+    expect(statusOf(changed)).toEqual({ reachable: "ok", hostKey: "problem" });
+    expect(checkOf(changed, "hostKey")!.reason).toMatch(/host key of .* has CHANGED/);
+    expect(checkOf(changed, "hostKey")!.fix).toBe(`if the change is expected: ssh-keygen -R '[${sshd.host}]:${sshd.port}' -f ${join(dir, "changed_known_hosts")}`);
   });
 
   it("an unreachable host answers: a closed port at once, a silent server after its connect timeout", () => {
