@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { registerCheckCommand } from "./check-command.js";
 import { bashCompletion } from "./completion.js";
 import { formatProblem, loadDocument } from "./document.js";
 import { runCommand } from "./run.js";
@@ -53,6 +54,8 @@ export function nepiProgram(exit: (code: number) => void): Command {
       process.stdout.write(errors === 0 ? `${file}: valid\n` : `${file}: ${errors} problem${errors === 1 ? "" : "s"}\n`);
       exit(errors === 0 ? 0 : 1);
     });
+
+  registerCheckCommand(program, exit);
 
   program
     .command("serve")

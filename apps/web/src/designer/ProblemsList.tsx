@@ -1,4 +1,4 @@
-import { memo } from "react";
+import { memo, useMemo } from "react";
 import type { Problem } from "@nepi/core";
 import { useShallow } from "zustand/react/shallow";
 import { useDesignStore, useDesignStoreApi } from "./store";
@@ -39,7 +39,9 @@ const ProblemRow = memo(function ProblemRow({ p, label }: { p: Problem; label?: 
  * failures of the run on show. A click selects the resource concerned.
  */
 export function ProblemsList() {
-  const problems = useDesignStore((s) => s.problems);
+  const designProblems = useDesignStore((s) => s.problems);
+  const hostProblems = useDesignStore((s) => s.hostCheck.problems);
+  const problems = useMemo(() => (hostProblems.length ? [...hostProblems, ...designProblems] : designProblems), [hostProblems, designProblems]);
   const failures = useRunStore((s) => s.failures);
   // Names only matter while something is listed; an empty list skips the walk over every node.
   const listed = problems.length + failures.length > 0;

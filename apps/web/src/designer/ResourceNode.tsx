@@ -5,6 +5,7 @@ import { useRunStore } from "../run/store";
 import { STATE_STYLE } from "../run/states";
 import type { ResourceNode as ResourceNodeType } from "./model";
 import { useDesignStore } from "./store";
+import { HostCheckMark } from "./HostChecks";
 
 /** Below this zoom a node is drawn with its name and state only: a thousand stay cheap to draw. */
 export const COMPACT_BELOW_ZOOM = 0.45;
@@ -86,6 +87,7 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
             ⚙ set
           </span>
         )}
+        <HostCheckMark guid={data.guid} />
         {data.traces.length > 0 && <span className="rn-traces" title={`Traces: ${data.traces.join(", ")}`}>{data.traces.join(" · ")}</span>}
       </div>
       {state === "FAILED" && run?.reason && (

@@ -6,6 +6,7 @@ import { useEditor } from "../editor";
 import { exportDesign, forgetShownRun, importFile, saveDesign } from "./persistence";
 import { autoLayout } from "./layout";
 import { ExperimentsDialog } from "./ExperimentsDialog";
+import { HostCheckButton } from "./HostChecks";
 import { useUiStore } from "./ui";
 import { errorMessage } from "../api/trpc";
 
@@ -114,6 +115,7 @@ export function Toolbar() {
           Fit
         </button>
       </div>
+      <HostCheckButton />
       <div className="toolbar-spacer" />
       <RunControls />
       {dialog && <ExperimentsDialog onClose={() => setDialog(false)} />}

@@ -5,6 +5,7 @@ import { createCatalogSlice } from "./slices/catalog";
 import { createClipboardSlice } from "./slices/clipboard";
 import { createContentSlice } from "./slices/content";
 import { createHistory } from "./slices/history";
+import { createHostChecksSlice } from "./slices/host-checks";
 import { createNoticesSlice } from "./slices/notices";
 import { createSelectionSlice } from "./slices/selection";
 import type { DesignState, DesignStore } from "./slices/state";
@@ -27,6 +28,7 @@ export function createDesignerStore(): DesignStore {
       ...createClipboardSlice(history, ids)(set, get, api),
       ...createNoticesSlice(set, get, api),
       ...createCatalogSlice(set, get, api),
+      ...createHostChecksSlice(set, get, api),
     };
   });
 }

@@ -4,6 +4,7 @@ import { useRunStore } from "./store";
 import { STATE_STYLE } from "./states";
 import { deployBlocker, designGate } from "./actions";
 import { useEditor } from "../editor";
+import { deployConfirmed } from "../designer/HostChecks";
 import "./run.css";
 
 const BAR_PARTS = ["FINISHED", "STOPPED", "STARTED", "READY", "FAILED", "RELEASED"] as const;
@@ -11,7 +12,7 @@ const BAR_PARTS = ["FINISHED", "STOPPED", "STARTED", "READY", "FAILED", "RELEASE
 /** Toolbar part of the run: Deploy, Dry run, Stop, Release and the progress bar. */
 export function RunControls() {
   const { readOnly, empty, problemCount } = useDesignStore(useShallow(designGate));
-  const { runs } = useEditor();
+  const { runs, design } = useEditor();
   const phase = useRunStore((s) => s.phase);
   const status = useRunStore((s) => s.status);
   const statusReason = useRunStore((s) => s.statusReason);
@@ -34,7 +35,7 @@ export function RunControls() {
         className="run-btn run-btn-primary"
         disabled={blocker !== null}
         title={blocker ?? "Save the design and run it"}
-        onClick={() => void runs.deploy()}
+        onClick={() => deployConfirmed(design.getState()) && void runs.deploy()}
       >
         {phase === "deploying" ? "Deploying…" : "Deploy"}
       </button>

@@ -10,7 +10,7 @@ import { cpus, tmpdir, totalmem, userInfo } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ExperimentController } from "../node.js";
+import { ExperimentController, checkHosts } from "../node.js";
 import { SshTransport } from "../transport/ssh.js";
 import { startSshd, type PrivateSshd } from "./sshd.js";
 
@@ -221,6 +221,42 @@ async function fanoutSection(sshd: PrivateSshd): Promise<void> {
   }
 }
 
+/** `checkHosts` on a design of 10 hosts, each with a ping and an iperf3 on it: every check, in parallel. */
+async function hostCheckSection(sshd: PrivateSshd): Promise<void> {
+  const ns = namespaceHosts();
+  const targets: Target[] =
+    typeof ns === "string" ? Array.from({ length: 10 }, () => ({ host: sshd.host, port: sshd.port, identity: sshd.identity, knownHosts: sshd.knownHosts })) : ns;
+  const where = typeof ns === "string" ? `10 connections to the loopback sshd (no namespaces: ${ns})` : "10 hosts in network namespaces, each with its own sshd";
+  try {
+    console.log(`## nepi check: 10 hosts, each with a ping and an iperf3 — ${where}; connect, every check, close`);
+    console.log("| user | 10 hosts checked (best of 3) | slowest host | every check ok |");
+    console.log("|---|---|---|---|");
+    for (const user of [BENCH_USER, userInfo().username]) {
+      const resources = targets.flatMap((h, i) => [
+        { guid: 3 * i + 1, type: "linux::Node", attributes: { hostname: h.host, port: h.port, username: user, identity: h.identity, knownHosts: h.knownHosts, strictHostKeyChecking: "yes" } },
+        { guid: 3 * i + 2, type: "linux::Ping", attributes: { target: "127.0.0.1" } },
+        { guid: 3 * i + 3, type: "linux::Iperf3", attributes: { role: "server" } },
+      ]);
+      const connections = targets.flatMap((_, i) => [{ source: 3 * i + 2, target: 3 * i + 1 }, { source: 3 * i + 3, target: 3 * i + 1 }]);
+      const doc = { format: "nepi-experiment@1", name: "bench-check", resources, connections };
+      let best = Infinity;
+      let slowest = 0;
+      let ok = true;
+      for (let round = 0; round < 3; round++) {
+        const t0 = process.hrtime.bigint();
+        const report = await checkHosts(doc);
+        const took = ms(t0);
+        if (took < best) [best, slowest] = [took, Math.max(...report.hosts.map((h) => h.elapsedMs))];
+        ok &&= report.ok;
+      }
+      console.log(`| ${user} | ${fmt(best)} | ${fmt(slowest)} | ${ok ? "yes" : "NO"} |`);
+    }
+    console.log("(target: 10 hosts checked in under 2 s)\n");
+  } finally {
+    if (typeof ns !== "string") execFileSync("bash", [topology, "down"], { env: NETNS_ENV, stdio: "pipe" });
+  }
+}
+
 async function appsSection(sshd: PrivateSshd, apps: number): Promise<void> {
   console.log(`## 1 linux::Node + ${apps} linux::Application (\`echo $n\`) over SSH as ${BENCH_USER}: deploy → FINISHED → RELEASED, every stdout collected`);
   const r = await thousandApps(sshd, BENCH_USER, apps);
@@ -235,13 +271,14 @@ async function main(): Promise<void> {
   execFileSync("bash", [ensure, "openssh-server", "openssh-client", "pssh", "ansible"], { stdio: "inherit" });
   await ensureUser();
   const sshd = await startSshd();
-  // `node ssh-bench.js fanout` runs one part only (one-host, fanout, apps); all by default.
+  // `node ssh-bench.js fanout` runs one part only (one-host, fanout, check, apps); all by default.
   const only = process.argv[2];
   try {
     const machine = `${cpus()[0]?.model ?? "cpu"} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${execFileSync("sh", ["-c", "/usr/sbin/sshd -V 2>&1 | head -1"]).toString().trim()}`;
     console.log(`# SSH benchmark — ${new Date().toISOString().slice(0, 16)}Z — ${machine}\n`);
     if (!only || only === "one-host") await oneHostSection(sshd, 100);
     if (!only || only === "fanout") await fanoutSection(sshd);
+    if (!only || only === "check") await hostCheckSection(sshd);
     if (!only || only === "apps") await appsSection(sshd, 1000);
   } finally {
     await sshd.stop();

@@ -102,6 +102,11 @@ export const ResourceTypeInfoSchema = z.object({
   finishes: FinishesSchema,
   look: LookSchema,
   charts: z.array(ChartSchema),
+  /**
+   * Debian packages its command needs on the host it runs on (besides the user's `depends`): the
+   * deploy installs the missing ones, the host check reports them before.
+   */
+  packages: z.array(z.string()).optional(),
   /** `node` types need the Node-only entry (`@nepi/core/node`) to run. */
   platform: z.enum(["any", "node"]),
 });

@@ -23,5 +23,6 @@ export const LINUX_IPERF3: ResourceTypeInfo = {
   finishes: "always",
   look: { abbreviation: "I3", group: "linux", summary: "iperf3 {role}", color: LINUX_COLOR },
   charts: [{ trace: "stdout", parser: "iperf3" }],
+  packages: ["iperf3"],
   platform: "node",
 };

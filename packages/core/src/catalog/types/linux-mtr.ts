@@ -20,5 +20,6 @@ export const LINUX_MTR: ResourceTypeInfo = {
   finishes: "always",
   look: { abbreviation: "MT", group: "linux", summary: "mtr {target}", color: LINUX_COLOR },
   charts: [],
+  packages: ["mtr-tiny"],
   platform: "node",
 };

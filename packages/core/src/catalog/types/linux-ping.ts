@@ -19,5 +19,6 @@ export const LINUX_PING: ResourceTypeInfo = {
   finishes: "always",
   look: { abbreviation: "PG", group: "linux", summary: "ping {target}", color: LINUX_COLOR },
   charts: [{ trace: "stdout", parser: "ping" }],
+  packages: ["iputils-ping"],
   platform: "node",
 };

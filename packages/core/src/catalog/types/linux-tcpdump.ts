@@ -17,5 +17,6 @@ export const LINUX_TCPDUMP: ResourceTypeInfo = {
   finishes: "never",
   look: { abbreviation: "TD", group: "linux", summary: "tcpdump -i {interface} {filter}", color: LINUX_COLOR },
   charts: [],
+  packages: ["tcpdump"],
   platform: "node",
 };

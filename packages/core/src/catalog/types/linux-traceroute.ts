@@ -18,5 +18,6 @@ export const LINUX_TRACEROUTE: ResourceTypeInfo = {
   finishes: "always",
   look: { abbreviation: "TR", group: "linux", summary: "traceroute {target}", color: LINUX_COLOR },
   charts: [],
+  packages: ["traceroute"],
   platform: "node",
 };

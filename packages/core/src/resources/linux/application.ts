@@ -7,10 +7,10 @@ import { FileFollower } from "../../transport/follower.js";
 import { shq } from "../../transport/quote.js";
 import type { Transport } from "../../transport/types.js";
 import type { Host } from "../../engine/host.js";
-import { registerResourceManager } from "../../catalog/registry.js";
+import { getResourceType, registerResourceManager } from "../../catalog/registry.js";
 import { LINUX_APPLICATION } from "../../catalog/types/linux-application.js";
 import { lastLines } from "./node.js";
-import { appMarker, endGroupsScript, endMarkedScript, launchScript, parseEnv, parsePackages, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
+import { appMarker, endGroupsScript, endMarkedScript, launchScript, neededPackages, parseEnv, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
 
 /** How long a stopped command gets to end after SIGTERM before its group gets SIGKILL, s. */
 const STOP_GRACE_S = 3;
@@ -47,11 +47,6 @@ export class LinuxApplicationManager implements ResourceManager {
     const c = text(this.ctx.get("command"));
     if (!c) throw new Error(`attribute "command" is required`);
     return c;
-  }
-
-  /** Debian packages the command needs, besides `depends`. */
-  protected packages(): string[] {
-    return [];
   }
 
   protected get transport(): Transport {
@@ -126,7 +121,7 @@ export class LinuxApplicationManager implements ResourceManager {
         await t.upload(local, `${dest}/${basename(local)}`);
       }
     }
-    const packages = [...new Set([...this.packages(), ...parsePackages(text(this.ctx.get("depends")))])];
+    const packages = neededPackages(getResourceType(this.ctx.rtype), (n) => this.ctx.get(n));
     await host.install(packages, sudo);
     for (const step of ["build", "install"] as const) {
       const code = text(this.ctx.get(step));

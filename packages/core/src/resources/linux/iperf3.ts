@@ -43,10 +43,6 @@ export class LinuxIperf3Manager extends LinuxApplicationManager {
     return `${args.map(shq).join(" ")}; rc=$?; if [ "$rc" = 0 ] && grep -q '"error":' stdout; then exit 1; fi; exit "$rc"`;
   }
 
-  protected override packages(): string[] {
-    return ["iperf3"];
-  }
-
   protected override readyWhen() {
     return this.role() === "server" ? { trace: "stdout", pattern: /Server listening/ } : undefined;
   }

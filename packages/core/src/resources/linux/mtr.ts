@@ -14,9 +14,6 @@ export class LinuxMtrManager extends LinuxApplicationManager {
     // mtr exits 0 when it could not even start (an unknown host): no report is a failure.
     return `${args.map(shq).join(" ")} -- ${shq(required(g("target"), "target"))}; rc=$?; if [ "$rc" = 0 ] && [ ! -s stdout ]; then exit 1; fi; exit "$rc"`;
   }
-  protected override packages(): string[] {
-    return ["mtr-tiny"];
-  }
 }
 
 registerResourceManager(LINUX_MTR.rtype, (ctx) => new LinuxMtrManager(ctx));

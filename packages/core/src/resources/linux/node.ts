@@ -1,3 +1,4 @@
+import type { AttributeValue } from "../../model/catalog-schema.js";
 import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
 import type { Host, HostPaths } from "../../engine/host.js";
 import { registerResourceManager } from "../../catalog/registry.js";
@@ -23,6 +24,26 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
+/** The commands a host must have for the engine to run anything there (checked at discover and by the host check). */
+export const HOST_COMMANDS = ["setsid", "tail", "sed", "cut"];
+
+/** How to reach a host from its attributes (hostname, port, username… as linux::Node defines them). */
+export function hostSettings(get: (name: string) => AttributeValue | undefined): HostSettings {
+  const port = get("port");
+  const password = get("password");
+  return {
+    host: str(get("hostname")) ?? "localhost",
+    port: typeof port === "number" ? port : 22,
+    username: str(get("username")),
+    identity: str(get("identity")),
+    password: typeof password === "string" && password !== "" ? password : undefined,
+    gateway: str(get("gateway")),
+    gatewayUser: str(get("gatewayUser")),
+    knownHosts: str(get("knownHosts")),
+    strictHostKeyChecking: (str(get("strictHostKeyChecking")) as StrictHostKeyChecking | undefined) ?? "accept-new",
+  };
+}
+
 /** linux::Node: a host reached over SSH, or the local machine; it lends the resources on it `ctx.host()`. */
 export class LinuxNodeManager implements ResourceManager, Host {
   private transport_?: Transport;
@@ -34,19 +55,7 @@ export class LinuxNodeManager implements ResourceManager, Host {
   constructor(readonly ctx: ResourceContext) {}
 
   settings(): HostSettings {
-    const g = (n: string) => this.ctx.get(n);
-    const port = g("port");
-    return {
-      host: str(g("hostname")) ?? "localhost",
-      port: typeof port === "number" ? port : 22,
-      username: str(g("username")),
-      identity: str(g("identity")),
-      password: typeof g("password") === "string" && g("password") !== "" ? (g("password") as string) : undefined,
-      gateway: str(g("gateway")),
-      gatewayUser: str(g("gatewayUser")),
-      knownHosts: str(g("knownHosts")),
-      strictHostKeyChecking: (str(g("strictHostKeyChecking")) as StrictHostKeyChecking | undefined) ?? "accept-new",
-    };
+    return hostSettings((n) => this.ctx.get(n));
   }
 
   asHost(): Host {
@@ -83,7 +92,7 @@ export class LinuxNodeManager implements ResourceManager, Host {
 
   async discover(): Promise<void> {
     this.transport_ = acquireTransport(this.settings());
-    const r = await this.transport_.exec('uname -s; printf "%s\\n" "$HOME"; for c in setsid tail sed cut; do command -v $c >/dev/null || echo "missing $c"; done');
+    const r = await this.transport_.exec(`uname -s; printf "%s\\n" "$HOME"; for c in ${HOST_COMMANDS.join(" ")}; do command -v $c >/dev/null || echo "missing $c"; done`);
     const [os, home, ...rest] = r.stdout.split("\n");
     if (r.code !== 0) throw new Error(`${this.transport_.label}: cannot run commands: ${r.stderr.trim()}`);
     if (os !== "Linux") throw new Error(`${this.transport_.label} runs ${os || "an unknown OS"}, not Linux`);

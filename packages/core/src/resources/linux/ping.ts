@@ -13,9 +13,6 @@ export class LinuxPingManager extends LinuxApplicationManager {
     if (num(g("ttl")) !== undefined) args.push("-t", num(g("ttl"))!);
     return `${args.map(shq).join(" ")} -- ${shq(required(g("target"), "target"))}`;
   }
-  protected override packages(): string[] {
-    return ["iputils-ping"];
-  }
 }
 
 registerResourceManager(LINUX_PING.rtype, (ctx) => new LinuxPingManager(ctx));

@@ -1,3 +1,4 @@
+import type { AttributeValue, ResourceTypeInfo } from "../../model/catalog-schema.js";
 import { shq } from "../../transport/quote.js";
 
 /**
@@ -152,6 +153,15 @@ export function parsePackages(text: string | undefined, attribute = "depends"): 
     if (!PACKAGE_RE.test(n)) throw new Error(`attribute "${attribute}": ${JSON.stringify(n)} is not a Debian package name`);
   }
   return names;
+}
+
+/**
+ * The Debian packages a resource needs on its host: those its type's definition names, then its
+ * `depends`. The deploy installs the missing ones; the host check looks for them first.
+ */
+export function neededPackages(info: ResourceTypeInfo, get: (name: string) => AttributeValue | undefined): string[] {
+  const depends = get("depends");
+  return [...new Set([...(info.packages ?? []), ...parsePackages(typeof depends === "string" ? depends : undefined)])];
 }
 
 /** Installs the packages that are missing (apt, one install at a time per host). */

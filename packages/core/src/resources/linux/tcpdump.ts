@@ -15,9 +15,6 @@ export class LinuxTcpdumpManager extends LinuxApplicationManager {
     // `--`: a filter that starts with "-" is a filter expression, never an option (-w elsewhere).
     return args.map(shq).join(" ") + (filter ? ` -- ${shq(filter)}` : "");
   }
-  protected override packages(): string[] {
-    return ["tcpdump"];
-  }
   protected override readyWhen() {
     return { trace: "stderr", pattern: /listening on/ };
   }

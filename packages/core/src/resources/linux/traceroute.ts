@@ -13,9 +13,6 @@ export class LinuxTracerouteManager extends LinuxApplicationManager {
     args.push("-m", num(g("maxHops")) ?? 30, "-q", num(g("queries")) ?? 3);
     return `${args.map(shq).join(" ")} -- ${shq(required(g("target"), "target"))}`;
   }
-  protected override packages(): string[] {
-    return ["traceroute"];
-  }
 }
 
 registerResourceManager(LINUX_TRACEROUTE.rtype, (ctx) => new LinuxTracerouteManager(ctx));
