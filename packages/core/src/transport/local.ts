@@ -2,7 +2,9 @@ import { spawn } from "node:child_process";
 import { cp, mkdir, open, readFile, stat, writeFile, chmod, copyFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
-import type { ExecResult, StreamHandle, StreamHandlers, Transport } from "./types.js";
+import { spawn as spawnPty } from "node-pty";
+import type { TerminalSize } from "../model/terminal.js";
+import type { ExecResult, ShellHandle, ShellHandlers, StreamHandle, StreamHandlers, Transport } from "./types.js";
 
 /** The local machine: scripts run with `sh` as child processes, files through `fs`. */
 export class LocalTransport implements Transport {
@@ -51,6 +53,46 @@ export class LocalTransport implements Transport {
     return {
       close: () => {
         if (!child.stdin.destroyed) child.stdin.end();
+      },
+    };
+  }
+
+  /** The user's shell on a local pty (node-pty), in the home directory. */
+  shell(size: TerminalSize, handlers: ShellHandlers): ShellHandle {
+    // The server's own secrets stay out of the shell's environment.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && k !== "NEPI_TOKEN")) as Record<string, string>;
+    let ended = false;
+    const end = (error?: Error, code?: number) => {
+      if (ended) return;
+      ended = true;
+      handlers.end(error, code);
+    };
+    let pty: ReturnType<typeof spawnPty>;
+    try {
+      pty = spawnPty(process.env.SHELL || "/bin/bash", [], {
+        name: "xterm-256color",
+        cols: size.cols,
+        rows: size.rows,
+        cwd: env.HOME || homedir(),
+        env: { ...env, TERM: "xterm-256color" },
+      });
+    } catch (e) {
+      queueMicrotask(() => end(e as Error));
+      return { write: () => {}, resize: () => {}, close: () => {} };
+    }
+    queueMicrotask(() => handlers.open?.());
+    pty.onData((d) => handlers.data(Buffer.from(d, "utf8")));
+    pty.onExit(({ exitCode, signal }) => end(undefined, signal ? 128 + signal : exitCode));
+    return {
+      write: (data) => {
+        if (!ended) pty.write(data);
+      },
+      resize: ({ cols, rows }) => {
+        if (!ended) pty.resize(cols, rows);
+      },
+      // SIGHUP, as when a terminal window closes: the shell ends and hangs up its jobs.
+      close: () => {
+        if (!ended) pty.kill("SIGHUP");
       },
     };
   }

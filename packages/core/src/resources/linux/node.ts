@@ -1,6 +1,8 @@
 import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
 import type { Host, HostPaths } from "../../engine/host.js";
+import type { AttributeValue } from "../../model/catalog-schema.js";
 import { registerResourceManager } from "../../catalog/registry.js";
+import { registerHostSettings } from "../host-settings.js";
 import { LINUX_NODE } from "../../catalog/types/linux-node.js";
 import { ExitEvents } from "../../transport/follower.js";
 import { acquireTransport, releaseTransport, type HostSettings } from "../../transport/pool.js";
@@ -23,6 +25,23 @@ function str(v: unknown): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
+/** How a linux::Node is reached: over SSH, or the local machine for a bare `localhost`. */
+export function nodeSettings(g: (name: string) => AttributeValue | undefined): HostSettings {
+  const port = g("port");
+  const password = g("password");
+  return {
+    host: str(g("hostname")) ?? "localhost",
+    port: typeof port === "number" ? port : 22,
+    username: str(g("username")),
+    identity: str(g("identity")),
+    password: typeof password === "string" && password !== "" ? password : undefined,
+    gateway: str(g("gateway")),
+    gatewayUser: str(g("gatewayUser")),
+    knownHosts: str(g("knownHosts")),
+    strictHostKeyChecking: (str(g("strictHostKeyChecking")) as StrictHostKeyChecking | undefined) ?? "accept-new",
+  };
+}
+
 /** linux::Node: a host reached over SSH, or the local machine; it lends the resources on it `ctx.host()`. */
 export class LinuxNodeManager implements ResourceManager, Host {
   private transport_?: Transport;
@@ -34,19 +53,7 @@ export class LinuxNodeManager implements ResourceManager, Host {
   constructor(readonly ctx: ResourceContext) {}
 
   settings(): HostSettings {
-    const g = (n: string) => this.ctx.get(n);
-    const port = g("port");
-    return {
-      host: str(g("hostname")) ?? "localhost",
-      port: typeof port === "number" ? port : 22,
-      username: str(g("username")),
-      identity: str(g("identity")),
-      password: typeof g("password") === "string" && g("password") !== "" ? (g("password") as string) : undefined,
-      gateway: str(g("gateway")),
-      gatewayUser: str(g("gatewayUser")),
-      knownHosts: str(g("knownHosts")),
-      strictHostKeyChecking: (str(g("strictHostKeyChecking")) as StrictHostKeyChecking | undefined) ?? "accept-new",
-    };
+    return nodeSettings((n) => this.ctx.get(n));
   }
 
   asHost(): Host {
@@ -164,3 +171,4 @@ export function lastLines(text: string, n = 5): string {
 }
 
 registerResourceManager(LINUX_NODE.rtype, (ctx) => new LinuxNodeManager(ctx));
+registerHostSettings(LINUX_NODE.rtype, nodeSettings);
