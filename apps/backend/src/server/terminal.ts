@@ -75,7 +75,7 @@ export function createTerminals(store: Store, log: Logger): Terminals {
         end: (error, code) => {
           ended = true;
           shell = undefined;
-          void releaseTransport(transport);
+          releaseTransport(transport).catch((err: unknown) => log("closing a terminal's connection failed", { level: "warn", host: transport.label, err }));
           if (error) send({ type: "exit", reason: error.message });
           else send({ type: "exit", ...(code !== undefined ? { code } : {}) });
           if (ws.readyState === ws.OPEN) ws.close(1000, "shell ended");
