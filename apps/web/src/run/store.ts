@@ -117,6 +117,25 @@ function onNextFrame(flush: () => void): void {
 export type RunStore = StoreApi<RunStoreState>;
 
 /** The store of the run shown on the canvas: one per editor, and a fresh one per test. */
+/** What the store holds when no run is shown (and what a new run starts from). */
+const NO_RUN: Omit<RunStoreState, FunctionKeys<RunStoreState>> = {
+  runId: null,
+  status: null,
+  statusReason: null,
+  phase: "idle",
+  dryRun: false,
+  resources: [],
+  states: {},
+  counts: EMPTY_COUNTS,
+  failures: [],
+  timeline: [],
+  lastEventId: null,
+  error: null,
+  missingTraces: [],
+};
+
+type FunctionKeys<T> = { [K in keyof T]: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T];
+
 export function createRunStore(): RunStore {
   // Transitions that arrived since the last frame, with the stream id of the newest one.
   let pending: StateEvent[] = [];
@@ -135,37 +154,17 @@ export function createRunStore(): RunStore {
   }
 
   return createStore<RunStoreState>()((set, get) => ({
-    runId: null,
-    status: null,
-    statusReason: null,
-    phase: "idle",
-    dryRun: false,
-    resources: [],
-    states: {},
-    counts: EMPTY_COUNTS,
-    failures: [],
-    timeline: [],
-    lastEventId: null,
-    error: null,
-    missingTraces: [],
+    ...NO_RUN,
 
     beginRun(runId, opts) {
       pending = [];
       pendingLastId = null;
       set({
+        ...NO_RUN,
         runId,
-        status: null,
-        statusReason: null,
         phase: opts?.phase ?? "live",
         dryRun: opts?.dryRun ?? false,
         resources: opts?.resources ?? [],
-        states: {},
-        counts: EMPTY_COUNTS,
-        failures: [],
-        timeline: [],
-        lastEventId: null,
-        error: null,
-        missingTraces: [],
       });
     },
 
@@ -242,21 +241,7 @@ export function createRunStore(): RunStore {
       pending = [];
       pendingLastId = null;
       frameRequested = false;
-      set({
-        runId: null,
-        status: null,
-        statusReason: null,
-        phase: "idle",
-        dryRun: false,
-        resources: [],
-        states: {},
-        counts: EMPTY_COUNTS,
-        failures: [],
-        timeline: [],
-        lastEventId: null,
-        error: null,
-        missingTraces: [],
-      });
+      set(NO_RUN);
     },
   }));
 }

@@ -22,15 +22,19 @@ type Kind = "timed" | "endless" | "host" | "app";
 beforeAll(() => {
   defineResourceType({
     rtype: "prop::Host", backend: "prop", help: "A host for the property test: runs until stopped.",
-    attributes: [CRITICAL_ATTRIBUTE], traces: [], connections: [], finishes: false, platform: "any",
+    roles: ["prop-host"], attributes: [CRITICAL_ATTRIBUTE], traces: [], connections: [], finishes: "never", platform: "any",
+    look: { abbreviation: "PH", group: "prop", color: "#cccccc" }, charts: [],
   });
   defineResourceType({
     rtype: "prop::App", backend: "prop", help: "An application for the property test: deploys after its host.",
     attributes: [{ name: "duration", type: "time", help: "How long it runs.", default: TASK_DURATION, flags: {} }, CRITICAL_ATTRIBUTE],
     traces: [],
-    connections: [{ rtype: "prop::Host", min: 1, max: 1, deployAfter: "READY", help: "Where it runs." }],
-    finishes: true,
+    roles: [],
+    connections: [{ role: "prop-host", min: 1, max: 1, deployAfter: "READY", help: "Where it runs." }],
+    finishes: "always",
     platform: "any",
+    look: { abbreviation: "PA", group: "prop", color: "#cccccc" },
+    charts: [],
   });
   registerResourceManager("prop::Host", getResourceManagerFactory("sim::Task"));
   registerResourceManager("prop::App", getResourceManagerFactory("sim::Task"));
