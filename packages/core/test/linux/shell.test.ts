@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { userInfo } from "node:os";
@@ -64,6 +65,16 @@ for (const kind of ["ssh", "local"] as const) {
       s.handle.close();
       expect((await s.end).error).toBeUndefined();
       await vi.waitFor(() => expect(alive(pid)).toBe(false), { timeout: 10_000, interval: 50 });
+    });
+
+    it("closed before it opened, it ends and starts no shell", async () => {
+      const s = openShell(t);
+      s.handle.write("echo never\r");
+      s.handle.close();
+      expect(await s.end).toEqual({ error: undefined, code: undefined });
+      expect(s.text()).toBe("");
+      // No shell of ours is left as a child of this process (a local pty's shell would be).
+      expect(execFileSync("ps", ["-o", "args=", "--ppid", String(process.pid)]).toString()).not.toMatch(/bash/);
     });
 
     it("reports the shell's own exit with its code", async () => {
