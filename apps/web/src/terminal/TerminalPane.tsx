@@ -19,7 +19,13 @@ export const TerminalPane = memo(function TerminalPane({ target, onClose }: { ta
   useEffect(() => {
     const host = hostRef.current;
     if (!host) return;
-    const term = new Terminal({ cursorBlink: true, scrollback: 5000, fontSize: 12, fontFamily: "'DejaVu Sans Mono', 'Liberation Mono', ui-monospace, monospace" });
+    const term = new Terminal({
+      cursorBlink: true,
+      scrollback: 5000,
+      fontSize: 12,
+      fontFamily: "'DejaVu Sans Mono', 'Liberation Mono', ui-monospace, monospace",
+      theme: { background: "#1d2127", foreground: "#e6e6e6" },
+    });
     const fit = new FitAddon();
     term.loadAddon(fit);
     term.open(host);
