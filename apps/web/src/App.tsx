@@ -12,6 +12,7 @@ import { loadCatalog } from "./designer/persistence";
 import { autosaveDraft, restoreDraft } from "./designer/draft";
 import { RunDock } from "./run/RunDock";
 import { EditorProvider, useEditor, type Editor } from "./editor";
+import { TerminalDock } from "./terminal/TerminalDock";
 
 /** The studio: one editor (its stores) for everything below. */
 export function App({ editor }: { editor?: Editor }) {
@@ -54,6 +55,7 @@ function Studio() {
         </div>
       </div>
       <Toast />
+      <TerminalDock />
     </div>
   );
 }

@@ -10,6 +10,7 @@ import { nodeHTTPRequestHandler } from "@trpc/server/adapters/node-http";
 import { applyWSSHandler } from "@trpc/server/adapters/ws";
 import sirv from "sirv";
 import { WebSocketServer, type WebSocket } from "ws";
+import { TERMINAL_PATH } from "@nepi/core";
 import { loadNodeResources } from "./engine.js";
 import { appRouter } from "../router/index.js";
 import type { Context, Services } from "../router/context.js";
@@ -23,6 +24,7 @@ import { stdoutLogger, type Logger } from "./log.js";
 import { cutWhenTooFarBehind, httpConnection, socketOf, wsConnection, type ConnectionLimits } from "./connections.js";
 import { decodeComponent, requestTarget } from "./request-target.js";
 import { seedExamples } from "./seed.js";
+import { createTerminals } from "./terminal.js";
 import { jsonEncoderSharingEvents } from "./ws-encoder.js";
 
 export interface StartOptions {
@@ -160,10 +162,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 10_000 },
     experimental_encoder: jsonEncoderSharingEvents,
   });
+  const terminals = createTerminals(store, log);
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = requestTarget(req.url);
-    const refused = !url ? { status: 400, message: "malformed request target" } : url.pathname === "/trpc" ? access.check(req) : { status: 404, message: "not found" };
+    const known = url?.pathname === "/trpc" || url?.pathname === TERMINAL_PATH;
+    const refused = !url ? { status: 400, message: "malformed request target" } : known ? access.check(req) : { status: 404, message: "not found" };
     if (refused) return refuseUpgrade(socket, refused.status, refused.message);
+    if (url!.pathname === TERMINAL_PATH) return terminals.handleUpgrade(req, socket, head, url!.searchParams);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
   };
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -201,6 +206,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       await runs.shutdown();
       // Released runs end their event streams: let those ends reach the subscribers.
       await streams.drained(2_000);
+      terminals.close();
       for (const client of wss.clients) client.close(1001, "server shutting down");
       wss.close();
       await new Promise<void>((done) => {

@@ -14,6 +14,7 @@ import { useDesignStore, useDesignStoreApi } from "./store";
 import { parseEdgeId } from "./edge-ids";
 import { attributeConditionSentence, conditionLabel, type DesignAttributeCondition, type DesignCondition, type ResourceNode } from "./model";
 import { settableAttributes } from "./settable";
+import { TerminalButton } from "../terminal/TerminalButton";
 
 /** States a condition can wait for (NEW is where everything starts). */
 const AWAITABLE_STATES = RESOURCE_STATES.filter((s) => s !== "NEW");
@@ -246,6 +247,7 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
       <div className="inspector-title">
         <span className="inspector-type">{d.rtype}</span>
         <span className="muted">#{d.guid}</span>
+        <TerminalButton guid={d.guid} />
       </div>
       {info && <p className="inspector-help">{info.help}</p>}
       {!info && <p className="field-error">Unknown resource type: {d.rtype}</p>}

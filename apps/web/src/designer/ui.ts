@@ -1,8 +1,9 @@
 import { createStore, type StoreApi } from "zustand";
 import { storeContext } from "../store-context";
+import { terminalsSlice, type TerminalsSlice } from "../terminal/terminals";
 
-/** Designer UI state that is not part of the design: which dialog is open. */
-export interface UiState {
+/** Designer UI state that is not part of the design: which dialog is open, which terminals. */
+export interface UiState extends TerminalsSlice {
   openDialog: boolean;
   setOpenDialog(open: boolean): void;
 }
@@ -13,6 +14,7 @@ export function createUiStore(): UiStore {
   return createStore<UiState>()((set) => ({
     openDialog: false,
     setOpenDialog: (openDialog) => set({ openDialog }),
+    ...terminalsSlice(set),
   }));
 }
 

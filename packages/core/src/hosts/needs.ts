@@ -2,7 +2,7 @@ import { getResourceType, findResourceType } from "../catalog/registry.js";
 import { HOST_ROLE, hasRole } from "../catalog/roles.js";
 import { ruleToward, valuesWithDefaults } from "../catalog/rules.js";
 import type { ExperimentDocument } from "../model/document.js";
-import { hostSettings } from "../resources/linux/node.js";
+import { documentHost } from "../resources/host-settings.js";
 import { neededPackages } from "../resources/linux/scripts.js";
 import type { HostSettings } from "../transport/pool.js";
 
@@ -44,7 +44,7 @@ export function hostNeeds(doc: ExperimentDocument): HostNeeds[] {
   for (const r of doc.resources) {
     const info = findResourceType(r.type);
     if (!hasRole(info, HOST_ROLE)) continue;
-    const needs: HostNeeds = { guid: r.guid, settings: hostSettings(valuesWithDefaults(info!, r.attributes)), sudo: [], packages: [], unreadable: [] };
+    const needs: HostNeeds = { guid: r.guid, settings: documentHost(doc, r.guid).settings, sudo: [], packages: [], unreadable: [] };
     if (r.label) needs.label = r.label;
     const packages = new Map<string, NeededPackage>();
     for (const g of new Set(neighbours.get(r.guid) ?? [])) {

@@ -7,3 +7,4 @@ export * from "./document.js";
 export * from "./events.js";
 export * from "./run.js";
 export * from "./host-check.js";
+export * from "./terminal.js";

@@ -2,7 +2,9 @@ import { spawn } from "node:child_process";
 import { cp, mkdir, open, readFile, stat, writeFile, chmod, copyFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname } from "node:path";
-import type { ExecResult, StreamHandle, StreamHandlers, Transport } from "./types.js";
+import type { IPty } from "node-pty";
+import type { TerminalSize } from "../model/terminal.js";
+import type { ExecResult, ShellHandle, ShellHandlers, StreamHandle, StreamHandlers, Transport } from "./types.js";
 
 /** The local machine: scripts run with `sh` as child processes, files through `fs`. */
 export class LocalTransport implements Transport {
@@ -51,6 +53,58 @@ export class LocalTransport implements Transport {
     return {
       close: () => {
         if (!child.stdin.destroyed) child.stdin.end();
+      },
+    };
+  }
+
+  /** The user's shell on a local pty (node-pty), in the home directory. */
+  shell(size: TerminalSize, handlers: ShellHandlers): ShellHandle {
+    // The server's own secrets stay out of the shell's environment.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && k !== "NEPI_TOKEN")) as Record<string, string>;
+    let pty: IPty | undefined;
+    let closed = false;
+    let ended = false;
+    // What the pane sent while node-pty was loading, in order.
+    const pending: Array<string | Buffer> = [];
+    let pendingSize: TerminalSize | undefined;
+    const end = (error?: Error, code?: number) => {
+      if (ended) return;
+      ended = true;
+      handlers.end(error, code);
+    };
+    // Loaded with the first terminal: a machine where the native module is missing still runs experiments.
+    import("node-pty").then(
+      ({ spawn: spawnPty }) => {
+        if (closed) return end();
+        try {
+          pty = spawnPty(process.env.SHELL || "/bin/bash", [], { name: "xterm-256color", cols: size.cols, rows: size.rows, cwd: env.HOME || homedir(), env: { ...env, TERM: "xterm-256color" } });
+        } catch (e) {
+          return end(new Error(`cannot start a local shell: ${(e as Error).message}`));
+        }
+        handlers.open?.();
+        pty.onData((d) => handlers.data(Buffer.from(d, "utf8")));
+        pty.onExit(({ exitCode, signal }) => end(undefined, signal ? 128 + signal : exitCode));
+        if (pendingSize) pty.resize(pendingSize.cols, pendingSize.rows);
+        for (const d of pending.splice(0)) pty.write(d);
+      },
+      (e: Error) => end(new Error(`cannot open a local terminal (node-pty did not load: ${e.message})`)),
+    );
+    return {
+      write: (data) => {
+        if (ended || closed) return;
+        if (pty) pty.write(data);
+        else pending.push(data);
+      },
+      resize: (s) => {
+        if (ended || closed) return;
+        if (pty) pty.resize(s.cols, s.rows);
+        else pendingSize = s;
+      },
+      // SIGHUP, as when a terminal window closes: the shell ends and hangs up its jobs.
+      close: () => {
+        if (closed) return;
+        closed = true;
+        if (pty && !ended) pty.kill("SIGHUP");
       },
     };
   }

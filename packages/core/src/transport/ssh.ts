@@ -8,7 +8,8 @@ import { ShellChannel } from "./shell-channel.js";
 import { ShellFiles } from "./shell-files.js";
 import { OperationPool } from "../engine/pool.js";
 import type { Readable } from "node:stream";
-import { ConnectionLostError, SshSetupError, TransportClosedError, type ExecResult, type StreamHandle, type StreamHandlers, type Transport } from "./types.js";
+import type { TerminalSize } from "../model/terminal.js";
+import { ConnectionLostError, SshSetupError, TransportClosedError, type ExecResult, type ShellHandle, type ShellHandlers, type StreamHandle, type StreamHandlers, type Transport } from "./types.js";
 
 export interface SshOptions {
   host: string;
@@ -55,6 +56,8 @@ function isNoSftp(e: unknown): boolean {
 function isOpenFailure(e: unknown): boolean {
   return /Channel open failure|No response from server/i.test((e as Error)?.message ?? "");
 }
+
+const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, KILL: 9, PIPE: 13, TERM: 15 };
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -299,7 +302,7 @@ export class SshTransport implements Transport {
     }
   }
 
-  private async shell(): Promise<ShellChannel> {
+  private async controlShell(): Promise<ShellChannel> {
     this.shells = this.shells.filter((s) => s.isOpen);
     const idle = this.shells.find((s) => s.load === 0);
     if (idle) return idle;
@@ -317,13 +320,13 @@ export class SshTransport implements Transport {
       return p;
     }
     // Every channel is busy (scripts are pipelined on them) or still opening: take the least loaded.
-    if (this.shells.length === 0) return Promise.any(this.opening).catch(() => this.shell());
+    if (this.shells.length === 0) return Promise.any(this.opening).catch(() => this.controlShell());
     return this.shells.reduce((a, b) => (b.load < a.load ? b : a));
   }
 
   async exec(script: string): Promise<ExecResult> {
     for (let attempt = 0; ; attempt++) {
-      const shell = await this.shell();
+      const shell = await this.controlShell();
       try {
         return await shell.run(script);
       } catch (e) {
@@ -368,6 +371,60 @@ export class SshTransport implements Transport {
         closed = true;
         // EOF on the remote script's stdin ends it (see follower.ts), then the channel closes.
         channel?.end();
+      },
+    };
+  }
+
+  /** The user's login shell on a pty, over a shell channel of the shared connection. */
+  shell(size: TerminalSize, handlers: ShellHandlers): ShellHandle {
+    let channel: ClientChannel | undefined;
+    let closed = false;
+    let ended = false;
+    let code: number | undefined;
+    // What the pane sent while the channel was opening, in order.
+    const pending: Array<string | Buffer> = [];
+    let pendingSize: TerminalSize | undefined;
+    const end = (error?: Error) => {
+      if (ended) return;
+      ended = true;
+      handlers.end(error, code);
+    };
+    this.openChannel<ClientChannel>((c, cb) => c.shell({ term: "xterm-256color", cols: size.cols, rows: size.rows, width: 0, height: 0 }, cb)).then(
+      (ch) => {
+        channel = ch;
+        if (closed) {
+          ch.close();
+          return end();
+        }
+        handlers.open?.();
+        ch.on("data", (d: Buffer) => handlers.data(d));
+        ch.stderr.on("data", (d: Buffer) => handlers.data(d));
+        ch.on("exit", (c: number | null, signal?: string) => {
+          code = c ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : undefined);
+        });
+        ch.on("close", () => end(closed || code !== undefined ? undefined : new ConnectionLostError(`${this.label}: the shell's connection was lost`)));
+        ch.on("error", (e: Error) => end(e));
+        if (pendingSize) ch.setWindow(pendingSize.rows, pendingSize.cols, 0, 0);
+        for (const d of pending.splice(0)) ch.write(d);
+      },
+      (e: Error) => end(e),
+    );
+    return {
+      write: (data) => {
+        if (ended || closed) return;
+        if (channel) channel.write(data);
+        else pending.push(data);
+      },
+      resize: (s) => {
+        if (ended || closed) return;
+        if (channel) channel.setWindow(s.rows, s.cols, 0, 0);
+        else pendingSize = s;
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        // Closing the channel closes its pty on the host: sshd hangs up the shell's session.
+        channel?.close();
       },
     };
   }

@@ -1,3 +1,5 @@
+import type { TerminalSize } from "../model/terminal.js";
+
 /** What a host does for the Linux resources: run short control scripts, stream long ones, move files. */
 export interface ExecResult {
   stdout: string;
@@ -19,6 +21,25 @@ export interface StreamHandle {
   close(): void;
 }
 
+export interface ShellHandlers {
+  /** Bytes the terminal shows, as they come. */
+  data(chunk: Buffer): void;
+  /** The shell runs on its pty. */
+  open?(): void;
+  /** The shell ended: by itself (`code`), because `close()` was called, or it could not start or was cut (`error`). */
+  end(error?: Error, code?: number): void;
+}
+
+/** An interactive login shell on a pty (a terminal pane). */
+export interface ShellHandle {
+  /** Keystrokes (or pasted text) to the shell; sent once it is open when it is still opening. */
+  write(data: string | Buffer): void;
+  /** The pane's new size: the shell gets SIGWINCH and `stty size` answers it. */
+  resize(size: TerminalSize): void;
+  /** Ends the shell and its pty (its session gets SIGHUP). */
+  close(): void;
+}
+
 export interface Transport {
   /** For messages: `local` or `user@host:port`. */
   readonly label: string;
@@ -37,6 +58,8 @@ export interface Transport {
    * The remote processes end when the handle is closed or the connection drops.
    */
   stream(script: string, handlers: StreamHandlers): StreamHandle;
+  /** The user's shell on a pty of `size`: an SSH shell channel, or a local pty. */
+  shell(size: TerminalSize, handlers: ShellHandlers): ShellHandle;
   readFile(path: string): Promise<Buffer>;
   /** `length` bytes (or fewer at the end of the file) from byte `start`. */
   readRange(path: string, start: number, length: number): Promise<Buffer>;

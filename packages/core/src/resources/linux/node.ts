@@ -1,7 +1,9 @@
 import type { AttributeValue } from "../../model/catalog-schema.js";
 import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
 import type { Host, HostPaths } from "../../engine/host.js";
+import type { AttributeValue } from "../../model/catalog-schema.js";
 import { registerResourceManager } from "../../catalog/registry.js";
+import { registerHostSettings } from "../host-settings.js";
 import { LINUX_NODE } from "../../catalog/types/linux-node.js";
 import { ExitEvents } from "../../transport/follower.js";
 import { acquireTransport, releaseTransport, type HostSettings } from "../../transport/pool.js";
@@ -27,20 +29,20 @@ function str(v: unknown): string | undefined {
 /** The commands a host must have for the engine to run anything there (checked at discover and by the host check). */
 export const HOST_COMMANDS = ["setsid", "tail", "sed", "cut"];
 
-/** How to reach a host from its attributes (hostname, port, username… as linux::Node defines them). */
-export function hostSettings(get: (name: string) => AttributeValue | undefined): HostSettings {
-  const port = get("port");
-  const password = get("password");
+/** How a linux::Node is reached: over SSH, or the local machine for a bare `localhost`. */
+export function nodeSettings(g: (name: string) => AttributeValue | undefined): HostSettings {
+  const port = g("port");
+  const password = g("password");
   return {
-    host: str(get("hostname")) ?? "localhost",
+    host: str(g("hostname")) ?? "localhost",
     port: typeof port === "number" ? port : 22,
-    username: str(get("username")),
-    identity: str(get("identity")),
+    username: str(g("username")),
+    identity: str(g("identity")),
     password: typeof password === "string" && password !== "" ? password : undefined,
-    gateway: str(get("gateway")),
-    gatewayUser: str(get("gatewayUser")),
-    knownHosts: str(get("knownHosts")),
-    strictHostKeyChecking: (str(get("strictHostKeyChecking")) as StrictHostKeyChecking | undefined) ?? "accept-new",
+    gateway: str(g("gateway")),
+    gatewayUser: str(g("gatewayUser")),
+    knownHosts: str(g("knownHosts")),
+    strictHostKeyChecking: (str(g("strictHostKeyChecking")) as StrictHostKeyChecking | undefined) ?? "accept-new",
   };
 }
 
@@ -55,7 +57,7 @@ export class LinuxNodeManager implements ResourceManager, Host {
   constructor(readonly ctx: ResourceContext) {}
 
   settings(): HostSettings {
-    return hostSettings((n) => this.ctx.get(n));
+    return nodeSettings((n) => this.ctx.get(n));
   }
 
   asHost(): Host {
@@ -173,3 +175,4 @@ export function lastLines(text: string, n = 5): string {
 }
 
 registerResourceManager(LINUX_NODE.rtype, (ctx) => new LinuxNodeManager(ctx));
+registerHostSettings(LINUX_NODE.rtype, nodeSettings);
