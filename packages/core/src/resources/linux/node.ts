@@ -1,7 +1,6 @@
 import type { AttributeValue } from "../../model/catalog-schema.js";
 import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
 import type { Host, HostPaths } from "../../engine/host.js";
-import type { AttributeValue } from "../../model/catalog-schema.js";
 import { registerResourceManager } from "../../catalog/registry.js";
 import { registerHostSettings } from "../host-settings.js";
 import { LINUX_NODE } from "../../catalog/types/linux-node.js";
