@@ -5,3 +5,4 @@ export * from "./transport/index.js";
 export * from "./resources/linux/index.js";
 // Shadows the browser-safe controller exported above: this one also writes timeline.json.
 export { ExperimentController } from "./results.js";
+export { execOnHosts, type ExecOnHostsOptions } from "./hosts/exec.js";

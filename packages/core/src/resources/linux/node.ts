@@ -1,5 +1,5 @@
 import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
-import type { Host, HostPaths } from "../../engine/host.js";
+import type { Host, HostPaths, HostReach, ReachOptions } from "../../engine/host.js";
 import { registerResourceManager } from "../../catalog/registry.js";
 import { LINUX_NODE } from "../../catalog/types/linux-node.js";
 import { ExitEvents } from "../../transport/follower.js";
@@ -51,6 +51,19 @@ export class LinuxNodeManager implements ResourceManager, Host {
 
   asHost(): Host {
     return this;
+  }
+
+  reach(options: ReachOptions = {}): HostReach {
+    const transport = acquireTransport({ ...this.settings(), ...options });
+    let released = false;
+    return {
+      transport,
+      release: async () => {
+        if (released) return;
+        released = true;
+        await releaseTransport(transport);
+      },
+    };
   }
 
   get address(): string {
