@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { bashCompletion } from "./completion.js";
 import { formatProblem, loadDocument } from "./document.js";
+import { addExecCommand } from "./exec.js";
 import { runCommand } from "./run.js";
 
 /** Exit code of a command line the CLI cannot make sense of (unknown option, missing file…). */
@@ -81,6 +82,8 @@ export function nepiProgram(exit: (code: number) => void): Command {
       });
       exit(0);
     });
+
+  addExecCommand(program, exit);
 
   program
     .command("completion")

@@ -41,6 +41,7 @@ export async function execOnHosts(doc: unknown, command: string, options: ExecOn
   const parsed = ExperimentDocumentSchema.safeParse(doc);
   if (!parsed.success) throw new NepiError("INVALID_DOCUMENT", "the experiment document is not valid", undefined, validateDocument(doc));
   if (command.trim() === "") throw new NepiError("BAD_VALUE", "command: expected a command", "command");
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new NepiError("BAD_VALUE", "timeout: expected a duration above zero", "timeout");
   const hosts = selectHosts(parsed.data, options.hosts);
   if (hosts.length === 0) throw new NepiError("BAD_VALUE", "hosts: the design has no host to run a command on", "hosts");
   const chosen = new Set(hosts.map((h) => h.guid));
@@ -89,7 +90,11 @@ async function runOn(host: DesignHost, script: string, o: ExecOnHostsOptions): P
       ...(truncated ? { truncated } : {}),
     });
   } catch (e) {
-    return answer(reach?.transport.label ?? "", { ok: false, code: null, stdout: "", stderr: "", error: (e as Error).message });
+    const address = reach?.transport.label ?? "";
+    // The address is a field of its own: the reason need not repeat it.
+    const message = (e as Error).message;
+    const error = address && message.startsWith(`${address}: `) ? message.slice(address.length + 2) : message;
+    return answer(address, { ok: false, code: null, stdout: "", stderr: "", error });
   } finally {
     await reach?.release().catch(() => {});
   }

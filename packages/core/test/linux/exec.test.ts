@@ -50,7 +50,7 @@ describe("one command on many hosts (execOnHosts)", () => {
     expect(r.local!.address).toBe("local");
     expect(r.ssh!.address).toBe(`${userInfo().username}@${sshd.host}:${sshd.port}`);
     expect(r.down).toMatchObject({ ok: false, code: null, stdout: "", address: `${userInfo().username}@${sshd.host}:${closedPort}` });
-    expect(r.down!.error).toMatch(/cannot connect after 1 attempt\(s\).*ECONNREFUSED/);
+    expect(r.down!.error).toMatch(/^cannot connect after 1 attempt\(s\): .*ECONNREFUSED/);
     // Every connection was closed once answered.
     expect(await sshd.sessionPids()).toEqual([]);
   });
