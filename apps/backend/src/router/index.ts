@@ -1,6 +1,7 @@
 import type { inferRouterOutputs } from "@trpc/server";
 import { catalogRouter } from "./catalog.js";
 import { experimentsRouter } from "./experiments.js";
+import { hostsExecRouter } from "./hosts-exec.js";
 import { runsRouter } from "./runs.js";
 import { router } from "./trpc.js";
 
@@ -9,6 +10,7 @@ export const appRouter = router({
   catalog: catalogRouter,
   experiments: experimentsRouter,
   runs: runsRouter,
+  hosts: hostsExecRouter,
 });
 
 export type AppRouter = typeof appRouter;
