@@ -8,6 +8,7 @@ import { autoLayout } from "./layout";
 import { ExperimentsDialog } from "./ExperimentsDialog";
 import { useUiStore } from "./ui";
 import { errorMessage } from "../api/trpc";
+import { RunOnHostsButton } from "../hosts/RunOnHosts";
 
 const LEAVE_RUN_FIRST = "A past run is shown: go back to the design first.";
 
@@ -114,6 +115,7 @@ export function Toolbar() {
           Fit
         </button>
       </div>
+      <RunOnHostsButton />
       <div className="toolbar-spacer" />
       <RunControls />
       {dialog && <ExperimentsDialog onClose={() => setDialog(false)} />}

@@ -3,6 +3,7 @@ import { hasRole, HOST_ROLE } from "../catalog/roles.js";
 import type { ExperimentDocument, ResourceDoc } from "../model/document.js";
 import { NepiError } from "../model/errors.js";
 import type { HostSelector } from "../model/hosts.js";
+import type { ResourceTypeInfo } from "../model/catalog-schema.js";
 
 /** A machine of a design: a resource whose type has the `host` role. */
 export interface DesignHost {
@@ -13,12 +14,14 @@ export interface DesignHost {
 }
 
 type Resources = Pick<ExperimentDocument, "resources">;
+/** Where a resource type's definition is read (core's catalog by default; the web passes the one the backend sent). */
+type TypeOf = (rtype: string) => ResourceTypeInfo | undefined;
 
 const labelOf = (r: ResourceDoc): string => r.label || `guid ${r.guid}`;
 
 /** Every host of the design, in the document's order. */
-export function designHosts(doc: Resources): DesignHost[] {
-  return doc.resources.filter((r) => hasRole(findResourceType(r.type), HOST_ROLE)).map((r) => ({ guid: r.guid, label: labelOf(r), resource: r }));
+export function designHosts(doc: Resources, typeOf: TypeOf = findResourceType): DesignHost[] {
+  return doc.resources.filter((r) => hasRole(typeOf(r.type), HOST_ROLE)).map((r) => ({ guid: r.guid, label: labelOf(r), resource: r }));
 }
 
 /**
