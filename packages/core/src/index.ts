@@ -4,4 +4,5 @@ export * from "./model/index.js";
 export * from "./catalog/index.js";
 export * from "./engine/index.js";
 export * from "./parsers/index.js";
+export { designHosts, selectHosts, type DesignHost } from "./hosts/select.js";
 import "./resources/sim/task.js";

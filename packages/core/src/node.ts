@@ -7,3 +7,4 @@ export { checkHosts, type CheckHostsOptions } from "./hosts/check.js";
 export { documentHost, registerHostSettings, type DocumentHost, type HostSettingsOf } from "./resources/host-settings.js";
 // Shadows the browser-safe controller exported above: this one also writes timeline.json.
 export { ExperimentController } from "./results.js";
+export { execOnHosts, type ExecOnHostsOptions } from "./hosts/exec.js";

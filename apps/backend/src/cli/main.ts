@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { registerCheckCommand } from "./check-command.js";
 import { bashCompletion } from "./completion.js";
 import { formatProblem, loadDocument } from "./document.js";
+import { addExecCommand } from "./exec.js";
 import { runCommand } from "./run.js";
 
 /** Exit code of a command line the CLI cannot make sense of (unknown option, missing file…). */
@@ -84,6 +85,8 @@ export function nepiProgram(exit: (code: number) => void): Command {
       });
       exit(0);
     });
+
+  addExecCommand(program, exit);
 
   program
     .command("completion")

@@ -3,6 +3,7 @@ import { ExperimentDocumentSchema, type ExperimentDocument, type HostsCheckRepor
 import { checkHosts } from "@nepi/core/node";
 import { mergeKeptCredentials } from "../security/credentials.js";
 import { IdSchema } from "./experiments.js";
+import { hostsExecProcedures } from "./hosts-exec.js";
 import { notFound, procedure, router } from "./trpc.js";
 
 /** A saved experiment, or a design being edited (its credentials left as placeholders are the saved ones). */
@@ -25,4 +26,5 @@ export const hostsRouter = router({
     const document = input.document ? mergeKeptCredentials(input.document as ExperimentDocument, saved) : saved!;
     return checkHosts(document);
   }),
+  ...hostsExecProcedures,
 });

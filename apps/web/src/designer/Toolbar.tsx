@@ -9,6 +9,7 @@ import { ExperimentsDialog } from "./ExperimentsDialog";
 import { HostCheckButton } from "./HostChecks";
 import { useUiStore } from "./ui";
 import { errorMessage } from "../api/trpc";
+import { RunOnHostsButton } from "../hosts/RunOnHosts";
 
 const LEAVE_RUN_FIRST = "A past run is shown: go back to the design first.";
 
@@ -116,6 +117,7 @@ export function Toolbar() {
         </button>
       </div>
       <HostCheckButton />
+      <RunOnHostsButton />
       <div className="toolbar-spacer" />
       <RunControls />
       {dialog && <ExperimentsDialog onClose={() => setDialog(false)} />}

@@ -10,7 +10,7 @@ import { cpus, tmpdir, totalmem, userInfo } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ExperimentController, checkHosts } from "../node.js";
+import { ExperimentController, checkHosts, execOnHosts, type ExperimentDocumentInput } from "../node.js";
 import { SshTransport } from "../transport/ssh.js";
 import { startSshd, type PrivateSshd } from "./sshd.js";
 
@@ -105,9 +105,8 @@ interface Target {
 }
 
 async function tenHosts(targets: Target[], user: string): Promise<{ nepi: number; pssh: number; ansible: number }> {
-  const hosts = targets.length;
   // NEPI Studio: one transport (connection) per host, all in parallel, connect + command + close.
-  let t0 = process.hrtime.bigint();
+  const t0 = process.hrtime.bigint();
   await Promise.all(
     targets.map(async (h) => {
       const t = new SshTransport({ host: h.host, port: h.port, username: user, identity: h.identity, knownHosts: h.knownHosts, strictHostKeyChecking: "yes" });
@@ -118,15 +117,35 @@ async function tenHosts(targets: Target[], user: string): Promise<{ nepi: number
   );
   const nepi = ms(t0);
 
+  const { pssh, ansible } = await psshAndAnsible(targets, user, "uname -n");
+  return { nepi, pssh, ansible };
+}
+
+/** parallel-ssh and `ansible -m raw` running `command` on every target at once (as many forks as hosts). */
+async function psshAndAnsible(targets: Target[], user: string, command: string): Promise<{ pssh: number; ansible: number }> {
+  return { pssh: await psshOn(targets, user, command), ansible: await ansibleOn(targets, user, command) };
+}
+
+/** parallel-ssh with as many parallel ssh processes as hosts; ms. */
+async function psshOn(targets: Target[], user: string, command: string): Promise<number> {
   const { identity, knownHosts } = targets[0]!;
   const dir = await mkdtemp(join(tmpdir(), "nepi-fanout-"));
-  const hostsFile = join(dir, "hosts");
-  await writeFile(hostsFile, targets.map((h) => `${user}@${h.host}:${h.port}`).join("\n") + "\n");
-  const sshOpts = `-i ${identity} -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o LogLevel=ERROR`;
-  t0 = process.hrtime.bigint();
-  await run("parallel-ssh", ["-h", hostsFile, "-p", String(hosts), "-x", sshOpts, "uname -n"]);
-  const pssh = ms(t0);
+  try {
+    const hostsFile = join(dir, "hosts");
+    await writeFile(hostsFile, targets.map((h) => `${user}@${h.host}:${h.port}`).join("\n") + "\n");
+    const sshOpts = `-i ${identity} -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes -o BatchMode=yes -o LogLevel=ERROR`;
+    const t0 = process.hrtime.bigint();
+    await run("parallel-ssh", ["-h", hostsFile, "-p", String(targets.length), "-x", sshOpts, command]);
+    return ms(t0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
+/** `ansible -m raw` with as many forks as hosts, its own empty configuration; ms. */
+async function ansibleOn(targets: Target[], user: string, command: string): Promise<number> {
+  const { identity, knownHosts } = targets[0]!;
+  const dir = await mkdtemp(join(tmpdir(), "nepi-fanout-"));
   const inventory = join(dir, "inventory.ini");
   await writeFile(
     inventory,
@@ -140,26 +159,28 @@ async function tenHosts(targets: Target[], user: string): Promise<{ nepi: number
   // Its own empty configuration, so no ansible.cfg of the machine or the working directory applies.
   await writeFile(join(dir, "ansible.cfg"), "[defaults]\n");
   const env = { ...process.env, ANSIBLE_HOME: join(dir, "ansible"), ANSIBLE_LOCAL_TEMP: join(dir, "tmp"), ANSIBLE_CONFIG: join(dir, "ansible.cfg"), ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, "cp") };
-  t0 = process.hrtime.bigint();
-  await run("ansible", ["all", "-i", inventory, "-m", "raw", "-a", "uname -n", "-f", String(hosts)], { env });
-  const ansible = ms(t0);
-  await closeControlMasters(env.ANSIBLE_SSH_CONTROL_PATH_DIR);
-  await rm(dir, { recursive: true, force: true });
-  return { nepi, pssh, ansible };
+  try {
+    const t0 = process.hrtime.bigint();
+    await run("ansible", ["all", "-i", inventory, "-m", "raw", "-a", command, "-f", String(targets.length)], { env });
+    return ms(t0);
+  } finally {
+    await closeControlMasters(env.ANSIBLE_SSH_CONTROL_PATH_DIR);
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 const topology = fileURLToPath(new URL("../../../../examples/netns-topology.sh", import.meta.url));
 const NETNS_ENV = { ...process.env, NEPI_NETNS_HOSTS: "10", NEPI_NETNS_PREFIX: "nb", NEPI_NETNS_NET: "10.253.0", NEPI_NETNS_DIR: join(tmpdir(), "nepi-bench-netns") };
 
-/** Ten hosts in network namespaces, each with its own sshd, or why they cannot be made. */
-function namespaceHosts(): Target[] | string {
+/** `NEPI_NETNS_HOSTS` hosts in network namespaces, each with its own sshd, or why they cannot be made. */
+function namespaceHosts(env: typeof NETNS_ENV = NETNS_ENV): Target[] | string {
   try {
-    execFileSync("bash", [topology, "up"], { env: NETNS_ENV, stdio: "pipe" });
+    execFileSync("bash", [topology, "up"], { env, stdio: "pipe" });
   } catch (e) {
     return ((e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message).split("\n")[0]!;
   }
-  const dir = NETNS_ENV.NEPI_NETNS_DIR;
-  return Array.from({ length: 10 }, (_, i) => ({ host: `${NETNS_ENV.NEPI_NETNS_NET}.${i + 1}`, port: 22, identity: join(dir, "id_ed25519"), knownHosts: join(dir, "known_hosts") }));
+  const dir = env.NEPI_NETNS_DIR;
+  return Array.from({ length: Number(env.NEPI_NETNS_HOSTS) }, (_, i) => ({ host: `${env.NEPI_NETNS_NET}.${i + 1}`, port: 22, identity: join(dir, "id_ed25519"), knownHosts: join(dir, "known_hosts") }));
 }
 
 async function thousandApps(sshd: PrivateSshd, user: string, n: number): Promise<{ total: number; deploy: number; release: number; perApp: number; peakRssMb: number; collected: number }> {
@@ -257,6 +278,78 @@ async function hostCheckSection(sshd: PrivateSshd): Promise<void> {
   }
 }
 
+/** A design with one `linux::Node` per target, labelled h1, h2…: what `nepi exec` is given. */
+function hostsDesign(targets: Target[], user: string): ExperimentDocumentInput {
+  return {
+    format: "nepi-experiment@1",
+    name: "ssh-bench-exec",
+    resources: targets.map((h, i) => ({
+      guid: i + 1,
+      type: "linux::Node",
+      label: `h${i + 1}`,
+      attributes: { hostname: h.host, port: h.port, username: user, identity: h.identity, knownHosts: h.knownHosts, strictHostKeyChecking: "yes" },
+    })),
+  };
+}
+
+/** `nepi exec`'s core (execOnHosts): connect, run, close, every host answered and checked. */
+async function execOnAll(targets: Target[], user: string, command: string): Promise<number> {
+  const doc = hostsDesign(targets, user);
+  const t0 = process.hrtime.bigint();
+  const results = await execOnHosts(doc, command);
+  const took = ms(t0);
+  const failed = results.filter((r) => !r.ok || r.stdout.trim() === "");
+  if (failed.length) throw new Error(`nepi exec failed on ${failed.length} host(s): ${failed.slice(0, 3).map((r) => `${r.label}: ${r.error ?? `exit ${r.code}`}`).join("; ")}`);
+  return took;
+}
+
+/** What a bench left running or in place (it must be nothing): processes naming its hosts or files, its namespaces. */
+function leftovers(env: typeof NETNS_ENV): string[] {
+  const marks = [`${env.NEPI_NETNS_NET}.`, env.NEPI_NETNS_DIR, "nepi-fanout-"];
+  const procs = execFileSync("ps", ["-eo", "pid=,args="]).toString().split("\n").filter((l) => marks.some((m) => l.includes(m)) && !l.includes("ps -eo"));
+  const namespaces = execFileSync("ip", ["netns", "list"]).toString().split("\n").filter((l) => l.startsWith(`${env.NEPI_NETNS_PREFIX}h`) || l.startsWith(`${env.NEPI_NETNS_PREFIX}sw`));
+  return [...procs.map((p) => `process ${p.trim()}`), ...namespaces.map((n) => `namespace ${n}`)];
+}
+
+/** Best of `rounds` runs of each tool, interleaved, so that a burst of load elsewhere hits them alike. */
+async function bestOf(rounds: number, tools: Record<string, () => Promise<number>>): Promise<Record<string, number>> {
+  const best: Record<string, number> = {};
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, measure] of Object.entries(tools)) best[name] = Math.min(best[name] ?? Infinity, await measure());
+  }
+  return best;
+}
+
+async function execSection(sizes: number[], rounds: number): Promise<void> {
+  console.log(`## \`nepi exec\` (execOnHosts): one command (\`uname -n\`) on N namespace hosts, each its own sshd; connect, run, close (best of ${rounds})`);
+  console.log("| hosts | user | nepi exec | parallel-ssh | ansible -m raw | pssh / nepi exec | ansible / nepi exec |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const n of sizes) {
+    const env = { ...NETNS_ENV, NEPI_NETNS_HOSTS: String(n), NEPI_NETNS_PREFIX: "nx", NEPI_NETNS_NET: "10.252.0", NEPI_NETNS_DIR: join(tmpdir(), "nepi-bench-exec") };
+    const targets = namespaceHosts(env);
+    if (typeof targets === "string") {
+      console.log(`| ${n} | — | no namespaces: ${targets} | | | | |`);
+      continue;
+    }
+    try {
+      for (const user of [BENCH_USER, userInfo().username]) {
+        const f = await bestOf(rounds, {
+          nepi: () => execOnAll(targets, user, "uname -n"),
+          pssh: () => psshOn(targets, user, "uname -n"),
+          ansible: () => ansibleOn(targets, user, "uname -n"),
+        });
+        console.log(`| ${n} | ${user} | ${fmt(f.nepi!)} | ${fmt(f.pssh!)} | ${fmt(f.ansible!)} | **${(f.pssh! / f.nepi!).toFixed(1)}×** | ${(f.ansible! / f.nepi!).toFixed(1)}× |`);
+      }
+    } finally {
+      // Every connection was closed above (execOnHosts releases its transports, ansible's masters are ended): only then the hosts go.
+      execFileSync("bash", [topology, "down"], { env, stdio: "pipe" });
+    }
+    const left = leftovers(env);
+    if (left.length) throw new Error(`the bench left behind:\n${left.join("\n")}`);
+  }
+  console.log("(target: ≥ 3× faster than parallel-ssh on 100 hosts; left behind after each size: nothing, checked with ps and ip netns)\n");
+}
+
 async function appsSection(sshd: PrivateSshd, apps: number): Promise<void> {
   console.log(`## 1 linux::Node + ${apps} linux::Application (\`echo $n\`) over SSH as ${BENCH_USER}: deploy → FINISHED → RELEASED, every stdout collected`);
   const r = await thousandApps(sshd, BENCH_USER, apps);
@@ -271,7 +364,7 @@ async function main(): Promise<void> {
   execFileSync("bash", [ensure, "openssh-server", "openssh-client", "pssh", "ansible"], { stdio: "inherit" });
   await ensureUser();
   const sshd = await startSshd();
-  // `node ssh-bench.js fanout` runs one part only (one-host, fanout, check, apps); all by default.
+  // `node ssh-bench.js fanout` runs one part only (one-host, fanout, check, apps, exec); all by default.
   const only = process.argv[2];
   try {
     const machine = `${cpus()[0]?.model ?? "cpu"} × ${cpus().length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${execFileSync("sh", ["-c", "/usr/sbin/sshd -V 2>&1 | head -1"]).toString().trim()}`;
@@ -280,6 +373,7 @@ async function main(): Promise<void> {
     if (!only || only === "fanout") await fanoutSection(sshd);
     if (!only || only === "check") await hostCheckSection(sshd);
     if (!only || only === "apps") await appsSection(sshd, 1000);
+    if (!only || only === "exec") await execSection([10, 100], 3);
   } finally {
     await sshd.stop();
   }

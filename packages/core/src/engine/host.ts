@@ -42,3 +42,18 @@ export interface Host {
   /** Installs missing Debian packages, one install at a time on this host. */
   install(packages: string[], sudo: boolean): Promise<void>;
 }
+
+/** What `reach()` may ask of a new connection (a shared one that is already open is kept as it is). */
+export interface ReachOptions {
+  /** Connect timeout, ms. */
+  connectTimeout?: number;
+  /** Connection attempts before the host counts as unreachable. */
+  attempts?: number;
+}
+
+/** A host's transport lent outside a run (one command on many hosts, checks, terminals). */
+export interface HostReach {
+  readonly transport: Transport;
+  /** Gives the transport back; the last user of a shared connection closes it. */
+  release(): Promise<void>;
+}

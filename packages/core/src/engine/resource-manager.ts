@@ -1,6 +1,6 @@
 import type { AttributeValue } from "../model/catalog-schema.js";
 import type { ResourceState, TraceAttr } from "../model/states.js";
-import type { Host } from "./host.js";
+import type { Host, HostReach, ReachOptions } from "./host.js";
 
 /** Options of `trace()`: NEPI's TraceAttr plus the block for STREAM. */
 export interface TraceQuery {
@@ -85,6 +85,11 @@ export interface ResourceManager {
   collectTraces?(): Promise<TraceCollection | void> | TraceCollection | void;
   /** A manager of a `host`-role type lends the resources on it its transport, paths and installs. */
   asHost?(): Host;
+  /**
+   * A manager of a `host`-role type: its host's transport for tools outside a run (`nepi exec`),
+   * from the shared pool; needs only the resource's attributes (`ctx.get`), no deploy.
+   */
+  reach?(options?: ReachOptions): HostReach;
   /** Called when an attribute changes during the run (setWithConditions). */
   onAttributeChanged?(name: string, value: AttributeValue): Promise<void> | void;
 }

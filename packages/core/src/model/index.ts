@@ -8,3 +8,4 @@ export * from "./events.js";
 export * from "./run.js";
 export * from "./host-check.js";
 export * from "./terminal.js";
+export * from "./hosts.js";

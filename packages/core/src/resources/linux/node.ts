@@ -1,6 +1,6 @@
 import type { AttributeValue } from "../../model/catalog-schema.js";
 import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
-import type { Host, HostPaths } from "../../engine/host.js";
+import type { Host, HostPaths, HostReach, ReachOptions } from "../../engine/host.js";
 import { registerResourceManager } from "../../catalog/registry.js";
 import { registerHostSettings } from "../host-settings.js";
 import { LINUX_NODE } from "../../catalog/types/linux-node.js";
@@ -61,6 +61,19 @@ export class LinuxNodeManager implements ResourceManager, Host {
 
   asHost(): Host {
     return this;
+  }
+
+  reach(options: ReachOptions = {}): HostReach {
+    const transport = acquireTransport({ ...this.settings(), ...options });
+    let released = false;
+    return {
+      transport,
+      release: async () => {
+        if (released) return;
+        released = true;
+        await releaseTransport(transport);
+      },
+    };
   }
 
   get address(): string {
