@@ -294,6 +294,14 @@ describe("trace-match conditions in documents", () => {
     ]);
   });
 
+  it("a match comes no earlier than STARTED, even with an earlier state beside it", () => {
+    const doc = base({ state: "READY", trace: "stdout", matches: "x" });
+    (doc.conditions as unknown[]).push({ group: [1], action: "START", after: [2], state: "STARTED" });
+    expect(problems(doc)).toEqual([
+      "conditions[0]: condition cycle: guids 1 → 2 → 1 wait on each other, so none of them could ever proceed",
+    ]);
+  });
+
   it("the library refuses the same mistakes with the field", () => {
     const ec = new ExperimentController();
     const a = ec.registerResource("sim::Task", {});
