@@ -546,7 +546,7 @@ function ConditionInspector({ condition, edgeId }: { condition: DesignCondition;
             expected a time string such as 500ms, 2s, 1.5m, 1h, 10us
           </div>
         ) : (
-          <div className="field-help">Counted from the moment the last awaited resource reached the state.</div>
+          <div className="field-help">Counted from the moment the last awaited resource {onTrace ? "printed the match" : "reached the state"}.</div>
         )}
       </div>
       {!readOnly && (
