@@ -23,9 +23,13 @@ class Printer implements ResourceManager {
   trace(): string {
     return this.text;
   }
+  /** How long a follow takes to deliver what was already written (a remote read); 0: at once. */
+  latencyMs = 0;
   followTrace(_name: string, offset: number, onChunk: (chunk: string, offset: number) => void): () => void {
     this.follows++;
-    if (this.text.length > offset) onChunk(this.text.slice(offset), offset);
+    const written = this.text.slice(offset);
+    if (written && this.latencyMs === 0) onChunk(written, offset);
+    else if (written) setTimeout(() => onChunk(written, offset), this.latencyMs);
     this.listeners.add(onChunk);
     return () => {
       this.follows--;
@@ -156,6 +160,27 @@ describe("conditions on what a resource prints", () => {
     expect(printers.get(server)!.follows).toBe(0);
     // The client was not critical: the server runs on.
     expect(ec.state(server)).toBe("STARTED");
+    await ec.shutdown();
+  });
+
+  it("a server that printed the match long before the condition was armed passes its timeout", async () => {
+    const ec = new ExperimentController();
+    const server = ec.registerResource("test::Printer", {});
+    ec.registerTrace(server, "stdout");
+    ec.deploy(server);
+    await vi.advanceTimersByTimeAsync(0);
+    const p = printers.get(server)!;
+    p.latencyMs = 50;
+    p.print("ready\n");
+    await vi.advanceTimersByTimeAsync(10_000);
+    const late = ec.registerResource("sim::Task", { duration: "1s", critical: false });
+    ec.registerCondition(late, "START", server, { trace: "stdout", matches: "ready", timeout: "2s" });
+    const never = ec.registerResource("sim::Task", { duration: "1s", critical: false });
+    ec.registerCondition(never, "START", server, { trace: "stdout", matches: "listening", timeout: "2s" });
+    ec.deploy([late, never]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(ec.state(late)).toBe("STARTED");
+    expect(ec.failure(never)).toMatch(/stdout of guid 1 \(test::Printer\) did not match \/listening\/ within 2s of its start \(1 line seen\)$/);
     await ec.shutdown();
   });
 

@@ -124,13 +124,15 @@ export class TraceWatch {
     w.following = true;
     const startedAt = w.r.reachedAt[STARTED_RANK]!;
     if (this.source.assumesMatch(w.r)) return this.matched(w, startedAt);
-    if (w.trace.timeoutMs !== undefined) {
-      const left = startedAt + w.trace.timeoutMs - Date.now();
-      w.timer = after(Math.max(0, Math.ceil(left)), () => {
+    const t = w.trace;
+    const late = (n: number) => `${t.name} of ${this.host.where(w.r)} did not match ${showPattern(t.pattern.source)} within ${t.timeoutText} of its start (${lines(n)})`;
+    if (t.timeoutMs !== undefined) {
+      const left = startedAt + t.timeoutMs - Date.now();
+      // Started long before this gate was armed: what it printed in time is all there is to read.
+      if (left <= 0) return this.finalCheck(w, late);
+      w.timer = after(Math.ceil(left), () => {
         w.timer = undefined;
-        if (w.done) return;
-        const t = w.trace;
-        this.fail(w, `${t.name} of ${this.host.where(w.r)} did not match ${showPattern(t.pattern.source)} within ${t.timeoutText} of its start (${lines(w.matcher.lines)})`);
+        if (!w.done) this.fail(w, late(w.matcher.lines));
       });
     }
     if (ended(w.r)) return this.finalCheck(w);
@@ -147,8 +149,8 @@ export class TraceWatch {
     else w.stop = stop;
   }
 
-  /** `r` ended: its trace is complete, one read says whether it matched after all. */
-  private finalCheck(w: Watch): void {
+  /** `r` ended (or the timeout is past): one read of the trace says whether it matched after all. */
+  private finalCheck(w: Watch, failure?: (lines: number) => string): void {
     w.stop?.();
     w.stop = undefined;
     const { r, trace } = w;
@@ -159,7 +161,7 @@ export class TraceWatch {
           if (w.done) return;
           const m = new LineMatcher(trace.pattern);
           if (m.push(text)) return this.matched(w, Date.now());
-          this.fail(w, `${this.host.where(r)} is ${r.state} and its ${trace.name} never matched ${showPattern(trace.pattern.source)} (${lines(m.lines)})`);
+          this.fail(w, failure ? failure(m.lines) : `${this.host.where(r)} is ${r.state} and its ${trace.name} never matched ${showPattern(trace.pattern.source)} (${lines(m.lines)})`);
         },
         (err: unknown) => {
           if (!w.done) this.fail(w, `reading ${trace.name} of ${this.host.where(r)} failed: ${err instanceof Error ? err.message : String(err)}`);
