@@ -59,7 +59,7 @@ export const ConditionDocSchema = z
       if (c.timeout !== undefined) ctx.addIssue({ code: "custom", path: ["timeout"], message: "only a condition on a trace has a timeout" });
     }
   })
-  .transform(({ state, ...rest }) => ({ ...rest, state: state ?? ResourceState.STARTED }));
+  .transform((c) => ({ ...c, state: c.state ?? ResourceState.STARTED }));
 export type ConditionDoc = z.infer<typeof ConditionDocSchema>;
 
 /** `setWithConditions`: set an attribute once a group reached a state (plus a delay). */
