@@ -3,6 +3,8 @@ import {
   RESOURCE_ACTIONS,
   RESOURCE_STATES,
   isTimeString,
+  patternProblem,
+  showPattern,
   type AttributeDef,
   type ResourceAction,
   type ResourceState,
@@ -348,12 +350,102 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
   );
 }
 
+/** A trace-match condition's trace, pattern and timeout (instead of the state). */
+function TraceWaitFields({ condition, readOnly }: { condition: DesignCondition; readOnly: boolean }) {
+  const store = useDesignStoreApi().getState();
+  // The traces the awaited resources' types have (each must have the one chosen).
+  const traceNames = useDesignStore(
+    useShallow((s) => {
+      const names = new Set<string>();
+      for (const n of s.nodes) if (condition.after.includes(n.data.guid)) for (const t of s.catalog[n.data.rtype]?.traces ?? []) names.add(t.name);
+      return [...names];
+    }),
+  );
+  const traces = condition.trace !== undefined && !traceNames.includes(condition.trace) ? [condition.trace, ...traceNames] : traceNames;
+  const pattern = condition.matches ?? "";
+  const patternBad = patternProblem(pattern);
+  const timeoutBad = !!condition.timeout && !isTimeString(condition.timeout);
+  return (
+    <>
+      <div className="field">
+        <label className="field-label" htmlFor="cond-trace">
+          <span>trace</span>
+        </label>
+        <select
+          id="cond-trace"
+          data-testid="cond-trace"
+          disabled={readOnly}
+          value={condition.trace}
+          onChange={(e) => store.updateCondition(condition.id, { trace: e.target.value })}
+        >
+          {traces.map((t) => (
+            <option key={t}>{t}</option>
+          ))}
+        </select>
+        <div className="field-help">Followed live from when the awaited resource started (enable it on that resource).</div>
+      </div>
+      <div className={`field${patternBad ? " has-error" : ""}`}>
+        <label className="field-label" htmlFor="cond-matches">
+          <span>matches</span>
+          <span className="field-type">regex</span>
+        </label>
+        <input
+          id="cond-matches"
+          data-testid="cond-matches"
+          type="text"
+          placeholder="e.g. listening on"
+          disabled={readOnly}
+          value={pattern}
+          aria-invalid={!!patternBad || undefined}
+          onChange={(e) => store.updateCondition(condition.id, { matches: e.target.value })}
+        />
+        {patternBad ? (
+          <div className="field-error" role="alert">
+            {patternBad}
+          </div>
+        ) : (
+          <div className="field-help">A regular expression, tried on each line as it is printed.</div>
+        )}
+      </div>
+      <div className={`field${timeoutBad ? " has-error" : ""}`}>
+        <label className="field-label" htmlFor="cond-timeout">
+          <span>timeout</span>
+          <span className="field-type">time</span>
+        </label>
+        <input
+          id="cond-timeout"
+          data-testid="cond-timeout"
+          type="text"
+          placeholder="none (e.g. 30s)"
+          disabled={readOnly}
+          value={condition.timeout ?? ""}
+          aria-invalid={timeoutBad || undefined}
+          onChange={(e) => store.updateCondition(condition.id, { timeout: e.target.value })}
+        />
+        {timeoutBad ? (
+          <div className="field-error" role="alert">
+            {TIME_HELP}
+          </div>
+        ) : (
+          <div className="field-help">Past it, counted from the awaited resource's start, the waiting resources fail.</div>
+        )}
+      </div>
+    </>
+  );
+}
+
 function ConditionInspector({ condition, edgeId }: { condition: DesignCondition; edgeId: string }) {
   const readOnly = useDesignStore((s) => s.readOnly);
   const labelOf = useDesignStore(useShallow((s) => Object.fromEntries(s.nodes.map((n) => [n.data.guid, n.data.label]))));
+  const firstTrace = useDesignStore((s) => {
+    const n = s.nodes.find((x) => condition.after.includes(x.data.guid));
+    const names = n ? (s.catalog[n.data.rtype]?.traces ?? []).map((t) => t.name) : [];
+    return names.includes("stdout") ? "stdout" : names[0];
+  });
   const store = useDesignStoreApi().getState();
   const delayBad = condition.delay !== undefined && condition.delay !== "" && !isTimeString(condition.delay);
   const name = (g: number) => `${labelOf[g] || "unnamed"} #${g}`;
+  const onTrace = condition.trace !== undefined;
   return (
     <div className="inspector-body" data-testid="condition-inspector" data-edge={edgeId}>
       <div className="inspector-title">
@@ -361,7 +453,15 @@ function ConditionInspector({ condition, edgeId }: { condition: DesignCondition;
       </div>
       <p className="condition-sentence">
         <b>{condition.action}</b> {condition.group.map(name).join(", ")} once {condition.after.map(name).join(", ")}{" "}
-        {condition.after.length > 1 ? "have" : "has"} reached <b>{condition.state}</b>
+        {onTrace ? (
+          <>
+            printed a line of <b>{condition.trace}</b> matching <b>{showPattern(condition.matches ?? "")}</b>
+          </>
+        ) : (
+          <>
+            {condition.after.length > 1 ? "have" : "has"} reached <b>{condition.state}</b>
+          </>
+        )}
         {condition.delay ? (
           <>
             , plus <b>{condition.delay}</b>
@@ -387,22 +487,47 @@ function ConditionInspector({ condition, edgeId }: { condition: DesignCondition;
         <div className="field-help">What the waiting resources do.</div>
       </div>
       <div className="field">
-        <label className="field-label" htmlFor="cond-state">
-          <span>after state</span>
+        <label className="field-label" htmlFor="cond-wait">
+          <span>wait for</span>
         </label>
         <select
-          id="cond-state"
-          data-testid="cond-state"
-          disabled={readOnly}
-          value={condition.state}
-          onChange={(e) => store.updateCondition(condition.id, { state: e.target.value as ResourceState })}
+          id="cond-wait"
+          data-testid="cond-wait"
+          disabled={readOnly || (!onTrace && firstTrace === undefined)}
+          value={onTrace ? "trace" : "state"}
+          onChange={(e) =>
+            store.updateCondition(
+              condition.id,
+              e.target.value === "trace" ? { trace: firstTrace, matches: "", state: "STARTED" } : { trace: undefined },
+            )
+          }
         >
-          {RESOURCE_STATES.filter((s) => s !== "NEW").map((s) => (
-            <option key={s}>{s}</option>
-          ))}
+          <option value="state">a state</option>
+          <option value="trace">a line of a trace</option>
         </select>
-        <div className="field-help">The state every awaited resource must reach.</div>
+        <div className="field-help">A state of the awaited resources, or something they print.</div>
       </div>
+      {onTrace ? (
+        <TraceWaitFields condition={condition} readOnly={readOnly} />
+      ) : (
+        <div className="field">
+          <label className="field-label" htmlFor="cond-state">
+            <span>after state</span>
+          </label>
+          <select
+            id="cond-state"
+            data-testid="cond-state"
+            disabled={readOnly}
+            value={condition.state}
+            onChange={(e) => store.updateCondition(condition.id, { state: e.target.value as ResourceState })}
+          >
+            {RESOURCE_STATES.filter((s) => s !== "NEW").map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+          <div className="field-help">The state every awaited resource must reach.</div>
+        </div>
+      )}
       <div className={`field${delayBad ? " has-error" : ""}`}>
         <label className="field-label" htmlFor="cond-delay">
           <span>delay</span>
@@ -423,7 +548,7 @@ function ConditionInspector({ condition, edgeId }: { condition: DesignCondition;
             expected a time string such as 500ms, 2s, 1.5m, 1h, 10us
           </div>
         ) : (
-          <div className="field-help">Counted from the moment the last awaited resource reached the state.</div>
+          <div className="field-help">Counted from the moment the last awaited resource {onTrace ? "printed the match" : "reached the state"}.</div>
         )}
       </div>
       {!readOnly && (

@@ -7,7 +7,7 @@ import type {
   ResourceAction,
   ResourceState,
 } from "@nepi/core";
-import { DOCUMENT_FORMAT } from "@nepi/core";
+import { DOCUMENT_FORMAT, showPattern, stateRank } from "@nepi/core";
 import { conditionEdgeId, connectionEdgeId } from "./edge-ids";
 
 /** A resource as the canvas holds it: the node's data (the position is the node's). */
@@ -26,14 +26,27 @@ export interface DesignConnection {
   target: number;
 }
 
-/** A condition: do `action` on every guid of `group` once every guid of `after` reached `state` (+ delay). */
+/**
+ * A condition: do `action` on every guid of `group` once every guid of `after` reached `state`
+ * — or once a line of their `trace` matches the regular expression `matches` (before `timeout`) —
+ * plus `delay`.
+ */
 export interface DesignCondition {
   id: string;
   group: number[];
   action: ResourceAction;
   after: number[];
   state: ResourceState;
+  trace?: string;
+  matches?: string;
+  timeout?: string;
   delay?: string;
+}
+
+/** The trace-match fields of a condition that has them, as the document writes them. */
+function traceFields(c: Pick<DesignCondition, "trace" | "matches" | "timeout">): Pick<ConditionDoc, "trace" | "matches" | "timeout"> {
+  if (c.trace === undefined) return {};
+  return { trace: c.trace, matches: c.matches ?? "", ...(c.timeout ? { timeout: c.timeout } : {}) };
 }
 
 /**
@@ -57,9 +70,13 @@ export interface DesignContent {
   attributeConditions: DesignAttributeCondition[];
 }
 
-/** "START after STARTED + 2s" — what a condition edge reads. */
-export function conditionLabel(c: Pick<DesignCondition, "action" | "state" | "delay">): string {
-  return `${c.action} after ${c.state}${c.delay ? ` + ${c.delay}` : ""}`;
+/** "START after STARTED + 2s", "START after stdout ~ /listening on/" — what a condition edge reads. */
+export function conditionLabel(c: Pick<DesignCondition, "action" | "state" | "delay" | "trace" | "matches">): string {
+  const delay = c.delay ? ` + ${c.delay}` : "";
+  if (c.trace === undefined) return `${c.action} after ${c.state}${delay}`;
+  // A trace is written once its resource started: only a later state is worth saying.
+  const state = stateRank(c.state) > stateRank("STARTED") ? `${c.state}, ` : "";
+  return `${c.action} after ${state}${c.trace} ~ ${showPattern(c.matches ?? "")}${delay}`;
 }
 
 /**
@@ -129,6 +146,7 @@ export function documentToContent(doc: ExperimentDocument, ids: ContentIds): Des
       action: c.action,
       after: [...c.after],
       state: c.state,
+      ...traceFields(c),
       ...(c.delay ? { delay: c.delay } : {}),
     })),
     attributeConditions: (doc.attributeConditions ?? []).map((c) => ({
@@ -166,6 +184,7 @@ export function contentToDocument(content: DesignContent): ExperimentDocument {
         action: c.action,
         after: [...c.after],
         state: c.state,
+        ...traceFields(c),
         ...(c.delay ? { delay: c.delay } : {}),
       }),
     ),

@@ -11,15 +11,18 @@ import { blockedWait, startsTogether, type BlockedWait } from "./design-rules.js
 import { Emitter } from "./emitter.js";
 import { Lifecycle, MAX_RANK, type DryRunOptions } from "./lifecycle.js";
 import { OperationPool } from "./pool.js";
-import { DesignRegistry, toArray, type Group, type RegisterOptions } from "./registry.js";
+import { DesignRegistry, toArray, type Group, type RegisterOptions, type TraceWait } from "./registry.js";
 import { Release } from "./release.js";
 import { isReleased, type Resource } from "./resource-record.js";
 import type { TraceQuery, TraceResult } from "./resource-manager.js";
 import { validateDocument } from "./validate.js";
+import { Schedule, type ScheduledCallback } from "./schedule.js";
+import { reachedOneOf } from "./state-wait.js";
 
 export type { ControllerEvents, ExperimentEvent, LogEvent } from "./controller-events.js";
-export type { RegisterOptions } from "./registry.js";
+export type { RegisterOptions, TraceWait } from "./registry.js";
 export type { DryRunOptions } from "./lifecycle.js";
+export type { ScheduledCallback } from "./schedule.js";
 
 export interface ExperimentControllerOptions {
   /** Human-readable experiment id; names the results directory. */
@@ -82,6 +85,9 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private readonly design = new DesignRegistry();
   private readonly lifecycle: Lifecycle;
   private readonly releaser: Release;
+  private readonly scheduled = new Schedule((err) =>
+    this.emit("log", { message: `a scheduled callback failed: ${err instanceof Error ? err.message : String(err)}`, at: Date.now() }),
+  );
 
   constructor(options: ExperimentControllerOptions = {}) {
     super();
@@ -107,6 +113,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       ...(options.dryRun ? { dryRun: { ...options.dryRun } } : {}),
     });
     this.releaser = new Release(this.design, this.lifecycle, pool, emit);
+    // A failed or shut-down experiment calls back no one any more.
+    this.on("experiment", (e) => e.state !== EcState.RUNNING && this.scheduled.cancelAll());
   }
 
   // ---------------------------------------------------------------- documents
@@ -134,7 +142,10 @@ export class ExperimentController extends Emitter<ControllerEvents> {
       for (const t of r.traces ?? []) ec.registerTrace(r.guid, t);
     }
     for (const c of d.connections ?? []) ec.registerConnection(c.source, c.target);
-    for (const c of d.conditions ?? []) ec.registerCondition(c.group, c.action, c.after, c.state, c.delay);
+    for (const c of d.conditions ?? []) {
+      const wait = c.trace !== undefined && c.matches !== undefined ? { trace: c.trace, matches: c.matches, timeout: c.timeout, state: c.state } : c.state;
+      ec.registerCondition(c.group, c.action, c.after, wait, c.delay);
+    }
     for (const c of d.attributeConditions ?? []) {
       ec.setWithConditions(c.attribute, c.value, c.group, c.after, c.state as ResourceState, c.delay);
     }
@@ -175,9 +186,10 @@ export class ExperimentController extends Emitter<ControllerEvents> {
    * Performs `action` on every resource of `group1` only after every resource of `group2`
    * reached `state`, plus `delay` counted from when the last of them got there.
    */
-  registerCondition(group1: Group, action: ResourceAction, group2: Group, state: ResourceState, delay?: string | number): void {
-    const { subjects, after, delayMs } = this.design.addCondition(group1, action, group2, state, delay);
-    this.lifecycle.addConditionGate(action, subjects, after, state, delayMs);
+  registerCondition(group1: Group, action: ResourceAction, group2: Group, state: ResourceState | TraceWait, delay?: string | number): void {
+    const c = this.design.addCondition(group1, action, group2, state, delay);
+    if (c.trace) this.lifecycle.addTraceConditionGate(action, c.subjects, c.after, c.state, c.delayMs, c.trace);
+    else this.lifecycle.addConditionGate(action, c.subjects, c.after, c.state, c.delayMs);
   }
 
   /** Sets attribute `name` to `value` on every resource of `group1` once `group2` reached `state` (+ delay). */
@@ -293,6 +305,26 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   /** Resolves when every guid is released (a failed resource stays FAILED once released). */
   waitReleased(guids: Group, options: WaitOptions = {}): Promise<void> {
     return this.waitFor(guids, "RELEASED", isReleased, false, options);
+  }
+
+  /** Resolves when every guid reached one of `states` (a state or a later one, FAILED, RELEASED). */
+  wait(guids: Group, states: ResourceState | readonly ResourceState[], options: WaitOptions = {}): Promise<void> {
+    const list = typeof states === "string" ? [states] : [...states];
+    const accept = reachedOneOf(list);
+    // Waiting for a release must outlive the experiment's failure (the release follows it).
+    const onFailure = !list.includes(ResourceState.RELEASED);
+    return this.waitFor(guids, list.join(" or "), accept, onFailure, options);
+  }
+
+  /**
+   * Calls `callback` once `delay` (a time string, or milliseconds) has passed, as NEPI's
+   * `schedule`; not once the experiment failed or was shut down. A callback that throws is
+   * reported as a `log` event.
+   */
+  schedule(delay: string | number, callback: () => unknown): ScheduledCallback {
+    this.lifecycle.assertRunning("schedule");
+    if (typeof callback !== "function") throw new NepiError("BAD_VALUE", "schedule: callback: expected a function", "callback");
+    return this.scheduled.add(parseTime(delay, "delay"), callback);
   }
 
   /** Local directory of this run's results: `<rootDir>/<expId>/<runId>`. */

@@ -5,7 +5,7 @@ export interface DependencyGraphInput {
   guids: readonly number[];
   /** Implicit deploy order: `guid` deploys after each of these reached its state. */
   deployAfter(guid: number): ReadonlyArray<{ guid: number; state: ResourceState }>;
-  conditions: ReadonlyArray<{ group: readonly number[]; action: ResourceAction; after: readonly number[]; state: ResourceState }>;
+  conditions: ReadonlyArray<{ group: readonly number[]; action: ResourceAction; after: readonly number[]; state: ResourceState; trace?: string }>;
   /** Resources that start together once all of them are READY. */
   startTogether: readonly number[];
   /**
@@ -69,7 +69,8 @@ export function findDeadlock(input: DependencyGraphInput): number[] | undefined 
   const ends = input.endsByItself ?? (() => true);
   input.conditions.forEach((c, ci) => {
     const waiting = c.action === "DEPLOY" ? DEPLOYED : c.action === "START" ? STARTED : ENDED;
-    const m = milestone(c.state);
+    // A trace is written only once its resource started: a match comes no earlier than that.
+    const m = c.trace === undefined ? milestone(c.state) : Math.max(milestone(c.state) ?? STARTED, STARTED);
     if (m === undefined) return;
     // A STOP condition holds back only the resources that do not end by themselves.
     const held = waiting === ENDED ? c.group.filter((g) => !ends(g)) : c.group;

@@ -8,7 +8,8 @@ import type { BlockedWait } from "./design-rules.js";
 /**
  * Random designs of sim::Tasks (with and without a duration), plus a host type and an
  * application type that deploys after its host is READY (both run by the sim::Task manager),
- * under random DEPLOY/START/STOP conditions. Two properties:
+ * under random DEPLOY/START/STOP conditions — some of them on a sim::Task's stdout matching its
+ * STARTED line (instead of the state, or as well as it). Two properties:
  *  - `validateDocument` finds no problem exactly when the engine, left to run without its own
  *    pre-flight check, runs the design to the end;
  *  - a dry run of the design goes through the real run's events, in the same order, at the same
@@ -62,6 +63,7 @@ const designs: fc.Arbitrary<Design> = fc
         action: fc.constantFrom("DEPLOY", "START", "STOP") as fc.Arbitrary<ConditionDoc["action"]>,
         state: fc.constantFrom(...WAITABLE),
         delay: fc.constantFrom(undefined, "0ms", "5ms"),
+        trace: fc.constantFrom("none", "instead", "as well"),
       }),
       { maxLength: 5 },
     ),
@@ -72,6 +74,7 @@ const designs: fc.Arbitrary<Design> = fc
     // An application needs a host: without one it is a task.
     const kinds = resources.map((r): Kind => (r.kind === "app" && hosts.length === 0 ? "timed" : r.kind));
     const guid = (x: number) => (x % n) + 1;
+    const isTask = (g: number) => kinds[g - 1] === "timed" || kinds[g - 1] === "endless";
     const doc: ExperimentDocument = {
       format: "nepi-experiment@1",
       name: "property",
@@ -79,14 +82,21 @@ const designs: fc.Arbitrary<Design> = fc
         guid: i + 1,
         type: kinds[i] === "host" ? "prop::Host" : kinds[i] === "app" ? "prop::App" : "sim::Task",
         attributes: { critical: r.critical, ...(kinds[i] === "timed" ? { duration: TASK_DURATION } : {}) },
-        traces: [],
+        traces: isTask(i + 1) ? ["stdout"] : [],
       })),
       connections: resources.flatMap((r, i) => (kinds[i] === "app" ? [{ source: i + 1, target: hosts[r.host % hosts.length]! }] : [])),
       conditions: conditions.flatMap((c) => {
         const group = [...new Set(c.group.map(guid))];
         const after = [...new Set(c.after.map(guid))].filter((g) => !group.includes(g));
         if (after.length === 0) return [];
-        return [{ group, action: c.action, after, state: c.state, ...(c.delay !== undefined ? { delay: c.delay } : {}) }];
+        // sim::Task prints one line per state: matching its STARTED line is a trace-match condition.
+        const onTrace = c.trace !== "none" && after.every(isTask);
+        const state = onTrace && c.trace === "instead" ? "STARTED" : c.state;
+        return [{
+          group, action: c.action, after, state,
+          ...(onTrace ? { trace: "stdout", matches: " STARTED$" } : {}),
+          ...(c.delay !== undefined ? { delay: c.delay } : {}),
+        }];
       }),
     };
     return { doc, kinds };
@@ -103,7 +113,11 @@ class UncheckedController extends ExperimentController {
 function build(doc: ExperimentDocument, ec: ExperimentController): ExperimentController {
   for (const r of doc.resources) ec.registerResource(r.type, r.attributes, { guid: r.guid });
   for (const c of doc.connections) ec.registerConnection(c.source, c.target);
-  for (const c of doc.conditions) ec.registerCondition(c.group, c.action, c.after, c.state, c.delay);
+  for (const r of doc.resources) for (const t of r.traces) ec.registerTrace(r.guid, t);
+  for (const c of doc.conditions) {
+    const wait = c.trace !== undefined && c.matches !== undefined ? { trace: c.trace, matches: c.matches, state: c.state } : c.state;
+    ec.registerCondition(c.group, c.action, c.after, wait, c.delay);
+  }
   return ec;
 }
 

@@ -2,6 +2,7 @@ import type { AttributeValue } from "../model/catalog-schema.js";
 import { isTerminal, stateRank, type ResourceState } from "../model/states.js";
 import { isReleased, type Resource } from "./resource-record.js";
 import { after, type Timer } from "./timer.js";
+import { TraceWatch, describeTraceCondition, type TraceCondition, type TraceSource } from "./trace-gates.js";
 
 /** What a gate lets happen once it opens. */
 export type GateAction = "DEPLOY" | "START" | "STOP" | "SET";
@@ -21,6 +22,8 @@ export interface Gate {
   readonly kind: "condition" | "deployOrder" | "startTogether";
   /** For SET gates (setWithConditions). */
   readonly set?: { name: string; value: AttributeValue };
+  /** A trace-match gate waits for a line of each awaited resource's trace instead of a state. */
+  readonly trace?: TraceCondition;
   readonly subjects: number[];
   /** Subjects that count this gate among the ones they wait for. */
   counted: number[];
@@ -41,6 +44,7 @@ export function describeGate(g: Gate): string {
   if (g.kind === "deployOrder") return `DEPLOY after ${who} ${g.state}`;
   if (g.kind === "startTogether") return `START together with ${who}`;
   if (g.action === "SET") return `SET ${g.set?.name} after ${who} ${g.state}${delay}`;
+  if (g.trace) return `${g.action} after ${who} ${describeTraceCondition(g.trace)}${delay}`;
   return `${g.action} after ${who} ${g.state}${delay}`;
 }
 
@@ -52,6 +56,8 @@ export interface GateHost {
   opened(gate: Gate): void;
   /** The gate can never open (an awaited resource failed or was released first). */
   broken(gate: Gate, cause: string): void;
+  /** Where trace-match gates read traces. */
+  readonly traces: TraceSource;
 }
 
 /**
@@ -63,15 +69,23 @@ export class GateWatch {
   private readonly waitingOn = new Map<number, Gate[]>();
   private readonly timers = new Set<Timer>();
   private nextId = 1;
+  private readonly traceWatch: TraceWatch;
 
-  constructor(private readonly host: GateHost) {}
+  constructor(private readonly host: GateHost) {
+    this.traceWatch = new TraceWatch(host.traces, {
+      resource: (g) => host.resource(g),
+      where: (r) => host.where(r),
+      reached: (gate, at) => this.reached(gate, at),
+      broken: (gate, cause) => this.break(gate, cause),
+    });
+  }
 
   make(
     action: GateAction, after: number[], state: ResourceState, delayMs: number,
-    kind: Gate["kind"], subjects: number[], set?: Gate["set"],
+    kind: Gate["kind"], subjects: number[], set?: Gate["set"], trace?: TraceCondition,
   ): Gate {
     return {
-      id: this.nextId++, action, after, state, delayMs, kind, subjects, set,
+      id: this.nextId++, action, after, state, delayMs, kind, subjects, set, trace,
       counted: [], armed: false, remaining: 0, lastAt: 0, opened: false,
     };
   }
@@ -80,6 +94,11 @@ export class GateWatch {
   arm(gate: Gate): void {
     if (gate.armed) return;
     gate.armed = true;
+    if (gate.trace) {
+      gate.remaining = gate.after.length;
+      this.traceWatch.arm(gate, gate.trace);
+      return;
+    }
     const target = stateRank(gate.state);
     for (const g of gate.after) {
       const w = this.host.resource(g);
@@ -101,6 +120,7 @@ export class GateWatch {
 
   /** `r` moved from `previousMaxRank`: visit only the gates waiting on it. */
   notify(r: Resource, previousMaxRank: number): void {
+    this.traceWatch.notify(r);
     const list = this.waitingOn.get(r.guid);
     if (!list) return;
     for (const gate of list) {
@@ -123,8 +143,16 @@ export class GateWatch {
 
   /** No delayed gate opens any more (the experiment failed or was shut down). */
   cancelTimers(): void {
+    this.traceWatch.cancel();
     for (const t of this.timers) t.cancel();
     this.timers.clear();
+  }
+
+  /** One awaited resource of `gate` got there at `at` (a trace-match gate's trace matched). */
+  private reached(gate: Gate, at: number): void {
+    if (gate.opened || gate.broken) return;
+    gate.lastAt = Math.max(gate.lastAt, at);
+    if (--gate.remaining === 0) this.satisfied(gate);
   }
 
   private gone(r: Resource): string {

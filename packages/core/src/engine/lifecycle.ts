@@ -17,6 +17,7 @@ import {
   isReleased, isReleasing, isScheduled, operation,
   type Operation, type Resource,
 } from "./resource-record.js";
+import type { TraceCondition } from "./trace-gates.js";
 import { WaitIndex } from "./waits.js";
 
 
@@ -84,6 +85,14 @@ export class Lifecycle {
       where,
       opened: (gate) => this.openGate(gate),
       broken: (gate, cause) => this.breakGate(gate, cause),
+      traces: {
+        follow: (r, name, onChunk) => {
+          if (!r.manager?.followTrace) throw new Error("its manager does not follow traces");
+          return r.manager.followTrace(name, 0, (chunk) => onChunk(chunk));
+        },
+        read: async (r, name) => String((await r.manager?.trace?.(name, {})) ?? ""),
+        assumesMatch: (r) => this.simulated(r),
+      },
     });
     this.waits = new WaitIndex({ resource, where });
   }
@@ -169,6 +178,16 @@ export class Lifecycle {
     queueMicrotask(() => this.batch(() => {
       for (const r of members) this.tryDeploy(r);
     }));
+  }
+
+  /**
+   * A condition on a trace of `after` matching: it opens on the match (which comes once they
+   * started); a state beyond STARTED (FINISHED) is waited for by a gate of its own as well.
+   */
+  addTraceConditionGate(action: GateAction, subjects: number[], after: number[], state: ResourceState, delayMs: number, trace: TraceCondition): void {
+    if (stateRank(state) > stateRank(ResourceState.STARTED)) this.addConditionGate(action, subjects, after, state, delayMs);
+    const gate = this.gateWatch.make(action, after, ResourceState.STARTED, delayMs, "condition", subjects, undefined, trace);
+    for (const g of subjects) this.attachGate(this.design.resource(g), gate);
   }
 
   /** A registered condition (or setWithConditions) on each of `subjects`. */

@@ -7,6 +7,8 @@ import { parseTime } from "../model/time.js";
 import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceType } from "../catalog/registry.js";
 import { traceProblem } from "../catalog/rules.js";
+import { patternProblem } from "../model/pattern.js";
+import type { TraceCondition } from "./trace-gates.js";
 import { linkProblem, type LinkView } from "../catalog/links.js";
 import type { DesignView } from "./design-view.js";
 import { REGISTERED, isScheduled, type Resource } from "./resource-record.js";
@@ -31,6 +33,19 @@ export interface CheckedCondition {
   subjects: number[];
   after: number[];
   delayMs: number;
+}
+
+/**
+ * What takes the state's place in `registerCondition` to wait for a line of a trace of every
+ * `after` resource to match a pattern (a regular expression, without flags).
+ */
+export interface TraceWait {
+  trace: string;
+  matches: string | RegExp;
+  /** Past this, counted from when the traced resource started, the waiting resources fail. */
+  timeout?: string | number;
+  /** A state to reach as well (FINISHED, say); STARTED by default. */
+  state?: ResourceState;
 }
 
 /**
@@ -140,16 +155,53 @@ export class DesignRegistry {
     rb.connections.push(a);
   }
 
-  /** Records a condition (as its document); returns its checked guids and delay. */
-  addCondition(group1: Group, action: ResourceAction, group2: Group, state: ResourceState, delay?: string | number): CheckedCondition {
+  /** Records a condition (as its document); returns its checked guids, delay, state and trace wait. */
+  addCondition(
+    group1: Group, action: ResourceAction, group2: Group, wait: ResourceState | TraceWait, delay?: string | number,
+  ): CheckedCondition & { state: ResourceState; trace?: TraceCondition } {
     if (!RESOURCE_ACTIONS.includes(action)) {
       throw new NepiError("BAD_CONDITION", `condition action: "${action}" is not one of ${RESOURCE_ACTIONS.join(", ")}`, "action");
     }
+    const state = typeof wait === "string" ? wait : (wait.state ?? ResourceState.STARTED);
     const checked = this.checkCondition(group1, group2, state, delay);
+    const trace = typeof wait === "string" ? undefined : this.checkTraceWait(wait, checked.after);
     const doc: ConditionDoc = { group: checked.subjects, action, after: checked.after, state };
+    if (trace) {
+      doc.trace = trace.name;
+      doc.matches = trace.pattern.source;
+      if (trace.timeoutText !== undefined) doc.timeout = trace.timeoutText;
+    }
     if (delay !== undefined) doc.delay = typeof delay === "number" ? `${delay}ms` : delay;
     this.conditions.push(doc);
-    return checked;
+    return { ...checked, state, ...(trace ? { trace } : {}) };
+  }
+
+  /** A trace wait's trace (enabled on every awaited resource), pattern and timeout, checked. */
+  private checkTraceWait(wait: TraceWait, after: number[]): TraceCondition {
+    if (typeof wait.trace !== "string" || wait.trace === "") throw new NepiError("BAD_CONDITION", "condition trace: expected a trace name", "trace");
+    for (const g of after) {
+      const r = this.resource(g);
+      const problem = traceProblem(r.info, wait.trace);
+      if (problem) throw new NepiError("UNKNOWN_TRACE", `condition trace: ${this.where(r)}: ${problem}`, "trace");
+      if (!r.traces.has(wait.trace)) {
+        throw new NepiError("BAD_CONDITION", `condition trace: trace "${wait.trace}" of ${this.where(r)} is not enabled (registerTrace it first)`, "trace");
+      }
+    }
+    let source: string;
+    if (wait.matches instanceof RegExp) {
+      if (wait.matches.flags !== "") throw new NepiError("BAD_CONDITION", `condition matches: ${String(wait.matches)}: flags are not kept; write the pattern without them`, "matches");
+      source = wait.matches.source;
+    } else {
+      source = String(wait.matches);
+    }
+    const problem = patternProblem(source);
+    if (problem) throw new NepiError("BAD_CONDITION", `condition matches: ${problem}`, "matches");
+    const timeout = wait.timeout === undefined ? undefined : typeof wait.timeout === "number" ? `${wait.timeout}ms` : wait.timeout;
+    return {
+      name: wait.trace,
+      pattern: new RegExp(source),
+      ...(timeout !== undefined ? { timeoutMs: parseTime(timeout, "timeout"), timeoutText: timeout } : {}),
+    };
   }
 
   /** Records a `setWithConditions` (as its document); returns its checked guids and delay. */

@@ -147,7 +147,23 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
       add(`${at}.state`, `"${c.state}" cannot be waited for`, "BAD_CONDITION", c.group[0]);
     }
   };
-  doc.conditions.forEach((c, i) => c && checkCondition(c, `conditions[${i}]`));
+  // A trace-match condition reads a trace every awaited resource has and records.
+  const checkConditionTrace = (trace: string, after: number[], at: string) => {
+    for (const g of after) {
+      const entry = byGuid.get(g);
+      if (!entry?.info) continue;
+      const problem = traceProblem(entry.info, trace);
+      if (problem) add(at, `guid ${g}: ${problem}`, "UNKNOWN_TRACE", g);
+      else if (!doc.resources[entry.index]?.traces.includes(trace)) {
+        add(at, `trace "${trace}" of ${entry.info.rtype} (guid ${g}) is not enabled: enable it on the resource to wait on it`, "BAD_CONDITION", g);
+      }
+    }
+  };
+  doc.conditions.forEach((c, i) => {
+    if (!c) return;
+    checkCondition(c, `conditions[${i}]`);
+    if (c.trace !== undefined) checkConditionTrace(c.trace, c.after, `conditions[${i}].trace`);
+  });
   (doc.attributeConditions ?? []).forEach((c, i) => {
     if (!c) return;
     const at = `attributeConditions[${i}]`;

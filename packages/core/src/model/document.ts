@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { ResourceActionSchema, ResourceStateSchema } from "./state-schemas.js";
+import { ResourceState } from "./states.js";
 import { AttributeValueSchema } from "./catalog-schema.js";
 import { isWellFormedTime, timeStringProblem } from "./time.js";
+import { patternProblem } from "./pattern.js";
 
 export const DOCUMENT_FORMAT = "nepi-experiment@1";
 
@@ -27,13 +29,37 @@ export type ResourceDoc = z.infer<typeof ResourceDocSchema>;
 export const ConnectionDocSchema = z.object({ source: Guid, target: Guid });
 export type ConnectionDoc = z.infer<typeof ConnectionDocSchema>;
 
-export const ConditionDocSchema = z.object({
-  group: GuidGroup,
-  action: ResourceActionSchema,
-  after: GuidGroup,
-  state: ResourceStateSchema,
-  delay: TimeString.optional(),
+const Pattern = z.string().superRefine((value, ctx) => {
+  const problem = patternProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
 });
+
+/**
+ * A condition waits for a state, or for a line of a trace of every `after` resource to match
+ * `matches` (a regular expression) — instead of the state (which then defaults to STARTED: a
+ * trace is written only once its resource started) or as well as it. Past `timeout`, counted
+ * from when the traced resource started, the waiting resources fail.
+ */
+export const ConditionDocSchema = z
+  .object({
+    group: GuidGroup,
+    action: ResourceActionSchema,
+    after: GuidGroup,
+    state: ResourceStateSchema.optional(),
+    trace: z.string().min(1, "expected a trace name").optional(),
+    matches: Pattern.optional(),
+    timeout: TimeString.optional(),
+    delay: TimeString.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.trace === undefined && c.matches !== undefined) ctx.addIssue({ code: "custom", path: ["trace"], message: "expected the trace the pattern is matched on (e.g. \"stdout\")" });
+    if (c.trace !== undefined && c.matches === undefined) ctx.addIssue({ code: "custom", path: ["matches"], message: `expected a pattern to match on trace "${c.trace}"` });
+    if (c.trace === undefined && c.matches === undefined) {
+      if (c.state === undefined) ctx.addIssue({ code: "custom", path: ["state"], message: "expected a state to wait for (or a trace and a pattern)" });
+      if (c.timeout !== undefined) ctx.addIssue({ code: "custom", path: ["timeout"], message: "only a condition on a trace has a timeout" });
+    }
+  })
+  .transform((c) => ({ ...c, state: c.state ?? ResourceState.STARTED }));
 export type ConditionDoc = z.infer<typeof ConditionDocSchema>;
 
 /** `setWithConditions`: set an attribute once a group reached a state (plus a delay). */

@@ -9,3 +9,4 @@ export * from "./run.js";
 export * from "./host-check.js";
 export * from "./terminal.js";
 export * from "./hosts.js";
+export * from "./pattern.js";

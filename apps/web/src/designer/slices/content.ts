@@ -53,7 +53,8 @@ export interface ContentSlice extends DesignContent {
   checkConnection(source: number, target: number): Check;
   connect(source: number, target: number): Check;
   addCondition(after: number, waiting: number, init?: Partial<Pick<DesignCondition, "action" | "state" | "delay">>): Check;
-  updateCondition(id: string, patch: Partial<Pick<DesignCondition, "action" | "state" | "delay">>): void;
+  /** `trace: undefined` makes it a state condition again (its pattern and timeout go too). */
+  updateCondition(id: string, patch: Partial<Pick<DesignCondition, "action" | "state" | "delay" | "trace" | "matches" | "timeout">>): void;
   removeCondition(id: string): void;
   /** Adds "set an attribute of `guid` once another resource reached a state"; returns its id. */
   addAttributeCondition(guid: number): string | null;
@@ -254,6 +255,11 @@ export function createContentSlice(history: History, ids: ContentIds): DesignSli
               if (c.id !== id) return c;
               const next: DesignCondition = { ...c, ...patch };
               if (!next.delay) delete next.delay;
+              if (next.trace === undefined) {
+                delete next.trace;
+                delete next.matches;
+                delete next.timeout;
+              } else if (!next.timeout) delete next.timeout;
               return next;
             }),
           };
