@@ -234,6 +234,11 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     return this.resource(guid).state;
   }
 
+  /** Whether deploy() took the resource in (a partial deploy leaves the others NEW). */
+  deployed(guid: number): boolean {
+    return this.design.deployed(this.resource(guid));
+  }
+
   /** Why a resource failed, or undefined. */
   failure(guid: number): string | undefined {
     const r = this.resource(guid);
