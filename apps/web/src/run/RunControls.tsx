@@ -4,6 +4,7 @@ import { useRunStore } from "./store";
 import { STATE_STYLE } from "./states";
 import { deployBlocker, designGate } from "./actions";
 import { useEditor } from "../editor";
+import { DeploySelected } from "./DeploySelected";
 import "./run.css";
 
 const BAR_PARTS = ["FINISHED", "STOPPED", "STARTED", "READY", "FAILED", "RELEASED"] as const;
@@ -38,6 +39,7 @@ export function RunControls() {
       >
         {phase === "deploying" ? "Deploying…" : "Deploy"}
       </button>
+      <DeploySelected />
       <button
         type="button"
         data-testid="dry-run"
