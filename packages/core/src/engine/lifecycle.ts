@@ -113,7 +113,8 @@ export class Lifecycle {
     if (group === undefined) {
       members = [...this.design.resources.values()].filter((r) => r.state === ResourceState.NEW && !isScheduled(r));
     } else {
-      members = this.design.group(group);
+      // A guid given twice is deployed once.
+      members = [...new Set(this.design.group(group))];
       const done = members.filter((r) => isScheduled(r) || r.state !== ResourceState.NEW);
       if (done.length > 0) {
         throw new NepiError(
