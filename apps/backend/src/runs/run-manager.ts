@@ -225,7 +225,11 @@ export class RunManager {
         ec.deploy(hosts, { startTogether: false });
         await ec.waitDeployed(hosts, { timeout: "2m" });
       }
+      // What runs on those hosts is not deployed here (it stays NEW in this controller): its
+      // host's release ends it, so it is released when that release begins.
+      const releasing = Date.now();
       await ec.release();
+      for (const g of ec.guids()) if (!ec.deployed(g) && !releasedAt.has(g)) releasedAt.set(g, releasing);
     } catch (err) {
       // Nothing is recorded: the run stays INTERRUPTED, with its leftovers, for another try.
       throw new TRPCError({ code: "BAD_GATEWAY", message: `cleanup of run "${runId}" failed: ${(err as Error).message}`, cause: err });
