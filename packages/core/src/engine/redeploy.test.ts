@@ -200,6 +200,10 @@ describe("joining a running resource", () => {
     await vi.advanceTimersByTimeAsync(2000);
     expect(ec.state(ping)).toBe("FINISHED");
     expect(ec.connections(1)).toEqual([ping]);
+    // Nothing joins a node that is gone.
+    await ec.release(1);
+    const late = ec.registerResource(LINUX_PING.rtype, { target: "b.example" });
+    expect(() => ec.registerConnection(late, 1)).toThrow("connection: guid 1 (linux::Node) is RELEASED: nothing can join it");
   });
 
   it("refuses a new host under a deployed resource that deploys after its hosts, and two deployed resources", async () => {

@@ -2,14 +2,14 @@ import type { AttributeValue } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
 import type { AttributeConditionDoc, ConditionDoc, ExperimentDocument } from "../model/document.js";
 import { DOCUMENT_FORMAT } from "../model/document.js";
-import { RESOURCE_ACTIONS, RESOURCE_STATES, ResourceState, stateRank, type ResourceAction } from "../model/states.js";
+import { RESOURCE_ACTIONS, RESOURCE_STATES, ResourceState, isTerminal, stateRank, type ResourceAction } from "../model/states.js";
 import { parseTime } from "../model/time.js";
 import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceType } from "../catalog/registry.js";
 import { deployAfter, traceProblem } from "../catalog/rules.js";
 import { linkProblem, type LinkView } from "../catalog/links.js";
 import type { DesignView } from "./design-view.js";
-import { REGISTERED, isScheduled, type Resource } from "./resource-record.js";
+import { REGISTERED, isReleasing, isScheduled, type Resource } from "./resource-record.js";
 
 export interface RegisterOptions {
   guid?: number;
@@ -139,6 +139,9 @@ export class DesignRegistry {
     // One is deployed: the other may join it only if it is what deploys after (an application
     // onto its running node), never something the deployed one would have had to wait for.
     const [running, joining] = isScheduled(ra) ? [ra, rb] : [rb, ra];
+    if (isScheduled(running) && (isReleasing(running) || isTerminal(running.state))) {
+      throw new NepiError("WRONG_STATE", `connection: ${this.where(running)} is ${isReleasing(running) && !isTerminal(running.state) ? "being released" : running.state}: nothing can join it`);
+    }
     if (isScheduled(running) && deployAfter(running.info, joining.info) !== undefined) {
       throw new NepiError(
         "WRONG_STATE",
