@@ -70,6 +70,19 @@ describe("run store", () => {
     expect(run.getState().timeline.map((e) => e.state)).toEqual(["DISCOVERED", "PROVISIONED", "READY"]);
   });
 
+  it("shows a transition once when runs.get brings it while the stream's copy is queued or still to come", () => {
+    const s = run.getState();
+    // Queued for the next frame when runs.get answers…
+    s.enqueue([ev(1, "READY", 30)]);
+    // …and one the stream has not delivered yet.
+    s.mergeTimeline([ev(1, "PROVISIONED", 20), ev(1, "READY", 30), ev(1, "STARTED", 40)]);
+    s.flush();
+    s.enqueue([ev(1, "STARTED", 40), ev(1, "FINISHED", 50)]);
+    s.flush();
+    expect(run.getState().timeline.map((e) => e.state)).toEqual(["PROVISIONED", "READY", "STARTED", "FINISHED"]);
+    expect(run.getState().states[1]).toEqual({ state: "FINISHED" });
+  });
+
   it("starts empty for a new run and forgets the queued transitions of the previous one", () => {
     const s = run.getState();
     s.enqueue([ev(1, "STARTED", 1)]);

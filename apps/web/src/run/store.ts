@@ -116,12 +116,20 @@ function onNextFrame(flush: () => void): void {
 
 export type RunStore = StoreApi<RunStoreState>;
 
+/** One transition, as the timeline tells it from another copy of it. */
+function timelineKey(e: StateEvent): string {
+  return `${e.guid}/${e.state}/${e.at}`;
+}
+
 /** The store of the run shown on the canvas: one per editor, and a fresh one per test. */
 export function createRunStore(): RunStore {
   // Transitions that arrived since the last frame, with the stream id of the newest one.
   let pending: StateEvent[] = [];
   let pendingLastId: string | null = null;
   let frameRequested = false;
+  // Transitions runs.get added to the timeline that the live stream may still deliver: the
+  // timeline shows each once.
+  let fromRunsGet = new Set<string>();
 
   function scheduleFlush(flush: () => void): void {
     if (frameRequested) return;
@@ -152,6 +160,7 @@ export function createRunStore(): RunStore {
     beginRun(runId, opts) {
       pending = [];
       pendingLastId = null;
+      fromRunsGet = new Set();
       set({
         runId,
         status: null,
@@ -181,10 +190,11 @@ export function createRunStore(): RunStore {
     },
 
     mergeTimeline(earlier) {
-      const key = (e: StateEvent) => `${e.guid}/${e.state}/${e.at}`;
-      const known = new Set(get().timeline.map(key));
-      const missing = earlier.filter((e) => !known.has(key(e)));
+      // One still queued, or still to come from the stream, is not added again then (flush).
+      const known = new Set(get().timeline.map(timelineKey));
+      const missing = earlier.filter((e) => !known.has(timelineKey(e)));
       if (missing.length === 0) return;
+      for (const e of missing) fromRunsGet.add(timelineKey(e));
       // Stable by time: transitions of one instant keep the engine's order.
       const merged = missing.concat(get().timeline).sort((a, b) => a.at - b.at);
       set({ timeline: merged });
@@ -221,7 +231,7 @@ export function createRunStore(): RunStore {
         states,
         counts,
         failures: failed || prev.failures.length > 0 ? failuresOf(states) : prev.failures,
-        timeline: prev.timeline.concat(batch),
+        timeline: prev.timeline.concat(fromRunsGet.size > 0 ? batch.filter((e) => !fromRunsGet.delete(timelineKey(e))) : batch),
         lastEventId: lastId ?? prev.lastEventId,
       });
     },
@@ -241,6 +251,7 @@ export function createRunStore(): RunStore {
     clear() {
       pending = [];
       pendingLastId = null;
+      fromRunsGet = new Set();
       frameRequested = false;
       set({
         runId: null,
