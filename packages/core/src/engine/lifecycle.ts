@@ -339,6 +339,10 @@ export class Lifecycle {
     const p = r.phase;
     if (p.kind === "redeploying") {
       if (!redeploy) this.redeployCancelled([r]);
+    } else if (p.kind === "releasing" && p.redeploy && !redeploy) {
+      // Released for good now: it does not come back.
+      const { redeploy: _cancelled, ...plain } = p;
+      r.phase = plain;
     } else if (p.kind !== "releasing" && p.kind !== "released") {
       if (p.kind === "busy") r.phase = redeploy ? { kind: "releasing", finishing: p.op, redeploy } : { kind: "releasing", finishing: p.op };
       else r.phase = redeploy ? REDEPLOY_RELEASING : RELEASING;

@@ -169,6 +169,36 @@ describe("redeploy", () => {
     await expect(ec.redeploy(99)).rejects.toThrow(/unknown guid 99/);
   });
 
+  it("lets an operation in progress end first: a task still deploying is released after it, then deployed again", async () => {
+    const ec = new ExperimentController();
+    const a = ec.registerResource("sim::Task", { deployTime: "1s" });
+    ec.deploy();
+    await vi.advanceTimersByTimeAsync(300);
+    const redeployed = ec.redeploy(a);
+    await vi.advanceTimersByTimeAsync(3000);
+    await redeployed;
+    expect(ec.state(a)).toBe("STARTED");
+    const s = states(ec, a);
+    expect(s.slice(s.indexOf("NEW"))).toEqual(["NEW", "DISCOVERED", "PROVISIONED", "READY", "STARTED"]);
+  });
+
+  it("is cut short by a shutdown while it releases: nothing is deployed again", async () => {
+    const ec = new ExperimentController();
+    const node = ec.registerResource(LINUX_NODE.rtype, { hostname: "a.example" });
+    const ping = ec.registerResource(LINUX_PING.rtype, { target: "b.example" });
+    ec.registerConnection(ping, node);
+    const dry = ExperimentController.fromDocument(ec.toDocument(), { dryRun: {} });
+    dry.deploy();
+    await dry.waitStarted([node, ping]);
+    const redeployed = dry.redeploy(node).catch((e: Error) => e);
+    await dry.shutdown();
+    expect(String(await redeployed)).toMatch(/redeploy: guid 1 \(linux::Node\) was released meanwhile/);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(dry.state(node)).toBe("RELEASED");
+    expect(dry.state(ping)).toBe("RELEASED");
+    expect(states(dry, node).filter((x) => x === "NEW")).toEqual([]);
+  });
+
   it("brings back a resource released by hand", async () => {
     const ec = new ExperimentController();
     const a = ec.registerResource("sim::Task", {});
