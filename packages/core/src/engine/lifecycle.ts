@@ -173,7 +173,7 @@ export class Lifecycle {
     // or a second deploy() of what a member waits on).
     queueMicrotask(() => this.batch(() => {
       for (const r of members) {
-        const cause = this.waitOnUndeployed(r);
+        const cause = this.state_ === EcState.RUNNING && r.phase.kind === "scheduled" ? this.waitOnUndeployed(r) : undefined;
         if (cause) this.failResource(r, cause);
       }
       for (const r of members) this.tryDeploy(r);
