@@ -11,7 +11,8 @@ test("Deploy selected runs only the selected part; Redeploy brings a node and it
         guid: 2,
         type: "linux::Application",
         label: "sleeper",
-        attributes: { command: "echo started; exec sleep 300" },
+        // Counts its runs in its directory on the host, which a redeploy keeps.
+        attributes: { command: 'n=$(( $(cat "$APP_HOME/count" 2>/dev/null || echo 0) + 1 )); echo $n > "$APP_HOME/count"; echo "instance $n"; exec sleep 300' },
         traces: ["stdout"],
         position: { x: 320, y: 0 },
       },
@@ -27,7 +28,8 @@ test("Deploy selected runs only the selected part; Redeploy brings a node and it
   await page.getByTestId("deploy-selected").click();
   await expect(node(page, 2)).toHaveAttribute("data-state", "STARTED");
   await expect(node(page, 1)).toHaveAttribute("data-state", "STARTED");
-  await expect(page.locator('[data-testid="trace-pane"][data-guid="2"][data-trace="stdout"]')).toContainText("started");
+  const pane = page.locator('[data-testid="trace-pane"][data-guid="2"][data-trace="stdout"]');
+  await expect(pane).toContainText("instance 1");
   await expect(node(page, 3)).toHaveAttribute("data-state", "NEW");
   await shot("part deployed");
 
@@ -49,6 +51,10 @@ test("Deploy selected runs only the selected part; Redeploy brings a node and it
   await expect(node(page, 2)).toHaveAttribute("data-state", "STARTED");
   await expect(node(page, 1)).toHaveAttribute("data-state", "STARTED");
   await expect(node(page, 3)).toHaveAttribute("data-state", "NEW");
+  // Its trace pane starts again with the new run's output.
+  await openDockTab(page, "traces");
+  await expect(pane).toContainText("instance 2");
+  await expect(pane).not.toContainText("instance 1");
   await shot("redeployed");
 
   await page.getByTestId("release").click();

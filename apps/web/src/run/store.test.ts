@@ -83,6 +83,17 @@ describe("run store", () => {
     expect(run.getState().states[1]).toEqual({ state: "FINISHED" });
   });
 
+  it("counts each resource's redeploys (back to NEW after its release): its trace pane starts again", () => {
+    const s = run.getState();
+    s.enqueue([ev(1, "STARTED", 10), { guid: 1, state: "RELEASED", previous: "STARTED", at: 20 }, { guid: 1, state: "NEW", previous: "RELEASED", at: 21 }]);
+    s.flush();
+    expect(run.getState().redeploys).toEqual({ 1: 1 });
+    const before = run.getState().redeploys;
+    s.enqueue([ev(2, "STARTED", 30)]);
+    s.flush();
+    expect(run.getState().redeploys).toBe(before);
+  });
+
   it("starts empty for a new run and forgets the queued transitions of the previous one", () => {
     const s = run.getState();
     s.enqueue([ev(1, "STARTED", 1)]);

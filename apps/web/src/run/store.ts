@@ -55,6 +55,8 @@ export interface RunStoreState {
   counts: RunCounts;
   /** Failed resources with their reasons (the problems list shows them too). */
   failures: RunFailure[];
+  /** How many times each resource was redeployed (back to NEW): a trace pane starts again then. */
+  redeploys: Record<number, number>;
   /** Every transition seen, in order: the Gantt timeline draws it. */
   timeline: StateEvent[];
   /** Id of the last event applied, to resume the event stream without gap or duplicate. */
@@ -153,6 +155,7 @@ export function createRunStore(): RunStore {
     counts: EMPTY_COUNTS,
     failures: [],
     timeline: [],
+    redeploys: {},
     lastEventId: null,
     error: null,
     missingTraces: [],
@@ -172,6 +175,7 @@ export function createRunStore(): RunStore {
         counts: EMPTY_COUNTS,
         failures: [],
         timeline: [],
+        redeploys: {},
         lastEventId: null,
         error: null,
         missingTraces: [],
@@ -219,7 +223,12 @@ export function createRunStore(): RunStore {
       // Counts move with each transition: no pass over every resource per frame.
       const counts = { ...prev.counts };
       let failed = false;
+      let redeploys = prev.redeploys;
       for (const e of batch) {
+        if (e.state === "NEW" && e.previous !== "NEW") {
+          if (redeploys === prev.redeploys) redeploys = { ...redeploys };
+          redeploys[e.guid] = (redeploys[e.guid] ?? 0) + 1;
+        }
         const before = states[e.guid];
         if (before) countOne(counts, before.state, -1);
         else counts.total++;
@@ -231,6 +240,7 @@ export function createRunStore(): RunStore {
         states,
         counts,
         failures: failed || prev.failures.length > 0 ? failuresOf(states) : prev.failures,
+        redeploys,
         timeline: prev.timeline.concat(fromRunsGet.size > 0 ? batch.filter((e) => !fromRunsGet.delete(timelineKey(e))) : batch),
         lastEventId: lastId ?? prev.lastEventId,
       });
@@ -264,6 +274,7 @@ export function createRunStore(): RunStore {
         counts: EMPTY_COUNTS,
         failures: [],
         timeline: [],
+        redeploys: {},
         lastEventId: null,
         error: null,
         missingTraces: [],
