@@ -10,6 +10,7 @@ import { IdSchema } from "./experiments.js";
 import { procedure, router } from "./trpc.js";
 
 const RunRef = z.object({ runId: IdSchema });
+const Guid = z.number().int().positive("expected a guid (positive integer)");
 /** A tracked event id: the `seq` (events) or byte offset (traces) of the last event received. */
 const EventId = z.string().regex(/^\d{1,15}$/, "expected the id of an event received before").nullish();
 
@@ -72,10 +73,22 @@ function openEventFeed(ctx: Context, runId: string, lastEventId: string | null |
 }
 
 export const runsRouter = router({
-  /** Deploys a saved experiment with its own controller; returns at once. */
-  start: procedure.input(z.object({ experimentId: IdSchema })).mutation(({ ctx, input }) => ({
-    runId: ctx.runs.start(input.experimentId),
-  })),
+  /**
+   * Deploys a saved experiment with its own controller; returns at once. `guids`: deploy only
+   * these (and what they deploy after); the others stay NEW.
+   */
+  start: procedure
+    .input(z.object({ experimentId: IdSchema, guids: z.array(Guid).min(1, "expected at least one guid").max(100_000).optional() }))
+    .mutation(({ ctx, input }) => ({ runId: ctx.runs.start(input.experimentId, input.guids) })),
+
+  /**
+   * Releases one resource of a running run and what runs on it (a node's applications), and
+   * deploys them again under the design's rules; resolves once they are deploying again.
+   */
+  redeploy: procedure.input(z.object({ runId: IdSchema, guid: Guid })).mutation(async ({ ctx, input }) => {
+    await ctx.runs.redeploy(input.runId, input.guid);
+    return { runId: input.runId, guid: input.guid };
+  }),
 
   /** Stops every running resource of the run (the run becomes STOPPED). */
   stop: procedure.input(RunRef).mutation(async ({ ctx, input }) => {

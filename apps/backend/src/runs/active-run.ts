@@ -52,6 +52,8 @@ export class ActiveRun {
   private releasing: Promise<void> | undefined;
   private readonly outbox: RunEvent[] = [];
   private releaseStarted = false;
+  /** Redeploys under way: the run is not over while one is releasing what it brings back. */
+  private redeploying = 0;
   closed = false;
 
   constructor(
@@ -77,12 +79,30 @@ export class ActiveRun {
     return this.traces.sizes();
   }
 
-  /** Starts recording and deploys everything (returns at once; the engine schedules). */
-  begin(): void {
+  /**
+   * Starts recording and deploys everything, or only `guids` (and what they deploy after): the
+   * others stay NEW and the run is over without them. Returns at once; the engine schedules.
+   */
+  begin(guids?: readonly number[]): void {
     this.ec.on("state", (e) => this.onTransition(e));
     // The experiment failing (a critical failure) is its own event.
     this.ec.on("experiment", () => this.updateStatus());
-    this.ec.deploy();
+    this.ec.deploy(guids);
+    if (guids) this.state.leaveOut(this.ec.guids().filter((g) => !this.ec.deployed(g)));
+  }
+
+  /**
+   * Releases one resource and what runs on it, and deploys them again (the engine's
+   * `redeploy`); a FINISHED run is RUNNING again until they have settled.
+   */
+  async redeploy(guid: number): Promise<void> {
+    this.redeploying++;
+    try {
+      await this.ec.redeploy(guid);
+    } finally {
+      this.redeploying--;
+      this.updateStatus();
+    }
   }
 
   /**
@@ -136,6 +156,7 @@ export class ActiveRun {
     this.state.apply(e);
     this.store.appendEvent(this.runId, { seq, kind: "transition", event: e });
     this.publish({ type: "transition", seq, event: e });
+    if (e.state === "NEW" && e.previous !== "NEW") this.redeployed(e.guid);
     // Traces are followed after the transition's dispatch, not inside it: a follower added
     // while the engine notifies would see this transition's output twice.
     if (this.toFollow.has(e.guid) || this.waitingFollowers.has(e.guid)) queueMicrotask(() => this.resumeFollowers(e.guid));
@@ -145,6 +166,15 @@ export class ActiveRun {
     else this.updateStatus();
     // The run was stopped while this resource was still deploying: it stops as soon as it starts.
     if (this.status === "STOPPED" && e.state === "STARTED" && !this.releaseStarted) queueMicrotask(() => void this.stopResource(e.guid));
+  }
+
+  /** A resource is back to NEW (a redeploy): the run goes on, and its traces are recorded afresh. */
+  private redeployed(guid: number): void {
+    if (this.status === "FINISHED") this.setStatus("RUNNING", undefined);
+    const names = this.document.resources.find((r) => r.guid === guid)?.traces ?? [];
+    if (names.length === 0) return;
+    this.toFollow.set(guid, [...names]);
+    void this.traces.restart(guid).then(() => this.resumeFollowers(guid));
   }
 
   private resumeFollowers(guid: number): void {
@@ -187,7 +217,7 @@ export class ActiveRun {
       this.setStatus("FAILED", reason);
       // A failed experiment released what it started; free the controller too.
       void this.release();
-    } else if (this.status === "RUNNING" && this.state.allSettled) {
+    } else if (this.status === "RUNNING" && this.redeploying === 0 && this.state.allSettled) {
       this.setStatus("FINISHED", undefined);
     }
   }

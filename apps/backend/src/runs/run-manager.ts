@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
-import { HOST_ROLE, findResourceType, hasRole } from "@nepi/core";
+import { HOST_ROLE, NepiError, findResourceType, hasRole } from "@nepi/core";
 import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, StateEvent } from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
@@ -24,21 +24,25 @@ export class RunManager {
     private readonly log: Logger,
   ) {}
 
-  /** Validates the saved design, builds its controller, records the run and deploys it. */
-  start(experimentId: string): string {
+  /**
+   * Validates the saved design, builds its controller, records the run and deploys it — all of
+   * it, or only `guids` (and what they deploy after; the others stay NEW).
+   */
+  start(experimentId: string, guids?: readonly number[]): string {
     if (!this.accepting) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" });
     const exp = this.store.getExperiment(experimentId);
     if (!exp) throw new TRPCError({ code: "NOT_FOUND", message: `experiment "${experimentId}" does not exist` });
     const place: RunPlace = { runId: randomUUID(), experimentId, rootDir: this.rootDir };
     // Throws a NepiError listing every problem of the design: nothing is recorded then.
     const ec = createController(exp.document, place);
+    if (guids) refuseUnknownGuids(ec.guids(), guids);
     const startedAt = Date.now();
     this.store.createRun(place.runId, experimentId, exp.document, startedAt);
     const run = new ActiveRun(this.store, this.log, place, exp.document, ec, startedAt);
     this.active.set(place.runId, run);
     run.events.once("closed", () => this.active.delete(place.runId));
     try {
-      run.begin();
+      run.begin(guids);
     } catch (err) {
       // Refused at deploy (the engine's last checks): recorded as a failed run, then freed.
       run.setStatus("FAILED", (err as Error).message);
@@ -72,6 +76,15 @@ export class RunManager {
 
   async stop(runId: string): Promise<void> {
     await this.mustBeLive(runId, "stop").stop();
+  }
+
+  /** Releases one resource of a running run and what runs on it, and deploys them again. */
+  async redeploy(runId: string, guid: number): Promise<void> {
+    const run = this.mustBeLive(runId, "redeploy a resource of");
+    if (run.status !== "RUNNING" && run.status !== "FINISHED") {
+      throw new TRPCError({ code: "CONFLICT", message: `cannot redeploy a resource of run "${runId}": it is ${run.status}` });
+    }
+    await run.redeploy(guid);
   }
 
   async release(runId: string): Promise<void> {
@@ -212,7 +225,11 @@ export class RunManager {
         ec.deploy(hosts, { startTogether: false });
         await ec.waitDeployed(hosts, { timeout: "2m" });
       }
+      // What runs on those hosts is not deployed here (it stays NEW in this controller): its
+      // host's release ends it, so it is released when that release begins.
+      const releasing = Date.now();
       await ec.release();
+      for (const g of ec.guids()) if (!ec.deployed(g) && !releasedAt.has(g)) releasedAt.set(g, releasing);
     } catch (err) {
       // Nothing is recorded: the run stays INTERRUPTED, with its leftovers, for another try.
       throw new TRPCError({ code: "BAD_GATEWAY", message: `cleanup of run "${runId}" failed: ${(err as Error).message}`, cause: err });
@@ -257,4 +274,14 @@ export class RunManager {
   get activeCount(): number {
     return this.active.size;
   }
+}
+
+/** Every guid to deploy is one of the design's, or nothing is recorded (the field is named). */
+function refuseUnknownGuids(known: readonly number[], guids: readonly number[]): void {
+  const all = new Set(known);
+  const i = guids.findIndex((g) => !all.has(g));
+  if (i < 0) return;
+  const path = `guids[${i}]`;
+  const message = `${path}: no resource of the design has guid ${guids[i]} (known: ${known.join(", ")})`;
+  throw new NepiError("UNKNOWN_GUID", message, path, [{ path, message, code: "UNKNOWN_GUID" }]);
 }

@@ -26,6 +26,8 @@ export class RunState {
   private readonly finishes = new Map<number, boolean>();
   readonly counts: Record<string, number> = {};
   private unsettled = 0;
+  /** NEW resources a partial deploy left out: they stay NEW, and the run does not wait for them. */
+  private readonly leftOut = new Set<number>();
 
   constructor(doc: ExperimentDocument, startedAt: number) {
     for (const r of doc.resources) {
@@ -38,11 +40,22 @@ export class RunState {
     }
   }
 
+  /** A partial deploy left these out: the run is over without them. */
+  leaveOut(guids: Iterable<number>): void {
+    for (const g of guids) {
+      const s = this.states.get(g);
+      if (!s || s.state !== "NEW" || this.leftOut.has(g)) continue;
+      this.leftOut.add(g);
+      this.unsettled--;
+    }
+  }
+
   apply(e: StateEvent): void {
     const before = this.states.get(e.guid);
     if (before) {
       this.counts[before.state]!--;
       if (!this.isSettled(e.guid, before.state)) this.unsettled--;
+      this.leftOut.delete(e.guid);
     } else {
       this.finishes.set(e.guid, true);
     }
@@ -52,7 +65,7 @@ export class RunState {
   }
 
   private isSettled(guid: number, state: ResourceState): boolean {
-    if (ENDED.has(state)) return true;
+    if (ENDED.has(state) || this.leftOut.has(guid)) return true;
     return !this.finishes.get(guid) && state === "STARTED";
   }
 

@@ -28,6 +28,8 @@ export type FollowFn = (guid: number, name: string, offset: number, onChunk: (ch
  */
 export class TraceRecorder {
   private readonly recordings = new Map<string, Recording>();
+  /** Resources whose old copies are being closed (redeployed): not followed until they are. */
+  private readonly restarting = new Map<number, Promise<void>>();
   private readonly dir: string;
 
   constructor(runDir: string, private readonly onRecorded: (guid: number, name: string, path: string, size: number) => void) {
@@ -38,6 +40,7 @@ export class TraceRecorder {
   follow(guid: number, name: string, follow: FollowFn): boolean {
     const key = `${guid}/${name}`;
     if (this.recordings.has(key)) return true;
+    if (this.restarting.has(guid)) return false;
     mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, `${guid}-${encodeURIComponent(name)}`);
     const rec: Recording = { guid, name, path, out: createWriteStream(path), size: 0 };
@@ -60,6 +63,25 @@ export class TraceRecorder {
     return true;
   }
 
+  /**
+   * A redeployed resource's traces start again from nothing, as its files on the host do: its
+   * copies are closed (the next ones overwrite them, as the final collection would). Resolves
+   * once they are, when `follow` takes the resource again.
+   */
+  restart(guid: number): Promise<void> {
+    const old = [...this.recordings.values()].filter((r) => r.guid === guid);
+    for (const rec of old) {
+      this.recordings.delete(`${rec.guid}/${rec.name}`);
+      rec.unfollow?.();
+      rec.out.end();
+    }
+    const done = Promise.all([this.restarting.get(guid), ...old.map((rec) => finished(rec.out).catch(() => undefined))]).then(() => {
+      if (this.restarting.get(guid) === done) this.restarting.delete(guid);
+    });
+    this.restarting.set(guid, done);
+    return done;
+  }
+
   /** Bytes copied so far of each trace being recorded. */
   sizes(): Map<string, number> {
     return new Map([...this.recordings.values()].map((r) => [`${r.guid}/${r.name}`, r.size]));
@@ -72,6 +94,7 @@ export class TraceRecorder {
    * right after the command ended) or was never made (`others`: never followed).
    */
   async close(source?: TraceSource, others: Array<[number, string]> = []): Promise<void> {
+    await Promise.all(this.restarting.values());
     const all = [...this.recordings.values()];
     this.recordings.clear();
     await Promise.all(

@@ -17,6 +17,7 @@ import { parseEdgeId } from "./edge-ids";
 import { attributeConditionSentence, conditionLabel, type DesignAttributeCondition, type DesignCondition, type ResourceNode } from "./model";
 import { settableAttributes } from "./settable";
 import { TerminalButton } from "../terminal/TerminalButton";
+import { RedeployButton } from "../run/RedeployButton";
 
 /** States a condition can wait for (NEW is where everything starts). */
 const AWAITABLE_STATES = RESOURCE_STATES.filter((s) => s !== "NEW");
@@ -253,6 +254,7 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
       </div>
       {info && <p className="inspector-help">{info.help}</p>}
       {!info && <p className="field-error">Unknown resource type: {d.rtype}</p>}
+      <RedeployButton guid={d.guid} />
       {problems.length > 0 && (
         <ul className="inspector-problems">
           {problems.map((p, i) => (

@@ -5,6 +5,7 @@ import { STATE_STYLE } from "./states";
 import { deployBlocker, designGate } from "./actions";
 import { useEditor } from "../editor";
 import { deployConfirmed } from "../designer/HostChecks";
+import { DeploySelected } from "./DeploySelected";
 import "./run.css";
 
 const BAR_PARTS = ["FINISHED", "STOPPED", "STARTED", "READY", "FAILED", "RELEASED"] as const;
@@ -39,6 +40,7 @@ export function RunControls() {
       >
         {phase === "deploying" ? "Deploying…" : "Deploy"}
       </button>
+      <DeploySelected />
       <button
         type="button"
         data-testid="dry-run"

@@ -5,6 +5,7 @@ import type { TraceChunk } from "@nepi/core";
 import { trpc } from "../api/trpc";
 import { TraceCharts, hasChart } from "./TraceCharts";
 import { useDesignStore } from "../designer/store";
+import { useRunStore } from "./store";
 
 const utf8 = new TextEncoder();
 const FONT_FAMILY = "'DejaVu Sans Mono', 'Liberation Mono', ui-monospace, monospace";
@@ -43,6 +44,8 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
   const [text, setText] = useState("");
   const [ended, setEnded] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // A redeployed resource's trace starts again from nothing: so does its pane.
+  const instance = useRunStore((s) => s.redeploys[trace.guid] ?? 0);
 
   useEffect(() => {
     const host = hostRef.current;
@@ -126,7 +129,7 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
       if (frame) cancelAnimationFrame(frame);
       term.dispose();
     };
-  }, [runId, trace.guid, trace.name]);
+  }, [runId, trace.guid, trace.name, instance]);
 
   const download = () => {
     const blob = new Blob([textRef.current], { type: "text/plain" });

@@ -33,8 +33,13 @@ export function deployBlocker(g: DeployGate): string | null {
 
 /** What the run controls and the history do; one per editor. */
 export interface RunActions {
-  /** Saves the design (so the run keeps the exact document), then starts a run of it. */
-  deploy(): Promise<void>;
+  /**
+   * Saves the design (so the run keeps the exact document), then starts a run of it: of all
+   * of it, or only of `guids` (and what they deploy after; the others stay NEW).
+   */
+  deploy(guids?: readonly number[]): Promise<void>;
+  /** Releases one resource of the run shown (and what runs on it) and deploys them again. */
+  redeploy(guid: number): Promise<void>;
   /** Runs the design in the page as a dry run (every host-bound resource simulated), to check the order of events. */
   dryRun(): void;
   stop(): Promise<void>;
@@ -50,14 +55,14 @@ export function createRunActions(design: DesignStore, run: RunStore, live: LiveR
   let draft: { doc: ExperimentDocument; experimentId: string | null; dirty: boolean } | null = null;
 
   return {
-    async deploy() {
+    async deploy(guids) {
       run.getState().setPhase("deploying");
       try {
         const d = design.getState();
         const document = d.toDocument();
         const { id } = await trpc.experiments.save.mutate(d.experimentId ? { id: d.experimentId, document } : { document });
         design.getState().markSaved(id);
-        const { runId } = await trpc.runs.start.mutate({ experimentId: id });
+        const { runId } = await trpc.runs.start.mutate({ experimentId: id, ...(guids ? { guids: [...guids] } : {}) });
         live.showRemote(runId, { doc: document });
       } catch (err) {
         run.getState().setPhase("error", `deploy failed: ${errorMessage(err)}`);
@@ -77,6 +82,16 @@ export function createRunActions(design: DesignStore, run: RunStore, live: LiveR
         await live.stop();
       } catch (err) {
         run.getState().setPhase("error", `stop failed: ${errorMessage(err)}`);
+      }
+    },
+
+    async redeploy(guid) {
+      try {
+        await live.redeploy(guid);
+      } catch (err) {
+        // The run goes on: only the message is shown.
+        const store = run.getState();
+        store.setPhase(store.phase, `redeploy of #${guid} failed: ${errorMessage(err)}`);
       }
     },
 

@@ -21,6 +21,8 @@ interface ActiveRun {
   runId: string;
   stop(): Promise<void>;
   release(): Promise<void>;
+  /** Releases one resource and what runs on it, and deploys them again. */
+  redeploy(guid: number): Promise<void>;
   /** Stop following (the run itself goes on). */
   detach(): void;
 }
@@ -96,6 +98,9 @@ function followRemote(run: RunStore, runId: string, lastEventId?: string): Activ
     async release() {
       await trpc.runs.release.mutate({ runId });
     },
+    async redeploy(guid) {
+      await trpc.runs.redeploy.mutate({ runId, guid });
+    },
     detach() {
       sub.unsubscribe();
     },
@@ -125,10 +130,12 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
   const view = documentView(doc);
   const ending = guids.filter((g) => mayEndByItself(view, g));
   ec.deploy();
-  ec.waitFinished(ending, { timeout: "1h" }).then(
-    () => !detached && finishDry("FINISHED"),
-    (err: Error) => !detached && finishDry(ec.ecState === "FAILED" ? "FAILED" : "FINISHED", err.message),
-  );
+  const watchEnd = () =>
+    ec.waitFinished(ending, { timeout: "1h" }).then(
+      () => !detached && finishDry("FINISHED"),
+      (err: Error) => !detached && finishDry(ec.ecState === "FAILED" ? "FAILED" : "FINISHED", err.message),
+    );
+  void watchEnd();
   function finishDry(status: string, reason?: string) {
     const s = run.getState();
     s.flush();
@@ -141,6 +148,12 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
         const st = ec.state(g);
         if (st === "STARTED") void ec.stop(g);
       }
+    },
+    async redeploy(guid) {
+      await ec.redeploy(guid);
+      // What was over may run again: the dry run is over once it has ended again.
+      run.getState().setStatus("RUNNING");
+      void watchEnd();
     },
     async release() {
       await ec.release();
@@ -169,6 +182,8 @@ export interface LiveRuns {
   detach(): void;
   stop(): Promise<void>;
   release(): Promise<void>;
+  /** Releases one resource of the run shown (and what runs on it) and deploys them again. */
+  redeploy(guid: number): Promise<void>;
 }
 
 export function createLiveRuns(run: RunStore): LiveRuns {
@@ -193,6 +208,10 @@ export function createLiveRuns(run: RunStore): LiveRuns {
     },
     async release() {
       if (active) await active.release();
+    },
+    async redeploy(guid) {
+      if (!active) throw new Error("no run is shown");
+      await active.redeploy(guid);
     },
   };
 }

@@ -70,6 +70,30 @@ describe("run store", () => {
     expect(run.getState().timeline.map((e) => e.state)).toEqual(["DISCOVERED", "PROVISIONED", "READY"]);
   });
 
+  it("shows a transition once when runs.get brings it while the stream's copy is queued or still to come", () => {
+    const s = run.getState();
+    // Queued for the next frame when runs.get answers…
+    s.enqueue([ev(1, "READY", 30)]);
+    // …and one the stream has not delivered yet.
+    s.mergeTimeline([ev(1, "PROVISIONED", 20), ev(1, "READY", 30), ev(1, "STARTED", 40)]);
+    s.flush();
+    s.enqueue([ev(1, "STARTED", 40), ev(1, "FINISHED", 50)]);
+    s.flush();
+    expect(run.getState().timeline.map((e) => e.state)).toEqual(["PROVISIONED", "READY", "STARTED", "FINISHED"]);
+    expect(run.getState().states[1]).toEqual({ state: "FINISHED" });
+  });
+
+  it("counts each resource's redeploys (back to NEW after its release): its trace pane starts again", () => {
+    const s = run.getState();
+    s.enqueue([ev(1, "STARTED", 10), { guid: 1, state: "RELEASED", previous: "STARTED", at: 20 }, { guid: 1, state: "NEW", previous: "RELEASED", at: 21 }]);
+    s.flush();
+    expect(run.getState().redeploys).toEqual({ 1: 1 });
+    const before = run.getState().redeploys;
+    s.enqueue([ev(2, "STARTED", 30)]);
+    s.flush();
+    expect(run.getState().redeploys).toBe(before);
+  });
+
   it("starts empty for a new run and forgets the queued transitions of the previous one", () => {
     const s = run.getState();
     s.enqueue([ev(1, "STARTED", 1)]);

@@ -55,6 +55,8 @@ export interface RunStoreState {
   counts: RunCounts;
   /** Failed resources with their reasons (the problems list shows them too). */
   failures: RunFailure[];
+  /** How many times each resource was redeployed (back to NEW): a trace pane starts again then. */
+  redeploys: Record<number, number>;
   /** Every transition seen, in order: the Gantt timeline draws it. */
   timeline: StateEvent[];
   /** Id of the last event applied, to resume the event stream without gap or duplicate. */
@@ -116,6 +118,11 @@ function onNextFrame(flush: () => void): void {
 
 export type RunStore = StoreApi<RunStoreState>;
 
+/** One transition, as the timeline tells it from another copy of it. */
+function timelineKey(e: StateEvent): string {
+  return `${e.guid}/${e.state}/${e.at}`;
+}
+
 /** The store of the run shown on the canvas: one per editor, and a fresh one per test. */
 /** What the store holds when no run is shown (and what a new run starts from). */
 const NO_RUN: Omit<RunStoreState, FunctionKeys<RunStoreState>> = {
@@ -129,6 +136,7 @@ const NO_RUN: Omit<RunStoreState, FunctionKeys<RunStoreState>> = {
   counts: EMPTY_COUNTS,
   failures: [],
   timeline: [],
+  redeploys: {},
   lastEventId: null,
   error: null,
   missingTraces: [],
@@ -141,6 +149,9 @@ export function createRunStore(): RunStore {
   let pending: StateEvent[] = [];
   let pendingLastId: string | null = null;
   let frameRequested = false;
+  // Transitions runs.get added to the timeline that the live stream may still deliver: the
+  // timeline shows each once.
+  let fromRunsGet = new Set<string>();
 
   function scheduleFlush(flush: () => void): void {
     if (frameRequested) return;
@@ -159,6 +170,7 @@ export function createRunStore(): RunStore {
     beginRun(runId, opts) {
       pending = [];
       pendingLastId = null;
+      fromRunsGet = new Set();
       set({
         ...NO_RUN,
         runId,
@@ -180,10 +192,11 @@ export function createRunStore(): RunStore {
     },
 
     mergeTimeline(earlier) {
-      const key = (e: StateEvent) => `${e.guid}/${e.state}/${e.at}`;
-      const known = new Set(get().timeline.map(key));
-      const missing = earlier.filter((e) => !known.has(key(e)));
+      // One still queued, or still to come from the stream, is not added again then (flush).
+      const known = new Set(get().timeline.map(timelineKey));
+      const missing = earlier.filter((e) => !known.has(timelineKey(e)));
       if (missing.length === 0) return;
+      for (const e of missing) fromRunsGet.add(timelineKey(e));
       // Stable by time: transitions of one instant keep the engine's order.
       const merged = missing.concat(get().timeline).sort((a, b) => a.at - b.at);
       set({ timeline: merged });
@@ -208,7 +221,12 @@ export function createRunStore(): RunStore {
       // Counts move with each transition: no pass over every resource per frame.
       const counts = { ...prev.counts };
       let failed = false;
+      let redeploys = prev.redeploys;
       for (const e of batch) {
+        if (e.state === "NEW" && e.previous !== "NEW") {
+          if (redeploys === prev.redeploys) redeploys = { ...redeploys };
+          redeploys[e.guid] = (redeploys[e.guid] ?? 0) + 1;
+        }
         const before = states[e.guid];
         if (before) countOne(counts, before.state, -1);
         else counts.total++;
@@ -220,7 +238,8 @@ export function createRunStore(): RunStore {
         states,
         counts,
         failures: failed || prev.failures.length > 0 ? failuresOf(states) : prev.failures,
-        timeline: prev.timeline.concat(batch),
+        redeploys,
+        timeline: prev.timeline.concat(fromRunsGet.size > 0 ? batch.filter((e) => !fromRunsGet.delete(timelineKey(e))) : batch),
         lastEventId: lastId ?? prev.lastEventId,
       });
     },
@@ -240,6 +259,7 @@ export function createRunStore(): RunStore {
     clear() {
       pending = [];
       pendingLastId = null;
+      fromRunsGet = new Set();
       frameRequested = false;
       set(NO_RUN);
     },

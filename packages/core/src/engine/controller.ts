@@ -177,7 +177,11 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     return this.design.attributeValue(r, name);
   }
 
-  /** Connects two resources (order does not matter), checked against the catalog's rules. */
+  /**
+   * Connects two resources (order does not matter), checked against the catalog's rules. A
+   * resource not deployed yet may join one already running (an application onto a running
+   * node), then be deployed with `deploy([guid])`.
+   */
   registerConnection(a: number, b: number): void {
     this.design.connect(a, b);
   }
@@ -240,6 +244,11 @@ export class ExperimentController extends Emitter<ControllerEvents> {
 
   state(guid: number): ResourceState {
     return this.resource(guid).state;
+  }
+
+  /** Whether deploy() took the resource in (a partial deploy leaves the others NEW). */
+  deployed(guid: number): boolean {
+    return this.design.deployed(this.resource(guid));
   }
 
   /** Why a resource failed, or undefined. */
@@ -335,6 +344,28 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   /** Frees what the resources use (all by default), after whatever they are doing now. */
   async release(group?: Group): Promise<void> {
     await this.releaser.release(group === undefined ? [...this.design.resources.values()] : this.design.group(group));
+  }
+
+  /**
+   * Releases one deployed resource and deploys it again, under the usual rules: what runs on it
+   * (its applications) is released first and deployed again after it; each waits again for its
+   * deploy order and conditions, and goes back through its lifecycle (NEW, DISCOVERED…), every
+   * transition in the timeline. Resolves once they are scheduled again (wait with
+   * `waitStarted`); what they are doing now is finished first, as for `release`.
+   */
+  async redeploy(guid: number): Promise<void> {
+    this.lifecycle.assertRunning("redeploy");
+    const members = this.lifecycle.membersToRedeploy(this.resource(guid));
+    for (const r of members) this.lifecycle.markRedeploying(r);
+    await this.releaser.release(members.filter((r) => r.phase.kind !== "redeploying"), true);
+    const gone = members.find((r) => r.phase.kind !== "redeploying");
+    if (gone || this.ecState !== EcState.RUNNING) {
+      this.lifecycle.redeployCancelled(members);
+      this.lifecycle.assertRunning("redeploy");
+      throw new NepiError("WRONG_STATE", `redeploy: ${this.design.where(gone!)} was released meanwhile`, "guid");
+    }
+    const guids = members.map((r) => r.guid);
+    this.lifecycle.redeploy(members, startsTogether(this.design.view, guids));
   }
 
   /** Releases everything and ends the controller. */

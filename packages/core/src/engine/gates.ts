@@ -1,6 +1,6 @@
 import type { AttributeValue } from "../model/catalog-schema.js";
-import { isTerminal, stateRank, type ResourceState } from "../model/states.js";
-import { isReleased, type Resource } from "./resource-record.js";
+import { stateRank, type ResourceState } from "../model/states.js";
+import { isGone, type Resource } from "./resource-record.js";
 import { after, type Timer } from "./timer.js";
 import { TraceWatch, describeTraceCondition, type TraceCondition, type TraceSource } from "./trace-gates.js";
 
@@ -104,7 +104,7 @@ export class GateWatch {
       const w = this.host.resource(g);
       if (w.maxRank >= target) {
         gate.lastAt = Math.max(gate.lastAt, w.reachedAt[target]!);
-      } else if (isTerminal(w.state) || isReleased(w)) {
+      } else if (isGone(w)) {
         if (gate.kind === "startTogether") continue;
         this.break(gate, this.gone(w));
         return;
@@ -129,7 +129,7 @@ export class GateWatch {
       if (previousMaxRank < target && r.maxRank >= target) {
         gate.lastAt = Math.max(gate.lastAt, r.reachedAt[target]!);
         if (--gate.remaining === 0) this.satisfied(gate);
-      } else if (r.maxRank < target && (isTerminal(r.state) || isReleased(r))) {
+      } else if (r.maxRank < target && isGone(r)) {
         if (gate.kind === "startTogether") {
           // A failed member no longer holds the others back.
           if (--gate.remaining === 0) this.satisfied(gate);

@@ -13,8 +13,8 @@ import { GateWatch, describeGate, type Gate, type GateAction } from "./gates.js"
 import type { OperationPool } from "./pool.js";
 import type { DesignRegistry, Group } from "./registry.js";
 import {
-  BUSY, IDLE, RELEASED, RELEASING, SCHEDULED,
-  isReleased, isReleasing, isScheduled, operation,
+  BUSY, IDLE, REDEPLOY_RELEASING, REDEPLOYING, REGISTERED, RELEASED, RELEASING, SCHEDULED,
+  comesBack, isReleased, isReleasing, isScheduled, operation,
   type Operation, type Resource,
 } from "./resource-record.js";
 import type { TraceCondition } from "./trace-gates.js";
@@ -122,7 +122,8 @@ export class Lifecycle {
     if (group === undefined) {
       members = [...this.design.resources.values()].filter((r) => r.state === ResourceState.NEW && !isScheduled(r));
     } else {
-      members = this.design.group(group);
+      // A guid given twice is deployed once.
+      members = [...new Set(this.design.group(group))];
       const done = members.filter((r) => isScheduled(r) || r.state !== ResourceState.NEW);
       if (done.length > 0) {
         throw new NepiError(
@@ -160,8 +161,11 @@ export class Lifecycle {
     for (const r of members) getResourceManagerFactory(this.simulated(r) ? SIM_TASK.rtype : r.info.rtype);
   }
 
-  /** Deploys checked members: managers, deploy-order gates, the start-together barrier. */
-  schedule(members: Resource[], together: number[]): void {
+  /**
+   * Deploys checked members: managers, deploy-order gates, the start-together barrier. `again`:
+   * a redeploy, whose attribute conditions (SET gates) already count the resource.
+   */
+  schedule(members: Resource[], together: number[], again = false): void {
     for (const r of members) {
       r.phase = SCHEDULED;
       this.createManager(r);
@@ -173,9 +177,14 @@ export class Lifecycle {
       const barrier = this.gateWatch.make("START", together, ResourceState.READY, 0, "startTogether", together);
       for (const g of together) this.design.resource(g).gates.push(barrier);
     }
-    for (const r of members) this.armGates(r);
-    // deploy() only schedules: the work begins once the caller's code has run (listeners attached…).
+    for (const r of members) this.armGates(r, again);
+    // deploy() only schedules: the work begins once the caller's code has run (listeners attached…,
+    // or a second deploy() of what a member waits on).
     queueMicrotask(() => this.batch(() => {
+      for (const r of members) {
+        const cause = this.state_ === EcState.RUNNING && r.phase.kind === "scheduled" ? this.waitOnUndeployed(r) : undefined;
+        if (cause) this.failResource(r, cause);
+      }
       for (const r of members) this.tryDeploy(r);
     }));
   }
@@ -188,6 +197,105 @@ export class Lifecycle {
     if (stateRank(state) > stateRank(ResourceState.STARTED)) this.addConditionGate(action, subjects, after, state, delayMs);
     const gate = this.gateWatch.make(action, after, ResourceState.STARTED, delayMs, "condition", subjects, undefined, trace);
     for (const g of subjects) this.attachGate(this.design.resource(g), gate);
+  }
+
+  /**
+   * A condition of `r` that waits on a resource nobody deployed (a partial deploy) would wait
+   * forever: the reason `r` fails at once, naming it.
+   */
+  private waitOnUndeployed(r: Resource): string | undefined {
+    for (const gate of r.gates) {
+      if (gate.kind !== "condition" || gate.action === "SET" || gate.opened || gate.broken) continue;
+      for (const g of gate.after) {
+        const w = this.design.resource(g);
+        if (w.phase === REGISTERED) return `cannot ${gate.action}: it waits for ${describeGate(gate)}, but ${this.design.where(w)} is not deployed`;
+      }
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- redeploy
+
+  /**
+   * What `redeploy(r)` takes: `r` and, transitively, the deployed resources that run on it
+   * (its applications), which are released before it and deployed again after it.
+   */
+  membersToRedeploy(r: Resource): Resource[] {
+    const where = this.design.where(r);
+    if (!isScheduled(r)) {
+      throw new NepiError("WRONG_STATE", `redeploy: ${where} is not deployed: deploy it instead`, "guid");
+    }
+    const p = r.phase.kind;
+    if (p === "releasing" || p === "redeploying") {
+      throw new NepiError("WRONG_STATE", `redeploy: ${where} is being ${comesBack(r) ? "redeployed" : "released"}`, "guid");
+    }
+    const members = [r];
+    const taken = new Set([r.guid]);
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i]!;
+      for (const g of m.connections) {
+        const d = this.design.resource(g);
+        if (taken.has(g) || !isScheduled(d) || isReleasing(d)) continue;
+        if (!deployDependencies(this.design.view, g).some((x) => x.guid === m.guid)) continue;
+        taken.add(g);
+        members.push(d);
+      }
+    }
+    return members;
+  }
+
+  /** A resource already released (by `release(guid)`) is redeployed without a second release. */
+  markRedeploying(r: Resource): void {
+    if (r.phase.kind === "released") r.phase = REDEPLOYING;
+  }
+
+  /**
+   * The redeploy's release is done: each member goes back to NEW, with its conditions counted
+   * afresh (it waits again for what it waited on), and is scheduled like a first deploy.
+   */
+  redeploy(members: Resource[], together: number[]): void {
+    for (const r of members) {
+      r.maxRank = 0;
+      r.reachedAt.fill(-1, 1);
+      r.reason = undefined;
+      r.abort = undefined;
+      r.pending.DEPLOY = r.pending.START = r.pending.STOP = 0;
+      r.gates = this.freshGates(r);
+      r.phase = REGISTERED;
+      this.transition(r, ResourceState.NEW);
+    }
+    this.schedule(members, together, true);
+  }
+
+  /** The redeploy could not go on (released or failed meanwhile): its members are released for good. */
+  redeployCancelled(members: Resource[]): void {
+    for (const r of members) {
+      if (r.phase.kind !== "redeploying") continue;
+      r.phase = RELEASED;
+      this.gateWatch.notify(r, r.maxRank);
+      this.waits.notify(r);
+    }
+  }
+
+  /**
+   * The gates of `r` for its next deploy: each condition afresh for `r` alone (its old gate may
+   * be shared and already open), attribute conditions as they are; the deploy order and the
+   * start-together barrier are made again by `schedule`.
+   */
+  private freshGates(r: Resource): Gate[] {
+    const gates: Gate[] = [];
+    for (const gate of r.gates) {
+      if (gate.action === "SET") {
+        gates.push(gate);
+        continue;
+      }
+      const i = gate.counted.indexOf(r.guid);
+      if (i >= 0 && !gate.opened) gate.counted.splice(i, 1);
+      if (gate.kind === "condition") {
+        gates.push(this.gateWatch.make(gate.action, [...gate.after], gate.state, gate.delayMs, "condition", [r.guid], undefined, gate.trace));
+      }
+    }
+    return gates;
   }
 
   /** A registered condition (or setWithConditions) on each of `subjects`. */
@@ -242,10 +350,22 @@ export class Lifecycle {
     if (this.state_ === EcState.RUNNING) this.setEcState(EcState.TERMINATED);
   }
 
-  /** Release was asked for: nothing new starts, and an operation in progress is told to stop. */
-  releaseAsked(r: Resource): void {
+  /**
+   * Release was asked for: nothing new starts, and an operation in progress is told to stop.
+   * `redeploy`: it comes back afterwards. A plain release of one waiting to come back ends it.
+   */
+  releaseAsked(r: Resource, redeploy = false): void {
     const p = r.phase;
-    if (p.kind !== "releasing" && p.kind !== "released") r.phase = p.kind === "busy" ? { kind: "releasing", finishing: p.op } : RELEASING;
+    if (p.kind === "redeploying") {
+      if (!redeploy) this.redeployCancelled([r]);
+    } else if (p.kind === "releasing" && p.redeploy && !redeploy) {
+      // Released for good now: it does not come back.
+      const { redeploy: _cancelled, ...plain } = p;
+      r.phase = plain;
+    } else if (p.kind !== "releasing" && p.kind !== "released") {
+      if (p.kind === "busy") r.phase = redeploy ? { kind: "releasing", finishing: p.op, redeploy } : { kind: "releasing", finishing: p.op };
+      else r.phase = redeploy ? REDEPLOY_RELEASING : RELEASING;
+    }
     r.abort?.abort();
   }
 
@@ -264,10 +384,18 @@ export class Lifecycle {
     if (r.phase.kind === "releasing") r.phase = { ...r.phase, done };
   }
 
-  /** The release of `r` is done: a FAILED resource stays FAILED (its waits hear of it), others are RELEASED. */
+  /**
+   * The release of `r` is done: a FAILED resource stays FAILED and one never deployed stays NEW
+   * (their waits hear of it), others are RELEASED.
+   */
   released(r: Resource): void {
-    r.phase = RELEASED;
-    if (r.state === ResourceState.FAILED) this.waits.notify(r);
+    // Never deployed (a partial deploy left it out): it held nothing and stays NEW.
+    const untouched = r.manager === undefined && r.state === ResourceState.NEW;
+    r.phase = comesBack(r) ? REDEPLOYING : RELEASED;
+    if (untouched) {
+      this.gateWatch.notify(r, r.maxRank);
+      this.waits.notify(r);
+    } else if (r.state === ResourceState.FAILED) this.waits.notify(r);
     else this.transition(r, ResourceState.RELEASED);
   }
 
@@ -280,9 +408,9 @@ export class Lifecycle {
     if (isScheduled(r)) this.armGate(r, gate);
   }
 
-  /** Called when `r` is deployed: each of its gates starts counting for it. */
-  private armGates(r: Resource): void {
-    for (const gate of r.gates) this.armGate(r, gate);
+  /** Called when `r` is deployed: each of its gates starts counting for it (`again`: but its SET gates). */
+  private armGates(r: Resource, again: boolean): void {
+    for (const gate of r.gates) if (!again || gate.action !== "SET") this.armGate(r, gate);
   }
 
   /** Each (resource, gate) pair is armed once: at deploy, or on attach when already deployed. */
@@ -377,7 +505,7 @@ export class Lifecycle {
     if (p.kind === "busy") {
       r.phase = IDLE;
     } else if (p.kind === "releasing" && p.finishing !== undefined) {
-      r.phase = p.done ? { kind: "releasing", done: p.done } : RELEASING;
+      r.phase = p.done ? { kind: "releasing", done: p.done, ...(p.redeploy ? { redeploy: p.redeploy } : {}) } : p.redeploy ? REDEPLOY_RELEASING : RELEASING;
       p.whenIdle?.();
     }
   }

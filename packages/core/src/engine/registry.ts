@@ -2,16 +2,16 @@ import type { AttributeValue } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
 import type { AttributeConditionDoc, ConditionDoc, ExperimentDocument } from "../model/document.js";
 import { DOCUMENT_FORMAT } from "../model/document.js";
-import { RESOURCE_ACTIONS, RESOURCE_STATES, ResourceState, stateRank, type ResourceAction } from "../model/states.js";
+import { RESOURCE_ACTIONS, RESOURCE_STATES, ResourceState, isTerminal, stateRank, type ResourceAction } from "../model/states.js";
 import { parseTime } from "../model/time.js";
 import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceType } from "../catalog/registry.js";
-import { traceProblem } from "../catalog/rules.js";
+import { deployAfter, traceProblem } from "../catalog/rules.js";
 import { patternProblem } from "../model/pattern.js";
 import type { TraceCondition } from "./trace-gates.js";
 import { linkProblem, type LinkView } from "../catalog/links.js";
 import type { DesignView } from "./design-view.js";
-import { REGISTERED, isScheduled, type Resource } from "./resource-record.js";
+import { REGISTERED, isReleasing, isScheduled, type Resource } from "./resource-record.js";
 
 export interface RegisterOptions {
   guid?: number;
@@ -148,8 +148,20 @@ export class DesignRegistry {
     const problem = linkProblem(this.linkView, a, b);
     if (problem?.code === "DUPLICATE") return;
     if (problem) throw new NepiError("BAD_CONNECTION", `connection: ${problem.message}`);
-    if (isScheduled(ra) || isScheduled(rb)) {
-      throw new NepiError("WRONG_STATE", `connection: ${this.where(isScheduled(ra) ? ra : rb)} is already deployed`);
+    if (isScheduled(ra) && isScheduled(rb)) {
+      throw new NepiError("WRONG_STATE", `connection: ${this.where(ra)} and ${this.where(rb)} are both deployed`);
+    }
+    // One is deployed: the other may join it only if it is what deploys after (an application
+    // onto its running node), never something the deployed one would have had to wait for.
+    const [running, joining] = isScheduled(ra) ? [ra, rb] : [rb, ra];
+    if (isScheduled(running) && (isReleasing(running) || isTerminal(running.state))) {
+      throw new NepiError("WRONG_STATE", `connection: ${this.where(running)} is ${isReleasing(running) && !isTerminal(running.state) ? "being released" : running.state}: nothing can join it`);
+    }
+    if (isScheduled(running) && deployAfter(running.info, joining.info) !== undefined) {
+      throw new NepiError(
+        "WRONG_STATE",
+        `connection: ${this.where(running)} is already deployed and would have had to deploy after ${this.where(joining)}`,
+      );
     }
     ra.connections.push(b);
     rb.connections.push(a);

@@ -23,9 +23,9 @@ export class Release {
     private readonly emit: EmitEvent,
   ) {}
 
-  /** Frees what `targets` use, after whatever they are doing now. */
-  async release(targets: Resource[]): Promise<void> {
-    for (const r of targets) this.lifecycle.releaseAsked(r);
+  /** Frees what `targets` use, after whatever they are doing now (`redeploy`: they come back). */
+  async release(targets: Resource[], redeploy = false): Promise<void> {
+    for (const r of targets) this.lifecycle.releaseAsked(r, redeploy);
     const chosen = new Set(targets.map((r) => r.guid));
     const pending: Promise<void>[] = [];
     for (const r of targets) {

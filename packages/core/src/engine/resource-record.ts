@@ -1,6 +1,6 @@
 import type { AttributeValue, ResourceTypeInfo } from "../model/catalog-schema.js";
 import type { StateEvent } from "../model/events.js";
-import type { ResourceState } from "../model/states.js";
+import { isTerminal, type ResourceState } from "../model/states.js";
 import type { Gate } from "./gates.js";
 import type { ResourceManager } from "./resource-manager.js";
 
@@ -13,6 +13,7 @@ export type Operation = "deploy" | "start" | "stop";
  *
  *   registered → scheduled → deploying → idle ⇄ starting/stopping
  *   any of them → releasing → released
+ *   redeploy:  releasing (redeploy) → redeploying → scheduled → …
  */
 export type Phase =
   /** In the design; no deploy() took it yet. */
@@ -27,8 +28,17 @@ export type Phase =
    * Release was asked for: nothing new starts. It waits for the operation still `finishing`
    * (`whenIdle` hears of its end), then runs; `done` is its promise once it must be waited for.
    */
-  | { readonly kind: "releasing"; readonly finishing?: Operation; readonly whenIdle?: () => void; readonly done?: Promise<void> }
-  | { readonly kind: "released" };
+  | {
+      readonly kind: "releasing";
+      readonly finishing?: Operation;
+      readonly whenIdle?: () => void;
+      readonly done?: Promise<void>;
+      /** Released to be deployed again (`redeploy`): what waits on it keeps waiting. */
+      readonly redeploy?: true;
+    }
+  | { readonly kind: "released" }
+  /** Released by a redeploy, about to be scheduled again with what runs on it. */
+  | { readonly kind: "redeploying" };
 
 // Shared phase objects: moving 100,000 resources through their lifecycle allocates none.
 export const REGISTERED: Phase = { kind: "registered" };
@@ -36,6 +46,8 @@ export const SCHEDULED: Phase = { kind: "scheduled" };
 export const IDLE: Phase = { kind: "idle" };
 export const RELEASING: Phase = { kind: "releasing" };
 export const RELEASED: Phase = { kind: "released" };
+export const REDEPLOY_RELEASING: Phase = { kind: "releasing", redeploy: true };
+export const REDEPLOYING: Phase = { kind: "redeploying" };
 export const BUSY: Readonly<Record<Operation, Phase>> = {
   deploy: { kind: "busy", op: "deploy" },
   start: { kind: "busy", op: "start" },
@@ -77,7 +89,18 @@ export function isScheduled(r: Resource): boolean {
 
 /** Release was asked for, or is done: nothing new may start. */
 export function isReleasing(r: Resource): boolean {
-  return r.phase.kind === "releasing" || r.phase.kind === "released";
+  return r.phase.kind === "releasing" || r.phase.kind === "released" || r.phase.kind === "redeploying";
+}
+
+/** Being released by a redeploy: it comes back, so its RELEASED is not an end. */
+export function comesBack(r: Resource): boolean {
+  const p = r.phase;
+  return p.kind === "redeploying" || (p.kind === "releasing" && p.redeploy === true);
+}
+
+/** FAILED or released for good: it will reach no other state (a gate or wait on it can give up). */
+export function isGone(r: Resource): boolean {
+  return (isTerminal(r.state) || r.phase.kind === "released") && !comesBack(r);
 }
 
 export function isReleased(r: Resource): boolean {

@@ -1,6 +1,6 @@
 import { NepiError } from "../model/errors.js";
 import { ResourceState } from "../model/states.js";
-import { isReleased, type Resource } from "./resource-record.js";
+import { isGone, type Resource } from "./resource-record.js";
 import { after, type Timer } from "./timer.js";
 
 interface Waiter {
@@ -89,7 +89,7 @@ export class WaitIndex {
         this.settle(w);
         w.resolve();
       }
-    } else if (r.state === ResourceState.FAILED || r.state === ResourceState.RELEASED || isReleased(r)) {
+    } else if (isGone(r)) {
       this.reject(w, `${this.host.where(r)} is ${r.state}${r.reason ? `: ${r.reason}` : ""}`);
     }
   }

@@ -164,8 +164,9 @@ export class ExitEvents {
   private readonly early = new Map<number, number>();
   private partial = "";
 
-  constructor(transport: Transport, eventsFile: string, onGiveUp?: (error: Error) => void) {
-    this.follower = new FileFollower(transport, eventsFile, 0, (text) => this.onText(text), (error) => {
+  /** `offset`: where to begin reading (exits before it are not this follower's). */
+  constructor(transport: Transport, eventsFile: string, onGiveUp?: (error: Error) => void, offset = 0) {
+    this.follower = new FileFollower(transport, eventsFile, offset, (text) => this.onText(text), (error) => {
       this.lost = error;
       onGiveUp?.(error);
       for (const l of [...this.lostListeners.values()]) l(error);

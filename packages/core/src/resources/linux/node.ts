@@ -120,15 +120,17 @@ export class LinuxNodeManager implements ResourceManager, Host {
   async provision(): Promise<void> {
     const p = this.paths;
     const r = await this.transport.exec(
-      `mkdir -p ${[p.node, `${p.usr}/bin`, `${p.usr}/lib`, `${p.usr}/share`].map(shq).join(" ")} && touch ${shq(p.events)}`,
+      `mkdir -p ${[p.node, `${p.usr}/bin`, `${p.usr}/lib`, `${p.usr}/share`].map(shq).join(" ")} && touch ${shq(p.events)} && wc -c < ${shq(p.events)}`,
     );
     if (r.code !== 0) throw new Error(`${this.transport.label}: cannot create ${p.run}: ${r.stderr.trim()}`);
+    // Follow from the end: a node deployed again (redeploy) must not hear the old exits.
+    const seen = Number.parseInt(r.stdout.trim(), 10) || 0;
     let perHost = EVENTS.get(this.transport);
     if (!perHost) EVENTS.set(this.transport, (perHost = new Map<string, SharedEvents>()));
     let shared = perHost.get(p.events);
     if (!shared) {
       shared = {
-        events: new ExitEvents(this.transport, p.events, (e) => this.ctx.log(`event channel of ${this.transport.label} lost: ${e.message}`)),
+        events: new ExitEvents(this.transport, p.events, (e) => this.ctx.log(`event channel of ${this.transport.label} lost: ${e.message}`), seen),
         users: 0,
       };
       perHost.set(p.events, shared);
