@@ -30,6 +30,9 @@ function milestone(state: ResourceState): number | undefined {
       return STARTED;
     case "STOPPED":
     case "FINISHED":
+    // A wait on FAILED is decided by the time the resource ended (if it did not fail, it
+    // then can never open): when nothing fails, that is the moment it waits for.
+    case "FAILED":
       return ENDED;
     default:
       return undefined;
@@ -68,6 +71,8 @@ export function findDeadlock(input: DependencyGraphInput): number[] | undefined 
   }
   const ends = input.endsByItself ?? (() => true);
   input.conditions.forEach((c, ci) => {
+    // A STOP planned for a failure holds nothing back when nothing fails (it is dropped).
+    if (c.action === "STOP" && c.state === "FAILED") return;
     const waiting = c.action === "DEPLOY" ? DEPLOYED : c.action === "START" ? STARTED : ENDED;
     const m = milestone(c.state);
     if (m === undefined) return;
