@@ -28,10 +28,10 @@ function milestone(state: ResourceState): number | undefined {
       return DEPLOYED;
     case "STARTED":
       return STARTED;
-    case "STOPPED":
-    case "FINISHED":
     // A wait on FAILED is decided by the time the resource ended (if it did not fail, it
     // then can never open): when nothing fails, that is the moment it waits for.
+    case "STOPPED":
+    case "FINISHED":
     case "FAILED":
       return ENDED;
     default:
