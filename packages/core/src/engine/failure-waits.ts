@@ -36,3 +36,12 @@ function failedAt(r: Resource): number {
 export function dropsWhenBroken(gate: Gate): boolean {
   return gate.state === ResourceState.FAILED && (gate.action === "STOP" || gate.action === "SET");
 }
+
+/**
+ * A STOP on a failure ("STOP the load generator when the server FAILED") is not one more wait
+ * of the subject's STOP: it stops the subject when the failure happens, whatever its other STOP
+ * conditions wait for, and holds nothing back when the failure does not come.
+ */
+export function isFailureStop(gate: Gate): boolean {
+  return gate.action === "STOP" && gate.state === ResourceState.FAILED;
+}

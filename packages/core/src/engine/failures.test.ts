@@ -49,16 +49,24 @@ describe("conditions on FAILED", () => {
     expect(states(ec, load)).not.toContain("STOPPED");
   });
 
-  it("a STOP held by another condition too goes on that one alone once the FAILED one is dropped", async () => {
+  it("a STOP on a failure stops at once, whatever the other STOP conditions wait for; dropped, it holds none of them", async () => {
     const ec = new ExperimentController();
-    const a = ec.registerResource("sim::Task", { duration: "5ms" });
-    const b = ec.registerResource("sim::Task", { duration: "30ms" });
+    const fails = ec.registerResource("sim::Task", { failIn: "run", critical: false });
+    const fine = ec.registerResource("sim::Task", { duration: "10ms" });
+    const never = ec.registerResource("sim::Task", {});
     const load = ec.registerResource("sim::Task", {});
-    ec.registerCondition(load, "STOP", a, "FAILED");
-    ec.registerCondition(load, "STOP", b, "FINISHED");
+    const other = ec.registerResource("sim::Task", {});
+    ec.registerCondition(load, "STOP", fails, "FAILED");
+    ec.registerCondition(load, "STOP", never, "STOPPED");
+    ec.registerCondition(other, "STOP", fine, "FAILED");
+    ec.registerCondition(other, "STOP", fine, "FINISHED", "10ms");
+    ec.registerCondition(never, "STOP", other, "STOPPED");
     ec.deploy();
-    const stopped = await reaches(ec, load, "STOPPED");
-    expect(stopped.at).toBeGreaterThanOrEqual((await reaches(ec, b, "FINISHED")).at);
+    await reaches(ec, load, "STOPPED");
+    expect(ec.state(never)).toBe("STARTED");
+    const stopped = await reaches(ec, other, "STOPPED");
+    expect(stopped.at - (await reaches(ec, fine, "FINISHED")).at).toBeGreaterThanOrEqual(10);
+    await reaches(ec, never, "STOPPED");
     await ec.shutdown();
   });
 

@@ -18,7 +18,7 @@ import {
   type Operation, type Resource,
 } from "./resource-record.js";
 import { WaitIndex } from "./waits.js";
-import { dropsWhenBroken } from "./failure-waits.js";
+import { dropsWhenBroken, isFailureStop } from "./failure-waits.js";
 import { Retries, retryReason, type RetryFrom } from "./retries.js";
 
 
@@ -246,7 +246,7 @@ export class Lifecycle {
           gate.counted = gate.counted.filter((g) => g !== r.guid);
           this.armGate(r, gate);
         }
-        r.hasStopGate = r.gates.some((g) => g.action === "STOP" && !(g.broken !== undefined && dropsWhenBroken(g)));
+        r.hasStopGate = r.gates.some((g) => g.action === "STOP" && !isFailureStop(g));
         this.defer(() => this.tryAction(r, deployed ? "START" : "DEPLOY"));
       }
     });
@@ -311,7 +311,7 @@ export class Lifecycle {
 
   private attachGate(r: Resource, gate: Gate): void {
     r.gates.push(gate);
-    if (gate.action === "STOP") r.hasStopGate = true;
+    if (gate.action === "STOP" && !isFailureStop(gate)) r.hasStopGate = true;
     // Conditions registered on a resource already deployed take effect at once.
     if (isScheduled(r)) this.armGate(r, gate);
   }
@@ -328,11 +328,12 @@ export class Lifecycle {
       return;
     }
     if (gate.broken) {
-      this.breakFor(r, gate, gate.broken, false);
+      this.breakFor(r, gate, gate.broken);
       return;
     }
     gate.counted.push(r.guid);
-    if (gate.action !== "SET") r.pending[gate.action]++;
+    // A STOP on a failure is not one more wait of the STOP: it stops the subject on its own.
+    if (gate.action !== "SET" && !isFailureStop(gate)) r.pending[gate.action]++;
     this.gateWatch.arm(gate);
   }
 
@@ -345,6 +346,10 @@ export class Lifecycle {
         this.applySet(r, gate);
         continue;
       }
+      if (isFailureStop(gate)) {
+        this.stopOnFailure(r);
+        continue;
+      }
       const action = gate.action;
       // Through the trampoline: a chain of zero-delay conditions must not grow the stack.
       if (--r.pending[action] === 0) this.defer(() => this.tryAction(r, action));
@@ -353,13 +358,13 @@ export class Lifecycle {
 
   /** A gate can never open: each subject still waiting for it fails, naming the cause. */
   private breakGate(gate: Gate, cause: string): void {
-    for (const g of gate.counted) this.breakFor(this.design.resource(g), gate, cause, true);
+    for (const g of gate.counted) this.breakFor(this.design.resource(g), gate, cause);
   }
 
   /** A gate `r` waits on can never open: `r` fails at once, naming the cause. */
-  private breakFor(r: Resource, gate: Gate, cause: string, counted: boolean): void {
+  private breakFor(r: Resource, gate: Gate, cause: string): void {
     if (isReleasing(r) || isTerminal(r.state)) return;
-    if (dropsWhenBroken(gate)) return this.dropGate(r, gate, cause, counted);
+    if (dropsWhenBroken(gate)) return this.dropGate(r, gate, cause);
     const rank = r.maxRank;
     const stillPending =
       gate.action === "DEPLOY" ? r.state === ResourceState.NEW :
@@ -371,13 +376,18 @@ export class Lifecycle {
   }
 
   /** A STOP or SET planned for a failure that did not happen: `r` carries on without it. */
-  private dropGate(r: Resource, gate: Gate, cause: string, counted: boolean): void {
+  private dropGate(r: Resource, gate: Gate, cause: string): void {
     this.host.emit("log", { guid: r.guid, message: `${describeGate(gate)} dropped: ${cause}`, at: Date.now() });
-    if (gate.action !== "STOP") return;
-    if (counted) r.pending.STOP--;
-    // Its other STOP conditions still hold it; without any, nothing stops it any more.
-    r.hasStopGate = r.gates.some((g) => g.action === "STOP" && !(g.broken !== undefined && dropsWhenBroken(g)));
-    if (r.hasStopGate) this.defer(() => this.tryStop(r));
+  }
+
+  /**
+   * A failure it was told to stop on happened: `r` stops now (or as soon as it has started),
+   * whatever its other STOP conditions still wait for.
+   */
+  private stopOnFailure(r: Resource): void {
+    r.hasStopGate = true;
+    r.pending.STOP = 0;
+    this.defer(() => this.tryStop(r));
   }
 
   private applySet(r: Resource, gate: Gate): void {
