@@ -21,6 +21,8 @@ interface ActiveRun {
   runId: string;
   stop(): Promise<void>;
   release(): Promise<void>;
+  /** "Retry failed": re-runs the failed resources, in the same run. */
+  retryFailed(): Promise<void>;
   /** Stop following (the run itself goes on). */
   detach(): void;
 }
@@ -96,6 +98,9 @@ function followRemote(run: RunStore, runId: string, lastEventId?: string): Activ
     async release() {
       await trpc.runs.release.mutate({ runId });
     },
+    async retryFailed() {
+      await trpc.runs.retryFailed.mutate({ runId });
+    },
     detach() {
       sub.unsubscribe();
     },
@@ -125,10 +130,12 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
   const view = documentView(doc);
   const ending = guids.filter((g) => mayEndByItself(view, g));
   ec.deploy();
-  ec.waitFinished(ending, { timeout: "1h" }).then(
-    () => !detached && finishDry("FINISHED"),
-    (err: Error) => !detached && finishDry(ec.ecState === "FAILED" ? "FAILED" : "FINISHED", err.message),
-  );
+  const awaitEnd = () =>
+    ec.waitFinished(ending, { timeout: "1h" }).then(
+      () => !detached && finishDry("FINISHED"),
+      (err: Error) => !detached && finishDry(ec.ecState === "FAILED" ? "FAILED" : "FINISHED_WITH_FAILURES", err.message),
+    );
+  void awaitEnd();
   function finishDry(status: string, reason?: string) {
     const s = run.getState();
     s.flush();
@@ -141,6 +148,11 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
         const st = ec.state(g);
         if (st === "STARTED") void ec.stop(g);
       }
+    },
+    async retryFailed() {
+      if (ec.retryFailed().length === 0) return;
+      run.getState().setStatus("RUNNING");
+      await awaitEnd();
     },
     async release() {
       await ec.release();
@@ -169,6 +181,7 @@ export interface LiveRuns {
   detach(): void;
   stop(): Promise<void>;
   release(): Promise<void>;
+  retryFailed(): Promise<void>;
 }
 
 export function createLiveRuns(run: RunStore): LiveRuns {
@@ -193,6 +206,9 @@ export function createLiveRuns(run: RunStore): LiveRuns {
     },
     async release() {
       if (active) await active.release();
+    },
+    async retryFailed() {
+      if (active) await active.retryFailed();
     },
   };
 }
