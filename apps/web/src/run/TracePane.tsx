@@ -5,6 +5,7 @@ import type { TraceChunk } from "@nepi/core";
 import { trpc } from "../api/trpc";
 import { TraceCharts, hasChart } from "./TraceCharts";
 import { useDesignStore } from "../designer/store";
+import { useRunStore } from "./store";
 
 const utf8 = new TextEncoder();
 const FONT_FAMILY = "'DejaVu Sans Mono', 'Liberation Mono', ui-monospace, monospace";
@@ -43,6 +44,8 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
   const [text, setText] = useState("");
   const [ended, setEnded] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // A new attempt (a retry) writes its trace afresh: follow that one from its start.
+  const attempt = useRunStore((s) => s.states[trace.guid]?.attempt ?? 1);
 
   useEffect(() => {
     const host = hostRef.current;
@@ -126,7 +129,7 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
       if (frame) cancelAnimationFrame(frame);
       term.dispose();
     };
-  }, [runId, trace.guid, trace.name]);
+  }, [runId, trace.guid, trace.name, attempt]);
 
   const download = () => {
     const blob = new Blob([textRef.current], { type: "text/plain" });
@@ -149,6 +152,7 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
       <header>
         <span className="trace-title">
           {trace.label} <small>#{trace.guid}</small> · {trace.name}
+          {attempt > 1 && <small data-testid="trace-attempt"> · attempt {attempt}</small>}
         </span>
         <span className="trace-meta">{ended ? "complete" : "live"}</span>
         <button type="button" data-testid="trace-download" onClick={download} title="Download this trace as a text file">
