@@ -89,6 +89,36 @@ describe("the nepi CLI's command line", () => {
     }
   });
 
+  it("run exits 3 when only non-critical resources failed (FINISHED_WITH_FAILURES), 1 when a critical one did", async () => {
+    const dir = tempDir("nepi-cli-");
+    const doc = (critical: boolean) => ({
+      format: "nepi-experiment@1",
+      name: "with failures",
+      resources: [
+        { guid: 1, type: "sim::Task", label: "flaky", attributes: { duration: "10ms", failIn: "run", critical } },
+        { guid: 2, type: "sim::Task", label: "fine", attributes: { duration: "10ms" } },
+      ],
+    });
+    try {
+      for (const critical of [false, true]) {
+        const file = join(dir, `${critical}.json`);
+        writeFileSync(file, JSON.stringify(doc(critical)));
+        const out = await nepi("run", file, "--json", "--results", join(dir, "results"));
+        const result = JSON.parse(out.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
+        expect(out.code).toBe(critical ? 1 : 3);
+        expect(result).toMatchObject({
+          ok: false,
+          exitCode: critical ? 1 : 3,
+          status: critical ? "FAILED" : "FINISHED_WITH_FAILURES",
+          failures: [{ guid: 1, label: "flaky", reason: "simulated failure while running (failIn=run)" }],
+        });
+      }
+      expect((await nepi("run", "--help")).stdout).toMatch(/3 when only non-critical resources failed/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("serve takes its options through the same parser and exits 0 on SIGTERM", async () => {
     const dir = tempDir("nepi-cli-serve-");
     const child = spawn(process.execPath, [BIN, "serve", "--port=0", "--host", "127.0.0.1", "--data", join(dir, "data")], {

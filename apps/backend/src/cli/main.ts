@@ -38,7 +38,8 @@ export function nepiProgram(exit: (code: number) => void): Command {
     .addHelpText(
       "after",
       "\nExit code: 0 when every resource that ends by itself finished, 1 when one failed (each\n" +
-        "named with its reason), 2 for an invalid document, 130 when interrupted.",
+        "named with its reason), 3 when only non-critical resources failed and the rest finished\n" +
+        "(FINISHED_WITH_FAILURES), 2 for an invalid document, 130 when interrupted.",
     )
     .action(async (file: string, o: { results: string; json?: boolean }) => {
       exit(await runCommand({ file, results: o.results, json: o.json === true, out: process.stdout, err: process.stderr }));

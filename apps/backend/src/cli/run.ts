@@ -11,6 +11,9 @@ export interface RunOptions {
   err: NodeJS.WriteStream;
 }
 
+/** Exit code of a run in which only non-critical resources failed (the run FINISHED_WITH_FAILURES). */
+export const FINISHED_WITH_FAILURES_EXIT = 3;
+
 /** States after which a resource that finishes by itself has nothing more to do. */
 const ENDED: ReadonlySet<ResourceState> = new Set(["FINISHED", "STOPPED", "FAILED", "RELEASED"]);
 
@@ -24,7 +27,8 @@ function runId(): string {
  * `nepi run`: validates, deploys, shows progress, waits until every resource that finishes by
  * itself has ended (or the experiment failed, or Ctrl-C), then stops and releases everything and
  * collects the traces. Exit code 0 only when no resource failed, nothing was interrupted and every
- * enabled trace was collected.
+ * enabled trace was collected; 3 (FINISHED_WITH_FAILURES) when all of that holds but some
+ * non-critical resources failed (the rest went on and finished).
  */
 export async function runCommand(o: RunOptions): Promise<number> {
   const { doc, problems } = await loadDocument(o.file);
@@ -118,12 +122,17 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const unfinished = finishers.filter((g) => !ec.timeline().some((t) => t.guid === g && (t.state === "FINISHED" || t.state === "STOPPED")));
   // A trace that could not be collected is data lost: never "ok".
   const missing = ec.missingTraces();
+  // Only non-critical failures, and everything else ended as it should: finished with failures.
+  const experimentFailed = ec.experimentFailure !== undefined;
+  const withFailures =
+    !interrupted && !experimentFailed && failures.length > 0 && missing.length === 0 && unfinished.every((g) => failures.includes(g));
   const ok = !interrupted && failures.length === 0 && unfinished.length === 0 && missing.length === 0;
-  const code = ok ? 0 : interrupted ? 130 : 1;
+  const code = ok ? 0 : interrupted ? 130 : withFailures ? FINISHED_WITH_FAILURES_EXIT : 1;
   if (o.json) {
     emit({
       event: "result",
       ok,
+      status: ok ? "FINISHED" : withFailures ? "FINISHED_WITH_FAILURES" : interrupted ? "INTERRUPTED" : "FAILED",
       exitCode: code,
       interrupted,
       failures: failures.map((g) => ({ guid: g, label: ec.label(g), reason: ec.failure(g) })),
@@ -134,7 +143,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     for (const g of failures) o.err.write(`FAILED ${describe(g)}: ${ec.failure(g)}\n`);
     for (const m of missing) o.err.write(`MISSING trace "${m.name}" of ${describe(m.guid)}: ${m.reason}\n`);
     if (interrupted) o.err.write("interrupted: everything was stopped and released\n");
-    o.out.write(`${ok ? "done" : "not done"}: results and timeline.json in ${runDir}\n`);
+    o.out.write(`${ok ? "done" : withFailures ? "done with failures" : "not done"}: results and timeline.json in ${runDir}\n`);
   }
   return code;
 }

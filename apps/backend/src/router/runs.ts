@@ -96,6 +96,12 @@ export const runsRouter = router({
     return { runId: input.runId };
   }),
 
+  /**
+   * "Retry failed": re-runs every FAILED resource of a live run, and what failed because of it,
+   * in the same run, without redeploying what is fine; the run is RUNNING again until they settle.
+   */
+  retryFailed: procedure.input(RunRef).mutation(({ ctx, input }) => ({ runId: input.runId, guids: ctx.runs.retryFailed(input.runId) })),
+
   /** Releases everything the run holds (processes, files), then frees its controller. */
   release: procedure.input(RunRef).mutation(async ({ ctx, input }) => {
     await ctx.runs.release(input.runId);

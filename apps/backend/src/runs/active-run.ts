@@ -6,6 +6,7 @@ import {
   isTerminal,
   type ExperimentDocument,
   type MissingTrace,
+  type ResourceRunState,
   type RunEvent,
   type RunStatus,
   type StateEvent,
@@ -14,6 +15,13 @@ import type { Store } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { RunState } from "./run-state.js";
 import { TraceRecorder } from "./trace-recorder.js";
+
+/** "2 resources failed: guid 3 (exit code 1: …); guid 5 (…)": the reason of FINISHED_WITH_FAILURES. */
+function failuresText(failed: ResourceRunState[]): string {
+  const shown = failed.slice(0, 3).map((f) => `guid ${f.guid}${f.reason ? ` (${f.reason})` : ""}`);
+  const more = failed.length > 3 ? `; and ${failed.length - 3} more` : "";
+  return `${failed.length} non-critical ${failed.length === 1 ? "resource" : "resources"} failed: ${shown.join("; ")}${more}`;
+}
 
 export interface RunPlace {
   runId: string;
@@ -218,8 +226,22 @@ export class ActiveRun {
       // A failed experiment released what it started; free the controller too.
       void this.release();
     } else if (this.status === "RUNNING" && this.redeploying === 0 && this.state.allSettled) {
-      this.setStatus("FINISHED", undefined);
+      const failed = this.state.failed();
+      if (failed.length === 0) this.setStatus("FINISHED", undefined);
+      else this.setStatus("FINISHED_WITH_FAILURES", failuresText(failed));
     }
+  }
+
+  /**
+   * "Retry failed": the controller runs every FAILED resource again (and what failed because of
+   * it), in this run; the run is RUNNING again until they settle. Returns their guids.
+   */
+  retryFailed(): number[] {
+    const guids = this.ec.retryFailed();
+    if (guids.length > 0 && this.status !== "RUNNING") {
+      this.setStatus("RUNNING", `retrying ${guids.length === 1 ? "guid" : "guids"} ${guids.join(", ")}`);
+    }
+    return guids;
   }
 
   setStatus(status: RunStatus, reason: string | undefined, missingTraces: MissingTrace[] = []): void {
@@ -307,8 +329,10 @@ export class ActiveRun {
     }
     // Traces the release could not collect: kept and sent with the run's last status.
     const missing = this.ec.missingTraces();
-    if (this.status !== "FAILED") this.setStatus("RELEASED", reason, missing);
-    else if (missing.length) this.setStatus("FAILED", this.reason, missing);
+    // How the run went stays in the history when it had failures; a released run says so too.
+    const kept = this.status === "FAILED" || this.status === "FINISHED_WITH_FAILURES";
+    if (!kept) this.setStatus("RELEASED", reason, missing);
+    else if (missing.length) this.setStatus(this.status, this.reason, missing);
     this.store.setRunReleased(this.runId, Date.now());
     this.drainOutbox();
     this.closed = true;

@@ -87,6 +87,21 @@ export class RunManager {
     await run.redeploy(guid);
   }
 
+  /** Re-runs the FAILED resources of a live run (and what failed because of them); returns their guids. */
+  retryFailed(runId: string): number[] {
+    const run = this.mustBeLive(runId, "retry failed resources of");
+    if (run.ec.ecState !== "RUNNING") {
+      throw new TRPCError({ code: "CONFLICT", message: `cannot retry failed resources of run "${runId}": it is ${run.status} (${run.reason ?? "the experiment failed"})` });
+    }
+    if (run.status !== "RUNNING" && run.status !== "FINISHED_WITH_FAILURES") {
+      throw new TRPCError({ code: "CONFLICT", message: `cannot retry failed resources of run "${runId}": it is ${run.status}` });
+    }
+    const guids = run.retryFailed();
+    if (guids.length === 0) throw new TRPCError({ code: "CONFLICT", message: `run "${runId}" has no FAILED resource to retry` });
+    this.log(`run ${runId}: retrying failed resources ${guids.join(", ")}`, { runId, guids });
+    return guids;
+  }
+
   async release(runId: string): Promise<void> {
     await this.mustBeLive(runId, "release").release("released by the user");
   }

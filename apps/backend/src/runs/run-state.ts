@@ -82,6 +82,11 @@ export class RunState {
     return [...this.states.values()].sort((a, b) => a.guid - b.guid);
   }
 
+  /** The resources FAILED now, in guid order. */
+  failed(): ResourceRunState[] {
+    return this.list().filter((s) => s.state === "FAILED");
+  }
+
   /** The first failure with a reason (what made a critical failure fail the run). */
   firstFailure(): ResourceRunState | undefined {
     let first: ResourceRunState | undefined;

@@ -64,4 +64,8 @@ export const MIGRATIONS: string[] = [
   -- JSON, on the status a release ends on: the enabled traces it could not collect, and why.
   ALTER TABLE run_events ADD COLUMN missing_traces TEXT;
   `,
+  `
+  -- The attempt a transition belongs to, from the second on (retries, "Retry failed").
+  ALTER TABLE run_events ADD COLUMN attempt INTEGER;
+  `,
 ];

@@ -58,6 +58,7 @@ interface EventRow {
   at: number;
   reason: string | null;
   missing_traces: string | null;
+  attempt: number | null;
 }
 
 /**
@@ -95,10 +96,10 @@ export class Store {
       setReleased: db.prepare("UPDATE runs SET released_at = ? WHERE id = ?"),
       setLeftovers: db.prepare("UPDATE runs SET leftovers = ? WHERE id = ?"),
       insertEvent: db.prepare(
-        "INSERT INTO run_events (run_id, seq, kind, guid, state, previous, at, reason, missing_traces) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO run_events (run_id, seq, kind, guid, state, previous, at, reason, missing_traces, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       eventsAfter: db.prepare(
-        "SELECT seq, kind, guid, state, previous, at, reason, missing_traces FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq",
+        "SELECT seq, kind, guid, state, previous, at, reason, missing_traces, attempt FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq",
       ),
       // SQLite returns the other columns of the row holding MAX(seq): each resource's last state.
       latestStates: db.prepare(
@@ -230,10 +231,10 @@ export class Store {
       for (const [runId, e] of batch) {
         if (e.kind === "transition") {
           const t = e.event;
-          this.q.insertEvent.run(runId, e.seq, "transition", t.guid, t.state, t.previous, t.at, t.reason ?? null, null);
+          this.q.insertEvent.run(runId, e.seq, "transition", t.guid, t.state, t.previous, t.at, t.reason ?? null, null, t.attempt ?? null);
         } else {
           const missing = e.missingTraces?.length ? JSON.stringify(e.missingTraces) : null;
-          this.q.insertEvent.run(runId, e.seq, "status", null, e.status, null, e.at, e.reason ?? null, missing);
+          this.q.insertEvent.run(runId, e.seq, "status", null, e.status, null, e.at, e.reason ?? null, missing, null);
         }
       }
     })();
@@ -330,6 +331,7 @@ function toEvent(r: EventRow): StoredEvent {
     previous: r.previous as ResourceState,
     at: r.at,
     ...(r.reason !== null ? { reason: r.reason } : {}),
+    ...(r.attempt !== null ? { attempt: r.attempt } : {}),
   };
   return { seq: r.seq, kind: "transition", event };
 }

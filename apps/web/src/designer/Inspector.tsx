@@ -2,6 +2,7 @@ import { useMemo } from "react";
 import {
   RESOURCE_ACTIONS,
   RESOURCE_STATES,
+  isWaitable,
   isTimeString,
   patternProblem,
   showPattern,
@@ -20,7 +21,8 @@ import { TerminalButton } from "../terminal/TerminalButton";
 import { RedeployButton } from "../run/RedeployButton";
 
 /** States a condition can wait for (NEW is where everything starts). */
-const AWAITABLE_STATES = RESOURCE_STATES.filter((s) => s !== "NEW");
+/** What a condition may wait for (core's rule: FAILED included, RELEASED not). */
+const AWAITABLE_STATES = RESOURCE_STATES.filter(isWaitable);
 const TIME_HELP = "expected a time string such as 500ms, 2s, 1.5m, 1h, 10us";
 
 /** One attribute condition of the selected resource: its sentence and, when editable, its fields. */
@@ -523,7 +525,7 @@ function ConditionInspector({ condition, edgeId }: { condition: DesignCondition;
             value={condition.state}
             onChange={(e) => store.updateCondition(condition.id, { state: e.target.value as ResourceState })}
           >
-            {RESOURCE_STATES.filter((s) => s !== "NEW").map((s) => (
+            {AWAITABLE_STATES.map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>

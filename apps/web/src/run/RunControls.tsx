@@ -2,7 +2,7 @@ import { useShallow } from "zustand/react/shallow";
 import { useDesignStore } from "../designer/store";
 import { useRunStore } from "./store";
 import { STATE_STYLE } from "./states";
-import { deployBlocker, designGate } from "./actions";
+import { deployBlocker, designGate, retryBlocker, type RetryGate } from "./actions";
 import { useEditor } from "../editor";
 import { deployConfirmed } from "../designer/HostChecks";
 import { DeploySelected } from "./DeploySelected";
@@ -20,6 +20,7 @@ export function RunControls() {
   const runId = useRunStore((s) => s.runId);
   const dry = useRunStore((s) => s.dryRun);
   const error = useRunStore((s) => s.error);
+  const failed = useRunStore((s) => s.counts.FAILED);
 
   const running = runId !== null && status === "RUNNING";
   const busy = phase === "deploying" || (running && phase !== "history");
@@ -64,6 +65,7 @@ export function RunControls() {
       >
         Release
       </button>
+      {runId !== null && <RetryFailedButton gate={{ live: phase === "live", status, failed }} onRetry={() => void runs.retryFailed()} />}
       {blocker !== null && problemCount > 0 && !readOnly && (
         <span className="run-blocker" data-testid="deploy-blocker" role="note">
           {blocker}
@@ -90,6 +92,24 @@ export function RunControls() {
         </span>
       )}
     </div>
+  );
+}
+
+/** "Retry failed", shown once a resource of the run failed; disabled, with the reason, when the run cannot retry. */
+export function RetryFailedButton({ gate, onRetry }: { gate: RetryGate; onRetry: () => void }) {
+  if (gate.failed === 0 && gate.status !== "FINISHED_WITH_FAILURES") return null;
+  const why = retryBlocker(gate);
+  return (
+    <button
+      type="button"
+      data-testid="retry-failed"
+      className="run-btn"
+      disabled={why !== null}
+      onClick={onRetry}
+      title={why ?? "Run the failed resources again, and what failed because of them, in this run (what went well is not redeployed)"}
+    >
+      Retry failed
+    </button>
   );
 }
 

@@ -46,6 +46,8 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
   const [error, setError] = useState<string | null>(null);
   // A redeployed resource's trace starts again from nothing: so does its pane.
   const instance = useRunStore((s) => s.redeploys[trace.guid] ?? 0);
+  // A new attempt (a retry) writes its trace afresh: follow that one from its start.
+  const attempt = useRunStore((s) => s.states[trace.guid]?.attempt ?? 1);
 
   useEffect(() => {
     const host = hostRef.current;
@@ -129,7 +131,7 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
       if (frame) cancelAnimationFrame(frame);
       term.dispose();
     };
-  }, [runId, trace.guid, trace.name, instance]);
+  }, [runId, trace.guid, trace.name, instance, attempt]);
 
   const download = () => {
     const blob = new Blob([textRef.current], { type: "text/plain" });
@@ -152,6 +154,7 @@ export const TracePane = memo(function TracePane({ runId, trace }: { runId: stri
       <header>
         <span className="trace-title">
           {trace.label} <small>#{trace.guid}</small> · {trace.name}
+          {attempt > 1 && <small data-testid="trace-attempt"> · attempt {attempt}</small>}
         </span>
         <span className="trace-meta">{ended ? "complete" : "live"}</span>
         <button type="button" data-testid="trace-download" onClick={download} title="Download this trace as a text file">

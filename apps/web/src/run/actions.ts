@@ -31,6 +31,27 @@ export function deployBlocker(g: DeployGate): string | null {
   return null;
 }
 
+/** What decides whether "Retry failed" can be pressed. */
+export interface RetryGate {
+  /** A run is shown and followed live (not a past run reopened, not being deployed). */
+  live: boolean;
+  status: string | null;
+  /** Resources FAILED now. */
+  failed: number;
+}
+
+/**
+ * Why "Retry failed" cannot be pressed now (its tooltip), or null when it can: a live run in
+ * which non-critical resources failed, ended with failures or still running.
+ */
+export function retryBlocker(g: RetryGate): string | null {
+  if (!g.live) return "Only a run followed live can retry its failed resources.";
+  if (g.status === "FAILED") return "A critical resource failed: the run was released. Deploy again.";
+  if (g.status !== "FINISHED_WITH_FAILURES" && g.status !== "RUNNING") return "Only a run that is still going or finished with failures can retry them.";
+  if (g.failed === 0) return "No resource has failed.";
+  return null;
+}
+
 /** What the run controls and the history do; one per editor. */
 export interface RunActions {
   /**
@@ -44,6 +65,8 @@ export interface RunActions {
   dryRun(): void;
   stop(): Promise<void>;
   release(): Promise<void>;
+  /** Re-runs the failed resources of the run shown (and what failed because of them), in the same run. */
+  retryFailed(): Promise<void>;
   /** Opens a past (or still running) run read-only: its document, states, timeline and traces. */
   openRun(runId: string): Promise<void>;
   /** Leaves a past run and returns to the design that was being edited. */
@@ -100,6 +123,14 @@ export function createRunActions(design: DesignStore, run: RunStore, live: LiveR
         await live.release();
       } catch (err) {
         run.getState().setPhase("error", `release failed: ${errorMessage(err)}`);
+      }
+    },
+
+    async retryFailed() {
+      try {
+        await live.retryFailed();
+      } catch (err) {
+        run.getState().setPhase("error", `retry failed: ${errorMessage(err)}`);
       }
     },
 

@@ -23,6 +23,8 @@ interface ActiveRun {
   release(): Promise<void>;
   /** Releases one resource and what runs on it, and deploys them again. */
   redeploy(guid: number): Promise<void>;
+  /** "Retry failed": re-runs the failed resources, in the same run. */
+  retryFailed(): Promise<void>;
   /** Stop following (the run itself goes on). */
   detach(): void;
 }
@@ -101,6 +103,9 @@ function followRemote(run: RunStore, runId: string, lastEventId?: string): Activ
     async redeploy(guid) {
       await trpc.runs.redeploy.mutate({ runId, guid });
     },
+    async retryFailed() {
+      await trpc.runs.retryFailed.mutate({ runId });
+    },
     detach() {
       sub.unsubscribe();
     },
@@ -133,7 +138,7 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
   const watchEnd = () =>
     ec.waitFinished(ending, { timeout: "1h" }).then(
       () => !detached && finishDry("FINISHED"),
-      (err: Error) => !detached && finishDry(ec.ecState === "FAILED" ? "FAILED" : "FINISHED", err.message),
+      (err: Error) => !detached && finishDry(ec.ecState === "FAILED" ? "FAILED" : "FINISHED_WITH_FAILURES", err.message),
     );
   void watchEnd();
   function finishDry(status: string, reason?: string) {
@@ -154,6 +159,11 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
       // What was over may run again: the dry run is over once it has ended again.
       run.getState().setStatus("RUNNING");
       void watchEnd();
+    },
+    async retryFailed() {
+      if (ec.retryFailed().length === 0) return;
+      run.getState().setStatus("RUNNING");
+      await watchEnd();
     },
     async release() {
       await ec.release();
@@ -184,6 +194,7 @@ export interface LiveRuns {
   release(): Promise<void>;
   /** Releases one resource of the run shown (and what runs on it) and deploys them again. */
   redeploy(guid: number): Promise<void>;
+  retryFailed(): Promise<void>;
 }
 
 export function createLiveRuns(run: RunStore): LiveRuns {
@@ -212,6 +223,9 @@ export function createLiveRuns(run: RunStore): LiveRuns {
     async redeploy(guid) {
       if (!active) throw new Error("no run is shown");
       await active.redeploy(guid);
+    },
+    async retryFailed() {
+      if (active) await active.retryFailed();
     },
   };
 }

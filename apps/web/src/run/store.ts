@@ -6,6 +6,8 @@ import type { MissingTrace, ResourceState, StateEvent } from "@nepi/core";
 export interface NodeRunState {
   state: ResourceState;
   reason?: string;
+  /** Which attempt it is on, from the second (retries, "Retry failed"). */
+  attempt?: number;
 }
 
 /** How many resources are in each phase the progress bar shows. */
@@ -231,7 +233,9 @@ export function createRunStore(): RunStore {
         if (before) countOne(counts, before.state, -1);
         else counts.total++;
         countOne(counts, e.state, 1);
-        states[e.guid] = e.reason === undefined ? { state: e.state } : { state: e.state, reason: e.reason };
+        const s: NodeRunState = e.reason === undefined ? { state: e.state } : { state: e.state, reason: e.reason };
+        if (e.attempt !== undefined) s.attempt = e.attempt;
+        states[e.guid] = s;
         if (e.state === "FAILED") failed = true;
       }
       set({

@@ -80,6 +80,9 @@ export class ResourceContextImpl extends Handle implements ResourceContext {
     }
     return this.r.abort.signal;
   }
+  get attempt(): number {
+    return this.r.attempt;
+  }
   enabledTraces(): string[] {
     return [...this.r.traces];
   }

@@ -299,6 +299,16 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     return this.lifecycle.stop(this.resource(guid));
   }
 
+  /**
+   * "Retry failed": runs every FAILED resource again, in this run, from where it failed (a
+   * deployed one starts again, others deploy again), with what failed because of it; what did
+   * not fail is not redeployed. Each gets a new round of `retries`. Returns their guids (none:
+   * nothing had failed). Refused once the experiment failed (a critical failure released it).
+   */
+  retryFailed(): number[] {
+    return this.lifecycle.retryFailed();
+  }
+
   /** Resolves when every guid is READY (or later). */
   waitDeployed(guids: Group, options: WaitOptions = {}): Promise<void> {
     return this.waitFor(guids, "READY", (r) => r.maxRank >= stateRank("READY"), true, options);

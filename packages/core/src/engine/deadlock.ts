@@ -28,8 +28,11 @@ function milestone(state: ResourceState): number | undefined {
       return DEPLOYED;
     case "STARTED":
       return STARTED;
+    // A wait on FAILED is decided by the time the resource ended (if it did not fail, it
+    // then can never open): when nothing fails, that is the moment it waits for.
     case "STOPPED":
     case "FINISHED":
+    case "FAILED":
       return ENDED;
     default:
       return undefined;
@@ -68,6 +71,8 @@ export function findDeadlock(input: DependencyGraphInput): number[] | undefined 
   }
   const ends = input.endsByItself ?? (() => true);
   input.conditions.forEach((c, ci) => {
+    // A STOP planned for a failure holds nothing back when nothing fails (it is dropped).
+    if (c.action === "STOP" && c.state === "FAILED") return;
     const waiting = c.action === "DEPLOY" ? DEPLOYED : c.action === "START" ? STARTED : ENDED;
     // A trace is written only once its resource started: a match comes no earlier than that.
     const m = c.trace === undefined ? milestone(c.state) : Math.max(milestone(c.state) ?? STARTED, STARTED);

@@ -117,18 +117,24 @@ export function blockedWait(view: DesignView, together: readonly number[]): Bloc
 /** A condition waiting for a resource to end that never does: nothing would ever open it. */
 function neverEndingWait(view: DesignView, mayEnd: (guid: number) => boolean): BlockedWait | undefined {
   const stopped = new Set<number>();
-  for (const c of view.conditions) if (c.action === "STOP") for (const g of c.group) stopped.add(g);
+  // A STOP planned for a failure stops nothing when nothing fails.
+  for (const c of view.conditions) if (c.action === "STOP" && c.state !== "FAILED") for (const g of c.group) stopped.add(g);
   for (let i = 0; i < view.conditions.length; i++) {
     const c = view.conditions[i]!;
-    if (!ENDED_STATES.includes(c.state)) continue;
-    // Resources that end by themselves end anyway: their STOP condition is never needed.
-    if (c.action === "STOP" && c.group.every(mayEnd)) continue;
+    const onFailure = c.state === "FAILED";
+    if (!ENDED_STATES.includes(c.state) && !onFailure) continue;
+    // Resources that end by themselves end anyway: their STOP condition is never needed; and a
+    // STOP planned for a failure that does not come is dropped.
+    if (c.action === "STOP" && (onFailure || c.group.every(mayEnd))) continue;
     const never = c.after.find((g) => !mayEnd(g) && !stopped.has(g));
     if (never === undefined) continue;
     const who = c.group.length === 1 ? `guid ${c.group[0]}` : `guids ${c.group.join(", ")}`;
+    const why = `guid ${never} (${view.info(never)?.rtype}) does not end by itself and no STOP condition stops it`;
     return {
       code: "NEVER_ENDS",
-      message: `${c.action} ${who} after guid ${never} ${c.state} can never happen: guid ${never} (${view.info(never)?.rtype}) does not end by itself and no STOP condition stops it`,
+      message: onFailure
+        ? `${c.action} ${who} after guid ${never} FAILED may wait forever: whether it failed is known once it ended, and ${why}`
+        : `${c.action} ${who} after guid ${never} ${c.state} can never happen: ${why}`,
       condition: i,
       guid: never,
     };

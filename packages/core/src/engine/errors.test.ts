@@ -34,7 +34,7 @@ describe("registration errors", () => {
   it("unknown attribute lists the type's attributes", () => {
     const e = thrown(() => ec.set(a, "speed", 3));
     expect(e.code).toBe("UNKNOWN_ATTRIBUTE");
-    expect(e.message).toBe('guid 1 (alpha): sim::Task has no attribute "speed" (its attributes: deployTime, duration, failIn, critical)');
+    expect(e.message).toBe('guid 1 (alpha): sim::Task has no attribute "speed" (its attributes: deployTime, duration, failIn, failAttempts, critical, retries, retryDelay)');
   });
 
   it("wrong value type and values outside the allowed set name the attribute and what was expected", () => {

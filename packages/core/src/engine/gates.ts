@@ -1,6 +1,7 @@
 import type { AttributeValue } from "../model/catalog-schema.js";
-import { stateRank, type ResourceState } from "../model/states.js";
-import { isGone, type Resource } from "./resource-record.js";
+import { ResourceState, stateRank } from "../model/states.js";
+import { progressToward } from "./failure-waits.js";
+import type { Resource } from "./resource-record.js";
 import { after, type Timer } from "./timer.js";
 import { TraceWatch, describeTraceCondition, type TraceCondition, type TraceSource } from "./trace-gates.js";
 
@@ -35,7 +36,19 @@ export interface Gate {
   opened: boolean;
   /** Set when the gate can never open, with the reason. */
   broken?: string;
+  /** A wait on FAILED: the awaited resources counted so far (a resource may fail again after "Retry failed"). */
+  seen?: Set<number>;
   timer?: Timer;
+}
+
+/** Whether `r` reaching the gate's state is news to it (each awaited resource counts once). */
+function newlyReached(gate: Gate, r: Resource, previousMaxRank: number): boolean {
+  if (gate.seen) {
+    if (gate.seen.has(r.guid)) return false;
+    gate.seen.add(r.guid);
+    return true;
+  }
+  return previousMaxRank < stateRank(gate.state);
 }
 
 export function describeGate(g: Gate): string {
@@ -87,6 +100,7 @@ export class GateWatch {
     return {
       id: this.nextId++, action, after, state, delayMs, kind, subjects, set, trace,
       counted: [], armed: false, remaining: 0, lastAt: 0, opened: false,
+      ...(state === ResourceState.FAILED ? { seen: new Set<number>() } : {}),
     };
   }
 
@@ -99,12 +113,13 @@ export class GateWatch {
       this.traceWatch.arm(gate, gate.trace);
       return;
     }
-    const target = stateRank(gate.state);
     for (const g of gate.after) {
       const w = this.host.resource(g);
-      if (w.maxRank >= target) {
-        gate.lastAt = Math.max(gate.lastAt, w.reachedAt[target]!);
-      } else if (isGone(w)) {
+      const p = progressToward(w, gate.state);
+      if (p !== "pending" && p !== "never") {
+        gate.lastAt = Math.max(gate.lastAt, p.at);
+        gate.seen?.add(g);
+      } else if (p === "never") {
         if (gate.kind === "startTogether") continue;
         this.break(gate, this.gone(w));
         return;
@@ -125,11 +140,13 @@ export class GateWatch {
     if (!list) return;
     for (const gate of list) {
       if (gate.opened || gate.broken || gate.timer) continue;
-      const target = stateRank(gate.state);
-      if (previousMaxRank < target && r.maxRank >= target) {
-        gate.lastAt = Math.max(gate.lastAt, r.reachedAt[target]!);
+      const p = progressToward(r, gate.state);
+      if (p === "pending") continue;
+      if (p !== "never") {
+        if (!newlyReached(gate, r, previousMaxRank)) continue;
+        gate.lastAt = Math.max(gate.lastAt, p.at);
         if (--gate.remaining === 0) this.satisfied(gate);
-      } else if (r.maxRank < target && isGone(r)) {
+      } else {
         if (gate.kind === "startTogether") {
           // A failed member no longer holds the others back.
           if (--gate.remaining === 0) this.satisfied(gate);
@@ -139,6 +156,31 @@ export class GateWatch {
       }
     }
     if (list.every((g) => g.opened || g.broken)) this.waitingOn.delete(r.guid);
+  }
+
+  /**
+   * Makes a gate wait again from scratch ("Retry failed" re-runs what it waits on): it is no
+   * longer broken nor indexed, and counts nobody until its subjects arm it again.
+   */
+  reset(gate: Gate): void {
+    for (const g of gate.after) {
+      const list = this.waitingOn.get(g);
+      const i = list ? list.indexOf(gate) : -1;
+      if (i >= 0) list!.splice(i, 1);
+      if (list && list.length === 0) this.waitingOn.delete(g);
+    }
+    if (gate.timer) {
+      gate.timer.cancel();
+      this.timers.delete(gate.timer);
+      gate.timer = undefined;
+    }
+    gate.broken = undefined;
+    gate.opened = false;
+    gate.armed = false;
+    gate.remaining = 0;
+    gate.lastAt = 0;
+    gate.counted = [];
+    gate.seen?.clear();
   }
 
   /** No delayed gate opens any more (the experiment failed or was shut down). */

@@ -19,10 +19,13 @@ import {
 } from "./resource-record.js";
 import type { TraceCondition } from "./trace-gates.js";
 import { WaitIndex } from "./waits.js";
+import { dropsWhenBroken, isFailureStop } from "./failure-waits.js";
+import { Retries, retryReason, type RetryFrom } from "./retries.js";
 
 
 /** Ranks of the states a resource passes through in order (STOPPED and FINISHED share 5). */
 export const MAX_RANK = 5;
+const READY_RANK = stateRank(ResourceState.READY);
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -67,6 +70,7 @@ export class Lifecycle {
   readonly events: StateEvent[] = [];
   readonly waits: WaitIndex;
   private readonly gateWatch: GateWatch;
+  private readonly retries: Retries;
   private state_: EcState = EcState.RUNNING;
   private failureReason?: string;
   /** Work deferred to avoid deep recursion when failures cascade along long chains. */
@@ -95,6 +99,7 @@ export class Lifecycle {
       },
     });
     this.waits = new WaitIndex({ resource, where });
+    this.retries = new Retries((r, name) => design.attributeValue(r, name));
   }
 
   get ecState(): EcState {
@@ -342,11 +347,61 @@ export class Lifecycle {
     }
   }
 
+  // ---------------------------------------------------------------- retry failed
+
+  /**
+   * "Retry failed": every FAILED resource runs again from where it stopped — one that was
+   * deployed starts again, one that was not deploys again — with its conditions waiting anew and
+   * a new round of `retries`. What did not fail is not touched (nothing fine is redeployed); what
+   * failed because of a failed resource failed too, and runs again with it. Returns their guids.
+   */
+  retryFailed(): number[] {
+    this.assertRunning("retryFailed");
+    const failed = [...this.design.resources.values()].filter(
+      (r) => r.state === ResourceState.FAILED && isScheduled(r) && (r.phase.kind === "idle" || r.phase.kind === "scheduled"),
+    );
+    if (failed.length === 0) return [];
+    this.batch(() => {
+      // Gates that broke wait again from scratch, on resources rewound first.
+      for (const r of failed) for (const gate of r.gates) if (gate.broken !== undefined) this.gateWatch.reset(gate);
+      for (const r of failed) this.rewind(r);
+      for (const r of failed) {
+        const deployed = r.state === ResourceState.READY;
+        for (const gate of r.gates) {
+          // The group already started together; a deployed resource is not deployed again.
+          if (gate.kind === "startTogether" || (deployed && gate.action === "DEPLOY")) continue;
+          gate.counted = gate.counted.filter((g) => g !== r.guid);
+          this.armGate(r, gate);
+        }
+        r.hasStopGate = r.gates.some((g) => g.action === "STOP" && !isFailureStop(g));
+        this.defer(() => this.tryAction(r, deployed ? "START" : "DEPLOY"));
+      }
+    });
+    return failed.map((r) => r.guid);
+  }
+
+  /** A FAILED resource back to READY (it was deployed) or NEW, for its next attempt. */
+  private rewind(r: Resource): void {
+    const deployed = r.maxRank >= READY_RANK;
+    const rank = deployed ? READY_RANK : 0;
+    for (let k = rank + 1; k < r.reachedAt.length; k++) r.reachedAt[k] = -1;
+    r.maxRank = rank;
+    r.pending.DEPLOY = r.pending.START = r.pending.STOP = 0;
+    r.reason = undefined;
+    // Its failure aborted the old signal: the next attempt gets a fresh one when it asks.
+    r.abort = undefined;
+    this.retries.newRound(r);
+    r.attempt++;
+    r.phase = deployed ? IDLE : SCHEDULED;
+    this.transition(r, deployed ? ResourceState.READY : ResourceState.NEW, `retry failed: attempt ${r.attempt}`, true);
+  }
+
   // ---------------------------------------------------------------- end
 
   /** Shut down: no delayed gate opens any more, and the experiment is TERMINATED (unless it failed). */
   terminate(): void {
     this.gateWatch.cancelTimers();
+    this.retries.cancel();
     if (this.state_ === EcState.RUNNING) this.setEcState(EcState.TERMINATED);
   }
 
@@ -403,7 +458,7 @@ export class Lifecycle {
 
   private attachGate(r: Resource, gate: Gate): void {
     r.gates.push(gate);
-    if (gate.action === "STOP") r.hasStopGate = true;
+    if (gate.action === "STOP" && !isFailureStop(gate)) r.hasStopGate = true;
     // Conditions registered on a resource already deployed take effect at once.
     if (isScheduled(r)) this.armGate(r, gate);
   }
@@ -424,7 +479,8 @@ export class Lifecycle {
       return;
     }
     gate.counted.push(r.guid);
-    if (gate.action !== "SET") r.pending[gate.action]++;
+    // A STOP on a failure is not one more wait of the STOP: it stops the subject on its own.
+    if (gate.action !== "SET" && !isFailureStop(gate)) r.pending[gate.action]++;
     this.gateWatch.arm(gate);
   }
 
@@ -435,6 +491,10 @@ export class Lifecycle {
       const r = this.design.resource(g);
       if (gate.action === "SET") {
         this.applySet(r, gate);
+        continue;
+      }
+      if (isFailureStop(gate)) {
+        this.stopOnFailure(r);
         continue;
       }
       const action = gate.action;
@@ -451,6 +511,7 @@ export class Lifecycle {
   /** A gate `r` waits on can never open: `r` fails at once, naming the cause. */
   private breakFor(r: Resource, gate: Gate, cause: string): void {
     if (isReleasing(r) || isTerminal(r.state)) return;
+    if (dropsWhenBroken(gate)) return this.dropGate(r, gate, cause);
     const rank = r.maxRank;
     const stillPending =
       gate.action === "DEPLOY" ? r.state === ResourceState.NEW :
@@ -459,6 +520,21 @@ export class Lifecycle {
     if (!stillPending) return;
     const verb = gate.action === "SET" ? `set "${gate.set?.name}"` : gate.action;
     this.defer(() => this.state_ === EcState.RUNNING && this.failResource(r, `cannot ${verb}: it waits for ${describeGate(gate)}, but ${cause}`));
+  }
+
+  /** A STOP or SET planned for a failure that did not happen: `r` carries on without it. */
+  private dropGate(r: Resource, gate: Gate, cause: string): void {
+    this.host.emit("log", { guid: r.guid, message: `${describeGate(gate)} dropped: ${cause}`, at: Date.now() });
+  }
+
+  /**
+   * A failure it was told to stop on happened: `r` stops now (or as soon as it has started),
+   * whatever its other STOP conditions still wait for.
+   */
+  private stopOnFailure(r: Resource): void {
+    r.hasStopGate = true;
+    r.pending.STOP = 0;
+    this.defer(() => this.tryStop(r));
   }
 
   private applySet(r: Resource, gate: Gate): void {
@@ -545,7 +621,9 @@ export class Lifecycle {
     this.pool.release();
     if (outcome === "done") return true;
     // An operation cut short by a release or by the experiment's failure is not a failure of its own.
-    if (outcome !== "cut short" && this.stillGoing(r)) this.failResource(r, `${name} failed: ${errorMessage(outcome.error)}`);
+    if (outcome !== "cut short" && this.stillGoing(r)) {
+      this.failOrRetry(r, `${name} failed: ${errorMessage(outcome.error)}`, name === "stop" ? undefined : name === "start" ? "start" : "deploy");
+    }
     return false;
   }
 
@@ -604,8 +682,32 @@ export class Lifecycle {
       return;
     }
     if (r.state !== ResourceState.STARTED) return;
-    if (failure !== undefined) this.failResource(r, failure);
+    if (failure !== undefined) this.failOrRetry(r, failure, "start");
     else this.transition(r, ResourceState.FINISHED);
+  }
+
+  /**
+   * A deploy, start or run of `r` failed: another attempt when its `retries` allow one (after
+   * `retryDelay`; each attempt is in the timeline), else FAILED.
+   */
+  private failOrRetry(r: Resource, reason: string, from: RetryFrom | undefined): void {
+    const next = from !== undefined && this.stillGoing(r) ? this.retries.next(r) : undefined;
+    if (!next) {
+      const tried = from !== undefined && r.attempt > 1 ? ` (attempt ${r.attempt} of ${this.retries.lastAttempt(r)})` : "";
+      return this.failResource(r, reason + tried);
+    }
+    const failed = r.attempt;
+    r.attempt = next.attempt;
+    // Held back like a gate until the pause is over: a READY resource would otherwise start at once.
+    const action = from === "deploy" ? "DEPLOY" : "START";
+    r.pending[action]++;
+    this.transition(r, from === "deploy" ? ResourceState.NEW : ResourceState.READY, retryReason(failed, next, reason), true);
+    this.retries.later(next.delayMs, () => {
+      r.pending[action]--;
+      if (!this.stillGoing(r)) return;
+      if (from === "deploy" && r.phase.kind === "idle") r.phase = SCHEDULED;
+      this.batch(() => this.tryAction(r, action));
+    });
   }
 
   private failResource(r: Resource, reason: string): void {
@@ -625,6 +727,7 @@ export class Lifecycle {
     if (this.state_ !== EcState.RUNNING) return;
     this.failureReason = reason;
     this.gateWatch.cancelTimers();
+    this.retries.cancel();
     this.setEcState(EcState.FAILED, reason);
     this.waits.experimentFailed(reason);
     this.host.releaseAll().catch((err) => this.host.emit("log", { message: `release after failure: ${errorMessage(err)}`, at: Date.now() }));
@@ -662,12 +765,14 @@ export class Lifecycle {
 
   // ---------------------------------------------------------------- transitions
 
-  private transition(r: Resource, state: ResourceState, reason?: string): void {
+  /** `r` moves to `state`; `again`: recorded even when it stays in it (a new attempt from there). */
+  private transition(r: Resource, state: ResourceState, reason?: string, again = false): void {
     const previous = r.state;
-    if (previous === state) return;
+    if (previous === state && !again) return;
     const at = Date.now();
     r.state = state;
-    if (reason !== undefined) r.reason = reason;
+    // A new attempt's reason is the timeline's, not a failure of the resource.
+    if (reason !== undefined && !again) r.reason = reason;
     const previousMaxRank = r.maxRank;
     const rank = stateRank(state);
     if (rank > r.maxRank) {
@@ -675,6 +780,7 @@ export class Lifecycle {
       r.maxRank = rank;
     }
     const event: StateEvent = reason !== undefined ? { guid: r.guid, state, previous, at, reason } : { guid: r.guid, state, previous, at };
+    if (r.attempt > 1) event.attempt = r.attempt;
     this.events.push(event);
     r.history.push(event);
     this.host.emit("state", event);

@@ -2,7 +2,7 @@ import type { AttributeValue } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
 import type { AttributeConditionDoc, ConditionDoc, ExperimentDocument } from "../model/document.js";
 import { DOCUMENT_FORMAT } from "../model/document.js";
-import { RESOURCE_ACTIONS, RESOURCE_STATES, ResourceState, isTerminal, stateRank, type ResourceAction } from "../model/states.js";
+import { RESOURCE_ACTIONS, RESOURCE_STATES, ResourceState, isTerminal, isWaitable, type ResourceAction } from "../model/states.js";
 import { parseTime } from "../model/time.js";
 import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceType } from "../catalog/registry.js";
@@ -109,6 +109,7 @@ export class DesignRegistry {
       maxRank: 0,
       reachedAt: [0, NOT_REACHED, NOT_REACHED, NOT_REACHED, NOT_REACHED, NOT_REACHED],
       history: [],
+      attempt: 1,
       gates: [],
       pending: { DEPLOY: 0, START: 0, STOP: 0 },
       hasStopGate: false,
@@ -322,7 +323,7 @@ export class DesignRegistry {
     if (subjects.length === 0) throw new NepiError("BAD_CONDITION", "condition group: expected at least one guid", "group");
     if (after.length === 0) throw new NepiError("BAD_CONDITION", "condition after: expected at least one guid", "after");
     for (const g of [...subjects, ...after]) this.resource(g);
-    const waitable = RESOURCE_STATES.filter((s) => stateRank(s) > 0);
+    const waitable = RESOURCE_STATES.filter(isWaitable);
     if (!waitable.includes(state)) {
       throw new NepiError("BAD_CONDITION", `condition state: "${state}" cannot be waited for (one of ${waitable.join(", ")})`, "state");
     }

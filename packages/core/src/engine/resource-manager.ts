@@ -30,6 +30,8 @@ export interface ResourceContext {
   get(name: string): AttributeValue | undefined;
   /** The resource's current state. */
   state(): ResourceState;
+  /** Which attempt this is: 1, then 2, 3… when a failed deploy, start or run is tried again. */
+  readonly attempt: number;
   /** Traces the user enabled on this resource. */
   enabledTraces(): string[];
   /** Resources connected to this one, optionally only those with a role. */

@@ -71,6 +71,8 @@ export interface Resource {
   /** When each rank was first reached, ms since epoch (NOT_REACHED otherwise). */
   reachedAt: number[];
   history: StateEvent[];
+  /** Which attempt of its deploy/start/run this is (1, then more with `retries` or "Retry failed"). */
+  attempt: number;
   /** Gates this resource is a subject of (conditions on it, its deploy order). */
   gates: Gate[];
   /** Gates of each action not open yet: the action waits until none is left. */

@@ -12,7 +12,7 @@ import { findAttribute, attributeValueProblem } from "../catalog/attributes.js";
 import { findResourceType, listResourceTypes } from "../catalog/registry.js";
 import { missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
 import { linkProblem, missingLinks, type LinkView } from "../catalog/links.js";
-import { stateRank, type ResourceState } from "../model/states.js";
+import { isWaitable, type ResourceState } from "../model/states.js";
 import { blockedWait, startsTogether } from "./design-rules.js";
 import { documentView } from "./design-view.js";
 
@@ -142,7 +142,7 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
       conditionsOk = false;
       add(`${at}.after`, `guid ${self} cannot wait on itself`, "BAD_CONDITION", self);
     }
-    if (stateRank(c.state as ResourceState) <= 0) {
+    if (!isWaitable(c.state as ResourceState)) {
       conditionsOk = false;
       add(`${at}.state`, `"${c.state}" cannot be waited for`, "BAD_CONDITION", c.group[0]);
     }

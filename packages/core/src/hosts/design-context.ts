@@ -14,6 +14,8 @@ import type { ResourceContext, ResourceHandle } from "../engine/resource-manager
 export class DesignResourceContext implements ResourceContext {
   readonly expId = "design";
   readonly runId = "none";
+  // Outside a run nothing is retried.
+  readonly attempt = 1;
   private readonly info: ResourceTypeInfo;
   private abort?: AbortController;
 

@@ -9,5 +9,7 @@ export const StateEventSchema = z.object({
   /** Milliseconds since the epoch. */
   at: z.number(),
   reason: z.string().optional(),
+  /** The attempt this transition belongs to, from the second on (a retry: `retries`). */
+  attempt: z.number().int().min(2).optional(),
 });
 export type StateEvent = z.infer<typeof StateEventSchema>;

@@ -6,13 +6,15 @@ import { ResourceStateSchema } from "./state-schemas.js";
  * Runs as the backend keeps them, shared by the backend's API and the web app.
  *
  * RUNNING: the controller deploys/runs the design. FINISHED: every resource that ends by itself
- * ended (the rest stays deployed until released). STOPPED: the user stopped the run. FAILED: the
+ * ended (the rest stays deployed until released). FINISHED_WITH_FAILURES: the same, but some
+ * non-critical resources FAILED (the rest went on; "Retry failed" can re-run them). STOPPED: the user stopped the run. FAILED: the
  * experiment failed (the controller released what it started). RELEASED: the user released it.
  * INTERRUPTED: the server died while the run was active; `runs.cleanup` ends what it left.
  */
 export const RunStatus = {
   RUNNING: "RUNNING",
   FINISHED: "FINISHED",
+  FINISHED_WITH_FAILURES: "FINISHED_WITH_FAILURES",
   STOPPED: "STOPPED",
   FAILED: "FAILED",
   RELEASED: "RELEASED",
@@ -55,7 +57,7 @@ export const RunSummarySchema = z.object({
   /** Why the run failed or was interrupted. */
   reason: z.string().optional(),
   startedAt: z.number(),
-  /** When the run reached FINISHED/STOPPED/FAILED/INTERRUPTED. */
+  /** When the run reached FINISHED/FINISHED_WITH_FAILURES/STOPPED/FAILED/INTERRUPTED. */
   endedAt: z.number().optional(),
   /** When its resources were released (by the user, after a failure, or by `runs.cleanup`). */
   releasedAt: z.number().optional(),

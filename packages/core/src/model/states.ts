@@ -43,6 +43,13 @@ export function hasReached(state: ResourceState, target: ResourceState): boolean
   const r = RANK[state];
   return r >= 0 && r >= RANK[target];
 }
+/**
+ * Whether a condition may wait for `state`: any lifecycle state after NEW, and FAILED (a
+ * failure can be planned for: stop the load generator when the server FAILED). RELEASED cannot.
+ */
+export function isWaitable(state: ResourceState): boolean {
+  return RANK[state] > 0 || state === "FAILED";
+}
 export function isTerminal(state: ResourceState): boolean {
   return state === "FAILED" || state === "RELEASED";
 }

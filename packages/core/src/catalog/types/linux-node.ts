@@ -1,5 +1,5 @@
 import type { ResourceTypeInfo } from "../../model/catalog-schema.js";
-import { CRITICAL_ATTRIBUTE } from "../common.js";
+import { COMMON_ATTRIBUTES } from "../common.js";
 import { HOST_ROLE } from "../roles.js";
 import { LINUX_COLOR } from "./linux-shared.js";
 
@@ -26,7 +26,7 @@ export const LINUX_NODE: ResourceTypeInfo = {
     },
     { name: "cleanProcesses", type: "boolean", help: "On release, end every process this run started on the host.", default: true, flags: { design: true } },
     { name: "cleanExperiment", type: "boolean", help: "On release, remove this run's directory on the host.", default: false, flags: { design: true } },
-    CRITICAL_ATTRIBUTE,
+    ...COMMON_ATTRIBUTES,
   ],
   traces: [],
   roles: [HOST_ROLE],

@@ -1,5 +1,5 @@
 import type { AttributeDef, ConnectionRule, TraceDef } from "../../model/catalog-schema.js";
-import { CRITICAL_ATTRIBUTE } from "../common.js";
+import { COMMON_ATTRIBUTES } from "../common.js";
 import { HOST_ROLE } from "../roles.js";
 
 /** What every command-running Linux type shares: it runs on one host, deployed once it is READY. */
@@ -15,7 +15,7 @@ export const PROCESS_ATTRIBUTES: AttributeDef[] = [
   { name: "depends", type: "string", help: "Debian packages to install when missing (space-separated).", flags: { design: true } },
   { name: "sudo", type: "boolean", help: "Run the command (and package installs) with sudo.", default: false, flags: { design: true } },
   { name: "env", type: "string", help: "Environment variables, as NAME=value pairs separated by spaces.", flags: { design: true } },
-  CRITICAL_ATTRIBUTE,
+  ...COMMON_ATTRIBUTES,
 ];
 
 /** The minimap colour of the Linux types. */

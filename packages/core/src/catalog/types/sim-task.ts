@@ -1,5 +1,5 @@
 import type { ResourceTypeInfo } from "../../model/catalog-schema.js";
-import { CRITICAL_ATTRIBUTE } from "../common.js";
+import { COMMON_ATTRIBUTES } from "../common.js";
 
 export const SIM_TASK: ResourceTypeInfo = {
   rtype: "sim::Task",
@@ -21,7 +21,14 @@ export const SIM_TASK: ResourceTypeInfo = {
       allowed: ["none", "deploy", "start", "run"],
       flags: { design: true },
     },
-    CRITICAL_ATTRIBUTE,
+    {
+      name: "failAttempts",
+      type: "integer",
+      help: "With failIn: only the first N attempts fail (a retry then succeeds); empty: every attempt fails.",
+      min: 1,
+      flags: { design: true },
+    },
+    ...COMMON_ATTRIBUTES,
   ],
   traces: [{ name: "stdout", help: "One line per state the task reaches." }],
   roles: ["task"],

@@ -10,7 +10,7 @@ import type { Host } from "../../engine/host.js";
 import { getResourceType, registerResourceManager } from "../../catalog/registry.js";
 import { LINUX_APPLICATION } from "../../catalog/types/linux-application.js";
 import { lastLines } from "./node.js";
-import { appMarker, endGroupsScript, endMarkedScript, launchScript, neededPackages, parseEnv, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
+import { ATTEMPT_OUTPUTS, appMarker, endGroupsScript, endMarkedScript, launchScript, neededPackages, parseEnv, parsePackages, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
 
 /** How long a stopped command gets to end after SIGTERM before its group gets SIGKILL, s. */
 const STOP_GRACE_S = 3;
@@ -39,6 +39,8 @@ export class LinuxApplicationManager implements ResourceManager {
   private readonly notCollected = new Map<string, string>();
   /** Live follows of this application's traces: completed with one read when it exits. */
   private readonly followers = new Set<FileFollower>();
+  /** The attempts that ran the command, in order (a retry keeps each one's output apart). */
+  private readonly attempts: number[] = [];
 
   constructor(readonly ctx: ResourceContext) {}
 
@@ -143,7 +145,9 @@ export class LinuxApplicationManager implements ResourceManager {
       (code) => this.onExit(code),
       (error) => !this.stopping && !this.released && this.ctx.failed(`lost contact with ${host.transport.label}: ${error.message}`),
     );
-    const r = await host.transport.exec(startScript(this.home));
+    const earlier = this.attempts.at(-1);
+    this.attempts.push(this.ctx.attempt);
+    const r = await host.transport.exec(startScript(this.home, earlier));
     const m = /^(\d+) (\d+)\s*$/.exec(r.stdout);
     if (r.code !== 0 || !m) throw new Error(`starting on ${host.transport.label} failed: ${lastLines(r.stderr) || `no pid (exit ${r.code}, output ${JSON.stringify(r.stdout)})`}`);
     this.pid = { pid: Number(m[1]), start: m[2]! };
@@ -276,6 +280,19 @@ export class LinuxApplicationManager implements ResourceManager {
     await mkdir(dir, { recursive: true });
     const t = this.transport;
     const missing: TraceCollection["missing"] = [];
+    // The output of earlier attempts, kept apart (`stdout.1`): there when those attempts wrote it.
+    const earlier = this.attempts.slice(0, -1);
+    const outputs = traces.filter((n) => (ATTEMPT_OUTPUTS as readonly string[]).includes(n));
+    await Promise.all(
+      outputs.flatMap((name) => earlier.map((k) => `${name}.${k}`)).map(async (name) => {
+        const remote = this.tracePath(name);
+        if ((await t.size(remote).catch(() => -1)) < 0) return;
+        await t.download(remote, join(dir, name)).then(
+          () => this.collected.add(name),
+          (e: Error) => missing.push({ name, reason: `copying it from ${t.label} failed: ${e.message}` }),
+        );
+      }),
+    );
     await Promise.all(
       traces.map(async (name) => {
         try {

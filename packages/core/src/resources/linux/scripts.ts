@@ -134,9 +134,17 @@ export function wrapperScript(o: WrapperOptions): string {
   ].join("\n");
 }
 
-/** Starts the wrapper detached and prints `pid starttime` of the command. */
-export function startScript(appHome: string): string {
-  return `cd ${shq(appHome)} && rm -f exitcode pid && r=$(setsid sh ./wrapper.sh 3>&1 </dev/null >/dev/null 2>&1 &) && echo "$r"`;
+/** The output files each attempt of an application writes afresh. */
+export const ATTEMPT_OUTPUTS = ["stdout", "stderr"] as const;
+
+/**
+ * Starts the wrapper detached and prints `pid starttime` of the command. `keepAttempt`: the
+ * output of that earlier attempt is kept apart first (`stdout` → `stdout.<n>`), so the new one
+ * writes its own and the last attempt's stays `stdout`.
+ */
+export function startScript(appHome: string, keepAttempt?: number): string {
+  const keep = keepAttempt === undefined ? "" : `for f in ${ATTEMPT_OUTPUTS.join(" ")}; do [ ! -f "$f" ] || mv -f "$f" "$f.${keepAttempt}"; done && `;
+  return `cd ${shq(appHome)} && ${keep}rm -f exitcode pid && r=$(setsid sh ./wrapper.sh 3>&1 </dev/null >/dev/null 2>&1 &) && echo "$r"`;
 }
 
 /** Writes a file with a content given as data. */

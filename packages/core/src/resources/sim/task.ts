@@ -32,7 +32,8 @@ const line = (e: StateEvent) => `${new Date(e.at).toISOString()} ${e.state}${e.r
 
 /**
  * `sim::Task`: a resource that does no I/O. Deploy takes `deployTime`, it runs `duration` then
- * FINISHES (or runs until stopped when the duration is empty), and `failIn` rehearses failures.
+ * FINISHES (or runs until stopped when the duration is empty), and `failIn` rehearses failures
+ * (of the first `failAttempts` attempts only, when set: a retry then succeeds).
  * Its stdout is one line per state reached, derived from the controller's own history.
  */
 class SimTask implements ResourceManager {
@@ -40,7 +41,10 @@ class SimTask implements ResourceManager {
 
   constructor(private readonly ctx: SimContext) {}
 
+  /** The phase this attempt fails in ("none": it does not fail), as failIn and failAttempts say. */
   private get failIn(): string {
+    const limit = this.ctx.get("failAttempts");
+    if (typeof limit === "number" && this.ctx.attempt > limit) return "none";
     return String(this.ctx.get("failIn") ?? "none");
   }
 
