@@ -113,7 +113,7 @@ const designsOf = (failures: boolean): fc.Arbitrary<Design> => fc
         const after = [...new Set(c.after.map(guid))].filter((g) => !group.includes(g));
         if (after.length === 0) return [];
         // sim::Task prints one line per state: matching its STARTED line is a trace-match condition.
-        const onTrace = c.trace !== "none" && after.every(isTask);
+        const onTrace = c.trace !== "none" && c.state !== "FAILED" && after.every(isTask);
         const state = onTrace && c.trace === "instead" ? "STARTED" : c.state;
         return [{
           group, action: c.action, after, state,

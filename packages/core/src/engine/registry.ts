@@ -176,6 +176,9 @@ export class DesignRegistry {
       throw new NepiError("BAD_CONDITION", `condition action: "${action}" is not one of ${RESOURCE_ACTIONS.join(", ")}`, "action");
     }
     const state = typeof wait === "string" ? wait : (wait.state ?? ResourceState.STARTED);
+    if (typeof wait !== "string" && state === ResourceState.FAILED) {
+      throw new NepiError("BAD_CONDITION", "condition state: a condition on a trace waits for a state reached by running (STARTED to FINISHED), not FAILED", "state");
+    }
     const checked = this.checkCondition(group1, group2, state, delay);
     const trace = typeof wait === "string" ? undefined : this.checkTraceWait(wait, checked.after);
     const doc: ConditionDoc = { group: checked.subjects, action, after: checked.after, state };

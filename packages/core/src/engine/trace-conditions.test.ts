@@ -303,6 +303,9 @@ describe("trace-match conditions in documents", () => {
     expect(problems(base({ trace: "stdout", matches: "x", timeout: "soon" }))).toEqual([
       "conditions[0].timeout: expected a time string such as 500ms, 2s, 1.5m, 1h, 10us",
     ]);
+    expect(problems(base({ state: "FAILED", trace: "stdout", matches: "x" }))).toEqual([
+      "conditions[0].state: a condition on a trace waits for a state reached by running (STARTED to FINISHED), not FAILED",
+    ]);
     expect(problems(base({ trace: "pcap", matches: "x" }))).toEqual([
       'conditions[0].trace: guid 1: sim::Task has no trace "pcap" (its traces: stdout)',
     ]);
@@ -345,6 +348,9 @@ describe("trace-match conditions in documents", () => {
     expect(refusal({ trace: "stdout", matches: "[" })).toBe("matches: condition matches: not a regular expression: Invalid regular expression: /[/: Unterminated character class");
     expect(refusal({ trace: "stdout", matches: /x/i })).toBe("matches: condition matches: /x/i: flags are not kept; write the pattern without them");
     expect(refusal({ trace: "stdout", matches: "x", timeout: "soon" })).toMatch(/^timeout: /);
+    expect(refusal({ trace: "stdout", matches: "x", state: "FAILED" })).toBe(
+      "state: condition state: a condition on a trace waits for a state reached by running (STARTED to FINISHED), not FAILED",
+    );
     expect(ec.toDocument().conditions).toEqual([]);
     expect(refusal({ trace: "stdout", matches: /listening on/, timeout: 500 })).toBe("accepted");
     expect(ec.toDocument().conditions).toEqual([{ group: [2], action: "START", after: [1], state: "STARTED", trace: "stdout", matches: "listening on", timeout: "500ms" }]);

@@ -54,6 +54,8 @@ export const ConditionDocSchema = z
   .superRefine((c, ctx) => {
     if (c.trace === undefined && c.matches !== undefined) ctx.addIssue({ code: "custom", path: ["trace"], message: "expected the trace the pattern is matched on (e.g. \"stdout\")" });
     if (c.trace !== undefined && c.matches === undefined) ctx.addIssue({ code: "custom", path: ["matches"], message: `expected a pattern to match on trace "${c.trace}"` });
+    // A trace is matched while its resource runs; a failure is a different kind of wait.
+    if (c.trace !== undefined && c.state === "FAILED") ctx.addIssue({ code: "custom", path: ["state"], message: "a condition on a trace waits for a state reached by running (STARTED to FINISHED), not FAILED" });
     if (c.trace === undefined && c.matches === undefined) {
       if (c.state === undefined) ctx.addIssue({ code: "custom", path: ["state"], message: "expected a state to wait for (or a trace and a pattern)" });
       if (c.timeout !== undefined) ctx.addIssue({ code: "custom", path: ["timeout"], message: "only a condition on a trace has a timeout" });
