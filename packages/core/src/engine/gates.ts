@@ -21,6 +21,8 @@ export interface Gate {
   readonly kind: "condition" | "deployOrder" | "startTogether";
   /** For SET gates (setWithConditions). */
   readonly set?: { name: string; value: AttributeValue };
+  /** For condition gates: the condition's index (in `attributeConditions` for SET gates). */
+  condition?: number;
   readonly subjects: number[];
   /** Subjects that count this gate among the ones they wait for. */
   counted: number[];
@@ -33,6 +35,8 @@ export interface Gate {
   /** Set when the gate can never open, with the reason. */
   broken?: string;
   timer?: Timer;
+  /** Set once its delay runs: when it is over (ms since epoch). */
+  firesAt?: number;
 }
 
 export function describeGate(g: Gate): string {
@@ -52,6 +56,8 @@ export interface GateHost {
   opened(gate: Gate): void;
   /** The gate can never open (an awaited resource failed or was released first). */
   broken(gate: Gate, cause: string): void;
+  /** Everything awaited is there: the gate's delay runs until `firesAt` (ms since epoch). */
+  delaying?(gate: Gate, firesAt: number): void;
 }
 
 /**
@@ -141,6 +147,9 @@ export class GateWatch {
     }
     // Timers run on a monotonic clock and may fire a millisecond before Date.now() says the
     // delay is over: check again, so a delay is never cut short.
+    const rearmed = gate.firesAt !== undefined;
+    gate.firesAt = gate.lastAt + gate.delayMs;
+    if (!rearmed) this.host.delaying?.(gate, gate.firesAt);
     const timer = after(Math.ceil(wait), () => {
       this.timers.delete(timer);
       gate.timer = undefined;

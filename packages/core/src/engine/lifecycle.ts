@@ -9,6 +9,7 @@ import { missingRequiredAttributes } from "../catalog/rules.js";
 import type { EmitEvent } from "./controller-events.js";
 import { DryRunContext, ResourceContextImpl, type ContextHost } from "./context.js";
 import { deployDependencies, mayEndByItself } from "./design-rules.js";
+import { Explainer, outsideWait, type ExplainHost } from "./explain.js";
 import { GateWatch, describeGate, type Gate, type GateAction } from "./gates.js";
 import type { OperationPool } from "./pool.js";
 import type { DesignRegistry, Group } from "./registry.js";
@@ -71,6 +72,8 @@ export class Lifecycle {
   /** Work deferred to avoid deep recursion when failures cascade along long chains. */
   private deferred: Array<() => void> = [];
   private draining = false;
+  /** Resources whose manager step waits for a pool slot, and for which operation. */
+  private readonly queued = new Map<Resource, Operation>();
 
   constructor(
     private readonly design: DesignRegistry,
@@ -84,6 +87,7 @@ export class Lifecycle {
       where,
       opened: (gate) => this.openGate(gate),
       broken: (gate, cause) => this.breakGate(gate, cause),
+      delaying: (gate, firesAt) => this.gateEvent(gate, "armed", firesAt),
     });
     this.waits = new WaitIndex({ resource, where });
   }
@@ -165,9 +169,15 @@ export class Lifecycle {
       for (const g of together) this.design.resource(g).gates.push(barrier);
     }
     for (const r of members) this.armGates(r);
-    // deploy() only schedules: the work begins once the caller's code has run (listeners attached…).
+    // deploy() only schedules: the work begins once the caller's code has run (listeners attached…,
+    // or the deploy of what a member waits on). A wait on what no deploy took in fails at once.
     queueMicrotask(() => this.batch(() => {
-      for (const r of members) this.tryDeploy(r);
+      const seen = new Map<Gate, number[]>();
+      for (const r of members) {
+        const outside = this.state_ === EcState.RUNNING && r.state === ResourceState.NEW ? outsideWait(r, this.explainHost, seen) : undefined;
+        if (outside) this.failResource(r, outside);
+        else this.tryDeploy(r);
+      }
     }));
   }
 
@@ -176,6 +186,8 @@ export class Lifecycle {
     action: GateAction, subjects: number[], after: number[], state: ResourceState, delayMs: number, set?: Gate["set"],
   ): void {
     const gate = this.gateWatch.make(action, after, state, delayMs, "condition", subjects, set);
+    // Registered just now: the last of its list in the design.
+    gate.condition = (action === "SET" ? this.design.attributeConditions.length : this.design.conditions.length) - 1;
     for (const g of subjects) this.attachGate(this.design.resource(g), gate);
   }
 
@@ -284,6 +296,7 @@ export class Lifecycle {
   /** A gate opened: each subject counting it has one wait less, and acts when none is left. */
   private openGate(gate: Gate): void {
     if (this.state_ !== EcState.RUNNING) return;
+    this.gateEvent(gate, "opened");
     for (const g of gate.counted) {
       const r = this.design.resource(g);
       if (gate.action === "SET") {
@@ -312,6 +325,34 @@ export class Lifecycle {
     if (!stillPending) return;
     const verb = gate.action === "SET" ? `set "${gate.set?.name}"` : gate.action;
     this.defer(() => this.state_ === EcState.RUNNING && this.failResource(r, `cannot ${verb}: it waits for ${describeGate(gate)}, but ${cause}`));
+  }
+
+  /** A condition's gate started its delay or opened: the `gate` event (the designer's countdown). */
+  private gateEvent(gate: Gate, status: "armed" | "opened", firesAt?: number): void {
+    if (gate.kind !== "condition") return;
+    const at = Date.now();
+    this.host.emit("gate", {
+      gate: gate.id, status,
+      ...(gate.condition !== undefined ? (gate.action === "SET" ? { attributeCondition: gate.condition } : { condition: gate.condition }) : {}),
+      action: gate.action, subjects: [...gate.counted], after: [...gate.after], state: gate.state, delayMs: gate.delayMs,
+      at, ...(firesAt !== undefined ? { firesAt } : {}),
+    });
+  }
+
+  // ---------------------------------------------------------------- explain
+
+  /** What the explanations (explain.ts) read of the engine: one object shared by all. */
+  private readonly explainHost: ExplainHost = {
+    resource: (guid) => this.design.resource(guid),
+    queuedFor: (r) => this.queued.get(r),
+    poolBusy: () => this.pool.busy,
+    poolQueued: () => this.pool.queued,
+    endsByItself: (r) => mayEndByItself(this.design.view, r.guid),
+  };
+
+  /** Explains what resources wait for; one explainer looks at each shared gate once. */
+  explainer(): Explainer {
+    return new Explainer(this.explainHost);
   }
 
   private applySet(r: Resource, gate: Gate): void {
@@ -372,7 +413,12 @@ export class Lifecycle {
     const fn = r.manager?.[name];
     if (!fn) return true;
     if (this.pool.tryAcquire()) return this.runStep(r, name, fn);
-    return this.pool.acquire().then(() => this.runStep(r, name, fn));
+    const op = operation(r);
+    if (op) this.queued.set(r, op);
+    return this.pool.acquire().then(() => {
+      this.queued.delete(r);
+      return this.runStep(r, name, fn);
+    });
   }
 
   private runStep(r: Resource, name: string, fn: () => unknown): boolean | Promise<boolean> {

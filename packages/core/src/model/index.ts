@@ -6,3 +6,4 @@ export * from "./catalog-schema.js";
 export * from "./document.js";
 export * from "./events.js";
 export * from "./run.js";
+export * from "./waiting.js";
