@@ -5,6 +5,7 @@ import {
   hasReached,
   isTerminal,
   type ExperimentDocument,
+  type GateEvent,
   type MissingTrace,
   type RunEvent,
   type RunStatus,
@@ -52,6 +53,8 @@ export class ActiveRun {
   private releasing: Promise<void> | undefined;
   private readonly outbox: RunEvent[] = [];
   private releaseStarted = false;
+  /** Conditions whose delay counts down now (a snapshot carries them). */
+  private readonly armedGates = new Map<number, GateEvent>();
   closed = false;
 
   constructor(
@@ -82,6 +85,7 @@ export class ActiveRun {
     this.ec.on("state", (e) => this.onTransition(e));
     // The experiment failing (a critical failure) is its own event.
     this.ec.on("experiment", () => this.updateStatus());
+    this.ec.on("gate", (g) => this.onGate(g));
     this.ec.deploy();
   }
 
@@ -145,6 +149,15 @@ export class ActiveRun {
     else this.updateStatus();
     // The run was stopped while this resource was still deploying: it stops as soon as it starts.
     if (this.status === "STOPPED" && e.state === "STARTED" && !this.releaseStarted) queueMicrotask(() => void this.stopResource(e.guid));
+  }
+
+  /** A condition's delay started or it opened: kept and streamed like a transition. */
+  private onGate(g: GateEvent): void {
+    if (g.status === "armed") this.armedGates.set(g.gate, g);
+    else this.armedGates.delete(g.gate);
+    const seq = ++this.seq;
+    this.store.appendEvent(this.runId, { seq, kind: "gate", gate: g });
+    this.publish({ type: "gate", seq, gate: g });
   }
 
   private resumeFollowers(guid: number): void {
@@ -227,6 +240,7 @@ export class ActiveRun {
       status: this.status,
       ...(this.reason !== undefined ? { reason: this.reason } : {}),
       resources: this.state.list(),
+      ...(this.armedGates.size > 0 ? { gates: [...this.armedGates.values()] } : {}),
     };
   }
 
@@ -253,6 +267,7 @@ export class ActiveRun {
 
   private async doRelease(reason: string | undefined): Promise<void> {
     this.releaseStarted = true;
+    this.armedGates.clear();
     try {
       await this.ec.release();
     } catch (err) {

@@ -64,4 +64,8 @@ export const MIGRATIONS: string[] = [
   -- JSON, on the status a release ends on: the enabled traces it could not collect, and why.
   ALTER TABLE run_events ADD COLUMN missing_traces TEXT;
   `,
+  `
+  -- JSON, on a 'gate' event: a condition's delay started (state 'armed') or it opened ('opened').
+  ALTER TABLE run_events ADD COLUMN gate TEXT;
+  `,
 ];
