@@ -14,6 +14,7 @@ import { useDesignStore, useDesignStoreApi } from "./store";
 import { parseEdgeId } from "./edge-ids";
 import { attributeConditionSentence, conditionLabel, type DesignAttributeCondition, type DesignCondition, type ResourceNode } from "./model";
 import { settableAttributes } from "./settable";
+import { WaitingOn } from "./WaitingOn";
 
 /** States a condition can wait for (NEW is where everything starts). */
 const AWAITABLE_STATES = RESOURCE_STATES.filter((s) => s !== "NEW");
@@ -256,6 +257,7 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
           ))}
         </ul>
       )}
+      <WaitingOn guid={d.guid} />
       <div className="field">
         <label className="field-label" htmlFor="resource-label">
           <span>label</span>
