@@ -56,9 +56,14 @@ function useGateLabel(gate: GateEvent | undefined, label: string): string {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (firesAt === undefined) return;
-    setNow(Date.now());
-    const timer = setInterval(() => setNow(Date.now()), TICK_MS);
-    return () => clearInterval(timer);
+    const tick = () => setNow(Date.now());
+    // The first tick at once: `now` may be from long before the gate armed.
+    const first = setTimeout(tick, 0);
+    const timer = setInterval(tick, TICK_MS);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
   }, [firesAt]);
   return firesAt === undefined ? label : countdownLabel(gate!.action, firesAt - now);
 }

@@ -71,7 +71,7 @@ export function criticalPath(timeline: readonly StateEvent[], doc: ExperimentDoc
 
   const links: CriticalLink[] = [];
   const action = (guid: number, what: string, from: number, to: number) =>
-    links.push({ kind: "action", guid, what, from, to, costMs: to - from, text: `guid ${guid} ${what} ${formatDelay(to - from)}` });
+    links.push({ kind: "action", guid, what, from, to, costMs: to - from, text: `guid ${guid} ${what}` });
   const wait = (guid: number, what: string, o: Opener) =>
     links.push({ kind: "wait", guid, what, on: { guid: o.on.guid, state: o.on.state }, from: o.on.at, to: o.at, costMs: o.at - o.on.at, text: o.text });
 
