@@ -23,9 +23,10 @@ test("a run explains itself: the armed condition counts down, the waiting node s
   const first = await label.textContent();
   await expect(label).not.toHaveText(first!);
   await expect(node(page, 3)).toHaveAttribute("data-state", "READY");
-  await expect(node(page, 3)).toHaveAttribute("title", /^client waits: START after guid 2 STARTED \+ 3s: \d(\.\d)?s left$/);
+  await expect(node(page, 3)).toHaveAttribute("title", /^client waits: START after guid 2 STARTED \+ 3s: its delay ends at \d\d:\d\d:\d\d$/);
   await selectNode(page, 3);
   await expect(page.getByTestId("waiting-on")).toContainText("START after guid 2 STARTED + 3s");
+  await expect(page.getByTestId("waiting-countdown")).toHaveText(/^START in [0-3]\.\d s$/);
   await shot("countdown on the edge, the waiting client explained");
 
   // It fires: the edge lights up, the client runs, and nothing is waited for any more.

@@ -34,5 +34,8 @@ describe("what the shown run waits for", () => {
     expect(run.getState().waitingOn[3]).toBeUndefined();
     expect(waitingText(run.getState().waitingOn[2])).toBe("START after guid 1 STARTED + 3s: guid 1 is READY");
     expect(waitingText(undefined)).toBe("");
+    // A delay that runs is said by when it ends, which stays true while the hover is open.
+    const counting = { ...waitsOn("START after guid 1 STARTED + 3s: 1.5s left")[0]!, remaining: [], firesAt: new Date(2026, 0, 1, 10, 0, 3).getTime() };
+    expect(waitingText([counting])).toBe("START after guid 1 STARTED + 3s: its delay ends at 10:00:03");
   });
 });
