@@ -137,6 +137,22 @@ describe("waitingOn: the engine's own waits", () => {
   });
 });
 
+describe("a wait that times out", () => {
+  it("says what each resource not there yet waits for", async () => {
+    const ec = new ExperimentController();
+    const a = ec.registerResource("sim::Task", { duration: "10s" });
+    const b = ec.registerResource("sim::Task", { duration: "1s" });
+    ec.registerCondition(b, "START", a, "FINISHED", "2s");
+    ec.deploy();
+    const wait = expect(ec.waitStarted(b, { timeout: "1s" })).rejects.toThrow(
+      `wait for STARTED timed out after 1s: guid ${b} (sim::Task) is READY (START after guid ${a} FINISHED + 2s: guid ${a} is STARTED)`,
+    );
+    await vi.advanceTimersByTimeAsync(1000);
+    await wait;
+    await ec.shutdown();
+  });
+});
+
 describe("a wait on what no deploy took in", () => {
   it("fails at once, naming the resource left out of the deploy", async () => {
     const ec = new ExperimentController();

@@ -89,7 +89,11 @@ export class Lifecycle {
       broken: (gate, cause) => this.breakGate(gate, cause),
       delaying: (gate, firesAt) => this.gateEvent(gate, "armed", firesAt),
     });
-    this.waits = new WaitIndex({ resource, where });
+    this.waits = new WaitIndex({
+      resource,
+      where,
+      explain: (r) => this.explainer().waitingOn(r).map((w) => w.text).join("; "),
+    });
   }
 
   get ecState(): EcState {
