@@ -9,7 +9,7 @@ import {
   type StateEvent,
 } from "@nepi/core";
 import { trpc } from "../api/trpc";
-import type { NodeRunState, RunResource, RunStore } from "./store";
+import { onNextFrame, type NodeRunState, type RunResource, type RunStore } from "./store";
 
 /** What the run panel needs to know of a document's resources. */
 export function runResourcesOf(doc: ExperimentDocument): RunResource[] {
@@ -150,12 +150,12 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
   store.applySnapshot(initial, [], null);
   store.setStatus("RUNNING");
   let detached = false;
-  // What each resource waits for, asked of the engine once per burst of transitions.
+  // What each resource waits for, asked of the engine at most once per frame (as the states are drawn).
   let explaining = false;
   const explain = () => {
     if (explaining) return;
     explaining = true;
-    queueMicrotask(() => {
+    onNextFrame(() => {
       explaining = false;
       if (!detached) run.getState().setWaitingOn([...ec.waitingOnAll()].map(([guid, waitingOn]) => ({ guid, waitingOn })));
     });

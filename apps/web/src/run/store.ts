@@ -114,7 +114,7 @@ function failuresOf(states: Record<number, NodeRunState>): RunFailure[] {
 }
 
 /** Runs `flush` on the next animation frame, or on a timer when the tab is hidden (it gets no frames). */
-function onNextFrame(flush: () => void): void {
+export function onNextFrame(flush: () => void): void {
   if (typeof requestAnimationFrame === "function" && typeof document !== "undefined" && !document.hidden) {
     requestAnimationFrame(flush);
   } else {
