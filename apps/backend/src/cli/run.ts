@@ -57,7 +57,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     emit({ event: "run", name, expId: ec.expId, runId: ec.runId, results: runDir, resources: rows.map(({ guid, label, rtype }) => ({ guid, label, rtype })) });
   } else if (o.out.isTTY) {
     o.out.write(`running ${name} (${guids.length} resources) → ${runDir}\n`);
-    table = new LiveTable(o.out, rows);
+    table = new LiveTable(o.out, rows, Date.now(), (g) => ec.waitingOn(g).map((w) => w.text).join("; "));
   } else {
     o.out.write(`running ${name} (${guids.length} resources) → ${runDir}\n`);
   }
@@ -76,6 +76,10 @@ export async function runCommand(o: RunOptions): Promise<number> {
   ec.on("experiment", (e: { state: string; reason?: string }) => {
     if (o.json) emit({ event: "experiment", ...e });
     if (e.state === "FAILED") settle();
+  });
+  ec.on("gate", (g) => {
+    if (o.json) emit({ event: "gate", ...g });
+    else table?.changed();
   });
   ec.on("log", (e: { guid?: number; message: string; at: number }) => {
     if (o.json) emit({ event: "log", ...e });

@@ -19,9 +19,13 @@ const COLORS: Partial<Record<ResourceState, string>> = {
 };
 const RESET = "\x1b[0m";
 
+/** What a resource waits for before its next state, in words (the controller's `waitingOn`). */
+export type WaitingOnText = (guid: number) => string;
+
 /**
  * The live table of resources and states on a terminal: redrawn in place, at most every 100 ms
- * and only after a change (a timer is armed by a change, never left ticking).
+ * and only after a change (a timer is armed by a change, never left ticking). The "waiting on"
+ * column is read at each draw.
  */
 export class LiveTable {
   private readonly rows = new Map<number, Row>();
@@ -33,6 +37,7 @@ export class LiveTable {
     private readonly out: NodeJS.WriteStream,
     rows: Row[],
     private readonly started = Date.now(),
+    private readonly waitingOn: WaitingOnText = () => "",
   ) {
     for (const r of rows) this.rows.set(r.guid, r);
     this.draw();
@@ -44,6 +49,11 @@ export class LiveTable {
     r.state = e.state;
     r.since = e.at;
     if (e.reason) r.reason = e.reason;
+    this.schedule();
+  }
+
+  /** Something the "waiting on" column shows changed (a condition's delay started). */
+  changed(): void {
     this.schedule();
   }
 
@@ -69,12 +79,13 @@ export class LiveTable {
     const height = (this.out.rows || 40) - 4;
     const all = [...this.rows.values()];
     const lines: string[] = [];
-    lines.push(pad("GUID", 6) + pad("LABEL", 28) + pad("TYPE", 20) + pad("STATE", 10) + "DETAIL");
+    lines.push(pad("GUID", 6) + pad("LABEL", 20) + pad("TYPE", 20) + pad("STATE", 10) + pad("WAITING ON", 56) + "DETAIL");
     const shown = all.length > height ? all.filter((r) => r.state !== "FINISHED" && r.state !== "RELEASED").slice(0, height - 1) : all;
     for (const r of shown) {
       const color = COLORS[r.state] ?? "";
       const detail = r.reason ? r.reason.replace(/\s+/g, " ") : "";
-      const line = pad(String(r.guid), 6) + pad(r.label, 28) + pad(r.rtype, 20) + color + pad(r.state, 10) + RESET + detail;
+      const waiting = this.waitingOn(r.guid).replace(/\s+/g, " ");
+      const line = pad(String(r.guid), 6) + pad(r.label, 20) + pad(r.rtype, 20) + color + pad(r.state, 10) + RESET + pad(waiting, 56) + detail;
       lines.push(truncate(line, width + color.length + RESET.length));
     }
     if (shown.length < all.length) lines.push(`… ${all.length - shown.length} more (finished or released)`);

@@ -15,6 +15,7 @@ const Guid = z.number().int().positive("expected a guid (positive integer)");
 const EventId = z.string().regex(/^\d{1,15}$/, "expected the id of an event received before").nullish();
 
 function toRunEvent(e: StoredEvent): RunEvent {
+  if (e.kind === "gate") return { type: "gate", seq: e.seq, gate: e.gate };
   return e.kind === "transition"
     ? { type: "transition", seq: e.seq, event: e.event }
     : {
@@ -115,6 +116,12 @@ export const runsRouter = router({
 
   /** A run: the document as run, status, every resource's state and reason, the timeline, its traces. */
   get: procedure.input(RunRef).query(({ ctx, input }) => ctx.runs.get(input.runId)),
+
+  /**
+   * What each resource of a live run waits for before its next state, in words and as data
+   * (`ec.waitingOn`): the designer asks again on state and gate events, never on a timer.
+   */
+  waitingOn: procedure.input(RunRef).query(({ ctx, input }) => ctx.runs.waitingOn(input.runId)),
 
   /** Releases what an INTERRUPTED run (server killed) left deployed. */
   cleanup: procedure.input(RunRef).mutation(({ ctx, input }) => ctx.runs.cleanup(input.runId)),

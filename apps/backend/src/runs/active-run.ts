@@ -5,6 +5,7 @@ import {
   hasReached,
   isTerminal,
   type ExperimentDocument,
+  type GateEvent,
   type MissingTrace,
   type ResourceRunState,
   type RunEvent,
@@ -62,6 +63,8 @@ export class ActiveRun {
   private releaseStarted = false;
   /** Redeploys under way: the run is not over while one is releasing what it brings back. */
   private redeploying = 0;
+  /** Conditions whose delay counts down now (a snapshot carries them). */
+  private readonly armedGates = new Map<number, GateEvent>();
   closed = false;
 
   constructor(
@@ -95,6 +98,7 @@ export class ActiveRun {
     this.ec.on("state", (e) => this.onTransition(e));
     // The experiment failing (a critical failure) is its own event.
     this.ec.on("experiment", () => this.updateStatus());
+    this.ec.on("gate", (g) => this.onGate(g));
     this.ec.deploy(guids);
     if (guids) this.state.leaveOut(this.ec.guids().filter((g) => !this.ec.deployed(g)));
   }
@@ -178,11 +182,20 @@ export class ActiveRun {
 
   /** A resource is back to NEW (a redeploy): the run goes on, and its traces are recorded afresh. */
   private redeployed(guid: number): void {
-    if (this.status === "FINISHED") this.setStatus("RUNNING", undefined);
+    if (this.status === "FINISHED" || this.status === "FINISHED_WITH_FAILURES") this.setStatus("RUNNING", undefined);
     const names = this.document.resources.find((r) => r.guid === guid)?.traces ?? [];
     if (names.length === 0) return;
     this.toFollow.set(guid, [...names]);
     void this.traces.restart(guid).then(() => this.resumeFollowers(guid));
+  }
+
+  /** A condition's delay started or it opened: kept and streamed like a transition. */
+  private onGate(g: GateEvent): void {
+    if (g.status === "armed") this.armedGates.set(g.gate, g);
+    else this.armedGates.delete(g.gate);
+    const seq = ++this.seq;
+    this.store.appendEvent(this.runId, { seq, kind: "gate", gate: g });
+    this.publish({ type: "gate", seq, gate: g });
   }
 
   private resumeFollowers(guid: number): void {
@@ -279,6 +292,7 @@ export class ActiveRun {
       status: this.status,
       ...(this.reason !== undefined ? { reason: this.reason } : {}),
       resources: this.state.list(),
+      ...(this.armedGates.size > 0 ? { gates: [...this.armedGates.values()] } : {}),
     };
   }
 
@@ -305,6 +319,7 @@ export class ActiveRun {
 
   private async doRelease(reason: string | undefined): Promise<void> {
     this.releaseStarted = true;
+    this.armedGates.clear();
     try {
       await this.ec.release();
     } catch (err) {

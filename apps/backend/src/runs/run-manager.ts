@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { TRPCError } from "@trpc/server";
 import { HOST_ROLE, NepiError, findResourceType, hasRole } from "@nepi/core";
-import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, StateEvent } from "@nepi/core";
+import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, RunWaiting, StateEvent } from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { redactCredentials } from "../security/credentials.js";
@@ -153,17 +153,27 @@ export class RunManager {
     let missingTraces: MissingTrace[] = [];
     for (const e of this.store.eventsAfter(runId, 0)) {
       if (e.kind === "transition") timeline.push(e.event);
-      else if (e.missingTraces) missingTraces = e.missingTraces;
+      else if (e.kind === "status" && e.missingTraces) missingTraces = e.missingTraces;
     }
+    const waiting = this.active.get(runId)?.ec.waitingOnAll();
+    const resources = this.stateOf(run).list();
     return {
       ...this.summary(run),
       document: redactCredentials(run.document),
-      resources: this.stateOf(run).list(),
+      resources: waiting ? resources.map((r) => (waiting.has(r.guid) ? { ...r, waitingOn: waiting.get(r.guid)! } : r)) : resources,
       timeline,
       traces: this.traceList(runId),
       leftovers: run.leftovers,
       missingTraces,
     };
+  }
+
+  /** What each resource of a live run waits for (none for a run without its controller). */
+  waitingOn(runId: string): RunWaiting {
+    this.stored(runId);
+    const live = this.active.get(runId);
+    if (!live || live.closed) return [];
+    return [...live.ec.waitingOnAll()].map(([guid, waitingOn]) => ({ guid, waitingOn }));
   }
 
   /** The run's kept traces; for a live run, with the bytes recorded so far. */

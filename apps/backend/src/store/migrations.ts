@@ -68,4 +68,8 @@ export const MIGRATIONS: string[] = [
   -- The attempt a transition belongs to, from the second on (retries, "Retry failed").
   ALTER TABLE run_events ADD COLUMN attempt INTEGER;
   `,
+  `
+  -- JSON, on a 'gate' event: a condition's delay started (state 'armed') or it opened ('opened').
+  ALTER TABLE run_events ADD COLUMN gate TEXT;
+  `,
 ];

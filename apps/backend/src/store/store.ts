@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type {
   ExperimentDocument,
+  GateEvent,
   ExperimentSummary,
   Leftover,
   MissingTrace,
@@ -35,7 +36,8 @@ export interface StoredRun {
 /** One row of run_events: a resource transition or a run status change. */
 export type StoredEvent =
   | { seq: number; kind: "transition"; event: StateEvent }
-  | { seq: number; kind: "status"; status: RunStatus; at: number; reason?: string; missingTraces?: MissingTrace[] };
+  | { seq: number; kind: "status"; status: RunStatus; at: number; reason?: string; missingTraces?: MissingTrace[] }
+  | { seq: number; kind: "gate"; gate: GateEvent };
 
 interface RunRow {
   id: string;
@@ -59,6 +61,7 @@ interface EventRow {
   reason: string | null;
   missing_traces: string | null;
   attempt: number | null;
+  gate: string | null;
 }
 
 /**
@@ -96,10 +99,10 @@ export class Store {
       setReleased: db.prepare("UPDATE runs SET released_at = ? WHERE id = ?"),
       setLeftovers: db.prepare("UPDATE runs SET leftovers = ? WHERE id = ?"),
       insertEvent: db.prepare(
-        "INSERT INTO run_events (run_id, seq, kind, guid, state, previous, at, reason, missing_traces, attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO run_events (run_id, seq, kind, guid, state, previous, at, reason, missing_traces, attempt, gate) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       eventsAfter: db.prepare(
-        "SELECT seq, kind, guid, state, previous, at, reason, missing_traces, attempt FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq",
+        "SELECT seq, kind, guid, state, previous, at, reason, missing_traces, attempt, gate FROM run_events WHERE run_id = ? AND seq > ? ORDER BY seq",
       ),
       // SQLite returns the other columns of the row holding MAX(seq): each resource's last state.
       latestStates: db.prepare(
@@ -231,10 +234,12 @@ export class Store {
       for (const [runId, e] of batch) {
         if (e.kind === "transition") {
           const t = e.event;
-          this.q.insertEvent.run(runId, e.seq, "transition", t.guid, t.state, t.previous, t.at, t.reason ?? null, null, t.attempt ?? null);
+          this.q.insertEvent.run(runId, e.seq, "transition", t.guid, t.state, t.previous, t.at, t.reason ?? null, null, t.attempt ?? null, null);
+        } else if (e.kind === "gate") {
+          this.q.insertEvent.run(runId, e.seq, "gate", null, e.gate.status, null, e.gate.at, null, null, null, JSON.stringify(e.gate));
         } else {
           const missing = e.missingTraces?.length ? JSON.stringify(e.missingTraces) : null;
-          this.q.insertEvent.run(runId, e.seq, "status", null, e.status, null, e.at, e.reason ?? null, missing, null);
+          this.q.insertEvent.run(runId, e.seq, "status", null, e.status, null, e.at, e.reason ?? null, missing, null, null);
         }
       }
     })();
@@ -315,6 +320,7 @@ function toRun(r: RunRow): StoredRun {
 }
 
 function toEvent(r: EventRow): StoredEvent {
+  if (r.kind === "gate") return { seq: r.seq, kind: "gate", gate: JSON.parse(r.gate!) as GateEvent };
   if (r.kind === "status") {
     return {
       seq: r.seq,

@@ -19,6 +19,7 @@ import { attributeConditionSentence, conditionLabel, type DesignAttributeConditi
 import { settableAttributes } from "./settable";
 import { TerminalButton } from "../terminal/TerminalButton";
 import { RedeployButton } from "../run/RedeployButton";
+import { WaitingOn } from "./WaitingOn";
 
 /** States a condition can wait for (NEW is where everything starts). */
 /** What a condition may wait for (core's rule: FAILED included, RELEASED not). */
@@ -264,6 +265,7 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
           ))}
         </ul>
       )}
+      <WaitingOn guid={d.guid} />
       <div className="field">
         <label className="field-label" htmlFor="resource-label">
           <span>label</span>

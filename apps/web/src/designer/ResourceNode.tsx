@@ -4,6 +4,7 @@ import { Handle, Position, useStore, type NodeProps, type ReactFlowState } from 
 import { useRunStore } from "../run/store";
 import { STATE_STYLE } from "../run/states";
 import type { ResourceNode as ResourceNodeType } from "./model";
+import { waitingText } from "./WaitingOn";
 import { useDesignStore } from "./store";
 import { HostCheckMark } from "./HostChecks";
 
@@ -17,6 +18,9 @@ const isFar = (s: ReactFlowState) => s.transform[2] < COMPACT_BELOW_ZOOM;
  */
 export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeProps<ResourceNodeType>) {
   const run = useRunStore((s) => s.states[data.guid]);
+  // What it waits for in the shown live run: the node's hover says it.
+  const waiting = waitingText(useRunStore((s) => s.waitingOn[data.guid]));
+  const hover = run?.reason ? `${data.label}: ${run.reason}` : waiting ? `${data.label || `#${data.guid}`} waits: ${waiting}` : undefined;
   const state = run?.state ?? "NEW";
   const style = STATE_STYLE[state];
   const info = useDesignStore((s) => s.catalog[data.rtype]);
@@ -47,7 +51,7 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
         data-rtype={data.rtype}
         data-state={state}
         style={{ ["--state-color" as string]: style.color, background: style.color }}
-        title={run?.reason ? `${data.label}: ${run.reason}` : data.label}
+        title={hover ?? data.label}
       >
         {handles}
         <div className="rn-label">{data.label || `#${data.guid}`}</div>
@@ -63,6 +67,7 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
       data-rtype={data.rtype}
       data-state={state}
       style={{ ["--state-color" as string]: style.color }}
+      title={hover}
     >
       {handles}
       <div className="rn-head">

@@ -1,7 +1,10 @@
-import { memo } from "react";
+import { memo, useEffect, useState } from "react";
 import { BaseEdge, EdgeLabelRenderer, useInternalNode, type EdgeProps, type InternalNode } from "@xyflow/react";
+import type { GateEvent } from "@nepi/core";
+import { useRunStore } from "../run/store";
+import { countdownLabel } from "./countdown";
 import type { ConditionEdgeData } from "./model";
-import { useDesignStoreApi } from "./store";
+import { useDesignStore, useDesignStoreApi } from "./store";
 
 type Point = { x: number; y: number };
 
@@ -41,6 +44,30 @@ export const ConnectionEdge = memo(function ConnectionEdge({ id, source, target,
   return <BaseEdge id={id} path={path} className={`edge-connection${selected ? " is-selected" : ""}`} interactionWidth={14} />;
 });
 
+/** How often a running countdown redraws (a tenth of a second is what it shows). */
+const TICK_MS = 100;
+
+/**
+ * The label of a condition edge in the shown run: a countdown while its delay runs ("START in
+ * 1.4 s"), its rule otherwise. The timer ticks only while a countdown shows.
+ */
+function useGateLabel(gate: GateEvent | undefined, label: string): string {
+  const firesAt = gate?.status === "armed" ? gate.firesAt : undefined;
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (firesAt === undefined) return;
+    const tick = () => setNow(Date.now());
+    // The first tick at once: `now` may be from long before the gate armed.
+    const first = setTimeout(tick, 0);
+    const timer = setInterval(tick, TICK_MS);
+    return () => {
+      clearTimeout(first);
+      clearInterval(timer);
+    };
+  }, [firesAt]);
+  return firesAt === undefined ? label : countdownLabel(gate!.action, firesAt - now);
+}
+
 /** Bend of a condition's curve, so it never lies on top of a connection between the same two. */
 const BEND = 36;
 /** Bend when the label does not fit between two boxes side by side: it goes over them instead. */
@@ -66,7 +93,12 @@ export const ConditionEdge = memo(function ConditionEdge({ id, source, target, s
   const dx = q.x - p.x;
   const dy = q.y - p.y;
   const len = Math.hypot(dx, dy) || 1;
-  const label = (data as ConditionEdgeData | undefined)?.label ?? "";
+  const conditionId = (data as ConditionEdgeData | undefined)?.conditionId;
+  // The run's document lists the conditions in the designer's order: its gate events name the index.
+  const index = useDesignStore((st) => st.conditions.findIndex((c) => c.id === conditionId));
+  const gate = useRunStore((st) => (index >= 0 ? st.gates[index] : undefined));
+  const label = useGateLabel(gate, (data as ConditionEdgeData | undefined)?.label ?? "");
+  const gateClass = gate?.status === "armed" ? " is-armed" : gate?.status === "opened" ? " is-fired" : "";
   const labelWidth = label.length * 6.5 + 24;
   const fits = Math.abs(dx) > Math.abs(dy) ? len > labelWidth : Math.abs(dy) > 30;
   const bend = fits ? BEND : HIGH_BEND;
@@ -77,11 +109,12 @@ export const ConditionEdge = memo(function ConditionEdge({ id, source, target, s
   const labelY = (p.y + 2 * c.y + q.y) / 4;
   return (
     <>
-      <BaseEdge id={id} path={path} markerEnd="url(#nepi-arrow)" className={`edge-condition${selected ? " is-selected" : ""}`} interactionWidth={14} />
+      <BaseEdge id={id} path={path} markerEnd="url(#nepi-arrow)" className={`edge-condition${selected ? " is-selected" : ""}${gateClass}`} interactionWidth={14} />
       <EdgeLabelRenderer>
         <div
-          className={`edge-label nodrag nopan${selected ? " is-selected" : ""}`}
+          className={`edge-label nodrag nopan${selected ? " is-selected" : ""}${gateClass}`}
           data-testid="condition-label"
+          data-gate={gate?.status}
           style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)` }}
           onClick={() => design.getState().selectEdge(id)}
         >

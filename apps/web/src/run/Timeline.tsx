@@ -1,5 +1,7 @@
 import { memo, useEffect, useMemo, useRef, useState } from "react";
-import type { ResourceState, StateEvent } from "@nepi/core";
+import { criticalPath, type ResourceState, type StateEvent } from "@nepi/core";
+import { useDesignStoreApi } from "../designer/store";
+import { criticalMarks, formatCost } from "./critical-overlay";
 import { useRunStore, type RunResource } from "./store";
 import { STATE_STYLE } from "./states";
 
@@ -109,12 +111,39 @@ export const Timeline = memo(function Timeline() {
   }, [timeline]);
   const rowsRef = useRef<HTMLDivElement>(null);
   const [first, last] = useVisibleRows(rowsRef, guids.length);
+  // After a run: the chain of waits and actions that decided when it ended (core's criticalPath
+  // over the timeline and the design that was run).
+  const over = useRunStore((s) => s.status !== null && s.status !== "RUNNING");
+  const [showCritical, setShowCritical] = useState(false);
+  const design = useDesignStoreApi();
+  const critical = useMemo(
+    () => (over && showCritical && timeline.length > 0 ? criticalPath(timeline, design.getState().toDocument()) : []),
+    [over, showCritical, timeline, design],
+  );
+  const marks = useMemo(() => criticalMarks(critical, t0, span), [critical, t0, span]);
 
   if (timeline.length === 0) return <p className="dock-empty">No transitions yet: deploy, or open a past run.</p>;
   const byGuid = new Map<number, RunResource>(resources.map((r) => [r.guid, r]));
   const ticks = niceTicks(span);
   return (
-    <div className="gantt" data-testid="timeline" data-rows={guids.length}>
+    <div className={`gantt${critical.length > 0 ? " shows-critical" : ""}`} data-testid="timeline" data-rows={guids.length}>
+      {over && (
+        <div className="gantt-tools">
+          <label className="switch" title="The chain of waits and actions that decided when the run ended">
+            <input type="checkbox" data-testid="show-critical-path" checked={showCritical} onChange={(e) => setShowCritical(e.target.checked)} />
+            Critical path
+          </label>
+          {critical.length > 0 && (
+            <ol className="critical-path" data-testid="critical-path">
+              {critical.map((l, i) => (
+                <li key={i} data-kind={l.kind}>
+                  {l.text} <b>{formatCost(l.costMs)}</b>
+                </li>
+              ))}
+            </ol>
+          )}
+        </div>
+      )}
       <div className="gantt-row gantt-axis" aria-hidden>
         <span className="gantt-label" />
         <span className="gantt-track">
@@ -152,6 +181,15 @@ export const Timeline = memo(function Timeline() {
                     </span>
                   );
                 })}
+                {marks.get(guid)?.map((m, k) => (
+                  <span
+                    key={`c${k}`}
+                    className={`gantt-critical is-${m.kind}`}
+                    data-testid="critical-mark"
+                    title={m.title}
+                    style={{ left: `${m.left}%`, width: `${m.width}%` }}
+                  />
+                ))}
               </span>
             </div>
           );

@@ -9,7 +9,7 @@ import {
   type StateEvent,
 } from "@nepi/core";
 import { trpc } from "../api/trpc";
-import type { NodeRunState, RunResource, RunStore } from "./store";
+import { onNextFrame, type NodeRunState, type RunResource, type RunStore } from "./store";
 
 /** What the run panel needs to know of a document's resources. */
 export function runResourcesOf(doc: ExperimentDocument): RunResource[] {
@@ -42,8 +42,11 @@ export function applyRunEvent(run: RunStore, ev: RunEvent, id?: string): void {
     store.flush();
     store.applySnapshot(statesOf(ev.resources), undefined, id ?? String(ev.seq));
     store.setStatus(ev.status, ev.reason ?? null);
+    for (const g of ev.gates ?? []) store.applyGate(g);
   } else if (ev.type === "transition") {
     store.enqueue([ev.event], id ?? String(ev.seq));
+  } else if (ev.type === "gate") {
+    store.applyGate(ev.gate);
   } else {
     // Apply the transitions that came before, so the status never runs ahead of the nodes.
     store.flush();
@@ -52,9 +55,39 @@ export function applyRunEvent(run: RunStore, ev: RunEvent, id?: string): void {
   }
 }
 
+/**
+ * Asks runs.waitingOn again when something changed (a batch of events), never on a timer: one
+ * question at a time, and one more if events came while it was asked.
+ */
+function waitingOnRefresher(run: RunStore, runId: string): () => void {
+  let asking = false;
+  let again = false;
+  const ask = () => {
+    asking = true;
+    again = false;
+    trpc.runs.waitingOn
+      .query({ runId })
+      .then((list) => {
+        if (run.getState().runId === runId) run.getState().setWaitingOn(list);
+      })
+      .catch(() => {
+        // The run is gone or the server unreachable: the stream's own error says so.
+      })
+      .finally(() => {
+        asking = false;
+        if (again) ask();
+      });
+  };
+  return () => {
+    if (asking) again = true;
+    else ask();
+  };
+}
+
 /** Follows a backend run's events (snapshot, then every transition, in batches) until detached. */
 function followRemote(run: RunStore, runId: string, lastEventId?: string): ActiveRun {
   let backfilled = false;
+  const refreshWaiting = waitingOnRefresher(run, runId);
   // The snapshot gives the states, not how they were reached: the transitions before it
   // come from runs.get, so the timeline misses none.
   const backfill = () => {
@@ -81,6 +114,7 @@ function followRemote(run: RunStore, runId: string, lastEventId?: string): Activ
           applyRunEvent(run, ev, String(ev.seq));
           if (ev.type === "snapshot") backfill();
         }
+        if (data.events.some((ev) => ev.type !== "status" || ev.status === "RUNNING")) refreshWaiting();
       },
       onError(err) {
         run.getState().setPhase("error", `lost the run's event stream: ${err.message}`);
@@ -126,10 +160,27 @@ function runDry(run: RunStore, doc: ExperimentDocument): ActiveRun {
   store.applySnapshot(initial, [], null);
   store.setStatus("RUNNING");
   let detached = false;
+  // What each resource waits for, asked of the engine at most once per frame (as the states are drawn).
+  let explaining = false;
+  const explain = () => {
+    if (explaining) return;
+    explaining = true;
+    onNextFrame(() => {
+      explaining = false;
+      if (!detached) run.getState().setWaitingOn([...ec.waitingOnAll()].map(([guid, waitingOn]) => ({ guid, waitingOn })));
+    });
+  };
   const onState = (e: StateEvent) => {
-    if (!detached) run.getState().enqueue([e]);
+    if (detached) return;
+    run.getState().enqueue([e]);
+    explain();
   };
   ec.on("state", onState);
+  ec.on("gate", (g) => {
+    if (detached) return;
+    run.getState().applyGate(g);
+    explain();
+  });
   const guids = doc.resources.map((r) => r.guid);
   // Infrastructure (a node) runs until released: the dry run is over when the rest finished.
   const view = documentView(doc);

@@ -1,6 +1,6 @@
 import { createStore, type StoreApi } from "zustand";
 import { storeContext } from "../store-context";
-import type { MissingTrace, ResourceState, StateEvent } from "@nepi/core";
+import type { GateEvent, MissingTrace, ResourceState, StateEvent, WaitReason } from "@nepi/core";
 
 /** The live state of one resource in the run shown on the canvas. */
 export interface NodeRunState {
@@ -66,6 +66,10 @@ export interface RunStoreState {
   error: string | null;
   /** Enabled traces the run's release could not collect, and why (the run panel shows them). */
   missingTraces: MissingTrace[];
+  /** guid → what it waits for before its next state (live runs; absent: nothing). */
+  waitingOn: Record<number, WaitReason[]>;
+  /** Index of a condition in the run's document → its gate's latest event (armed: counting down). */
+  gates: Record<number, GateEvent>;
 
   /** Forget the shown run and show `runId` (empty states until its snapshot arrives). */
   beginRun(runId: string, opts?: { phase?: RunPhase; dryRun?: boolean; resources?: RunResource[] }): void;
@@ -79,6 +83,10 @@ export interface RunStoreState {
   flush(): void;
   setStatus(status: string | null, reason?: string | null): void;
   setMissingTraces(missing: MissingTrace[]): void;
+  /** Replaces what every resource waits for (the answer of runs.waitingOn, or the dry run's engine). */
+  setWaitingOn(list: ReadonlyArray<{ guid: number; waitingOn: WaitReason[] }>): void;
+  /** A condition's delay started, or it opened. */
+  applyGate(gate: GateEvent): void;
   setPhase(phase: RunPhase, error?: string | null): void;
   clear(): void;
 }
@@ -110,7 +118,7 @@ function failuresOf(states: Record<number, NodeRunState>): RunFailure[] {
 }
 
 /** Runs `flush` on the next animation frame, or on a timer when the tab is hidden (it gets no frames). */
-function onNextFrame(flush: () => void): void {
+export function onNextFrame(flush: () => void): void {
   if (typeof requestAnimationFrame === "function" && typeof document !== "undefined" && !document.hidden) {
     requestAnimationFrame(flush);
   } else {
@@ -142,6 +150,8 @@ const NO_RUN: Omit<RunStoreState, FunctionKeys<RunStoreState>> = {
   lastEventId: null,
   error: null,
   missingTraces: [],
+  waitingOn: {},
+  gates: {},
 };
 
 type FunctionKeys<T> = { [K in keyof T]: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T];
@@ -254,6 +264,22 @@ export function createRunStore(): RunStore {
 
     setMissingTraces(missingTraces) {
       set({ missingTraces });
+    },
+
+    setWaitingOn(list) {
+      const waitingOn: Record<number, WaitReason[]> = {};
+      const prev = get().waitingOn;
+      // Unchanged entries keep their identity: only the nodes whose text changed re-render.
+      for (const w of list) {
+        const before = prev[w.guid];
+        waitingOn[w.guid] = before && JSON.stringify(before) === JSON.stringify(w.waitingOn) ? before : w.waitingOn;
+      }
+      set({ waitingOn });
+    },
+
+    applyGate(gate) {
+      if (gate.condition === undefined) return;
+      set({ gates: { ...get().gates, [gate.condition]: gate } });
     },
 
     setPhase(phase, error = null) {

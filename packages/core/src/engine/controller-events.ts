@@ -1,4 +1,5 @@
 import type { StateEvent } from "../model/events.js";
+import type { GateEvent } from "../model/waiting.js";
 import type { EcState } from "../model/states.js";
 
 export interface LogEvent {
@@ -18,6 +19,8 @@ export interface ControllerEvents extends Record<string, unknown> {
   state: StateEvent;
   log: LogEvent;
   experiment: ExperimentEvent;
+  /** A condition's delay started counting (`armed`, with `firesAt`), or the condition opened. */
+  gate: GateEvent;
 }
 
 /** Emits one controller event (the controller's own `emit`, handed to its parts). */

@@ -5,6 +5,7 @@ import type { StateEvent } from "../model/events.js";
 import { EcState, ResourceState, stateRank, type ResourceAction } from "../model/states.js";
 import { parseTime } from "../model/time.js";
 import type { MissingTrace } from "../model/run.js";
+import type { WaitReason } from "../model/waiting.js";
 import { getAttribute } from "../catalog/attributes.js";
 import type { ControllerEvents } from "./controller-events.js";
 import { blockedWait, startsTogether, type BlockedWait } from "./design-rules.js";
@@ -255,6 +256,26 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   failure(guid: number): string | undefined {
     const r = this.resource(guid);
     return r.state === ResourceState.FAILED || r.reason !== undefined ? r.reason : undefined;
+  }
+
+  /**
+   * What a resource waits for before its next state, in words (`text`) and as data: its
+   * conditions, its deploy order, the start-together barrier, a pool slot, a step in progress.
+   * Empty when it waits on nothing (not deployed, or done).
+   */
+  waitingOn(guid: number): WaitReason[] {
+    return this.lifecycle.explainer().waitingOn(this.resource(guid));
+  }
+
+  /** `waitingOn` of every resource that waits on something (a shared barrier is looked at once). */
+  waitingOnAll(): Map<number, WaitReason[]> {
+    const explainer = this.lifecycle.explainer();
+    const out = new Map<number, WaitReason[]>();
+    for (const r of this.design.resources.values()) {
+      const reasons = explainer.waitingOn(r);
+      if (reasons.length > 0) out.set(r.guid, reasons);
+    }
+    return out;
   }
 
   /** The enabled traces a release could not collect, and why (empty when none was lost). */

@@ -25,6 +25,8 @@ export interface Gate {
   readonly set?: { name: string; value: AttributeValue };
   /** A trace-match gate waits for a line of each awaited resource's trace instead of a state. */
   readonly trace?: TraceCondition;
+  /** For condition gates: the condition's index (in `attributeConditions` for SET gates). */
+  condition?: number;
   readonly subjects: number[];
   /** Subjects that count this gate among the ones they wait for. */
   counted: number[];
@@ -39,6 +41,8 @@ export interface Gate {
   /** A wait on FAILED: the awaited resources counted so far (a resource may fail again after "Retry failed"). */
   seen?: Set<number>;
   timer?: Timer;
+  /** Set once its delay runs: when it is over (ms since epoch). */
+  firesAt?: number;
 }
 
 /** Whether `r` reaching the gate's state is news to it (each awaited resource counts once). */
@@ -71,6 +75,8 @@ export interface GateHost {
   broken(gate: Gate, cause: string): void;
   /** Where trace-match gates read traces. */
   readonly traces: TraceSource;
+  /** Everything awaited is there: the gate's delay runs until `firesAt` (ms since epoch). */
+  delaying?(gate: Gate, firesAt: number): void;
 }
 
 /**
@@ -211,6 +217,9 @@ export class GateWatch {
     }
     // Timers run on a monotonic clock and may fire a millisecond before Date.now() says the
     // delay is over: check again, so a delay is never cut short.
+    const rearmed = gate.firesAt !== undefined;
+    gate.firesAt = gate.lastAt + gate.delayMs;
+    if (!rearmed) this.host.delaying?.(gate, gate.firesAt);
     const timer = after(Math.ceil(wait), () => {
       this.timers.delete(timer);
       gate.timer = undefined;

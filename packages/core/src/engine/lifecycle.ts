@@ -9,6 +9,7 @@ import { missingRequiredAttributes } from "../catalog/rules.js";
 import type { EmitEvent } from "./controller-events.js";
 import { DryRunContext, ResourceContextImpl, type ContextHost } from "./context.js";
 import { deployDependencies, mayEndByItself } from "./design-rules.js";
+import { Explainer, outsideWait, type ExplainHost } from "./explain.js";
 import { GateWatch, describeGate, type Gate, type GateAction } from "./gates.js";
 import type { OperationPool } from "./pool.js";
 import type { DesignRegistry, Group } from "./registry.js";
@@ -76,6 +77,8 @@ export class Lifecycle {
   /** Work deferred to avoid deep recursion when failures cascade along long chains. */
   private deferred: Array<() => void> = [];
   private draining = false;
+  /** Resources whose manager step waits for a pool slot, and for which operation. */
+  private readonly queued = new Map<Resource, Operation>();
 
   constructor(
     private readonly design: DesignRegistry,
@@ -97,8 +100,13 @@ export class Lifecycle {
         read: async (r, name) => String((await r.manager?.trace?.(name, {})) ?? ""),
         assumesMatch: (r) => this.simulated(r),
       },
+      delaying: (gate, firesAt) => this.gateEvent(gate, "armed", firesAt),
     });
-    this.waits = new WaitIndex({ resource, where });
+    this.waits = new WaitIndex({
+      resource,
+      where,
+      explain: (r) => this.explainer().waitingOn(r).map((w) => w.text).join("; "),
+    });
     this.retries = new Retries((r, name) => design.attributeValue(r, name));
   }
 
@@ -184,13 +192,15 @@ export class Lifecycle {
     }
     for (const r of members) this.armGates(r, again);
     // deploy() only schedules: the work begins once the caller's code has run (listeners attached…,
-    // or a second deploy() of what a member waits on).
+    // or the deploy of what a member waits on). A wait on what no deploy took in fails at once.
     queueMicrotask(() => this.batch(() => {
+      const seen = new Map<Gate, number[]>();
       for (const r of members) {
-        const cause = this.state_ === EcState.RUNNING && r.phase.kind === "scheduled" ? this.waitOnUndeployed(r) : undefined;
-        if (cause) this.failResource(r, cause);
+        const still = this.state_ === EcState.RUNNING && r.state === ResourceState.NEW && r.phase.kind === "scheduled";
+        const outside = still ? outsideWait(r, this.explainHost, seen) : undefined;
+        if (outside) this.failResource(r, outside);
+        else this.tryDeploy(r);
       }
-      for (const r of members) this.tryDeploy(r);
     }));
   }
 
@@ -201,23 +211,10 @@ export class Lifecycle {
   addTraceConditionGate(action: GateAction, subjects: number[], after: number[], state: ResourceState, delayMs: number, trace: TraceCondition): void {
     if (stateRank(state) > stateRank(ResourceState.STARTED)) this.addConditionGate(action, subjects, after, state, delayMs);
     const gate = this.gateWatch.make(action, after, ResourceState.STARTED, delayMs, "condition", subjects, undefined, trace);
+    gate.condition = this.design.conditions.length - 1;
     for (const g of subjects) this.attachGate(this.design.resource(g), gate);
   }
 
-  /**
-   * A condition of `r` that waits on a resource nobody deployed (a partial deploy) would wait
-   * forever: the reason `r` fails at once, naming it.
-   */
-  private waitOnUndeployed(r: Resource): string | undefined {
-    for (const gate of r.gates) {
-      if (gate.kind !== "condition" || gate.action === "SET" || gate.opened || gate.broken) continue;
-      for (const g of gate.after) {
-        const w = this.design.resource(g);
-        if (w.phase === REGISTERED) return `cannot ${gate.action}: it waits for ${describeGate(gate)}, but ${this.design.where(w)} is not deployed`;
-      }
-    }
-    return undefined;
-  }
 
   // ---------------------------------------------------------------- redeploy
 
@@ -297,7 +294,9 @@ export class Lifecycle {
       const i = gate.counted.indexOf(r.guid);
       if (i >= 0 && !gate.opened) gate.counted.splice(i, 1);
       if (gate.kind === "condition") {
-        gates.push(this.gateWatch.make(gate.action, [...gate.after], gate.state, gate.delayMs, "condition", [r.guid], undefined, gate.trace));
+        const fresh = this.gateWatch.make(gate.action, [...gate.after], gate.state, gate.delayMs, "condition", [r.guid], undefined, gate.trace);
+        fresh.condition = gate.condition;
+        gates.push(fresh);
       }
     }
     return gates;
@@ -308,6 +307,8 @@ export class Lifecycle {
     action: GateAction, subjects: number[], after: number[], state: ResourceState, delayMs: number, set?: Gate["set"],
   ): void {
     const gate = this.gateWatch.make(action, after, state, delayMs, "condition", subjects, set);
+    // Registered just now: the last of its list in the design.
+    gate.condition = (action === "SET" ? this.design.attributeConditions.length : this.design.conditions.length) - 1;
     for (const g of subjects) this.attachGate(this.design.resource(g), gate);
   }
 
@@ -487,6 +488,7 @@ export class Lifecycle {
   /** A gate opened: each subject counting it has one wait less, and acts when none is left. */
   private openGate(gate: Gate): void {
     if (this.state_ !== EcState.RUNNING) return;
+    this.gateEvent(gate, "opened");
     for (const g of gate.counted) {
       const r = this.design.resource(g);
       if (gate.action === "SET") {
@@ -535,6 +537,34 @@ export class Lifecycle {
     r.hasStopGate = true;
     r.pending.STOP = 0;
     this.defer(() => this.tryStop(r));
+  }
+
+  /** A condition's gate started its delay or opened: the `gate` event (the designer's countdown). */
+  private gateEvent(gate: Gate, status: "armed" | "opened", firesAt?: number): void {
+    if (gate.kind !== "condition") return;
+    const at = Date.now();
+    this.host.emit("gate", {
+      gate: gate.id, status,
+      ...(gate.condition !== undefined ? (gate.action === "SET" ? { attributeCondition: gate.condition } : { condition: gate.condition }) : {}),
+      action: gate.action, subjects: [...gate.counted], after: [...gate.after], state: gate.state, delayMs: gate.delayMs,
+      at, ...(firesAt !== undefined ? { firesAt } : {}),
+    });
+  }
+
+  // ---------------------------------------------------------------- explain
+
+  /** What the explanations (explain.ts) read of the engine: one object shared by all. */
+  private readonly explainHost: ExplainHost = {
+    resource: (guid) => this.design.resource(guid),
+    queuedFor: (r) => this.queued.get(r),
+    poolBusy: () => this.pool.busy,
+    poolQueued: () => this.pool.queued,
+    endsByItself: (r) => mayEndByItself(this.design.view, r.guid),
+  };
+
+  /** Explains what resources wait for; one explainer looks at each shared gate once. */
+  explainer(): Explainer {
+    return new Explainer(this.explainHost);
   }
 
   private applySet(r: Resource, gate: Gate): void {
@@ -595,7 +625,12 @@ export class Lifecycle {
     const fn = r.manager?.[name];
     if (!fn) return true;
     if (this.pool.tryAcquire()) return this.runStep(r, name, fn);
-    return this.pool.acquire().then(() => this.runStep(r, name, fn));
+    const op = operation(r);
+    if (op) this.queued.set(r, op);
+    return this.pool.acquire().then(() => {
+      this.queued.delete(r);
+      return this.runStep(r, name, fn);
+    });
   }
 
   private runStep(r: Resource, name: string, fn: () => unknown): boolean | Promise<boolean> {

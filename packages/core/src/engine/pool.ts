@@ -12,6 +12,16 @@ export class OperationPool {
 
   constructor(readonly limit: number) {}
 
+  /** Slots in use. */
+  get busy(): number {
+    return this.active;
+  }
+
+  /** Operations waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   /** Takes a free slot now if there is one (no promise needed). */
   tryAcquire(): boolean {
     if (this.active < this.limit && this.waiting.length === 0) {

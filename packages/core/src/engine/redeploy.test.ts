@@ -55,9 +55,9 @@ describe("partial deploy", () => {
     ec.deploy([client]);
     await vi.advanceTimersByTimeAsync(10);
     expect(ec.state(client)).toBe("FAILED");
-    expect(ec.failure(client)).toBe("cannot START: it waits for START after guid 1 STARTED, but guid 1 (server) is not deployed");
+    expect(ec.failure(client)).toBe("cannot START: it waits on guid 1, which is not part of this deploy");
     expect(ec.ecState).toBe("FAILED");
-    expect(String(await seen)).toMatch(/guid 1 \(server\) is not deployed/);
+    expect(String(await seen)).toMatch(/guid 1, which is not part of this deploy/);
   });
 
   it("lets a second deploy() in the same turn supply what a member waits on", async () => {

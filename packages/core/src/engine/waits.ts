@@ -18,6 +18,8 @@ interface Waiter {
 export interface WaitHost {
   resource(guid: number): Resource;
   where(r: Resource): string;
+  /** What `r` waits for, in words (empty when nothing): a timed-out wait says why. */
+  explain?(r: Resource): string;
 }
 
 /**
@@ -57,7 +59,8 @@ export class WaitIndex {
         w.timer = after(options.timeoutMs, () => {
           const states = [...w.pending].map((g) => {
             const r = this.host.resource(g);
-            return `${this.host.where(r)} is ${r.state}`;
+            const why = this.host.explain?.(r);
+            return `${this.host.where(r)} is ${r.state}${why ? ` (${why})` : ""}`;
           });
           this.settle(w);
           reject(new NepiError("TIMEOUT", `wait for ${what} timed out after ${options.timeoutText}: ${states.join(", ")}`));

@@ -10,3 +10,4 @@ export * from "./host-check.js";
 export * from "./terminal.js";
 export * from "./hosts.js";
 export * from "./pattern.js";
+export * from "./waiting.js";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { StateEventSchema } from "./events.js";
 import { ResourceStateSchema } from "./state-schemas.js";
+import { GateEventSchema, WaitReasonSchema } from "./waiting.js";
 
 /**
  * Runs as the backend keeps them, shared by the backend's API and the web app.
@@ -46,8 +47,14 @@ export const ResourceRunStateSchema = z.object({
   /** When it reached that state (ms since epoch). */
   at: z.number(),
   reason: z.string().optional(),
+  /** A live run: what it waits for before its next state (`ec.waitingOn`); absent when nothing. */
+  waitingOn: z.array(WaitReasonSchema).optional(),
 });
 export type ResourceRunState = z.infer<typeof ResourceRunStateSchema>;
+
+/** What `runs.waitingOn` returns: the resources of a live run that wait on something. */
+export const RunWaitingSchema = z.array(z.object({ guid: z.number().int(), waitingOn: z.array(WaitReasonSchema) }));
+export type RunWaiting = z.infer<typeof RunWaitingSchema>;
 
 export const RunSummarySchema = z.object({
   runId: z.string(),
@@ -108,8 +115,12 @@ export const RunEventSchema = z.discriminatedUnion("type", [
     status: RunStatusSchema,
     reason: z.string().optional(),
     resources: z.array(ResourceRunStateSchema),
+    /** Conditions whose delay is counting down now (a live run). */
+    gates: z.array(GateEventSchema).optional(),
   }),
   z.object({ type: z.literal("transition"), seq: z.number().int(), event: StateEventSchema }),
+  /** A condition's delay started (`armed`: the designer's countdown) or it opened. */
+  z.object({ type: z.literal("gate"), seq: z.number().int(), gate: GateEventSchema }),
   z.object({
     type: z.literal("status"),
     seq: z.number().int(),
