@@ -1,6 +1,8 @@
 import { isTerminal, stateRank, ResourceState } from "../model/states.js";
 import type { Awaited, WaitReason } from "../model/waiting.js";
+import { showPattern } from "../model/pattern.js";
 import type { Gate } from "./gates.js";
+import type { TraceProgress } from "./trace-gates.js";
 import { isReleasing, isScheduled, type Operation, type Resource } from "./resource-record.js";
 
 /**
@@ -17,6 +19,8 @@ export interface ExplainHost {
   poolQueued(): number;
   /** Whether `r` ends by itself once STARTED. */
   endsByItself(r: Resource): boolean;
+  /** How far a trace-match gate's traces have come. */
+  traceProgress(gate: Gate): TraceProgress[];
 }
 
 /** At most this many awaited resources are listed one by one (a barrier may hold 100,000). */
@@ -107,10 +111,16 @@ export class Explainer {
         gate.kind === "deployOrder" ? `DEPLOY after ${guidList(gate.after)} ${gate.state}` :
         gate.kind === "startTogether" ? `START together with ${guidList(gate.after)}` :
         gate.action === "SET" ? `SET ${gate.set?.name} after ${guidList(gate.after)} ${gate.state}${delay}` :
+        gate.trace ? `${gate.action} after ${gate.trace.name} of ${guidList(gate.after)} matches ${showPattern(gate.trace.pattern.source)}${delay}` :
         `${gate.action} after ${guidList(gate.after)} ${gate.state}${delay}`;
-      const firesAt = remaining.length === 0 && more === 0 ? gate.firesAt : undefined;
+      // A trace-match gate whose resources all started waits for a line: say how many were seen.
+      const unmatched = remaining.length === 0 ? this.host.traceProgress(gate).filter((p) => !p.matched) : [];
+      const firesAt = remaining.length === 0 && more === 0 && unmatched.length === 0 ? gate.firesAt : undefined;
+      const seen = (p: TraceProgress) => `${p.lines} line${p.lines === 1 ? "" : "s"} seen, no match`;
       const why =
         remaining.length > 0 ? remaining.map((a) => `guid ${a.guid} is ${a.state}`).join(", ") + (more > 0 ? ` and ${more} more` : "") :
+        unmatched.length === 1 && gate.after.length === 1 ? seen(unmatched[0]!) :
+        unmatched.length > 0 ? unmatched.map((p) => `guid ${p.guid}: ${seen(p)}`).join(", ") :
         firesAt !== undefined ? `${formatDelay(Math.max(0, firesAt - Date.now()))} left` :
         "opening";
       const fields = {

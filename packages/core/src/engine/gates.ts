@@ -3,7 +3,7 @@ import { ResourceState, stateRank } from "../model/states.js";
 import { progressToward } from "./failure-waits.js";
 import type { Resource } from "./resource-record.js";
 import { after, type Timer } from "./timer.js";
-import { TraceWatch, describeTraceCondition, type TraceCondition, type TraceSource } from "./trace-gates.js";
+import { TraceWatch, describeTraceCondition, type TraceCondition, type TraceProgress, type TraceSource } from "./trace-gates.js";
 
 /** What a gate lets happen once it opens. */
 export type GateAction = "DEPLOY" | "START" | "STOP" | "SET";
@@ -187,6 +187,11 @@ export class GateWatch {
     gate.lastAt = 0;
     gate.counted = [];
     gate.seen?.clear();
+  }
+
+  /** How far the traces a trace-match gate reads have come (empty for other gates). */
+  traceProgress(gate: Gate): TraceProgress[] {
+    return gate.trace ? this.traceWatch.progress(gate) : [];
   }
 
   /** No delayed gate opens any more (the experiment failed or was shut down). */

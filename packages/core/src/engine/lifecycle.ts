@@ -560,6 +560,7 @@ export class Lifecycle {
     poolBusy: () => this.pool.busy,
     poolQueued: () => this.pool.queued,
     endsByItself: (r) => mayEndByItself(this.design.view, r.guid),
+    traceProgress: (gate) => this.gateWatch.traceProgress(gate),
   };
 
   /** Explains what resources wait for; one explainer looks at each shared gate once. */

@@ -96,6 +96,21 @@ describe("LineMatcher", () => {
 });
 
 describe("conditions on what a resource prints", () => {
+  it("say what they wait for: the trace, the pattern and the lines seen so far without a match", async () => {
+    const { ec, server, client } = serverAndClient({ matches: "listening on" });
+    ec.deploy();
+    await vi.advanceTimersByTimeAsync(0);
+    printers.get(server)!.print("booting\nloading config\n");
+    await vi.advanceTimersByTimeAsync(0);
+    const [reason] = ec.waitingOn(client);
+    expect(reason).toMatchObject({ kind: "condition", action: "START", after: [server] });
+    expect(reason!.text).toBe(`START after stdout of guid ${server} matches /listening on/: 2 lines seen, no match`);
+    printers.get(server)!.print("listening on :80\n");
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ec.state(client)).toBe("STARTED");
+    await ec.shutdown();
+  });
+
   it("starts the client on the match, not on the server's start, and matches across chunk boundaries", async () => {
     const { ec, server, client } = serverAndClient({ matches: "listening on" });
     ec.deploy();

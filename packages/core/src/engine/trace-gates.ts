@@ -39,6 +39,13 @@ export interface TraceWatchHost {
   broken(gate: Gate, cause: string): void;
 }
 
+/** Where one awaited resource of a trace-match gate stands (what `waitingOn` says of it). */
+export interface TraceProgress {
+  guid: number;
+  lines: number;
+  matched: boolean;
+}
+
 /** One awaited resource of a trace-match gate. */
 interface Watch {
   readonly gate: Gate;
@@ -49,6 +56,7 @@ interface Watch {
   readonly siblings: Watch[];
   following: boolean;
   done: boolean;
+  matched?: boolean;
   stop?: () => void;
   timer?: Timer;
 }
@@ -73,12 +81,14 @@ function lines(n: number): string {
 export class TraceWatch {
   private readonly byGuid = new Map<number, Watch[]>();
   private readonly live = new Set<Watch>();
+  private readonly byGate = new WeakMap<Gate, Watch[]>();
 
   constructor(private readonly source: TraceSource, private readonly host: TraceWatchHost) {}
 
   /** Starts watching every resource `gate` waits on (its trace, or its start first). */
   arm(gate: Gate, trace: TraceCondition): void {
     const siblings: Watch[] = [];
+    this.byGate.set(gate, siblings);
     for (const g of gate.after) {
       const r = this.host.resource(g);
       const w: Watch = { gate, trace, r, matcher: new LineMatcher(trace.pattern), siblings, following: false, done: false };
@@ -112,6 +122,11 @@ export class TraceWatch {
     const rest = list.filter((w) => !w.done);
     if (rest.length === 0) this.byGuid.delete(r.guid);
     else this.byGuid.set(r.guid, rest);
+  }
+
+  /** For each resource `gate` waits on: how many lines of its trace were seen, and whether one matched. */
+  progress(gate: Gate): TraceProgress[] {
+    return (this.byGate.get(gate) ?? []).map((w) => ({ guid: w.r.guid, lines: w.matcher.lines, matched: w.matched === true }));
   }
 
   /** The experiment failed or was shut down: every follow and timeout ends. */
@@ -170,6 +185,7 @@ export class TraceWatch {
   }
 
   private matched(w: Watch, at: number): void {
+    w.matched = true;
     this.finish(w);
     this.host.reached(w.gate, at);
   }
