@@ -10,7 +10,7 @@ import type { Host } from "../../engine/host.js";
 import { getResourceType, registerResourceManager } from "../../catalog/registry.js";
 import { LINUX_APPLICATION } from "../../catalog/types/linux-application.js";
 import { lastLines } from "./node.js";
-import { ATTEMPT_OUTPUTS, appMarker, endGroupsScript, endMarkedScript, launchScript, neededPackages, parseEnv, parsePackages, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
+import { ATTEMPT_OUTPUTS, appMarker, endGroupsScript, endMarkedScript, launchScript, neededPackages, parseEnv, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
 
 /** How long a stopped command gets to end after SIGTERM before its group gets SIGKILL, s. */
 const STOP_GRACE_S = 3;
