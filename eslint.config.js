@@ -18,7 +18,10 @@ export default defineConfig(
     },
     rules: {
       // `_`-prefixed names and the rest of a destructuring are deliberately unused.
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
       // JSX handlers may be async (React ignores what they return); promises elsewhere may not leak.
       "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { attributes: false } }],
       // `interface HostSettings extends SshOptions {}` names a type on purpose.

@@ -10,7 +10,11 @@ export interface Shots {
 }
 
 function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60);
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 60);
 }
 
 /** `baseURL` is the app the global set-up started; `shot` keeps a picture of every step. */
@@ -42,7 +46,10 @@ export const test = base.extend<{ shot: Shots; app: Page }>({
       if (/Content Security Policy/i.test(msg.text())) errors.push(msg.text());
     });
     await page.goto("/");
-    await expect(page.getByTestId("palette-item").first(), `the app loads (page errors: ${errors.join(" | ") || "none"})`).toBeVisible();
+    await expect(
+      page.getByTestId("palette-item").first(),
+      `the app loads (page errors: ${errors.join(" | ") || "none"})`,
+    ).toBeVisible();
     await use(page);
     // An uncaught error in the page is a bug even when the steps passed.
     expect(errors, "uncaught errors in the page").toEqual([]);

@@ -13,7 +13,9 @@ export function nodesOfType(page: Page, rtype: string): Locator {
 
 /** Drags a type from the palette and drops it at (x, y) of the canvas; returns the new guid. */
 export async function dragFromPalette(page: Page, rtype: string, at: { x: number; y: number }): Promise<number> {
-  const before = await page.getByTestId("resource-node").evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-guid"))));
+  const before = await page
+    .getByTestId("resource-node")
+    .evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-guid"))));
   const item = page.locator(`[data-testid="palette-item"][data-rtype="${rtype}"]`);
   await item.scrollIntoViewIfNeeded();
   await item.dragTo(page.getByTestId("canvas"), { targetPosition: at });
@@ -90,7 +92,8 @@ export async function recordStates(page: Page): Promise<void> {
     document.querySelectorAll('[data-testid="resource-node"]').forEach(note);
     new MutationObserver((records) => {
       for (const r of records) {
-        if (r.type === "attributes" && r.target instanceof Element && r.target.matches('[data-testid="resource-node"]')) note(r.target);
+        if (r.type === "attributes" && r.target instanceof Element && r.target.matches('[data-testid="resource-node"]'))
+          note(r.target);
         for (const n of r.addedNodes) if (n instanceof Element) n.querySelectorAll('[data-testid="resource-node"]').forEach(note);
       }
     }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-state"] });

@@ -32,8 +32,9 @@ export async function subscribeFromNode(baseURL: string, runId: string): Promise
     // tRPC sends text frames, which ws hands over as one Buffer.
     const parsed = JSON.parse((raw as Buffer).toString("utf8")) as unknown;
     for (const msg of Array.isArray(parsed) ? parsed : [parsed]) {
-      const ev = (msg as { result?: { data?: { data?: { type?: string; event?: { guid: number; state: string; at: number } } } } }).result
-        ?.data?.data;
+      const ev = (
+        msg as { result?: { data?: { data?: { type?: string; event?: { guid: number; state: string; at: number } } } } }
+      ).result?.data?.data;
       if (ev?.type !== "transition" || !ev.event) continue;
       const t = { guid: ev.event.guid, state: ev.event.state, at: ev.event.at, receivedAt };
       transitions.push(t);

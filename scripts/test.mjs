@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm test`: typecheck and lint every workspace, then run every suite, each step to the end even
+// `npm test`: typecheck, lint and check the format of every workspace, then run every suite, each step to the end even
 // when something fails (turbo --continue), so one failure never hides another. Ends with one line,
 // "N passed, N failed": the tests vitest and Playwright counted, plus one failure for each task
 // that failed without a failing test to show for it (a type error, a lint error, a suite that
@@ -12,7 +12,7 @@ const turbo = fileURLToPath(new URL("../node_modules/.bin/turbo", import.meta.ur
 
 const steps = [
   // Only the failing tasks' logs: a clean check says nothing.
-  ["run", "typecheck", "lint", "lint:root", "--continue", "--output-logs=errors-only"],
+  ["run", "typecheck", "lint", "lint:root", "format:check", "--continue", "--output-logs=errors-only"],
   // One suite at a time: CI has 2 cores and the suites run real processes.
   ["run", "test", "--concurrency=1", "--continue"],
 ];

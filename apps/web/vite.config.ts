@@ -16,7 +16,10 @@ export default defineConfig({
   server: {
     host: "127.0.0.1",
     // The API lives on the backend; the dev server forwards HTTP and WebSocket traffic to it.
-    proxy: { "/trpc": { target: backend, ws: true, changeOrigin: false }, "/terminal": { target: backend, ws: true, changeOrigin: false } },
+    proxy: {
+      "/trpc": { target: backend, ws: true, changeOrigin: false },
+      "/terminal": { target: backend, ws: true, changeOrigin: false },
+    },
   },
   preview: { host: "127.0.0.1", proxy: { "/trpc": { target: backend, ws: true }, "/terminal": { target: backend, ws: true } } },
   build: { outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 2000 },

@@ -61,7 +61,8 @@ async function measure(page: Page, shot: (step: string) => Promise<void>, view: 
           const t = performance.timeOrigin + performance.now();
           const text = String(m.data);
           if (!text.includes('"transition"')) return;
-          for (const match of text.matchAll(/"guid":(\d+),"state":"([A-Z]+)"/g)) w.__arrived.push([Number(match[1]), match[2], t]);
+          for (const match of text.matchAll(/"guid":(\d+),"state":"([A-Z]+)"/g))
+            w.__arrived.push([Number(match[1]), match[2], t]);
         });
       }
     };
@@ -100,7 +101,11 @@ async function measure(page: Page, shot: (step: string) => Promise<void>, view: 
         const el = r.target as Element;
         w.__seen.push([Number(el.getAttribute("data-guid")), el.getAttribute("data-state") ?? "", t]);
       }
-    }).observe(document.querySelector('[data-testid="canvas"]')!, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+    }).observe(document.querySelector('[data-testid="canvas"]')!, {
+      subtree: true,
+      attributes: true,
+      attributeFilter: ["data-state"],
+    });
     new PerformanceObserver((list) => {
       for (const e of list.getEntries()) w.__longTasks.push(e.duration);
     }).observe({ type: "longtask", buffered: false });
@@ -183,7 +188,10 @@ async function measure(page: Page, shot: (step: string) => Promise<void>, view: 
       ]),
     `  reference: engine → a Node subscriber (no browser): ${fmt(reference.transitions.map((t) => t.receivedAt - t.at))}`,
     ...(delivery.length
-      ? [`  of which delivery (engine → page's WebSocket): ${fmt(delivery)}`, `  of which display (WebSocket → data-state):   ${fmt(display)}`]
+      ? [
+          `  of which delivery (engine → page's WebSocket): ${fmt(delivery)}`,
+          `  of which display (WebSocket → data-state):   ${fmt(display)}`,
+        ]
       : []),
     `long tasks during the run: ${longTasks.length}, longest ${longTasks.length ? Math.max(...longTasks).toFixed(0) : 0} ms, total ${longTasks.reduce((a, b) => a + b, 0).toFixed(0)} ms`,
   ];

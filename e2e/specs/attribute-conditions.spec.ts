@@ -2,7 +2,10 @@ import { readFileSync } from "node:fs";
 import { test, expect } from "../fixtures.js";
 import { dragFromPalette, node, openDockTab, selectNode, setAttr } from "../helpers.js";
 
-test("an attribute set during the run is added, checked, exported, undone, run and shown read-only", async ({ app: page, shot }) => {
+test("an attribute set during the run is added, checked, exported, undone, run and shown read-only", async ({
+  app: page,
+  shot,
+}) => {
   const first = await dragFromPalette(page, "sim::Task", { x: 200, y: 180 });
   const second = await dragFromPalette(page, "sim::Task", { x: 520, y: 180 });
   await selectNode(page, second);
@@ -35,7 +38,9 @@ test("an attribute set during the run is added, checked, exported, undone, run a
   await delay.fill("");
   await expect(page.getByTestId("attr-cond-delay-error")).toHaveCount(0);
   await expect(page.getByTestId("problems")).not.toContainText('"soon"');
-  await expect(page.getByTestId("attr-cond-sentence")).toHaveText(`set duration to 300ms once task${first} #${first} reaches STARTED`);
+  await expect(page.getByTestId("attr-cond-sentence")).toHaveText(
+    `set duration to 300ms once task${first} #${first} reaches STARTED`,
+  );
   await expect(page.getByTestId("deploy")).toBeEnabled();
   await page.getByTestId("attr-cond-add").scrollIntoViewIfNeeded();
   await shot("attribute condition set");
@@ -52,7 +57,9 @@ test("an attribute set during the run is added, checked, exported, undone, run a
   await expect(cond).toHaveCount(0);
   await expect(node(page, second).getByTestId("set-badge")).toHaveCount(0);
   await page.getByTestId("undo").click();
-  await expect(page.getByTestId("attr-cond-sentence")).toHaveText(`set duration to 300ms once task${first} #${first} reaches STARTED`);
+  await expect(page.getByTestId("attr-cond-sentence")).toHaveText(
+    `set duration to 300ms once task${first} #${first} reaches STARTED`,
+  );
 
   // The task it waits for shows nothing of it: the condition belongs to the resource it sets.
   await selectNode(page, first);
@@ -77,7 +84,9 @@ test("an attribute set during the run is added, checked, exported, undone, run a
   await page.locator(`[data-testid="run-history-item"][data-run-id="${runId}"]`).getByTestId("open-run").click();
   await expect(page.getByTestId("history-banner")).toBeVisible();
   await selectNode(page, second);
-  await expect(page.getByTestId("attr-cond-sentence")).toHaveText(`set duration to 300ms once task${first} #${first} reaches STARTED`);
+  await expect(page.getByTestId("attr-cond-sentence")).toHaveText(
+    `set duration to 300ms once task${first} #${first} reaches STARTED`,
+  );
   for (const id of ["attr-cond-value", "attr-cond-attribute", "attr-cond-after", "attr-cond-remove", "attr-cond-add"]) {
     await expect(page.getByTestId(id), `${id} in a past run`).toHaveCount(0);
   }

@@ -6,17 +6,34 @@ test("Deploy selected runs only the selected part; Redeploy brings a node and it
     format: DOCUMENT_FORMAT,
     name: "two hosts",
     resources: [
-      { guid: 1, type: "linux::Node", label: "used", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
+      {
+        guid: 1,
+        type: "linux::Node",
+        label: "used",
+        attributes: { hostname: "localhost" },
+        traces: [],
+        position: { x: 0, y: 0 },
+      },
       {
         guid: 2,
         type: "linux::Application",
         label: "sleeper",
         // Counts its runs in its directory on the host, which a redeploy keeps.
-        attributes: { command: 'n=$(( $(cat "$APP_HOME/count" 2>/dev/null || echo 0) + 1 )); echo $n > "$APP_HOME/count"; echo "instance $n"; exec sleep 300' },
+        attributes: {
+          command:
+            'n=$(( $(cat "$APP_HOME/count" 2>/dev/null || echo 0) + 1 )); echo $n > "$APP_HOME/count"; echo "instance $n"; exec sleep 300',
+        },
         traces: ["stdout"],
         position: { x: 320, y: 0 },
       },
-      { guid: 3, type: "linux::Node", label: "left out", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 220 } },
+      {
+        guid: 3,
+        type: "linux::Node",
+        label: "left out",
+        attributes: { hostname: "localhost" },
+        traces: [],
+        position: { x: 0, y: 220 },
+      },
     ],
     connections: [{ source: 2, target: 1 }],
     conditions: [],
@@ -42,7 +59,18 @@ test("Deploy selected runs only the selected part; Redeploy brings a node and it
   // Back through its lifecycle, in the timeline: the node and its command released, then up again.
   await openDockTab(page, "timeline");
   const segments = (guid: number) => page.locator(`[data-testid="timeline-row"][data-guid="${guid}"] .gantt-seg`);
-  const again = ["DISCOVERED", "PROVISIONED", "READY", "STARTED", "RELEASED", "NEW", "DISCOVERED", "PROVISIONED", "READY", "STARTED"];
+  const again = [
+    "DISCOVERED",
+    "PROVISIONED",
+    "READY",
+    "STARTED",
+    "RELEASED",
+    "NEW",
+    "DISCOVERED",
+    "PROVISIONED",
+    "READY",
+    "STARTED",
+  ];
   for (const guid of [1, 2]) {
     await expect(segments(guid).and(page.locator('[data-state="STARTED"]'))).toHaveCount(2);
     expect(await segments(guid).evaluateAll((els) => els.map((e) => e.getAttribute("data-state")))).toEqual(again);

@@ -1,5 +1,14 @@
 import { test, expect } from "../fixtures.js";
-import { DOCUMENT_FORMAT, importDocument, node, openDockTab, recordStates, recordedOrder, runsOnServer, uniqueName } from "../helpers.js";
+import {
+  DOCUMENT_FORMAT,
+  importDocument,
+  node,
+  openDockTab,
+  recordStates,
+  recordedOrder,
+  runsOnServer,
+  uniqueName,
+} from "../helpers.js";
 
 test("a dry run plays the design's order of events with simulated tasks", async ({ app: page, shot }) => {
   const name = uniqueName("dry");
@@ -7,9 +16,30 @@ test("a dry run plays the design's order of events with simulated tasks", async 
     format: DOCUMENT_FORMAT,
     name,
     resources: [
-      { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
-      { guid: 2, type: "linux::Application", label: "app", attributes: { command: "sleep 30" }, traces: ["stdout"], position: { x: 320, y: -80 } },
-      { guid: 3, type: "linux::Ping", label: "ping", attributes: { target: "127.0.0.1" }, traces: ["stdout"], position: { x: 320, y: 120 } },
+      {
+        guid: 1,
+        type: "linux::Node",
+        label: "host",
+        attributes: { hostname: "localhost" },
+        traces: [],
+        position: { x: 0, y: 0 },
+      },
+      {
+        guid: 2,
+        type: "linux::Application",
+        label: "app",
+        attributes: { command: "sleep 30" },
+        traces: ["stdout"],
+        position: { x: 320, y: -80 },
+      },
+      {
+        guid: 3,
+        type: "linux::Ping",
+        label: "ping",
+        attributes: { target: "127.0.0.1" },
+        traces: ["stdout"],
+        position: { x: 320, y: 120 },
+      },
     ],
     connections: [
       { source: 2, target: 1 },
@@ -38,7 +68,11 @@ test("a dry run plays the design's order of events with simulated tasks", async 
   await openDockTab(page, "timeline");
   await expect(page.getByTestId("timeline-row")).toHaveCount(3);
   const from = async (guid: number, state: string) =>
-    Number(await page.locator(`[data-testid="timeline-row"][data-guid="${guid}"] .gantt-seg[data-state="${state}"]`).getAttribute("data-from"));
+    Number(
+      await page
+        .locator(`[data-testid="timeline-row"][data-guid="${guid}"] .gantt-seg[data-state="${state}"]`)
+        .getAttribute("data-from"),
+    );
   expect(await from(1, "READY")).toBeLessThanOrEqual(await from(2, "DISCOVERED"));
   expect(await from(3, "STARTED")).toBeGreaterThanOrEqual((await from(2, "STARTED")) + 600);
   await shot("dry run timeline");

@@ -59,9 +59,9 @@ test("export then import gives the same design", async ({ app: page, shot }) => 
   expect(second).toEqual(first);
   // And it is the design that was built, not just a stable format.
   const strip = (d: typeof design) => ({ ...d, resources: d.resources.map((r) => ({ ...r })) });
-  expect(strip(second).resources.map((r: { guid: number; type: string; attributes: unknown }) => [r.guid, r.type, r.attributes])).toEqual(
-    design.resources.map((r) => [r.guid, r.type, r.attributes]),
-  );
+  expect(
+    strip(second).resources.map((r: { guid: number; type: string; attributes: unknown }) => [r.guid, r.type, r.attributes]),
+  ).toEqual(design.resources.map((r) => [r.guid, r.type, r.attributes]));
   expect(second.connections).toEqual(design.connections);
 });
 
@@ -70,7 +70,14 @@ test("a failing command turns its node FAILED with the reason", async ({ app: pa
     format: DOCUMENT_FORMAT,
     name: "failing",
     resources: [
-      { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
+      {
+        guid: 1,
+        type: "linux::Node",
+        label: "host",
+        attributes: { hostname: "localhost" },
+        traces: [],
+        position: { x: 0, y: 0 },
+      },
       {
         guid: 2,
         type: "linux::Application",
@@ -104,9 +111,23 @@ test("a trace the release could not collect is shown in the run panel", async ({
     format: DOCUMENT_FORMAT,
     name: "missing-trace",
     resources: [
-      { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
+      {
+        guid: 1,
+        type: "linux::Node",
+        label: "host",
+        attributes: { hostname: "localhost" },
+        traces: [],
+        position: { x: 0, y: 0 },
+      },
       // It finishes, but its "out" trace is a directory: copying it fails.
-      { guid: 2, type: "linux::Application", label: "writer", attributes: { command: "mkdir out; echo done" }, traces: ["stdout", "out"], position: { x: 320, y: 0 } },
+      {
+        guid: 2,
+        type: "linux::Application",
+        label: "writer",
+        attributes: { command: "mkdir out; echo done" },
+        traces: ["stdout", "out"],
+        position: { x: 320, y: 0 },
+      },
     ],
     connections: [{ source: 2, target: 1 }],
     conditions: [],
@@ -116,6 +137,8 @@ test("a trace the release could not collect is shown in the run panel", async ({
   await expect(page.getByTestId("run-missing-traces")).toHaveCount(0);
   await page.getByTestId("release").click();
   await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "RELEASED");
-  await expect(page.getByTestId("run-missing-traces")).toContainText('A trace could not be collected: writer out (copying it from local failed');
+  await expect(page.getByTestId("run-missing-traces")).toContainText(
+    "A trace could not be collected: writer out (copying it from local failed",
+  );
   await shot("missing trace");
 });

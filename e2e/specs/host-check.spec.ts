@@ -20,7 +20,13 @@ test("Check hosts marks each host node, lists the problems, and Deploy asks firs
     resources: [
       { guid: 1, type: "linux::Node", label: "here", attributes: { hostname: "localhost" }, position: { x: 0, y: 0 } },
       { guid: 2, type: "linux::Ping", label: "ping", attributes: { target: "127.0.0.1", count: 1 }, position: { x: 320, y: 0 } },
-      { guid: 3, type: "linux::Node", label: "nowhere", attributes: { hostname: "127.0.0.1", port, username: "nobody" }, position: { x: 0, y: 220 } },
+      {
+        guid: 3,
+        type: "linux::Node",
+        label: "nowhere",
+        attributes: { hostname: "127.0.0.1", port, username: "nobody" },
+        position: { x: 0, y: 220 },
+      },
     ],
     connections: [{ source: 2, target: 1 }],
   });

@@ -8,8 +8,22 @@ test("an iperf3 client's trace renders its throughput chart", async ({ app: page
     format: DOCUMENT_FORMAT,
     name: "iperf3 on loopback",
     resources: [
-      { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
-      { guid: 2, type: "linux::Iperf3", label: "server", attributes: { role: "server", port }, traces: ["stdout"], position: { x: 320, y: -100 } },
+      {
+        guid: 1,
+        type: "linux::Node",
+        label: "host",
+        attributes: { hostname: "localhost" },
+        traces: [],
+        position: { x: 0, y: 0 },
+      },
+      {
+        guid: 2,
+        type: "linux::Iperf3",
+        label: "server",
+        attributes: { role: "server", port },
+        traces: ["stdout"],
+        position: { x: 320, y: -100 },
+      },
       {
         guid: 3,
         type: "linux::Iperf3",

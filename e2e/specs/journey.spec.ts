@@ -91,7 +91,11 @@ test("a new user designs, deploys, watches and reopens a run", async ({ app: pag
   await expect(page.getByTestId("timeline-row")).toHaveCount(3);
   // The condition held: the ping started at least 1s after the application did.
   const startedAt = async (guid: number) =>
-    Number(await page.locator(`[data-testid="timeline-row"][data-guid="${guid}"] .gantt-seg[data-state="STARTED"]`).getAttribute("data-from"));
+    Number(
+      await page
+        .locator(`[data-testid="timeline-row"][data-guid="${guid}"] .gantt-seg[data-state="STARTED"]`)
+        .getAttribute("data-from"),
+    );
   expect(await startedAt(ping)).toBeGreaterThanOrEqual((await startedAt(application)) + 1000);
   await shot("timeline");
 
@@ -116,8 +120,13 @@ test("a new user designs, deploys, watches and reopens a run", async ({ app: pag
   for (const guid of [host, application, ping]) await expect(node(page, guid)).toHaveAttribute("data-state", "RELEASED");
   await expect(page.getByTestId("deploy")).toBeDisabled();
   await openDockTab(page, "traces");
-  await expect(page.locator(`[data-testid="trace-pane"][data-guid="${application}"][data-trace="stdout"]`)).toContainText("hello");
-  await expect(page.locator(`[data-testid="trace-pane"][data-guid="${ping}"] [data-testid="rtt-chart"]`)).toHaveAttribute("data-points", "3");
+  await expect(page.locator(`[data-testid="trace-pane"][data-guid="${application}"][data-trace="stdout"]`)).toContainText(
+    "hello",
+  );
+  await expect(page.locator(`[data-testid="trace-pane"][data-guid="${ping}"] [data-testid="rtt-chart"]`)).toHaveAttribute(
+    "data-points",
+    "3",
+  );
   await shot("past run reopened: states and traces");
   await openDockTab(page, "timeline");
   await expect(page.getByTestId("timeline-row")).toHaveCount(3);

@@ -6,7 +6,14 @@ test("Stop ends a long command, Release frees everything", async ({ app: page, s
     format: DOCUMENT_FORMAT,
     name: "long",
     resources: [
-      { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
+      {
+        guid: 1,
+        type: "linux::Node",
+        label: "host",
+        attributes: { hostname: "localhost" },
+        traces: [],
+        position: { x: 0, y: 0 },
+      },
       {
         guid: 2,
         type: "linux::Application",

@@ -20,11 +20,23 @@ async function typeLine(page: Page, pane: Locator, line: string): Promise<void> 
   await page.keyboard.press("Enter");
 }
 
-test("a terminal on localhost from the designer runs what is typed, follows the pane and ends with it", async ({ app: page, shot }) => {
+test("a terminal on localhost from the designer runs what is typed, follows the pane and ends with it", async ({
+  app: page,
+  shot,
+}) => {
   await importDocument(page, {
     format: DOCUMENT_FORMAT,
     name: uniqueName("terminal"),
-    resources: [{ guid: 1, type: "linux::Node", label: "this machine", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } }],
+    resources: [
+      {
+        guid: 1,
+        type: "linux::Node",
+        label: "this machine",
+        attributes: { hostname: "localhost" },
+        traces: [],
+        position: { x: 0, y: 0 },
+      },
+    ],
   });
   await selectNode(page, 1);
   // Saves the design (the backend reads the host's settings from the saved experiment), then opens.

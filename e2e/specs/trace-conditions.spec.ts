@@ -5,7 +5,10 @@ import { connect, dragFromPalette, drawCondition, node, openDockTab, selectNode,
  * Readiness you can express: a client that starts when the server prints "ready", drawn and
  * edited on the canvas, deployed on this machine.
  */
-test("a condition on what the server prints is drawn, edited, labelled and starts the client on the match", async ({ app: page, shot }) => {
+test("a condition on what the server prints is drawn, edited, labelled and starts the client on the match", async ({
+  app: page,
+  shot,
+}) => {
   const host = await dragFromPalette(page, "linux::Node", { x: 150, y: 250 });
   await selectNode(page, host);
   await setAttr(page, "hostname", "localhost");
@@ -47,7 +50,11 @@ test("a condition on what the server prints is drawn, edited, labelled and start
 
   await openDockTab(page, "timeline");
   const startedAt = async (guid: number) =>
-    Number(await page.locator(`[data-testid="timeline-row"][data-guid="${guid}"] .gantt-seg[data-state="STARTED"]`).getAttribute("data-from"));
+    Number(
+      await page
+        .locator(`[data-testid="timeline-row"][data-guid="${guid}"] .gantt-seg[data-state="STARTED"]`)
+        .getAttribute("data-from"),
+    );
   const gap = (await startedAt(client)) - (await startedAt(server));
   expect(gap).toBeGreaterThanOrEqual(1000);
   expect(gap).toBeLessThan(15_000);

@@ -1,16 +1,43 @@
 import { test, expect } from "../fixtures.js";
 import { DOCUMENT_FORMAT, importDocument, node, openDockTab, selectNode, uniqueName } from "../helpers.js";
 
-test("a run explains itself: the armed condition counts down, the waiting node says why, the timeline shows the critical path", async ({ app: page, shot }) => {
+test("a run explains itself: the armed condition counts down, the waiting node says why, the timeline shows the critical path", async ({
+  app: page,
+  shot,
+}) => {
   await importDocument(page, {
     format: DOCUMENT_FORMAT,
     name: uniqueName("waiting"),
     resources: [
-      { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 200 } },
-      { guid: 2, type: "linux::Application", label: "server", attributes: { command: "sleep 1" }, traces: [], position: { x: 0, y: 0 } },
-      { guid: 3, type: "linux::Application", label: "client", attributes: { command: "sleep 1" }, traces: [], position: { x: 420, y: 0 } },
+      {
+        guid: 1,
+        type: "linux::Node",
+        label: "host",
+        attributes: { hostname: "localhost" },
+        traces: [],
+        position: { x: 0, y: 200 },
+      },
+      {
+        guid: 2,
+        type: "linux::Application",
+        label: "server",
+        attributes: { command: "sleep 1" },
+        traces: [],
+        position: { x: 0, y: 0 },
+      },
+      {
+        guid: 3,
+        type: "linux::Application",
+        label: "client",
+        attributes: { command: "sleep 1" },
+        traces: [],
+        position: { x: 420, y: 0 },
+      },
     ],
-    connections: [{ source: 2, target: 1 }, { source: 3, target: 1 }],
+    connections: [
+      { source: 2, target: 1 },
+      { source: 3, target: 1 },
+    ],
     conditions: [{ group: [3], action: "START", after: [2], state: "STARTED", delay: "3s" }],
   });
   const label = page.getByTestId("condition-label");
@@ -23,7 +50,10 @@ test("a run explains itself: the armed condition counts down, the waiting node s
   const first = await label.textContent();
   await expect(label).not.toHaveText(first!);
   await expect(node(page, 3)).toHaveAttribute("data-state", "READY");
-  await expect(node(page, 3)).toHaveAttribute("title", /^client waits: START after guid 2 STARTED \+ 3s: its delay ends at \d\d:\d\d:\d\d$/);
+  await expect(node(page, 3)).toHaveAttribute(
+    "title",
+    /^client waits: START after guid 2 STARTED \+ 3s: its delay ends at \d\d:\d\d:\d\d$/,
+  );
   await selectNode(page, 3);
   await expect(page.getByTestId("waiting-on")).toContainText("START after guid 2 STARTED + 3s");
   await expect(page.getByTestId("waiting-countdown")).toHaveText(/^START in [0-3]\.\d s$/);

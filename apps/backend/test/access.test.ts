@@ -34,12 +34,23 @@ describe("access control", () => {
     });
     expect(r.tokenLength).toBeGreaterThanOrEqual(32);
     // A browser opening /?token=… gets the token as an HttpOnly cookie and a clean address.
-    expect(r.pageWithToken).toMatchObject({ status: 303, location: "/", setCookie: expect.stringMatching(/^nepi_token=.+; HttpOnly; SameSite=Strict/) });
+    expect(r.pageWithToken).toMatchObject({
+      status: 303,
+      location: "/",
+      setCookie: expect.stringMatching(/^nepi_token=.+; HttpOnly; SameSite=Strict/),
+    });
   });
 
   it("on loopback needs no token, still refuses foreign origins", () => {
     const r = check("127.0.0.1");
-    expect(r).toMatchObject({ tokenRequired: false, noToken: 200, foreignOrigin: 403, ownOrigin: 200, wsNoToken: "open", wsForeignOrigin: 403 });
+    expect(r).toMatchObject({
+      tokenRequired: false,
+      noToken: 200,
+      foreignOrigin: 403,
+      ownOrigin: 200,
+      wsNoToken: "open",
+      wsForeignOrigin: 403,
+    });
   });
 
   it("on loopback with an explicit token (NEPI_TOKEN), requires it", () => {
@@ -54,10 +65,13 @@ describe("access control", () => {
       const { request } = await import("node:http");
       const status = await new Promise<number>((resolve, reject) => {
         const u = new URL(t.server.url);
-        const req = request({ host: u.hostname, port: u.port, path: "/trpc/catalog.list", headers: { host: `evil.example:${u.port}` } }, (res) => {
-          res.resume();
-          resolve(res.statusCode!);
-        });
+        const req = request(
+          { host: u.hostname, port: u.port, path: "/trpc/catalog.list", headers: { host: `evil.example:${u.port}` } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
         req.on("error", reject);
         req.end();
       });

@@ -40,7 +40,8 @@ describe("the nepi CLI's command line", () => {
   it("--help lists the commands and each command's --help its options, exit 0", async () => {
     const top = await nepi("--help");
     expect(top.code).toBe(0);
-    for (const command of ["run", "validate", "serve", "completion"]) expect(top.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
+    for (const command of ["run", "validate", "serve", "completion"])
+      expect(top.stdout).toMatch(new RegExp(`^  ${command}\\b`, "m"));
     const run = await nepi("run", "--help");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("Usage: nepi run [options] <experiment.json>");
@@ -79,7 +80,10 @@ describe("the nepi CLI's command line", () => {
     const dir = tempDir("nepi-cli-");
     try {
       const bad = join(dir, "bad.json");
-      writeFileSync(bad, JSON.stringify({ format: "nepi-experiment@1", name: "bad", resources: [{ guid: 1, type: "sim::Nope" }] }));
+      writeFileSync(
+        bad,
+        JSON.stringify({ format: "nepi-experiment@1", name: "bad", resources: [{ guid: 1, type: "sim::Nope" }] }),
+      );
       const invalid = await nepi("validate", bad);
       expect(invalid.code).toBe(1);
       expect(invalid.stdout).toContain("sim::Nope");

@@ -34,7 +34,9 @@ function storedPassword(): unknown[] {
   const db = new Database(join(t.dataDir, "nepi.db"), { readonly: true });
   try {
     const rows = db.prepare("SELECT document FROM experiments").all() as Array<{ document: string }>;
-    return rows.flatMap((r) => (JSON.parse(r.document) as ExperimentDocumentInput).resources.map((x) => x.attributes?.password)).filter((v) => v !== undefined);
+    return rows
+      .flatMap((r) => (JSON.parse(r.document) as ExperimentDocumentInput).resources.map((x) => x.attributes?.password))
+      .filter((v) => v !== undefined);
   } finally {
     db.close();
   }
@@ -81,7 +83,12 @@ describe("credentials are write-only", () => {
     // Importing an export reports the credential as missing and stores none.
     const imported = keep(await client.experiments.import.mutate({ document: exported }));
     expect(imported.problems).toEqual([
-      expect.objectContaining({ path: "resources[0].attributes.password", code: "MISSING_CREDENTIAL", guid: 1, severity: "warning" }),
+      expect.objectContaining({
+        path: "resources[0].attributes.password",
+        code: "MISSING_CREDENTIAL",
+        guid: 1,
+        severity: "warning",
+      }),
     ]);
     const importedDoc = keep(await client.experiments.get.query({ id: imported.id }));
     expect(importedDoc.document.resources[0]!.attributes.password).toBeUndefined();
@@ -142,7 +149,9 @@ describe("credentials are write-only", () => {
 
     // An import of the export drops the condition whose value was left out, and says so.
     const imported = keep(await client.experiments.import.mutate({ document: exported }));
-    expect(imported.problems).toContainEqual(expect.objectContaining({ path: "attributeConditions[0].value", code: "MISSING_CREDENTIAL", severity: "warning" }));
+    expect(imported.problems).toContainEqual(
+      expect.objectContaining({ path: "attributeConditions[0].value", code: "MISSING_CREDENTIAL", severity: "warning" }),
+    );
     const importedDoc = keep(await client.experiments.get.query({ id: imported.id }));
     expect(importedDoc.document.attributeConditions).toEqual([expect.objectContaining({ attribute: "duration", value: "7ms" })]);
 

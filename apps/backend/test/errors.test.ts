@@ -35,7 +35,10 @@ describe("bad input gets a clear error naming the field", () => {
         document: {
           format: "nepi-experiment@2",
           name: "",
-          resources: [{ guid: 0, type: "sim::Task" }, { guid: 2, type: "nocolons", attributes: { x: [1] } }],
+          resources: [
+            { guid: 0, type: "sim::Task" },
+            { guid: 2, type: "nocolons", attributes: { x: [1] } },
+          ],
         } as never,
       }),
     );
@@ -99,7 +102,9 @@ describe("bad input gets a clear error naming the field", () => {
   });
 
   it("refuses actions in the wrong state and bad event ids", async () => {
-    const { id } = await t.client.experiments.save.mutate({ document: simDoc("short", [{ guid: 1, attributes: { duration: "1ms" } }]) });
+    const { id } = await t.client.experiments.save.mutate({
+      document: simDoc("short", [{ guid: 1, attributes: { duration: "1ms" } }]),
+    });
     const { runId } = await t.client.runs.start.mutate({ experimentId: id });
     await t.client.runs.release.mutate({ runId });
     const stop = await failure(t.client.runs.stop.mutate({ runId }));
@@ -141,7 +146,9 @@ describe("bad input gets a clear error naming the field", () => {
   it("answers plain JSON over HTTP, so curl can call it", async () => {
     const res = await fetch(t.server.url + "trpc/experiments.get?input=" + encodeURIComponent(JSON.stringify({ id: "" })));
     expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: { message: string; data: { problems: Array<{ path: string; message: string }> } } };
+    const body = (await res.json()) as {
+      error: { message: string; data: { problems: Array<{ path: string; message: string }> } };
+    };
     expect(body.error.data.problems).toEqual([{ path: "id", message: "expected an id", code: "too_small" }]);
     expect(body.error.message).toBe("id: expected an id");
     expect(JSON.stringify(body)).not.toContain("stack");

@@ -30,13 +30,18 @@ describe("runs in which non-critical resources failed", () => {
     expect(await client.runs.retryFailed.mutate({ runId })).toEqual({ runId, guids: [1] });
     await waitForStatus(client, runId, (s) => s === "FINISHED");
     const after = await client.runs.get.query({ runId });
-    expect(after.resources.map((r) => [r.guid, r.state])).toEqual([[1, "FINISHED"], [2, "FINISHED"]]);
+    expect(after.resources.map((r) => [r.guid, r.state])).toEqual([
+      [1, "FINISHED"],
+      [2, "FINISHED"],
+    ]);
     // Guid 1 ran twice, guid 2 once: what went well was not run again.
     const starts = (g: number) => after.timeline.filter((e) => e.guid === g && e.state === "STARTED").length;
     expect([starts(1), starts(2)]).toEqual([2, 1]);
     expect(after.timeline.find((e) => e.guid === 1 && e.previous === "FAILED")).toMatchObject({ state: "READY", attempt: 2 });
 
-    await expect(client.runs.retryFailed.mutate({ runId })).rejects.toThrow(/cannot retry failed resources of run ".*": it is FINISHED/);
+    await expect(client.runs.retryFailed.mutate({ runId })).rejects.toThrow(
+      /cannot retry failed resources of run ".*": it is FINISHED/,
+    );
     await client.runs.release.mutate({ runId });
     await expect(client.runs.retryFailed.mutate({ runId })).rejects.toThrow(/it is RELEASED and released/);
   });
@@ -60,10 +65,15 @@ describe("runs in which non-critical resources failed", () => {
   it("a run whose failure was critical cannot retry", async () => {
     const { client } = t;
     const { id } = await client.experiments.save.mutate({
-      document: simDoc("critical", [{ guid: 1, attributes: { failIn: "start" } }, { guid: 2, attributes: { duration: "1s" } }]),
+      document: simDoc("critical", [
+        { guid: 1, attributes: { failIn: "start" } },
+        { guid: 2, attributes: { duration: "1s" } },
+      ]),
     });
     const { runId } = await client.runs.start.mutate({ experimentId: id });
     await waitForStatus(client, runId, (s) => s === "FAILED");
-    await expect(client.runs.retryFailed.mutate({ runId })).rejects.toThrow(/cannot retry failed resources of run ".*": it is FAILED/);
+    await expect(client.runs.retryFailed.mutate({ runId })).rejects.toThrow(
+      /cannot retry failed resources of run ".*": it is FAILED/,
+    );
   });
 });

@@ -18,7 +18,11 @@ export function tempDir(prefix = "nepi-backend-"): string {
 export function connect(url: string, opts: { token?: string } = {}): { client: Client; close: () => void } {
   const headers = opts.token ? { Authorization: `Bearer ${opts.token}` } : undefined;
   const wsUrl = url.replace(/^http/, "ws") + "trpc" + (opts.token ? `?token=${encodeURIComponent(opts.token)}` : "");
-  const ws = createWSClient({ url: wsUrl, WebSocket: WebSocket as unknown as typeof globalThis.WebSocket, retryDelayMs: () => 50 });
+  const ws = createWSClient({
+    url: wsUrl,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    retryDelayMs: () => 50,
+  });
   const client = createTRPCClient<AppRouter>({
     links: [
       splitLink({
@@ -114,15 +118,28 @@ export function collectTrace(
 }
 
 /** Resolves once the run's status satisfies `ok` (watching its event stream, no polling). */
-export async function waitForStatus(client: Client, runId: string, ok: (status: string) => boolean): Promise<Tracked<RunEvent>[]> {
+export async function waitForStatus(
+  client: Client,
+  runId: string,
+  ok: (status: string) => boolean,
+): Promise<Tracked<RunEvent>[]> {
   return collectEvents(client, { runId }, (e) => (e.type === "status" || e.type === "snapshot") && ok(e.status));
 }
 
-export function simDoc(name: string, resources: Array<{ guid: number; attributes?: Record<string, string | boolean | number>; traces?: string[] }>, extra: Partial<ExperimentDocumentInput> = {}): ExperimentDocumentInput {
+export function simDoc(
+  name: string,
+  resources: Array<{ guid: number; attributes?: Record<string, string | boolean | number>; traces?: string[] }>,
+  extra: Partial<ExperimentDocumentInput> = {},
+): ExperimentDocumentInput {
   return {
     format: "nepi-experiment@1",
     name,
-    resources: resources.map((r) => ({ guid: r.guid, type: "sim::Task", attributes: r.attributes ?? {}, traces: r.traces ?? [] })),
+    resources: resources.map((r) => ({
+      guid: r.guid,
+      type: "sim::Task",
+      attributes: r.attributes ?? {},
+      traces: r.traces ?? [],
+    })),
     ...extra,
   };
 }
@@ -131,7 +148,9 @@ export function simDoc(name: string, resources: Array<{ guid: number; attributes
  * A TCP relay to the server: the test can cut its connections (a network drop) and read every
  * byte the server sent through it (to scan responses, WebSocket frames included).
  */
-export function relay(port: number): Promise<{ port: number; fromServer: Buffer[]; cut: () => void; close: () => Promise<void> }> {
+export function relay(
+  port: number,
+): Promise<{ port: number; fromServer: Buffer[]; cut: () => void; close: () => Promise<void> }> {
   const sockets = new Set<Socket>();
   const fromServer: Buffer[] = [];
   const server = createServer((client) => {

@@ -61,11 +61,18 @@ function statusOf(answer: string): number {
 
 function get(target: string, headers: Record<string, string> = {}): string {
   const all = { Host: `127.0.0.1:${port}`, Connection: "close", ...headers };
-  return `GET ${target} HTTP/1.1\r\n${Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`;
+  return `GET ${target} HTTP/1.1\r\n${Object.entries(all)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("")}\r\n`;
 }
 
 const AUTH = { Authorization: `Bearer ${TOKEN}` };
-const UPGRADE = { Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==" };
+const UPGRADE = {
+  Connection: "Upgrade",
+  Upgrade: "websocket",
+  "Sec-WebSocket-Version": "13",
+  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+};
 
 async function expectAlive(): Promise<void> {
   expect(s.proc.exitCode).toBeNull();
@@ -112,7 +119,39 @@ describe("a server under hostile requests", () => {
   });
 
   it("answers random paths, cookies and headers, never with a 5xx", async () => {
-    const piece = fc.constantFrom("/", "//", "%", "%zz", "%E0", "%C0%AF", "%00", "%2F", "..", ".", "files", "runs", "traces", "trpc", "1", "x", "?", "token=", "&", "#", "\\", "catalog.list", "input=", "%7B", "é", "~", ";", "[", "]", "@", ":");
+    const piece = fc.constantFrom(
+      "/",
+      "//",
+      "%",
+      "%zz",
+      "%E0",
+      "%C0%AF",
+      "%00",
+      "%2F",
+      "..",
+      ".",
+      "files",
+      "runs",
+      "traces",
+      "trpc",
+      "1",
+      "x",
+      "?",
+      "token=",
+      "&",
+      "#",
+      "\\",
+      "catalog.list",
+      "input=",
+      "%7B",
+      "é",
+      "~",
+      ";",
+      "[",
+      "]",
+      "@",
+      ":",
+    );
     const path = fc.array(piece, { maxLength: 12 }).map((p) => p.join(""));
     const target = fc.oneof(
       path.map((p) => "/" + p),
@@ -121,11 +160,20 @@ describe("a server under hostile requests", () => {
       path.map((p) => "/?token=" + p),
     );
     // Header values as bytes a client may send: printable, high bytes, escapes (no CR/LF).
-    const headerValue = fc.oneof(fc.string({ unit: "binary-ascii", maxLength: 40 }), fc.array(piece, { maxLength: 10 }).map((p) => p.join("")), fc.string({ unit: "grapheme", maxLength: 10 })).map((v) => v.replace(/[\r\n]/g, ""));
+    const headerValue = fc
+      .oneof(
+        fc.string({ unit: "binary-ascii", maxLength: 40 }),
+        fc.array(piece, { maxLength: 10 }).map((p) => p.join("")),
+        fc.string({ unit: "grapheme", maxLength: 10 }),
+      )
+      .map((v) => v.replace(/[\r\n]/g, ""));
     const headers = fc.record(
       {
         Cookie: headerValue.map((v) => `nepi_token=${v}`),
-        Authorization: fc.oneof(fc.constant(`Bearer ${TOKEN}`), headerValue.map((v) => `Bearer ${v}`)),
+        Authorization: fc.oneof(
+          fc.constant(`Bearer ${TOKEN}`),
+          headerValue.map((v) => `Bearer ${v}`),
+        ),
         Origin: headerValue,
         Host: fc.oneof(fc.constant(`127.0.0.1:${port}`), headerValue),
       },
@@ -191,7 +239,8 @@ describe("a server under hostile requests", () => {
     ];
     for (const [message, id] of corpus) {
       ws.send(message);
-      if (id !== "none") expect({ message, answer: Object.keys(await answerTo(id)) }).toEqual({ message, answer: ["id", "error"] });
+      if (id !== "none")
+        expect({ message, answer: Object.keys(await answerTo(id)) }).toEqual({ message, answer: ["id", "error"] });
       await probe();
     }
     await fc.assert(

@@ -34,7 +34,9 @@ function design(port: number, depends = ""): ExperimentDocumentInput {
 
 function nepi(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr }));
+    execFile(process.execPath, [BIN, ...args], (err, stdout, stderr) =>
+      resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -54,7 +56,9 @@ describe("nepi check", () => {
     expect(lines[0]).toMatch(/^HOST\s+TARGET\s+CHECK\s+STATUS\s+DETAIL$/);
     expect(out.stdout).toMatch(/^here #1\s+local\s+reachable\s+ok\s+the local machine \(no SSH\)$/m);
     expect(out.stdout).toMatch(/^\s+packages\s+ok\s+installed: iputils-ping$/m);
-    expect(out.stdout).toMatch(/^nowhere #3\s+nobody@127\.0\.0\.1:\d+\s+reachable\s+problem\s+127\.0\.0\.1:\d+ refused the connection/m);
+    expect(out.stdout).toMatch(
+      /^nowhere #3\s+nobody@127\.0\.0\.1:\d+\s+reachable\s+problem\s+127\.0\.0\.1:\d+ refused the connection/m,
+    );
     expect(out.stdout).toMatch(/^\s+fix: start sshd on 127\.0\.0\.1, or set the port it listens on$/m);
     expect(lines.at(-2)).toMatch(/^2 hosts checked in \d+\.\d\d s: 1 with problems$/);
   });
@@ -73,7 +77,10 @@ describe("nepi check", () => {
 
   it("exits 2 for a file that is not an experiment, and refuses a bad --timeout", async () => {
     const file = join(dir, "bad.json");
-    writeFileSync(file, JSON.stringify({ format: "nepi-experiment@1", name: "bad", resources: [{ guid: "one", type: "linux::Node" }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ format: "nepi-experiment@1", name: "bad", resources: [{ guid: "one", type: "linux::Node" }] }),
+    );
     const bad = await nepi("check", file);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("resources[0].guid");
@@ -96,7 +103,10 @@ describe("hosts.check", () => {
     expect(report.ok).toBe(false);
     const [here, nowhere] = report.hosts;
     expect(here).toMatchObject({ guid: 1, target: "local", ok: false });
-    expect(here!.checks.find((c) => c.status === "problem")).toMatchObject({ name: "packages", reason: expect.stringContaining("nepi-no-such-package") as string });
+    expect(here!.checks.find((c) => c.status === "problem")).toMatchObject({
+      name: "packages",
+      reason: expect.stringContaining("nepi-no-such-package") as string,
+    });
     expect(nowhere).toMatchObject({ guid: 3, ok: false, checks: [{ name: "reachable", status: "problem" }] });
 
     const { id } = await t.client.experiments.save.mutate({ document: design(port) });
@@ -109,7 +119,9 @@ describe("hosts.check", () => {
 
   it("names the field of bad input, and an experiment that does not exist", async () => {
     await expect(t.client.hosts.check.mutate({})).rejects.toThrow(/experimentId: expected an experimentId or a document/);
-    await expect(t.client.hosts.check.mutate({ document: { ...design(1), resources: [{ guid: 1, type: "nope" }] } as never })).rejects.toThrow(/document\.resources\[0\]\.type/);
+    await expect(
+      t.client.hosts.check.mutate({ document: { ...design(1), resources: [{ guid: 1, type: "nope" }] } as never }),
+    ).rejects.toThrow(/document\.resources\[0\]\.type/);
     await expect(t.client.hosts.check.mutate({ experimentId: "no-such" })).rejects.toThrow(/experiment "no-such" does not exist/);
   });
 });

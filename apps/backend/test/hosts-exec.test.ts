@@ -32,13 +32,21 @@ const design = (): ExperimentDocumentInput => ({
     { guid: 1, type: "linux::Node", label: "alpha", attributes: { hostname: "localhost" } },
     { guid: 2, type: "linux::Node", label: "beta", attributes: { hostname: "localhost" } },
     // Unreachable, with a credential the answer must not carry.
-    { guid: 3, type: "linux::Node", label: "gone", attributes: { hostname: "127.0.0.1", port: closedPort, username: "nobody", password: SECRET } },
+    {
+      guid: 3,
+      type: "linux::Node",
+      label: "gone",
+      attributes: { hostname: "127.0.0.1", port: closedPort, username: "nobody", password: SECRET },
+    },
   ],
 });
 
 type Failure = TRPCClientError<AppRouter> & { data: { code: string; problems?: { path: string; message: string }[] } };
 async function failure(call: Promise<unknown>): Promise<Failure> {
-  const err = await call.then(() => undefined, (e: unknown) => e);
+  const err = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(TRPCClientError);
   return err as Failure;
 }
@@ -69,7 +77,12 @@ describe("hosts.exec", () => {
 
   it("ends a command past its timeout", async () => {
     const { id } = await t.client.experiments.save.mutate({ document: design() });
-    const answer = await t.client.hosts.exec.mutate({ experimentId: id, hosts: ["alpha"], command: "sleep 30", timeout: "200ms" });
+    const answer = await t.client.hosts.exec.mutate({
+      experimentId: id,
+      hosts: ["alpha"],
+      command: "sleep 30",
+      timeout: "200ms",
+    });
     expect(answer.results[0]).toMatchObject({ ok: false, code: 124, error: "timed out after 0.2 s" });
   });
 
@@ -77,13 +90,17 @@ describe("hosts.exec", () => {
     const { id } = await t.client.experiments.save.mutate({ document: design() });
     const unknown = await failure(t.client.hosts.exec.mutate({ experimentId: id, hosts: ["alpha", "nope"], command: "true" }));
     expect(unknown.data.code).toBe("BAD_REQUEST");
-    expect(unknown.data.problems).toEqual([expect.objectContaining({ path: "hosts[1]", message: expect.stringContaining('no host labelled "nope"') })]);
+    expect(unknown.data.problems).toEqual([
+      expect.objectContaining({ path: "hosts[1]", message: expect.stringContaining('no host labelled "nope"') }),
+    ]);
     const empty = await failure(t.client.hosts.exec.mutate({ experimentId: id, command: "  " }));
     expect(empty.data.problems).toEqual([expect.objectContaining({ path: "command", message: "expected a command" })]);
     const badTime = await failure(t.client.hosts.exec.mutate({ experimentId: id, command: "true", timeout: "soon" }));
     expect(badTime.data.problems![0]!.path).toBe("timeout");
     const missing = await failure(t.client.hosts.exec.mutate({ experimentId: "no-such-id", command: "true" }));
     expect(missing.data.code).toBe("NOT_FOUND");
-    expect((await t.client.hosts.exec.mutate({ experimentId: id, hosts: [2], command: "echo still" })).results[0]!.stdout).toBe("still\n");
+    expect((await t.client.hosts.exec.mutate({ experimentId: id, hosts: [2], command: "echo still" })).results[0]!.stdout).toBe(
+      "still\n",
+    );
   });
 });

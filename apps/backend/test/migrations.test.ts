@@ -4,7 +4,8 @@ import { migrate } from "../src/store/db.js";
 import { MIGRATIONS } from "../src/store/migrations.js";
 import { Store } from "../src/store/store.js";
 
-const doc = (name: string) => JSON.stringify({ format: "nepi-experiment@1", name, resources: [], connections: [], conditions: [] });
+const doc = (name: string) =>
+  JSON.stringify({ format: "nepi-experiment@1", name, resources: [], connections: [], conditions: [] });
 
 describe("store migrations", () => {
   it("marks as examples the experiments a store seeded before the example column existed", () => {

@@ -28,7 +28,11 @@ async function startEndlessRun(client: Awaited<ReturnType<typeof serve>>["client
   const { id } = await client.experiments.save.mutate({ document: simDoc("endless", resources) });
   const { runId } = await client.runs.start.mutate({ experimentId: id });
   let started = 0;
-  await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "transition" && e.event.state === "STARTED" && ++started === n);
+  await collectEvents(
+    client,
+    { runId, lastEventId: "0" },
+    (e) => e.type === "transition" && e.event.state === "STARTED" && ++started === n,
+  );
   return { experimentId: id, runId };
 }
 
@@ -97,7 +101,9 @@ describe("the server process", () => {
     expect(cleaned.releasedAt).toBeLessThanOrEqual(after);
     // Released, and the reason still says it was interrupted.
     expect(cleaned.status).toBe("RELEASED");
-    expect(cleaned.reason).toMatch(/^the server stopped while the run was RUNNING; 4 resource\(s\) were left deployed.* — cleaned up: 4 resource\(s\) released/);
+    expect(cleaned.reason).toMatch(
+      /^the server stopped while the run was RUNNING; 4 resource\(s\) were left deployed.* — cleaned up: 4 resource\(s\) released/,
+    );
     expect(cleaned.leftovers.map((l) => l.guid)).toEqual([1, 2, 3, 4]);
     // What cleanup ended is recorded as transitions: states, timeline, counts.
     expect(cleaned.resources.map((r) => [r.guid, r.state])).toEqual([1, 2, 3, 4].map((g) => [g, "RELEASED"]));
@@ -151,7 +157,11 @@ describe("the server process with processes on the host", () => {
   }
 
   /** Runs `sleep` on localhost; resolves with its pid once the command has printed it. */
-  async function startSleeper(client: Awaited<ReturnType<typeof serve>>["client"], seconds: number, command = `echo $$; exec sleep ${seconds}`) {
+  async function startSleeper(
+    client: Awaited<ReturnType<typeof serve>>["client"],
+    seconds: number,
+    command = `echo $$; exec sleep ${seconds}`,
+  ) {
     const { id } = await client.experiments.save.mutate({
       document: {
         format: "nepi-experiment@1",
@@ -167,7 +177,11 @@ describe("the server process with processes on the host", () => {
     const { text } = await collectTrace(client, { runId, guid: 2, name: "stdout" }, (out) => out.includes("\n"));
     const pid = Number(text.trim());
     let started = 0;
-    await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "transition" && e.event.state === "STARTED" && ++started === 2);
+    await collectEvents(
+      client,
+      { runId, lastEventId: "0" },
+      (e) => e.type === "transition" && e.event.state === "STARTED" && ++started === 2,
+    );
     return { runId, pid };
   }
 
@@ -243,7 +257,10 @@ describe("the server process with processes on the host", () => {
     expect(cleaned.reason).toMatch(/left deployed on localhost.* — cleaned up: 2 resource\(s\) released/);
     // The application is released before the node it runs on.
     const releases = cleaned.timeline.filter((e) => e.state === "RELEASED");
-    expect(releases.map((e) => [e.guid, e.previous])).toEqual([[2, "STARTED"], [1, "STARTED"]]);
+    expect(releases.map((e) => [e.guid, e.previous])).toEqual([
+      [2, "STARTED"],
+      [1, "STARTED"],
+    ]);
     expect(releases[0]!.at).toBeLessThanOrEqual(releases[1]!.at);
     expect(Object.entries(cleaned.counts).filter(([, n]) => n > 0)).toEqual([["RELEASED", 2]]);
   });

@@ -15,7 +15,9 @@ function transitions(events: Array<{ data: RunEvent }>, guid: number): string[] 
 }
 /** Until `guid` has reached `state` for the `n`th time. */
 function reached(guid: number, state: string, n = 1): (e: RunEvent, all: Tracked<RunEvent>[]) => boolean {
-  return (_e, all) => all.filter((x) => x.data.type === "transition" && (x.data.event as StateEvent).guid === guid && x.data.event.state === state).length >= n;
+  return (_e, all) =>
+    all.filter((x) => x.data.type === "transition" && (x.data.event as StateEvent).guid === guid && x.data.event.state === state)
+      .length >= n;
 }
 function errorData(err: unknown): { code?: string; nepiCode?: string; problems?: Array<{ path: string; message: string }> } {
   return (err as { data?: Record<string, never> }).data ?? {};
@@ -25,16 +27,25 @@ describe("deploy part of a design", () => {
   it("deploys only the guids given: the others stay NEW, and the run finishes without them", async () => {
     const { client } = t;
     const { id } = await client.experiments.save.mutate({
-      document: simDoc("part", [{ guid: 1, attributes: { duration: "20ms" } }, { guid: 2, attributes: { duration: "20ms" } }]),
+      document: simDoc("part", [
+        { guid: 1, attributes: { duration: "20ms" } },
+        { guid: 2, attributes: { duration: "20ms" } },
+      ]),
     });
     const { runId } = await client.runs.start.mutate({ experimentId: id, guids: [1] });
     await waitForStatus(client, runId, (s) => s === "FINISHED");
     const run = await client.runs.get.query({ runId });
-    expect(run.resources.map((r) => [r.guid, r.state])).toEqual([[1, "FINISHED"], [2, "NEW"]]);
+    expect(run.resources.map((r) => [r.guid, r.state])).toEqual([
+      [1, "FINISHED"],
+      [2, "NEW"],
+    ]);
     expect(run.timeline.every((e) => e.guid === 1)).toBe(true);
     await client.runs.release.mutate({ runId });
     const released = await client.runs.get.query({ runId });
-    expect(released.resources.map((r) => [r.guid, r.state])).toEqual([[1, "RELEASED"], [2, "NEW"]]);
+    expect(released.resources.map((r) => [r.guid, r.state])).toEqual([
+      [1, "RELEASED"],
+      [2, "NEW"],
+    ]);
   });
 
   it("refuses a guid the design does not have, naming the field, and records no run", async () => {
@@ -61,10 +72,24 @@ describe("redeploy one resource of a running run", () => {
     const { runId } = await client.runs.start.mutate({ experimentId: id });
     await waitForStatus(client, runId, (s) => s === "FINISHED");
     await client.runs.redeploy.mutate({ runId, guid: 2 });
-    const events = await collectEvents(client, { runId, lastEventId: "0" }, (e, all) => reached(2, "FINISHED", 2)(e, all) && e.type === "status");
+    const events = await collectEvents(
+      client,
+      { runId, lastEventId: "0" },
+      (e, all) => reached(2, "FINISHED", 2)(e, all) && e.type === "status",
+    );
     expect(transitions(events, 2)).toEqual([
-      "DISCOVERED", "PROVISIONED", "READY", "STARTED", "FINISHED",
-      "RELEASED", "NEW", "DISCOVERED", "PROVISIONED", "READY", "STARTED", "FINISHED",
+      "DISCOVERED",
+      "PROVISIONED",
+      "READY",
+      "STARTED",
+      "FINISHED",
+      "RELEASED",
+      "NEW",
+      "DISCOVERED",
+      "PROVISIONED",
+      "READY",
+      "STARTED",
+      "FINISHED",
     ]);
     expect(transitions(events, 1)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED"]);
     const statuses = events.flatMap((e) => (e.data.type === "status" ? [e.data.status] : []));
@@ -101,7 +126,9 @@ describe("redeploy one resource of a running run", () => {
           {
             guid: 2,
             type: "linux::Application",
-            attributes: { command: `n=$(( $(cat ${count} 2>/dev/null || echo 0) + 1 )); echo $n > ${count}; echo instance $n; exec sleep 600` },
+            attributes: {
+              command: `n=$(( $(cat ${count} 2>/dev/null || echo 0) + 1 )); echo $n > ${count}; echo instance $n; exec sleep 600`,
+            },
             traces: ["stdout"],
           },
         ],
@@ -121,6 +148,9 @@ describe("redeploy one resource of a running run", () => {
     const kept = await collectTrace(client, { runId, guid: 2, name: "stdout" });
     expect(kept.text).toBe("instance 2\n");
     const run = await client.runs.get.query({ runId });
-    expect(run.resources.map((r) => [r.guid, r.state])).toEqual([[1, "RELEASED"], [2, "RELEASED"]]);
+    expect(run.resources.map((r) => [r.guid, r.state])).toEqual([
+      [1, "RELEASED"],
+      [2, "RELEASED"],
+    ]);
   });
 });

@@ -35,7 +35,11 @@ describe("runs of sim::Task through the API", () => {
 
     const { runId } = await client.runs.start.mutate({ experimentId: id });
     // (Under load the run may even be over when the subscription starts: its snapshot says so.)
-    const events = await collectEvents(client, { runId }, (e) => (e.type === "status" || e.type === "snapshot") && e.status === "FINISHED");
+    const events = await collectEvents(
+      client,
+      { runId },
+      (e) => (e.type === "status" || e.type === "snapshot") && e.status === "FINISHED",
+    );
 
     // A snapshot first, then events with strictly increasing ids, one per seq, none missing.
     expect(events[0]!.data.type).toBe("snapshot");
@@ -118,7 +122,11 @@ describe("runs of sim::Task through the API", () => {
     expect((fresh[0]!.data as { resources: unknown[] }).resources).toEqual(run.resources);
 
     // Resuming from the very start replays every event.
-    const replay = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status === "FINISHED");
+    const replay = await collectEvents(
+      client,
+      { runId, lastEventId: "0" },
+      (e) => e.type === "status" && e.status === "FINISHED",
+    );
     expect(transitions(replay)).toEqual(run.timeline);
     await client.runs.release.mutate({ runId });
   });
@@ -178,7 +186,12 @@ describe("runs of sim::Task through the API", () => {
   it("runs two experiments at once, each with its own controller", async () => {
     const { client } = t;
     const a = await client.experiments.save.mutate({ document: simDoc("a", [{ guid: 1, attributes: { duration: "150ms" } }]) });
-    const b = await client.experiments.save.mutate({ document: simDoc("b", [{ guid: 1, attributes: { duration: "1h" } }, { guid: 2, attributes: { duration: "20ms" } }]) });
+    const b = await client.experiments.save.mutate({
+      document: simDoc("b", [
+        { guid: 1, attributes: { duration: "1h" } },
+        { guid: 2, attributes: { duration: "20ms" } },
+      ]),
+    });
     const runA = (await client.runs.start.mutate({ experimentId: a.id })).runId;
     const runB = (await client.runs.start.mutate({ experimentId: b.id })).runId;
     expect(runA).not.toBe(runB);
@@ -186,7 +199,11 @@ describe("runs of sim::Task through the API", () => {
     // b's guid 1 runs until stopped (an hour); b's guid 2 finishes while a still runs.
     const [evA, evB] = await Promise.all([
       waitForStatus(client, runA, (s) => s === "FINISHED"),
-      collectEvents(client, { runId: runB, lastEventId: "0" }, (e) => e.type === "transition" && e.event.guid === 2 && e.event.state === "FINISHED"),
+      collectEvents(
+        client,
+        { runId: runB, lastEventId: "0" },
+        (e) => e.type === "transition" && e.event.guid === 2 && e.event.state === "FINISHED",
+      ),
     ]);
     expect(evA.at(-1)!.data).toMatchObject({ type: "status", status: "FINISHED" });
     const runs = await client.runs.list.query();
@@ -201,7 +218,11 @@ describe("runs of sim::Task through the API", () => {
 
     // Stop b: its endless task ends STOPPED.
     await client.runs.stop.mutate({ runId: runB });
-    const stopped = await collectEvents(client, { runId: runB }, (e) => e.type === "snapshot" ? e.resources.find((r) => r.guid === 1)?.state === "STOPPED" : e.type === "transition" && e.event.guid === 1 && e.event.state === "STOPPED");
+    const stopped = await collectEvents(client, { runId: runB }, (e) =>
+      e.type === "snapshot"
+        ? e.resources.find((r) => r.guid === 1)?.state === "STOPPED"
+        : e.type === "transition" && e.event.guid === 1 && e.event.state === "STOPPED",
+    );
     expect(stopped.length).toBeGreaterThan(0);
     expect((await client.runs.get.query({ runId: runB })).status).toBe("STOPPED");
     await Promise.all([client.runs.release.mutate({ runId: runA }), client.runs.release.mutate({ runId: runB })]);
@@ -210,11 +231,16 @@ describe("runs of sim::Task through the API", () => {
 
   it("is FINISHED once what ends by itself ended: a task with no duration, like a node, is settled once STARTED", async () => {
     const { client } = t;
-    const { id } = await client.experiments.save.mutate({ document: simDoc("settled", [{ guid: 1 }, { guid: 2, attributes: { duration: "20ms" } }]) });
+    const { id } = await client.experiments.save.mutate({
+      document: simDoc("settled", [{ guid: 1 }, { guid: 2, attributes: { duration: "20ms" } }]),
+    });
     const { runId } = await client.runs.start.mutate({ experimentId: id });
     await waitForStatus(client, runId, (s) => s === "FINISHED");
     const run = await client.runs.get.query({ runId });
-    expect(run.resources.map((r) => [r.guid, r.state])).toEqual([[1, "STARTED"], [2, "FINISHED"]]);
+    expect(run.resources.map((r) => [r.guid, r.state])).toEqual([
+      [1, "STARTED"],
+      [2, "FINISHED"],
+    ]);
     await client.runs.release.mutate({ runId });
   });
 
@@ -225,8 +251,15 @@ describe("runs of sim::Task through the API", () => {
     const { runId } = await client.runs.start.mutate({ experimentId: id });
     await client.runs.stop.mutate({ runId });
     let stopped = 0;
-    const events = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "transition" && e.event.state === "STOPPED" && ++stopped === 5);
-    expect(events.find((e) => e.data.type === "status")!.data).toMatchObject({ status: "STOPPED", reason: "stopped by the user" });
+    const events = await collectEvents(
+      client,
+      { runId, lastEventId: "0" },
+      (e) => e.type === "transition" && e.event.state === "STOPPED" && ++stopped === 5,
+    );
+    expect(events.find((e) => e.data.type === "status")!.data).toMatchObject({
+      status: "STOPPED",
+      reason: "stopped by the user",
+    });
     const run = await client.runs.get.query({ runId });
     expect(run.resources.map((r) => r.state)).toEqual(["STOPPED", "STOPPED", "STOPPED", "STOPPED", "STOPPED"]);
     await client.runs.release.mutate({ runId });
@@ -235,7 +268,10 @@ describe("runs of sim::Task through the API", () => {
   it("marks a run FAILED with the reason when a critical resource fails, and releases it", async () => {
     const { client } = t;
     const { id } = await client.experiments.save.mutate({
-      document: simDoc("fails", [{ guid: 1, attributes: { failIn: "start" } }, { guid: 2, attributes: { duration: "1s" } }]),
+      document: simDoc("fails", [
+        { guid: 1, attributes: { failIn: "start" } },
+        { guid: 2, attributes: { duration: "1s" } },
+      ]),
     });
     const { runId } = await client.runs.start.mutate({ experimentId: id });
     // From event 0: the whole history, however fast the failure came.
@@ -245,7 +281,13 @@ describe("runs of sim::Task through the API", () => {
     expect((failed as { reason?: string }).reason).toMatch(/1|fail/);
     // The stream ends once the controller has released everything.
     const rest = await collectEvents(client, { runId, lastEventId: events.at(-1)!.id });
-    expect(rest.every((e) => e.data.type === "transition" && e.data.event.state === "RELEASED" || e.data.type === "transition" && e.data.event.state === "FAILED")).toBe(true);
+    expect(
+      rest.every(
+        (e) =>
+          (e.data.type === "transition" && e.data.event.state === "RELEASED") ||
+          (e.data.type === "transition" && e.data.event.state === "FAILED"),
+      ),
+    ).toBe(true);
     const run = await client.runs.get.query({ runId });
     expect(run.status).toBe("FAILED");
     expect(run.releasedAt).toBeGreaterThan(0);
@@ -262,7 +304,13 @@ describe("runs of local linux resources through the API", () => {
         name: "hello",
         resources: [
           { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" } },
-          { guid: 2, type: "linux::Application", label: "app", attributes: { command: "echo hello; sleep 0.3; echo bye" }, traces: ["stdout"] },
+          {
+            guid: 2,
+            type: "linux::Application",
+            label: "app",
+            attributes: { command: "echo hello; sleep 0.3; echo bye" },
+            traces: ["stdout"],
+          },
         ],
         connections: [{ source: 2, target: 1 }],
       },
@@ -272,7 +320,11 @@ describe("runs of local linux resources through the API", () => {
     const live = collectTrace(client, { runId, guid: 2, name: "stdout" }, (text) => text.includes("bye"));
     const events = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status !== "RUNNING");
     expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "FINISHED" });
-    expect(transitions(events).filter((e) => e.guid === 2).map((e) => e.state)).toEqual(LIFECYCLE);
+    expect(
+      transitions(events)
+        .filter((e) => e.guid === 2)
+        .map((e) => e.state),
+    ).toEqual(LIFECYCLE);
     expect((await live).text).toBe("hello\nbye\n");
     // While the run is live, its kept copy grows with the trace (its own follower may be a
     // read behind this subscriber's).
@@ -296,7 +348,12 @@ describe("runs of local linux resources through the API", () => {
         name: "binary",
         resources: [
           { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
-          { guid: 2, type: "linux::Application", attributes: { command: "printf '\\000\\377\\376\\001abc' > out.bin" }, traces: ["out.bin"] },
+          {
+            guid: 2,
+            type: "linux::Application",
+            attributes: { command: "printf '\\000\\377\\376\\001abc' > out.bin" },
+            traces: ["out.bin"],
+          },
         ],
         connections: [{ source: 2, target: 1 }],
       },
@@ -331,7 +388,11 @@ describe("runs of local linux resources through the API", () => {
     await client.runs.release.mutate({ runId });
     const missing = [{ guid: 2, name: "out", reason: expect.stringMatching(/^copying it from local failed: .*EISDIR/) }];
     expect((await client.runs.get.query({ runId })).missingTraces).toEqual(missing);
-    const events = await collectEvents(client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status === "RELEASED");
+    const events = await collectEvents(
+      client,
+      { runId, lastEventId: "0" },
+      (e) => e.type === "status" && e.status === "RELEASED",
+    );
     expect((events.at(-1)!.data as { missingTraces?: unknown }).missingTraces).toEqual(missing);
   });
 

@@ -20,12 +20,15 @@ describe("the data directory", () => {
     const t = await startTestServer({ dataDir });
     cleanups.push(() => t.stop());
     // Writes, so that the WAL and its index exist.
-    const { id } = await t.client.experiments.save.mutate({ document: simDoc("private", [{ guid: 1, attributes: { duration: "1ms" } }]) });
+    const { id } = await t.client.experiments.save.mutate({
+      document: simDoc("private", [{ guid: 1, attributes: { duration: "1ms" } }]),
+    });
     const { runId } = await t.client.runs.start.mutate({ experimentId: id });
     await waitForStatus(t.client, runId, (s) => s === "FINISHED");
 
     expect(mode(dataDir)).toBe("700");
-    for (const f of ["nepi.db", "nepi.db-wal", "nepi.db-shm"]) expect({ f, mode: mode(join(dataDir, f)) }).toEqual({ f, mode: "600" });
+    for (const f of ["nepi.db", "nepi.db-wal", "nepi.db-shm"])
+      expect({ f, mode: mode(join(dataDir, f)) }).toEqual({ f, mode: "600" });
   });
 
   it("corrects a data directory and files an older version left readable by all", async () => {
@@ -38,7 +41,8 @@ describe("the data directory", () => {
     const second = await startTestServer({ dataDir });
     cleanups.push(() => second.stop());
     expect(mode(dataDir)).toBe("700");
-    for (const f of ["nepi.db", "nepi.db-wal", "nepi.db-shm"]) expect({ f, mode: mode(join(dataDir, f)) }).toEqual({ f, mode: "600" });
+    for (const f of ["nepi.db", "nepi.db-wal", "nepi.db-shm"])
+      expect({ f, mode: mode(join(dataDir, f)) }).toEqual({ f, mode: "600" });
   });
 });
 
@@ -74,7 +78,11 @@ describe("every HTTP answer", () => {
     });
     for (const [what, r] of Object.entries(answers)) {
       const csp = r.headers.get("content-security-policy") ?? "";
-      expect({ what, frameAncestors: /(^|;)\s*frame-ancestors 'none'\s*(;|$)/.test(csp), scripts: /script-src 'self'(;|$)/.test(csp) }).toEqual({ what, frameAncestors: true, scripts: true });
+      expect({
+        what,
+        frameAncestors: /(^|;)\s*frame-ancestors 'none'\s*(;|$)/.test(csp),
+        scripts: /script-src 'self'(;|$)/.test(csp),
+      }).toEqual({ what, frameAncestors: true, scripts: true });
       expect({
         what,
         frame: r.headers.get("x-frame-options"),

@@ -6,8 +6,14 @@ import { simDoc, startTestServer, tempDir } from "./helpers.js";
 describe("the server", () => {
   it("seeds the examples on first start only, skipping invalid ones with a reason", async () => {
     const examples = tempDir("nepi-examples-");
-    writeFileSync(join(examples, "a-good.json"), JSON.stringify(simDoc("good example", [{ guid: 1, attributes: { duration: "1s" } }])));
-    writeFileSync(join(examples, "b-bad.json"), JSON.stringify({ format: "nepi-experiment@1", name: "bad", resources: [{ guid: "one", type: "sim::Task" }] }));
+    writeFileSync(
+      join(examples, "a-good.json"),
+      JSON.stringify(simDoc("good example", [{ guid: 1, attributes: { duration: "1s" } }])),
+    );
+    writeFileSync(
+      join(examples, "b-bad.json"),
+      JSON.stringify({ format: "nepi-experiment@1", name: "bad", resources: [{ guid: "one", type: "sim::Task" }] }),
+    );
     writeFileSync(join(examples, "c-broken.json"), "{ not json");
     writeFileSync(join(examples, "notes.txt"), "not an experiment");
     const dataDir = tempDir();
@@ -61,9 +67,13 @@ describe("the server", () => {
   it("streams run events over SSE too (plain HTTP GET, resumable with Last-Event-ID)", async () => {
     const t = await startTestServer();
     try {
-      const { id } = await t.client.experiments.save.mutate({ document: simDoc("sse", [{ guid: 1, attributes: { duration: "20ms" } }]) });
+      const { id } = await t.client.experiments.save.mutate({
+        document: simDoc("sse", [{ guid: 1, attributes: { duration: "20ms" } }]),
+      });
       const { runId } = await t.client.runs.start.mutate({ experimentId: id });
-      const read = async (input: object): Promise<Array<{ id?: string; data: { type: string; status?: string; seq: number } }>> => {
+      const read = async (
+        input: object,
+      ): Promise<Array<{ id?: string; data: { type: string; status?: string; seq: number } }>> => {
         const res = await fetch(t.server.url + "trpc/runs.events?input=" + encodeURIComponent(JSON.stringify(input)));
         expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
         const reader = res.body!.getReader();
@@ -102,7 +112,9 @@ describe("starting on a busy port", () => {
   it("fails with a message naming the address and what to do", async () => {
     const t = await startTestServer();
     try {
-      await expect(startTestServer({ port: t.server.port })).rejects.toThrow(`cannot listen on 127.0.0.1:${t.server.port}: the port is in use (set PORT)`);
+      await expect(startTestServer({ port: t.server.port })).rejects.toThrow(
+        `cannot listen on 127.0.0.1:${t.server.port}: the port is in use (set PORT)`,
+      );
     } finally {
       await t.stop();
     }

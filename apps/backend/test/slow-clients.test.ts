@@ -26,7 +26,8 @@ async function rawClient(t: TestServer) {
   ws.on("message", (d: Buffer) => answers.push(JSON.parse(d.toString()) as Answer));
   const closed = new Promise<void>((resolve) => ws.once("close", () => resolve()));
   cleanups.push(() => ws.terminate());
-  const subscribe = (id: number, path: string, input: unknown) => ws.send(JSON.stringify({ id, method: "subscription", params: { path, input } }));
+  const subscribe = (id: number, path: string, input: unknown) =>
+    ws.send(JSON.stringify({ id, method: "subscription", params: { path, input } }));
   const answerTo = (id: number, ok: (a: Answer) => boolean) =>
     new Promise<Answer>((resolve) => {
       const check = () => {
@@ -61,7 +62,10 @@ describe("a WebSocket connection", () => {
     c.ws.send(JSON.stringify({ id: 1, method: "subscription.stop" }));
     await c.answerTo(1, (a) => a.result?.type === "stopped");
     c.subscribe(5, "runs.trace", { runId, guid: 1, name: "stdout" });
-    expect(await c.answerTo(5, (a) => !!a.error || a.result?.type === "started")).not.toHaveProperty("error.data.code", "TOO_MANY_REQUESTS");
+    expect(await c.answerTo(5, (a) => !!a.error || a.result?.type === "started")).not.toHaveProperty(
+      "error.data.code",
+      "TOO_MANY_REQUESTS",
+    );
   });
 
   it("is cut when its client stops reading, and the client resumes after its last event id", async () => {
@@ -76,7 +80,9 @@ describe("a WebSocket connection", () => {
     });
     cleanups.push(() => t.stop());
     const runId = await finishedRun(t, 1500);
-    const all = (await collectEvents(t.client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status === "FINISHED")).map((e) => e.id);
+    const all = (
+      await collectEvents(t.client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status === "FINISHED")
+    ).map((e) => e.id);
 
     // 20 subscriptions to the whole history, and the client reads nothing.
     const c = await rawClient(t);
@@ -91,14 +97,23 @@ describe("a WebSocket connection", () => {
     // It reads again: what had reached it, then the end of the connection.
     c.ws.resume();
     await c.closed;
-    const before = new Map(subscriptions.map((id) => [id, c.answers.filter((a) => a.id === id && a.result?.type === "data").map((a) => a.result!.id!)]));
+    const before = new Map(
+      subscriptions.map((id) => [
+        id,
+        c.answers.filter((a) => a.id === id && a.result?.type === "data").map((a) => a.result!.id!),
+      ]),
+    );
     const receivedBeforeCut = [...before.values()].reduce((n, ids) => n + ids.length, 0);
     expect(receivedBeforeCut).toBeLessThan(subscriptions.length * all.length);
 
     // Each subscription resumes after the last id it received: every event once, in order.
     for (const id of subscriptions) {
       const got = before.get(id)!;
-      const rest = await collectEvents(t.client, { runId, lastEventId: got.at(-1) ?? "0" }, (_e: RunEvent, seen) => seen.at(-1)!.id === all.at(-1));
+      const rest = await collectEvents(
+        t.client,
+        { runId, lastEventId: got.at(-1) ?? "0" },
+        (_e: RunEvent, seen) => seen.at(-1)!.id === all.at(-1),
+      );
       expect({ id, ids: [...got, ...rest.map((e) => e.id)] }).toEqual({ id, ids: all });
     }
   });
@@ -146,7 +161,11 @@ describe("a kept trace", () => {
     const error = await new Promise<Error>((resolve, reject) => {
       t.client.runs.trace.subscribe(
         { runId, guid: 1, name: "stdout" },
-        { onData: (d) => chunks.push(d.data as TraceChunk), onError: resolve, onComplete: () => reject(new Error(`completed with ${JSON.stringify(chunks)}`)) },
+        {
+          onData: (d) => chunks.push(d.data as TraceChunk),
+          onError: resolve,
+          onComplete: () => reject(new Error(`completed with ${JSON.stringify(chunks)}`)),
+        },
       );
     });
     expect(error.message).toMatch(/trace "stdout" of resource 1 cannot be read \(EISDIR\)/);
@@ -157,7 +176,10 @@ describe("a kept trace", () => {
 
     rmSync(path, { recursive: true });
     const missing = await new Promise<Error>((resolve, reject) => {
-      t.client.runs.trace.subscribe({ runId, guid: 1, name: "stdout" }, { onError: resolve, onComplete: () => reject(new Error("completed")) });
+      t.client.runs.trace.subscribe(
+        { runId, guid: 1, name: "stdout" },
+        { onError: resolve, onComplete: () => reject(new Error("completed")) },
+      );
     });
     expect(missing.message).toMatch(/cannot be read \(ENOENT\)/);
     expect((await fetch(`${t.server.url}files/runs/${runId}/traces/1/stdout`)).status).toBe(404);

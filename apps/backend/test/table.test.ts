@@ -29,8 +29,15 @@ describe("the CLI's live table", () => {
     const b = ec.registerResource("sim::Task", { duration: "10ms" }, { label: "client" });
     ec.registerCondition(b, "START", a, "FINISHED", "1s");
     const { out, screen } = terminal();
-    const rows = ec.guids().map((g) => ({ guid: g, label: ec.label(g) ?? "", rtype: ec.rtype(g), state: ec.state(g), since: Date.now() }));
-    const table = new LiveTable(out, rows, Date.now(), (g) => ec.waitingOn(g).map((w) => w.text).join("; "));
+    const rows = ec
+      .guids()
+      .map((g) => ({ guid: g, label: ec.label(g) ?? "", rtype: ec.rtype(g), state: ec.state(g), since: Date.now() }));
+    const table = new LiveTable(out, rows, Date.now(), (g) =>
+      ec
+        .waitingOn(g)
+        .map((w) => w.text)
+        .join("; "),
+    );
     ec.on("state", (e) => table.update(e));
     ec.deploy();
     await ec.waitStarted(a);
@@ -43,7 +50,12 @@ describe("the CLI's live table", () => {
     expect(row("server").slice(column).trim()).toBe("running until it ends by itself");
     await ec.waitFinished(b);
     table.draw();
-    expect(screen().find((l) => l.includes("client"))!.slice(column).trim()).toBe("");
+    expect(
+      screen()
+        .find((l) => l.includes("client"))!
+        .slice(column)
+        .trim(),
+    ).toBe("");
     await ec.shutdown();
   });
 });

@@ -8,8 +8,15 @@ import { startSshd, type PrivateSshd } from "@nepi/core/testing/sshd";
 import { startTestServer, type TestServer } from "./helpers.js";
 
 /** A terminal WebSocket as the page opens it: output gathered, control messages kept apart. */
-function openTerminal(url: string, query: Record<string, string | number>, headers: Record<string, string> = { Origin: url.replace(/\/$/, "") }) {
-  const ws = new WebSocket(`${url.replace(/^http/, "ws")}terminal?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`, { headers });
+function openTerminal(
+  url: string,
+  query: Record<string, string | number>,
+  headers: Record<string, string> = { Origin: url.replace(/\/$/, "") },
+) {
+  const ws = new WebSocket(
+    `${url.replace(/^http/, "ws")}terminal?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString()}`,
+    { headers },
+  );
   let text = "";
   const controls: TerminalServerMessage[] = [];
   const waiters: Array<() => void> = [];
@@ -40,7 +47,8 @@ function openTerminal(url: string, query: Record<string, string | number>, heade
     /** The first match of `re` in the terminal's output, once it is there. */
     output: (re: RegExp) => until(() => re.exec(text) ?? undefined),
     /** The first control message of `type`, once it came. */
-    message: <K extends TerminalServerMessage["type"]>(type: K) => until(() => controls.find((c): c is Extract<TerminalServerMessage, { type: K }> => c.type === type)),
+    message: <K extends TerminalServerMessage["type"]>(type: K) =>
+      until(() => controls.find((c): c is Extract<TerminalServerMessage, { type: K }> => c.type === type)),
     controls,
     until,
   };
@@ -63,7 +71,14 @@ beforeAll(async () => {
         guid: 1,
         type: "linux::Node",
         label: "over ssh",
-        attributes: { hostname: sshd.host, port: sshd.port, username: userInfo().username, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" },
+        attributes: {
+          hostname: sshd.host,
+          port: sshd.port,
+          username: userInfo().username,
+          identity: sshd.identity,
+          knownHosts: sshd.knownHosts,
+          strictHostKeyChecking: "yes",
+        },
       },
       { guid: 2, type: "linux::Node", label: "this machine", attributes: { hostname: "localhost" } },
       { guid: 3, type: "linux::Application", attributes: { command: "true" } },
@@ -86,7 +101,9 @@ for (const [kind, guid] of [
   describe(`a terminal on the ${kind} host`, () => {
     it("runs what is typed, follows resizes, and closing it ends the shell", async () => {
       const term = openTerminal(t.server.url, { experimentId, guid, cols: 80, rows: 24 });
-      expect((await term.message("ready")).host).toBe(kind === "ssh" ? `${userInfo().username}@${sshd.host}:${sshd.port}` : "local");
+      expect((await term.message("ready")).host).toBe(
+        kind === "ssh" ? `${userInfo().username}@${sshd.host}:${sshd.port}` : "local",
+      );
       const word = `hi-${randomBytes(4).toString("hex")}`;
       term.type(`echo ${word}\r`);
       // The command's output line, not the echo of what was typed.
@@ -165,7 +182,13 @@ describe("the terminal WebSocket", () => {
       document: {
         format: "nepi-experiment@1",
         name: "bad key",
-        resources: [{ guid: 1, type: "linux::Node", attributes: { hostname: sshd.host, port: sshd.port, username: userInfo().username, identity: "/nonexistent/key" } }],
+        resources: [
+          {
+            guid: 1,
+            type: "linux::Node",
+            attributes: { hostname: sshd.host, port: sshd.port, username: userInfo().username, identity: "/nonexistent/key" },
+          },
+        ],
       },
     });
     const term = openTerminal(t.server.url, { experimentId: saved.id, guid: 1 });
@@ -187,10 +210,18 @@ describe("the terminal behind a token", () => {
   afterAll(async () => guarded?.stop());
 
   it("needs the token, like the API", async () => {
-    const id = (await guarded.client.experiments.save.mutate({ document: { format: "nepi-experiment@1", name: "local", resources: [{ guid: 1, type: "linux::Node", attributes: {} }] } })).id;
+    const id = (
+      await guarded.client.experiments.save.mutate({
+        document: { format: "nepi-experiment@1", name: "local", resources: [{ guid: 1, type: "linux::Node", attributes: {} }] },
+      })
+    ).id;
     const without = openTerminal(guarded.server.url, { experimentId: id, guid: 1 });
     expect(await without.refused).toBe(401);
-    const withToken = openTerminal(guarded.server.url, { experimentId: id, guid: 1 }, { Origin: guarded.server.url.replace(/\/$/, ""), Authorization: "Bearer s3cret-token" });
+    const withToken = openTerminal(
+      guarded.server.url,
+      { experimentId: id, guid: 1 },
+      { Origin: guarded.server.url.replace(/\/$/, ""), Authorization: "Bearer s3cret-token" },
+    );
     await withToken.message("ready");
     withToken.ws.close();
     await withToken.closed;

@@ -36,10 +36,20 @@ describe("a run that explains itself, through the API", () => {
     const two = run.resources.find((r) => r.guid === 2)!;
     expect(two.state).toBe("READY");
     expect(two.waitingOn).toEqual([
-      expect.objectContaining({ kind: "condition", action: "START", after: [1], state: "STARTED", delayMs: 2000, remaining: [], firesAt: started1 + 2000 }),
+      expect.objectContaining({
+        kind: "condition",
+        action: "START",
+        after: [1],
+        state: "STARTED",
+        delayMs: 2000,
+        remaining: [],
+        firesAt: started1 + 2000,
+      }),
     ]);
     expect(two.waitingOn![0]!.text).toMatch(/^START after guid 1 STARTED \+ 2s: [0-2](\.\d)?s left$/);
-    expect(run.resources.find((r) => r.guid === 1)!.waitingOn).toEqual([{ kind: "running", endsByItself: true, text: "running until it ends by itself" }]);
+    expect(run.resources.find((r) => r.guid === 1)!.waitingOn).toEqual([
+      { kind: "running", endsByItself: true, text: "running until it ends by itself" },
+    ]);
 
     const waiting = RunWaitingSchema.parse(await client.runs.waitingOn.query({ runId }));
     expect(waiting.map((w) => w.guid)).toEqual([1, 2]);

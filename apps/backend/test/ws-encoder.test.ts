@@ -9,7 +9,11 @@ function trackedMessage(subscription: number, event: object & { seq: number }) {
 }
 
 describe("the WebSocket encoder", () => {
-  const event = { type: "transition", seq: 41, event: { guid: 7, state: "FINISHED", previous: "STARTED", at: 1764064800123, reason: 'quote " and \\ and é' } };
+  const event = {
+    type: "transition",
+    seq: 41,
+    event: { guid: 7, state: "FINISHED", previous: "STARTED", at: 1764064800123, reason: 'quote " and \\ and é' },
+  };
 
   it("writes the same JSON as tRPC's encoder for every kind of message", () => {
     const messages: unknown[] = [

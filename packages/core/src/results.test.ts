@@ -26,6 +26,13 @@ describe("the Node entry's controller", () => {
     await ec.shutdown();
     const timeline = JSON.parse(await readFile(join(dir, "e", "r", "timeline.json"), "utf8"));
     expect(timeline).toEqual(JSON.parse(JSON.stringify(ec.timeline())));
-    expect(timeline.map((e: { state: string }) => e.state)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "FINISHED", "RELEASED"]);
+    expect(timeline.map((e: { state: string }) => e.state)).toEqual([
+      "DISCOVERED",
+      "PROVISIONED",
+      "READY",
+      "STARTED",
+      "FINISHED",
+      "RELEASED",
+    ]);
   });
 });

@@ -35,7 +35,7 @@ function attributes(scenario: Scenario, rand: () => number): Record<string, stri
 
 function design(scenario: Scenario, n: number, seed: number): ExperimentDocumentInput {
   let x = seed;
-  const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return {
     format: "nepi-experiment@1",
     name: `bench-${scenario}-${seed}`,
@@ -106,7 +106,13 @@ async function scenario(name: Scenario, mode: Mode): Promise<Record<string, numb
   const subscribers = Array.from({ length: SUBSCRIBERS }, () => {
     const ws = createWSClient({ url: server.url.replace("http", "ws") + "trpc", WebSocket: WebSocket as never });
     const client = createTRPCClient<AppRouter>({
-      links: [splitLink({ condition: (op) => op.type === "subscription", true: wsLink({ client: ws }), false: httpLink({ url: server.url + "trpc" }) })],
+      links: [
+        splitLink({
+          condition: (op) => op.type === "subscription",
+          true: wsLink({ client: ws }),
+          false: httpLink({ url: server.url + "trpc" }),
+        }),
+      ],
     });
     return { ws, client };
   });
@@ -197,6 +203,8 @@ for (const s of ["spread", "burst"] as const) {
     if ((!only || only === s) && (!onlyMode || onlyMode === m)) rows.push(await scenario(s, m));
   }
 }
-console.log(`NEPI backend benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`);
+console.log(
+  `NEPI backend benchmark — ${new Date().toISOString()} — ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GB, Node ${process.version}`,
+);
 console.table(rows);
 console.log("Targets: p99 < 50 ms, server peak memory < 300 MB.");

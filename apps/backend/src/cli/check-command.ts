@@ -3,7 +3,8 @@ import { checkCommand } from "./check.js";
 
 function seconds(value: string): number {
   const s = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || s <= 0 || s > 600) throw new InvalidArgumentError("expected a number of seconds (0 < s ≤ 600).");
+  if (!/^\d+(\.\d+)?$/.test(value) || s <= 0 || s > 600)
+    throw new InvalidArgumentError("expected a number of seconds (0 < s ≤ 600).");
   return s * 1000;
 }
 
@@ -15,8 +16,19 @@ export function registerCheckCommand(program: Command, exit: (code: number) => v
     .argument("<experiment.json>", "the experiment document")
     .option("--json", "print the report as one JSON object")
     .option("--timeout <seconds>", "connect timeout per host (default 10)", seconds)
-    .addHelpText("after", "\nExit code: 0 when no check found a problem (warnings allowed), 1 when one did, 2 for a\ndocument that cannot be read.")
+    .addHelpText(
+      "after",
+      "\nExit code: 0 when no check found a problem (warnings allowed), 1 when one did, 2 for a\ndocument that cannot be read.",
+    )
     .action(async (file: string, o: { json?: boolean; timeout?: number }) => {
-      exit(await checkCommand({ file, json: o.json === true, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), out: process.stdout, err: process.stderr }));
+      exit(
+        await checkCommand({
+          file,
+          json: o.json === true,
+          ...(o.timeout !== undefined ? { timeout: o.timeout } : {}),
+          out: process.stdout,
+          err: process.stderr,
+        }),
+      );
     });
 }

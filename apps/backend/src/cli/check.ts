@@ -25,7 +25,10 @@ export async function checkCommand(o: CheckOptions): Promise<number> {
     return 2;
   }
   const errors = problems.filter((p) => p.severity !== "warning").length;
-  if (errors > 0) o.err.write(`note: the design itself has ${errors} problem${errors === 1 ? "" : "s"} (nepi validate lists them); checking its hosts anyway\n`);
+  if (errors > 0)
+    o.err.write(
+      `note: the design itself has ${errors} problem${errors === 1 ? "" : "s"} (nepi validate lists them); checking its hosts anyway\n`,
+    );
   let report: HostsCheckReport;
   try {
     report = await checkHosts(doc, o.timeout !== undefined ? { connectTimeout: o.timeout } : {});

@@ -60,7 +60,9 @@ export async function execCommand(o: ExecOptions): Promise<number> {
     o.out.write(JSON.stringify({ ok: failed.length === 0, command: o.command, results }) + "\n");
   } else {
     const s = results.length === 1 ? "" : "s";
-    o.out.write(`${results.length} host${s}: ${results.length - failed.length} ok${failed.length ? `, ${failed.length} failed (${failed.map((r) => r.label).join(", ")})` : ""}\n`);
+    o.out.write(
+      `${results.length} host${s}: ${results.length - failed.length} ok${failed.length ? `, ${failed.length} failed (${failed.map((r) => r.label).join(", ")})` : ""}\n`,
+    );
   }
   return failed.length === 0 ? 0 : 1;
 }

@@ -52,12 +52,30 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const emit = (obj: Record<string, unknown>) => o.out.write(JSON.stringify(obj) + "\n");
 
   let table: LiveTable | undefined;
-  const rows: Row[] = guids.map((g) => ({ guid: g, label: ec.label(g) ?? "", rtype: ec.rtype(g), state: ec.state(g), since: Date.now() }));
+  const rows: Row[] = guids.map((g) => ({
+    guid: g,
+    label: ec.label(g) ?? "",
+    rtype: ec.rtype(g),
+    state: ec.state(g),
+    since: Date.now(),
+  }));
   if (o.json) {
-    emit({ event: "run", name, expId: ec.expId, runId: ec.runId, results: runDir, resources: rows.map(({ guid, label, rtype }) => ({ guid, label, rtype })) });
+    emit({
+      event: "run",
+      name,
+      expId: ec.expId,
+      runId: ec.runId,
+      results: runDir,
+      resources: rows.map(({ guid, label, rtype }) => ({ guid, label, rtype })),
+    });
   } else if (o.out.isTTY) {
     o.out.write(`running ${name} (${guids.length} resources) → ${runDir}\n`);
-    table = new LiveTable(o.out, rows, Date.now(), (g) => ec.waitingOn(g).map((w) => w.text).join("; "));
+    table = new LiveTable(o.out, rows, Date.now(), (g) =>
+      ec
+        .waitingOn(g)
+        .map((w) => w.text)
+        .join("; "),
+    );
   } else {
     o.out.write(`running ${name} (${guids.length} resources) → ${runDir}\n`);
   }
@@ -69,7 +87,10 @@ export async function runCommand(o: RunOptions): Promise<number> {
   ec.on("state", (e: StateEvent) => {
     if (o.json) emit({ event: "state", ...e, label: ec.label(e.guid), rtype: ec.rtype(e.guid) });
     else if (table) table.update(e);
-    else o.out.write(`${new Date(e.at).toISOString().slice(11, 23)} ${describe(e.guid)} ${e.state}${e.reason ? `: ${e.reason}` : ""}\n`);
+    else
+      o.out.write(
+        `${new Date(e.at).toISOString().slice(11, 23)} ${describe(e.guid)} ${e.state}${e.reason ? `: ${e.reason}` : ""}\n`,
+      );
     if (ENDED.has(e.state)) pending.delete(e.guid);
     if (pending.size === 0 && finishers.length > 0) settle();
   });
@@ -122,14 +143,22 @@ export async function runCommand(o: RunOptions): Promise<number> {
 
   table?.draw();
 
-  const failures = guids.filter((g) => ec.failure(g) !== undefined && ec.timeline().some((t) => t.guid === g && t.state === "FAILED"));
-  const unfinished = finishers.filter((g) => !ec.timeline().some((t) => t.guid === g && (t.state === "FINISHED" || t.state === "STOPPED")));
+  const failures = guids.filter(
+    (g) => ec.failure(g) !== undefined && ec.timeline().some((t) => t.guid === g && t.state === "FAILED"),
+  );
+  const unfinished = finishers.filter(
+    (g) => !ec.timeline().some((t) => t.guid === g && (t.state === "FINISHED" || t.state === "STOPPED")),
+  );
   // A trace that could not be collected is data lost: never "ok".
   const missing = ec.missingTraces();
   // Only non-critical failures, and everything else ended as it should: finished with failures.
   const experimentFailed = ec.experimentFailure !== undefined;
   const withFailures =
-    !interrupted && !experimentFailed && failures.length > 0 && missing.length === 0 && unfinished.every((g) => failures.includes(g));
+    !interrupted &&
+    !experimentFailed &&
+    failures.length > 0 &&
+    missing.length === 0 &&
+    unfinished.every((g) => failures.includes(g));
   const ok = !interrupted && failures.length === 0 && unfinished.length === 0 && missing.length === 0;
   const code = ok ? 0 : interrupted ? 130 : withFailures ? FINISHED_WITH_FAILURES_EXIT : 1;
   if (o.json) {

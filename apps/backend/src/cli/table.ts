@@ -80,12 +80,21 @@ export class LiveTable {
     const all = [...this.rows.values()];
     const lines: string[] = [];
     lines.push(pad("GUID", 6) + pad("LABEL", 20) + pad("TYPE", 20) + pad("STATE", 10) + pad("WAITING ON", 56) + "DETAIL");
-    const shown = all.length > height ? all.filter((r) => r.state !== "FINISHED" && r.state !== "RELEASED").slice(0, height - 1) : all;
+    const shown =
+      all.length > height ? all.filter((r) => r.state !== "FINISHED" && r.state !== "RELEASED").slice(0, height - 1) : all;
     for (const r of shown) {
       const color = COLORS[r.state] ?? "";
       const detail = r.reason ? r.reason.replace(/\s+/g, " ") : "";
       const waiting = this.waitingOn(r.guid).replace(/\s+/g, " ");
-      const line = pad(String(r.guid), 6) + pad(r.label, 20) + pad(r.rtype, 20) + color + pad(r.state, 10) + RESET + pad(waiting, 56) + detail;
+      const line =
+        pad(String(r.guid), 6) +
+        pad(r.label, 20) +
+        pad(r.rtype, 20) +
+        color +
+        pad(r.state, 10) +
+        RESET +
+        pad(waiting, 56) +
+        detail;
       lines.push(truncate(line, width + color.length + RESET.length));
     }
     if (shown.length < all.length) lines.push(`… ${all.length - shown.length} more (finished or released)`);

@@ -20,18 +20,16 @@ export const experimentsRouter = router({
    * Creates (no id) or replaces (id) an experiment. A credential still holding the
    * placeholder keeps the value saved before.
    */
-  save: procedure
-    .input(z.object({ id: IdSchema.optional(), document: ExperimentDocumentSchema }))
-    .mutation(({ ctx, input }) => {
-      let saved: ExperimentDocument | undefined;
-      if (input.id !== undefined) {
-        saved = ctx.store.getExperiment(input.id)?.document;
-        if (!saved) throw notFound("experiment", input.id);
-      }
-      const document = mergeKeptCredentials(input.document as ExperimentDocument, saved);
-      const id = ctx.store.saveExperiment(document, input.id);
-      return { id };
-    }),
+  save: procedure.input(z.object({ id: IdSchema.optional(), document: ExperimentDocumentSchema })).mutation(({ ctx, input }) => {
+    let saved: ExperimentDocument | undefined;
+    if (input.id !== undefined) {
+      saved = ctx.store.getExperiment(input.id)?.document;
+      if (!saved) throw notFound("experiment", input.id);
+    }
+    const document = mergeKeptCredentials(input.document as ExperimentDocument, saved);
+    const id = ctx.store.saveExperiment(document, input.id);
+    return { id };
+  }),
 
   delete: procedure.input(z.object({ id: IdSchema })).mutation(({ ctx, input }) => {
     if (!ctx.store.deleteExperiment(input.id)) throw notFound("experiment", input.id);

@@ -9,7 +9,10 @@ import { notFound, procedure, router } from "./trpc.js";
 /** A saved experiment, or a design being edited (its credentials left as placeholders are the saved ones). */
 const CheckInput = z
   .object({ experimentId: IdSchema.optional(), document: ExperimentDocumentSchema.optional() })
-  .refine((i) => i.experimentId !== undefined || i.document !== undefined, { message: "expected an experimentId or a document", path: ["experimentId"] });
+  .refine((i) => i.experimentId !== undefined || i.document !== undefined, {
+    message: "expected an experimentId or a document",
+    path: ["experimentId"],
+  });
 
 export const hostsRouter = router({
   /**

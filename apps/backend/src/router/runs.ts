@@ -12,7 +12,10 @@ import { procedure, router } from "./trpc.js";
 const RunRef = z.object({ runId: IdSchema });
 const Guid = z.number().int().positive("expected a guid (positive integer)");
 /** A tracked event id: the `seq` (events) or byte offset (traces) of the last event received. */
-const EventId = z.string().regex(/^\d{1,15}$/, "expected the id of an event received before").nullish();
+const EventId = z
+  .string()
+  .regex(/^\d{1,15}$/, "expected the id of an event received before")
+  .nullish();
 
 function toRunEvent(e: StoredEvent): RunEvent {
   if (e.kind === "gate") return { type: "gate", seq: e.seq, gate: e.gate };
@@ -79,7 +82,9 @@ export const runsRouter = router({
    * these (and what they deploy after); the others stay NEW.
    */
   start: procedure
-    .input(z.object({ experimentId: IdSchema, guids: z.array(Guid).min(1, "expected at least one guid").max(100_000).optional() }))
+    .input(
+      z.object({ experimentId: IdSchema, guids: z.array(Guid).min(1, "expected at least one guid").max(100_000).optional() }),
+    )
     .mutation(({ ctx, input }) => ({ runId: ctx.runs.start(input.experimentId, input.guids) })),
 
   /**
@@ -101,7 +106,9 @@ export const runsRouter = router({
    * "Retry failed": re-runs every FAILED resource of a live run, and what failed because of it,
    * in the same run, without redeploying what is fine; the run is RUNNING again until they settle.
    */
-  retryFailed: procedure.input(RunRef).mutation(({ ctx, input }) => ({ runId: input.runId, guids: ctx.runs.retryFailed(input.runId) })),
+  retryFailed: procedure
+    .input(RunRef)
+    .mutation(({ ctx, input }) => ({ runId: input.runId, guids: ctx.runs.retryFailed(input.runId) })),
 
   /** Releases everything the run holds (processes, files), then frees its controller. */
   release: procedure.input(RunRef).mutation(async ({ ctx, input }) => {
@@ -131,32 +138,32 @@ export const runsRouter = router({
    * Each event's id is its `seq`: resubscribing with `lastEventId` resumes right after it.
    * The stream ends once the run is released (or at once for a run with no controller).
    */
-  events: procedure
-    .input(z.object({ runId: IdSchema, lastEventId: EventId }))
-    .subscription(({ ctx, input, signal }) => {
-      const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
-      // One message per event: queued events are handed over without a turn each.
-      return feed.queue.map((e) => tracked(String(e.seq), e), feed.close);
-    }),
+  events: procedure.input(z.object({ runId: IdSchema, lastEventId: EventId })).subscription(({ ctx, input, signal }) => {
+    const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
+    // One message per event: queued events are handed over without a turn each.
+    return feed.queue.map((e) => tracked(String(e.seq), e), feed.close);
+  }),
 
   /**
    * The same events as `runs.events`, grouped: each message holds every event that happened
    * in one turn of the server's event loop (a burst of a thousand transitions is one message).
    * Its id is the `seq` of its last event; `lastEventId` resumes after it.
    */
-  eventBatches: procedure
-    .input(z.object({ runId: IdSchema, lastEventId: EventId }))
-    .subscription(async function* ({ ctx, input, signal }) {
-      const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
-      try {
-        for (let batch = await feed.queue.takeAll(); batch; batch = await feed.queue.takeAll()) {
-          const events: RunEventBatch = { seq: batch.at(-1)!.seq, events: batch };
-          yield tracked(String(events.seq), events);
-        }
-      } finally {
-        feed.close();
+  eventBatches: procedure.input(z.object({ runId: IdSchema, lastEventId: EventId })).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
+    try {
+      for (let batch = await feed.queue.takeAll(); batch; batch = await feed.queue.takeAll()) {
+        const events: RunEventBatch = { seq: batch.at(-1)!.seq, events: batch };
+        yield tracked(String(events.seq), events);
       }
-    }),
+    } finally {
+      feed.close();
+    }
+  }),
 
   /**
    * A trace's content from byte `offset` on, in chunks as they are produced (live run) or read
@@ -216,7 +223,11 @@ async function* followLiveTrace(ctx: Context, live: ActiveRun, input: TraceRef, 
       yield tracked(String(next), chunk);
     }
     if (failure) {
-      throw new TRPCError({ code: "PRECONDITION_FAILED", message: `trace "${input.name}" of resource ${input.guid}: ${failure.message}`, cause: failure });
+      throw new TRPCError({
+        code: "PRECONDITION_FAILED",
+        message: `trace "${input.name}" of resource ${input.guid}: ${failure.message}`,
+        cause: failure,
+      });
     }
     if (!signal?.aborted) yield tracked(String(next), { offset: next, data: "", end: true } satisfies TraceChunk);
   } finally {

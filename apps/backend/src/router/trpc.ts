@@ -13,7 +13,8 @@ import type { Context } from "./context.js";
 const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     const { problems, nepiCode } = describeCause(error.cause);
-    const message = problems && isZodLike(error.cause) ? problems.map((p) => `${p.path || "input"}: ${p.message}`).join("; ") : shape.message;
+    const message =
+      problems && isZodLike(error.cause) ? problems.map((p) => `${p.path || "input"}: ${p.message}`).join("; ") : shape.message;
     const { stack: _stack, ...data } = shape.data;
     return {
       ...shape,
@@ -35,10 +36,13 @@ function isNepiError(e: unknown): e is NepiError {
 
 function describeCause(cause: unknown): { problems?: Problem[]; nepiCode?: NepiErrorCode } {
   if (isZodLike(cause)) {
-    return { problems: cause.issues.map((i) => ({ path: formatPath(i.path), message: i.message, ...(i.code ? { code: i.code } : {}) })) };
+    return {
+      problems: cause.issues.map((i) => ({ path: formatPath(i.path), message: i.message, ...(i.code ? { code: i.code } : {}) })),
+    };
   }
   if (isNepiError(cause)) {
-    const problems = cause.problems ?? (cause.path ? [{ path: cause.path, message: cause.message, code: cause.code }] : undefined);
+    const problems =
+      cause.problems ?? (cause.path ? [{ path: cause.path, message: cause.message, code: cause.code }] : undefined);
     return { nepiCode: cause.code, ...(problems ? { problems } : {}) };
   }
   return {};

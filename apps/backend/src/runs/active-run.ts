@@ -77,7 +77,9 @@ export class ActiveRun {
   ) {
     this.events.setMaxListeners(0);
     this.state = new RunState(document, startedAt);
-    this.traces = new TraceRecorder(runDirOf(place), (guid, name, path, size) => store.recordTrace(place.runId, guid, name, path, size));
+    this.traces = new TraceRecorder(runDirOf(place), (guid, name, path, size) =>
+      store.recordTrace(place.runId, guid, name, path, size),
+    );
     for (const r of document.resources) if (r.traces.length) this.toFollow.set(r.guid, [...r.traces]);
   }
 
@@ -177,7 +179,8 @@ export class ActiveRun {
     if (e.state === "FAILED") queueMicrotask(() => this.updateStatus());
     else this.updateStatus();
     // The run was stopped while this resource was still deploying: it stops as soon as it starts.
-    if (this.status === "STOPPED" && e.state === "STARTED" && !this.releaseStarted) queueMicrotask(() => void this.stopResource(e.guid));
+    if (this.status === "STOPPED" && e.state === "STARTED" && !this.releaseStarted)
+      queueMicrotask(() => void this.stopResource(e.guid));
   }
 
   /** A resource is back to NEW (a redeploy): the run goes on, and its traces are recorded afresh. */

@@ -49,7 +49,11 @@ export class RunManager {
       void run.release();
       throw err;
     }
-    this.log(`run ${place.runId} of experiment ${experimentId} started`, { runId: place.runId, experimentId, experimentName: exp.document.name });
+    this.log(`run ${place.runId} of experiment ${experimentId} started`, {
+      runId: place.runId,
+      experimentId,
+      experimentName: exp.document.name,
+    });
     return place.runId;
   }
 
@@ -91,7 +95,10 @@ export class RunManager {
   retryFailed(runId: string): number[] {
     const run = this.mustBeLive(runId, "retry failed resources of");
     if (run.ec.ecState !== "RUNNING") {
-      throw new TRPCError({ code: "CONFLICT", message: `cannot retry failed resources of run "${runId}": it is ${run.status} (${run.reason ?? "the experiment failed"})` });
+      throw new TRPCError({
+        code: "CONFLICT",
+        message: `cannot retry failed resources of run "${runId}": it is ${run.status} (${run.reason ?? "the experiment failed"})`,
+      });
     }
     if (run.status !== "RUNNING" && run.status !== "FINISHED_WITH_FAILURES") {
       throw new TRPCError({ code: "CONFLICT", message: `cannot retry failed resources of run "${runId}": it is ${run.status}` });
@@ -160,7 +167,9 @@ export class RunManager {
     return {
       ...this.summary(run),
       document: redactCredentials(run.document),
-      resources: waiting ? resources.map((r) => (waiting.has(r.guid) ? { ...r, waitingOn: waiting.get(r.guid)! } : r)) : resources,
+      resources: waiting
+        ? resources.map((r) => (waiting.has(r.guid) ? { ...r, waitingOn: waiting.get(r.guid)! } : r))
+        : resources,
       timeline,
       traces: this.traceList(runId),
       leftovers: run.leftovers,
@@ -198,7 +207,13 @@ export class RunManager {
       const at = Date.now();
       this.store.setLeftovers(run.runId, leftovers);
       this.store.setRunStatus(run.runId, "INTERRUPTED", reason, at);
-      this.store.appendEvent(run.runId, { seq: this.store.lastSeq(run.runId) + 1, kind: "status", status: "INTERRUPTED", at, reason });
+      this.store.appendEvent(run.runId, {
+        seq: this.store.lastSeq(run.runId) + 1,
+        kind: "status",
+        status: "INTERRUPTED",
+        at,
+        reason,
+      });
       this.log(`run ${run.runId} was interrupted: ${reason}`);
     }
     this.store.flushEvents();
@@ -257,7 +272,11 @@ export class RunManager {
       for (const g of ec.guids()) if (!ec.deployed(g) && !releasedAt.has(g)) releasedAt.set(g, releasing);
     } catch (err) {
       // Nothing is recorded: the run stays INTERRUPTED, with its leftovers, for another try.
-      throw new TRPCError({ code: "BAD_GATEWAY", message: `cleanup of run "${runId}" failed: ${(err as Error).message}`, cause: err });
+      throw new TRPCError({
+        code: "BAD_GATEWAY",
+        message: `cleanup of run "${runId}" failed: ${(err as Error).message}`,
+        cause: err,
+      });
     } finally {
       await ec.shutdown().catch(() => undefined);
     }
@@ -279,7 +298,13 @@ export class RunManager {
     this.store.db.transaction(() => {
       let seq = this.store.lastSeq(runId);
       for (const e of ended) {
-        const event: StateEvent = { guid: e.guid, state: "RELEASED", previous: e.previous, at: e.at, reason: "released by runs.cleanup" };
+        const event: StateEvent = {
+          guid: e.guid,
+          state: "RELEASED",
+          previous: e.previous,
+          at: e.at,
+          reason: "released by runs.cleanup",
+        };
         this.store.appendEvent(runId, { seq: ++seq, kind: "transition", event });
       }
       this.store.appendEvent(runId, { seq: seq + 1, kind: "status", status: "RELEASED", at: done, reason });

@@ -115,7 +115,8 @@ function hostsOf(doc: ExperimentDocument): Map<number, string> {
   const hosts = new Map<number, string>();
   for (const r of doc.resources) {
     const info = findResourceType(r.type);
-    if (info && hasRole(info, HOST_ROLE)) hosts.set(r.guid, summaryOf(info, valuesWithDefaults(info, r.attributes)) ?? `guid ${r.guid}`);
+    if (info && hasRole(info, HOST_ROLE))
+      hosts.set(r.guid, summaryOf(info, valuesWithDefaults(info, r.attributes)) ?? `guid ${r.guid}`);
   }
   const out = new Map(hosts);
   for (const c of doc.connections) {

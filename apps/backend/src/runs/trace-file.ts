@@ -10,7 +10,11 @@ const FILE_CHUNK = 64 * 1024;
  * each read, so that a slow reader slows the reading down. Ends at the end of the file; a read
  * error is thrown (never an empty or short trace). Returns the offset it ended at.
  */
-export async function* readTraceFile(path: string, start: number, beforeChunk: () => Promise<void>): AsyncGenerator<TraceChunk, number> {
+export async function* readTraceFile(
+  path: string,
+  start: number,
+  beforeChunk: () => Promise<void>,
+): AsyncGenerator<TraceChunk, number> {
   const file = await open(path, "r");
   try {
     const size = (await file.stat()).size;

@@ -19,7 +19,12 @@ export interface TraceSource {
   text(guid: number, name: string): Promise<string>;
 }
 
-export type FollowFn = (guid: number, name: string, offset: number, onChunk: (chunk: string, offset: number) => void) => () => void;
+export type FollowFn = (
+  guid: number,
+  name: string,
+  offset: number,
+  onChunk: (chunk: string, offset: number) => void,
+) => () => void;
 
 /**
  * Keeps a copy of every enabled trace of a run under `<runDir>/traces/`, written as the engine
@@ -32,7 +37,10 @@ export class TraceRecorder {
   private readonly restarting = new Map<number, Promise<void>>();
   private readonly dir: string;
 
-  constructor(runDir: string, private readonly onRecorded: (guid: number, name: string, path: string, size: number) => void) {
+  constructor(
+    runDir: string,
+    private readonly onRecorded: (guid: number, name: string, path: string, size: number) => void,
+  ) {
     this.dir = join(runDir, "traces");
   }
 
@@ -75,9 +83,11 @@ export class TraceRecorder {
       rec.unfollow?.();
       rec.out.end();
     }
-    const done = Promise.all([this.restarting.get(guid), ...old.map((rec) => finished(rec.out).catch(() => undefined))]).then(() => {
-      if (this.restarting.get(guid) === done) this.restarting.delete(guid);
-    });
+    const done = Promise.all([this.restarting.get(guid), ...old.map((rec) => finished(rec.out).catch(() => undefined))]).then(
+      () => {
+        if (this.restarting.get(guid) === done) this.restarting.delete(guid);
+      },
+    );
     this.restarting.set(guid, done);
     return done;
   }
@@ -105,13 +115,23 @@ export class TraceRecorder {
       }),
     );
     if (source) {
-      const missing = others.map(([guid, name]) => ({ guid, name, path: join(this.dir, `${guid}-${encodeURIComponent(name)}`), size: 0 }));
+      const missing = others.map(([guid, name]) => ({
+        guid,
+        name,
+        path: join(this.dir, `${guid}-${encodeURIComponent(name)}`),
+        size: 0,
+      }));
       await Promise.all(
         [...all, ...missing].map(async (rec) => {
           mkdirSync(this.dir, { recursive: true });
           // The engine's collected file, byte for byte (binary traces such as pcap included).
           const collected = await source.path(rec.guid, rec.name).catch(() => undefined);
-          const size = collected ? await stat(collected).then((st) => (st.isFile() ? st.size : -1), () => -1) : -1;
+          const size = collected
+            ? await stat(collected).then(
+                (st) => (st.isFile() ? st.size : -1),
+                () => -1,
+              )
+            : -1;
           if (size >= 0) {
             if (size === 0 && rec.size > 0) return;
             await copyFile(collected!, rec.path);

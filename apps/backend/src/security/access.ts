@@ -42,7 +42,8 @@ export class AccessPolicy {
       } catch {
         return { status: 403, message: `Origin "${origin}" refused` };
       }
-      if (originHost !== host) return { status: 403, message: `Origin "${origin}" refused: only pages of ${host} may call this API` };
+      if (originHost !== host)
+        return { status: 403, message: `Origin "${origin}" refused: only pages of ${host} may call this API` };
     } else if (origin === "null") {
       return { status: 403, message: `Origin "null" refused` };
     }

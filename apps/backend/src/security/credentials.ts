@@ -1,4 +1,10 @@
-import { CREDENTIAL_PLACEHOLDER, type AttributeConditionDoc, type AttributeValue, type ExperimentDocument, type Problem } from "@nepi/core";
+import {
+  CREDENTIAL_PLACEHOLDER,
+  type AttributeConditionDoc,
+  type AttributeValue,
+  type ExperimentDocument,
+  type Problem,
+} from "@nepi/core";
 
 /** What every procedure returns and what an export writes: core's one redaction rule. */
 export { redactCredentials } from "@nepi/core";
@@ -10,7 +16,9 @@ export { redactCredentials } from "@nepi/core";
  */
 export function mergeKeptCredentials(incoming: ExperimentDocument, saved: ExperimentDocument | undefined): ExperimentDocument {
   const before = new Map(saved?.resources.map((r) => [r.guid, r]) ?? []);
-  const keptConditions = new Map((saved?.attributeConditions ?? []).filter((c) => c.value !== CREDENTIAL_PLACEHOLDER).map((c) => [conditionKey(c), c.value]));
+  const keptConditions = new Map(
+    (saved?.attributeConditions ?? []).filter((c) => c.value !== CREDENTIAL_PLACEHOLDER).map((c) => [conditionKey(c), c.value]),
+  );
   return mapPlaceholders(
     incoming,
     (guid, type, name) => {

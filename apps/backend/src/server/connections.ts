@@ -22,7 +22,10 @@ export function wsConnection(ws: WebSocket, limits: ConnectionLimits): Connectio
   return {
     openSubscription() {
       if (subscriptions >= limits.maxSubscriptions) {
-        throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `a connection may hold ${limits.maxSubscriptions} subscriptions at once; end one first` });
+        throw new TRPCError({
+          code: "TOO_MANY_REQUESTS",
+          message: `a connection may hold ${limits.maxSubscriptions} subscriptions at once; end one first`,
+        });
       }
       subscriptions++;
       let ended = false;
@@ -31,7 +34,8 @@ export function wsConnection(ws: WebSocket, limits: ConnectionLimits): Connectio
         ended = true;
       };
     },
-    drained: () => (socket && ws.readyState === ws.OPEN && ws.bufferedAmount > LOW_WATER_BYTES ? waitForRoom(socket) : Promise.resolve()),
+    drained: () =>
+      socket && ws.readyState === ws.OPEN && ws.bufferedAmount > LOW_WATER_BYTES ? waitForRoom(socket) : Promise.resolve(),
   };
 }
 
@@ -65,10 +69,13 @@ export function cutWhenTooFarBehind(ws: WebSocket, maxBufferedBytes: number, log
   ws.send = ((...args: unknown[]) => {
     send(...args);
     if (ws.bufferedAmount > maxBufferedBytes && ws.readyState === ws.OPEN) {
-      log(`a WebSocket client fell ${ws.bufferedAmount} bytes behind (limit ${maxBufferedBytes}): disconnected, it resumes from its last event id`, {
-        level: "warn",
-        bufferedBytes: ws.bufferedAmount,
-      });
+      log(
+        `a WebSocket client fell ${ws.bufferedAmount} bytes behind (limit ${maxBufferedBytes}): disconnected, it resumes from its last event id`,
+        {
+          level: "warn",
+          bufferedBytes: ws.bufferedAmount,
+        },
+      );
       ws.terminate();
     }
   }) as WebSocket["send"];

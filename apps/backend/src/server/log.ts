@@ -27,7 +27,12 @@ export function jsonLogger(destination: DestinationStream): Logger {
  */
 export function stdoutLogger(): Logger {
   if (process.stdout.isTTY) {
-    return fromPino(pino({ base: undefined }, PinoPretty({ sync: true, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" })));
+    return fromPino(
+      pino(
+        { base: undefined },
+        PinoPretty({ sync: true, colorize: true, translateTime: "SYS:HH:MM:ss.l", ignore: "pid,hostname" }),
+      ),
+    );
   }
   return jsonLogger(pino.destination({ dest: 1, sync: true }));
 }

@@ -12,7 +12,9 @@ export function seedExamples(store: Store, dir: string, log: Logger): void {
   if (store.getMeta("seeded") !== undefined) return;
   let files: string[] = [];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith(".json"))
+      .sort();
   } catch {
     log(`no examples to seed (${dir} is not readable)`);
   }

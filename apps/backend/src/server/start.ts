@@ -109,7 +109,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         path: url.pathname.slice("/trpc/".length),
         maxBodySize: maxBodyBytes,
         onError: ({ error, path }) => {
-          if (error.code === "INTERNAL_SERVER_ERROR") log(`error in ${path ?? "?"}: ${error.message}`, { level: "error", procedure: path });
+          if (error.code === "INTERNAL_SERVER_ERROR")
+            log(`error in ${path ?? "?"}: ${error.message}`, { level: "error", procedure: path });
         },
       }).catch((err: unknown) => failed(res, err));
       return;
@@ -166,7 +167,11 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = requestTarget(req.url);
     const known = url?.pathname === "/trpc" || url?.pathname === TERMINAL_PATH;
-    const refused = !url ? { status: 400, message: "malformed request target" } : known ? access.check(req) : { status: 404, message: "not found" };
+    const refused = !url
+      ? { status: 400, message: "malformed request target" }
+      : known
+        ? access.check(req)
+        : { status: 404, message: "not found" };
     if (refused) return refuseUpgrade(socket, refused.status, refused.message);
     if (url!.pathname === TERMINAL_PATH) return terminals.handleUpgrade(req, socket, head, url!.searchParams);
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
@@ -193,7 +198,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   } catch (err) {
     store.close();
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "EADDRINUSE" ? "the port is in use (set PORT)" : code === "EADDRNOTAVAIL" ? "no such address here (set HOST)" : (err as Error).message;
+    const why =
+      code === "EADDRINUSE"
+        ? "the port is in use (set PORT)"
+        : code === "EADDRNOTAVAIL"
+          ? "no such address here (set HOST)"
+          : (err as Error).message;
     throw new Error(`cannot listen on ${host}:${port}: ${why}`, { cause: err });
   }
   const actualPort = (server.address() as AddressInfo).port;
@@ -267,7 +277,14 @@ function coalesceWrites(ws: WebSocket): void {
  * cannot be read is an error answer; one that fails part-way cuts the answer short of its
  * Content-Length (never a complete-looking "200").
  */
-async function sendTrace(store: Store, res: ServerResponse, runId: string, guid: number, name: string, log: Logger): Promise<void> {
+async function sendTrace(
+  store: Store,
+  res: ServerResponse,
+  runId: string,
+  guid: number,
+  name: string,
+  log: Logger,
+): Promise<void> {
   const trace = store.getTrace(runId, guid, name);
   if (!trace) return reply(res, 404, `run "${runId}" kept no trace "${name}" of resource ${guid}`);
   let file: FileHandle;
@@ -285,7 +302,11 @@ async function sendTrace(store: Store, res: ServerResponse, runId: string, guid:
     size = info.size;
   } catch (err) {
     await file.close();
-    return reply(res, 500, `the file of trace "${name}" of resource ${guid} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return reply(
+      res,
+      500,
+      `the file of trace "${name}" of resource ${guid} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   res.writeHead(200, {
     "Content-Type": "application/octet-stream",
@@ -293,7 +314,8 @@ async function sendTrace(store: Store, res: ServerResponse, runId: string, guid:
     "Content-Disposition": `attachment; filename="${`${guid}-${name}`.replace(/[^A-Za-z0-9._-]/g, "_")}"`,
   });
   pipeline(file.createReadStream(), res, (err) => {
-    if (err) log(`download of trace "${name}" of resource ${guid} cut: ${err.message}`, { level: "warn", runId, guid, trace: name });
+    if (err)
+      log(`download of trace "${name}" of resource ${guid} cut: ${err.message}`, { level: "warn", runId, guid, trace: name });
   });
 }
 
@@ -305,7 +327,13 @@ function reply(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { "Content-Type": "text/plain; charset=utf-8" }).end(message + "\n");
 }
 
-const REASONS: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error" };
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  500: "Internal Server Error",
+};
 
 /** Answers a WebSocket upgrade with a plain HTTP error and closes the socket. */
 function refuseUpgrade(socket: Duplex, status: number, message: string): void {
@@ -313,5 +341,7 @@ function refuseUpgrade(socket: Duplex, status: number, message: string): void {
     socket.destroy();
     return;
   }
-  socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`);
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? "Error"}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`,
+  );
 }

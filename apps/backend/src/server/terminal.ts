@@ -68,14 +68,19 @@ export function createTerminals(store: Store, log: Logger): Terminals {
           if (ws.readyState !== ws.OPEN) return;
           ws.send(chunk);
           if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
-            send({ type: "error", message: `the page fell ${ws.bufferedAmount} bytes behind the terminal's output: disconnected` });
+            send({
+              type: "error",
+              message: `the page fell ${ws.bufferedAmount} bytes behind the terminal's output: disconnected`,
+            });
             ws.terminate();
           }
         },
         end: (error, code) => {
           ended = true;
           shell = undefined;
-          releaseTransport(transport).catch((err: unknown) => log("closing a terminal's connection failed", { level: "warn", host: transport.label, err }));
+          releaseTransport(transport).catch((err: unknown) =>
+            log("closing a terminal's connection failed", { level: "warn", host: transport.label, err }),
+          );
           if (error) send({ type: "exit", reason: error.message });
           else send({ type: "exit", ...(code !== undefined ? { code } : {}) });
           if (ws.readyState === ws.OPEN) ws.close(1000, "shell ended");

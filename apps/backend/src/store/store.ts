@@ -110,7 +110,9 @@ export class Store {
          WHERE run_id = ? AND kind = 'transition' GROUP BY guid ORDER BY guid`,
       ),
       lastSeq: db.prepare("SELECT MAX(seq) AS seq FROM run_events WHERE run_id = ?"),
-      wasInterrupted: db.prepare("SELECT 1 AS yes FROM run_events WHERE run_id = ? AND kind = 'status' AND state = 'INTERRUPTED' LIMIT 1"),
+      wasInterrupted: db.prepare(
+        "SELECT 1 AS yes FROM run_events WHERE run_id = ? AND kind = 'status' AND state = 'INTERRUPTED' LIMIT 1",
+      ),
       upsertTrace: db.prepare(
         `INSERT INTO run_traces (run_id, guid, name, path, size) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (run_id, guid, name) DO UPDATE SET path = excluded.path, size = excluded.size`,
@@ -149,8 +151,7 @@ export class Store {
 
   getExperiment(id: string): StoredExperiment | undefined {
     const r = this.q.getExperiment.get(id) as
-      | { id: string; document: string; created_at: number; updated_at: number }
-      | undefined;
+      { id: string; document: string; created_at: number; updated_at: number } | undefined;
     if (!r) return undefined;
     return { id: r.id, document: JSON.parse(r.document) as ExperimentDocument, createdAt: r.created_at, updatedAt: r.updated_at };
   }
@@ -234,9 +235,33 @@ export class Store {
       for (const [runId, e] of batch) {
         if (e.kind === "transition") {
           const t = e.event;
-          this.q.insertEvent.run(runId, e.seq, "transition", t.guid, t.state, t.previous, t.at, t.reason ?? null, null, t.attempt ?? null, null);
+          this.q.insertEvent.run(
+            runId,
+            e.seq,
+            "transition",
+            t.guid,
+            t.state,
+            t.previous,
+            t.at,
+            t.reason ?? null,
+            null,
+            t.attempt ?? null,
+            null,
+          );
         } else if (e.kind === "gate") {
-          this.q.insertEvent.run(runId, e.seq, "gate", null, e.gate.status, null, e.gate.at, null, null, null, JSON.stringify(e.gate));
+          this.q.insertEvent.run(
+            runId,
+            e.seq,
+            "gate",
+            null,
+            e.gate.status,
+            null,
+            e.gate.at,
+            null,
+            null,
+            null,
+            JSON.stringify(e.gate),
+          );
         } else {
           const missing = e.missingTraces?.length ? JSON.stringify(e.missingTraces) : null;
           this.q.insertEvent.run(runId, e.seq, "status", null, e.status, null, e.at, e.reason ?? null, missing, null, null);

@@ -28,7 +28,14 @@ function parseNumber(text: string): AttributeValue | undefined {
  * an enum, a switch for a boolean, a time string checked as typed, a password field for a
  * credential (never filled back in).
  */
-export const AttributeField = memo(function AttributeField({ def, value, disabled: locked, onChange, testId: customTestId, label }: Props) {
+export const AttributeField = memo(function AttributeField({
+  def,
+  value,
+  disabled: locked,
+  onChange,
+  testId: customTestId,
+  label,
+}: Props) {
   // execReadOnly attributes are reported by the resource during a run, never set by the user.
   const disabled = locked || Boolean(def.flags.execReadOnly);
   const id = useId();
@@ -83,7 +90,13 @@ export const AttributeField = memo(function AttributeField({ def, value, disable
     );
   } else if (def.type === "enum") {
     input = (
-      <select id={id} data-testid={testId} disabled={disabled} value={shown === undefined ? "" : String(shown)} onChange={(e) => onChange(e.target.value)}>
+      <select
+        id={id}
+        data-testid={testId}
+        disabled={disabled}
+        value={shown === undefined ? "" : String(shown)}
+        onChange={(e) => onChange(e.target.value)}
+      >
         {shown === undefined && <option value="">— choose —</option>}
         {(def.allowed ?? []).map((v) => (
           <option key={v} value={v}>

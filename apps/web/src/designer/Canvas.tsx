@@ -39,7 +39,8 @@ function checkEnds(design: DesignStore, c: Ends): Check & { kind?: "link" | "con
   if (condFrom !== condTo) {
     return {
       ok: false,
-      reason: "a condition goes from the bottom handle to the top handle of another resource; a connection joins the side handles",
+      reason:
+        "a condition goes from the bottom handle to the top handle of another resource; a connection joins the side handles",
     };
   }
   const source = Number(c.source);
@@ -53,16 +54,26 @@ function checkEnds(design: DesignStore, c: Ends): Check & { kind?: "link" | "con
 }
 
 /** The line drawn while connecting: red with the reason when the drop would be refused. */
-function ConnectionLine({ fromX, fromY, toX, toY, fromNode, fromHandle, toNode, toHandle, connectionStatus }: ConnectionLineComponentProps) {
+function ConnectionLine({
+  fromX,
+  fromY,
+  toX,
+  toY,
+  fromNode,
+  fromHandle,
+  toNode,
+  toHandle,
+  connectionStatus,
+}: ConnectionLineComponentProps) {
   const design = useDesignStoreApi();
   let reason: string | null = null;
   if (connectionStatus === "invalid" && toNode && toHandle) {
     const fromIsSource = fromHandle.type === "source";
     const check = checkEnds(design, {
       source: fromIsSource ? fromNode.id : toNode.id,
-      sourceHandle: fromIsSource ? fromHandle.id ?? null : toHandle.id ?? null,
+      sourceHandle: fromIsSource ? (fromHandle.id ?? null) : (toHandle.id ?? null),
       target: fromIsSource ? toNode.id : fromNode.id,
-      targetHandle: fromIsSource ? toHandle.id ?? null : fromHandle.id ?? null,
+      targetHandle: fromIsSource ? (toHandle.id ?? null) : (fromHandle.id ?? null),
     });
     if (!check.ok) reason = check.reason;
   }
@@ -70,7 +81,10 @@ function ConnectionLine({ fromX, fromY, toX, toY, fromNode, fromHandle, toNode, 
   const cls = `connection-line${cond ? " is-condition" : ""}${connectionStatus === "invalid" ? " is-invalid" : ""}${connectionStatus === "valid" ? " is-valid" : ""}`;
   return (
     <g className={cls}>
-      <path d={`M${fromX},${fromY} C ${fromX + (toX - fromX) / 2},${fromY} ${fromX + (toX - fromX) / 2},${toY} ${toX},${toY}`} fill="none" />
+      <path
+        d={`M${fromX},${fromY} C ${fromX + (toX - fromX) / 2},${fromY} ${fromX + (toX - fromX) / 2},${toY} ${toX},${toY}`}
+        fill="none"
+      />
       <circle cx={toX} cy={toY} r={4} />
       {reason && (
         <foreignObject x={toX + 12} y={toY + 8} width={300} height={80} className="connection-reason-box">
@@ -103,7 +117,13 @@ export function Canvas() {
   const zoomedOut = useStore((s) => s.transform[2] < COMPACT_BELOW_ZOOM);
 
   const isValidConnection: IsValidConnection<Edge> = useCallback(
-    (c) => checkEnds(design, { source: c.source, target: c.target, sourceHandle: c.sourceHandle ?? null, targetHandle: c.targetHandle ?? null }).ok,
+    (c) =>
+      checkEnds(design, {
+        source: c.source,
+        target: c.target,
+        sourceHandle: c.sourceHandle ?? null,
+        targetHandle: c.targetHandle ?? null,
+      }).ok,
     [design],
   );
 
@@ -178,14 +198,17 @@ export function Canvas() {
   const onNodeDragStart = useCallback(() => design.getState().checkpoint(), [design]);
 
   // Double-click a resource to rename it: the inspector's label field takes the focus.
-  const onNodeDoubleClick = useCallback((_e: React.MouseEvent, n: Node) => {
-    design.getState().select([Number(n.id)]);
-    requestAnimationFrame(() => {
-      const input = document.getElementById("resource-label") as HTMLInputElement | null;
-      input?.focus();
-      input?.select();
-    });
-  }, [design]);
+  const onNodeDoubleClick = useCallback(
+    (_e: React.MouseEvent, n: Node) => {
+      design.getState().select([Number(n.id)]);
+      requestAnimationFrame(() => {
+        const input = document.getElementById("resource-label") as HTMLInputElement | null;
+        input?.focus();
+        input?.select();
+      });
+    },
+    [design],
+  );
 
   // Bring the selection into view when asked (a click on a problem).
   useEffect(() => {
@@ -202,13 +225,29 @@ export function Canvas() {
   }, [loadSeq, flow]);
 
   const catalog = useDesignStore((s) => s.catalog);
-  const miniMapColor = useCallback((n: Node) => catalog[(n.data as { rtype?: string }).rtype ?? ""]?.look.color ?? "#93c5fd", [catalog]);
+  const miniMapColor = useCallback(
+    (n: Node) => catalog[(n.data as { rtype?: string }).rtype ?? ""]?.look.color ?? "#93c5fd",
+    [catalog],
+  );
 
   return (
-    <div className={`canvas${zoomedOut ? " is-zoomed-out" : ""}${readOnly ? " is-readonly" : ""}`} onDragOver={onDragOver} onDrop={onDrop} data-testid="canvas">
+    <div
+      className={`canvas${zoomedOut ? " is-zoomed-out" : ""}${readOnly ? " is-readonly" : ""}`}
+      onDragOver={onDragOver}
+      onDrop={onDrop}
+      data-testid="canvas"
+    >
       <svg width="0" height="0" aria-hidden="true" style={{ position: "absolute" }}>
         <defs>
-          <marker id="nepi-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+          <marker
+            id="nepi-arrow"
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto-start-reverse"
+          >
             <path d="M 0 0 L 10 5 L 0 10 z" fill="#7c3aed" />
           </marker>
         </defs>
@@ -243,13 +282,28 @@ export function Canvas() {
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
         <Controls showInteractive={false} orientation="horizontal" position="top-right" />
-        <MiniMap pannable zoomable style={{ width: 160, height: 104 }} nodeColor={miniMapColor} nodeStrokeWidth={2} position="bottom-right" className="minimap" />
+        <MiniMap
+          pannable
+          zoomable
+          style={{ width: 160, height: 104 }}
+          nodeColor={miniMapColor}
+          nodeStrokeWidth={2}
+          position="bottom-right"
+          className="minimap"
+        />
         {nodes.length === 0 && (
           <div className="canvas-empty">
             <strong>Drag a resource type from the palette to start.</strong>
-            <span>Connect an application to its node with the side handles; draw a condition from the bottom handle to the top one.</span>
+            <span>
+              Connect an application to its node with the side handles; draw a condition from the bottom handle to the top one.
+            </span>
             {!readOnly && (
-              <button type="button" className="btn" data-testid="open-examples" onClick={() => editor.ui.getState().setOpenDialog(true)}>
+              <button
+                type="button"
+                className="btn"
+                data-testid="open-examples"
+                onClick={() => editor.ui.getState().setOpenDialog(true)}
+              >
                 …or open an example
               </button>
             )}

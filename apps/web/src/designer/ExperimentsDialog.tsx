@@ -46,7 +46,13 @@ export function ExperimentsDialog({ onClose }: { onClose(): void }) {
           ×
         </button>
       </header>
-      <input type="search" className="dialog-search" placeholder="Filter by name or description" value={filter} onChange={(e) => setFilter(e.target.value)} />
+      <input
+        type="search"
+        className="dialog-search"
+        placeholder="Filter by name or description"
+        value={filter}
+        onChange={(e) => setFilter(e.target.value)}
+      />
       {unsaved && (
         <p className="dialog-warning" role="note">
           The design on the canvas has unsaved changes: opening another replaces it. Save it first to keep it.
@@ -66,7 +72,11 @@ export function ExperimentsDialog({ onClose }: { onClose(): void }) {
         {rows && (
           <section>
             <h3 className="section-title">{examples.length ? "Saved experiments" : "Experiments"}</h3>
-            {saved.length === 0 ? <p className="muted">Nothing saved yet.</p> : <ul className="experiment-grid">{saved.map(card)}</ul>}
+            {saved.length === 0 ? (
+              <p className="muted">Nothing saved yet.</p>
+            ) : (
+              <ul className="experiment-grid">{saved.map(card)}</ul>
+            )}
           </section>
         )}
       </div>

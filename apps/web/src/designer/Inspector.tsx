@@ -15,7 +15,13 @@ import { useShallow } from "zustand/react/shallow";
 import { AttributeField } from "./AttributeField";
 import { useDesignStore, useDesignStoreApi } from "./store";
 import { parseEdgeId } from "./edge-ids";
-import { attributeConditionSentence, conditionLabel, type DesignAttributeCondition, type DesignCondition, type ResourceNode } from "./model";
+import {
+  attributeConditionSentence,
+  conditionLabel,
+  type DesignAttributeCondition,
+  type DesignCondition,
+  type ResourceNode,
+} from "./model";
 import { settableAttributes } from "./settable";
 import { TerminalButton } from "../terminal/TerminalButton";
 import { RedeployButton } from "../run/RedeployButton";
@@ -46,10 +52,13 @@ function AttributeConditionItem({
 }) {
   const store = useDesignStoreApi().getState();
   const at = `attributeConditions[${index}]`;
-  const problems = useDesignStore(useShallow((s) => s.problems.filter((p) => p.path === at || p.path.startsWith(`${at}.`) || p.path.startsWith(`${at}[`))));
+  const problems = useDesignStore(
+    useShallow((s) => s.problems.filter((p) => p.path === at || p.path.startsWith(`${at}.`) || p.path.startsWith(`${at}[`))),
+  );
   const def = settable.find((a) => a.name === condition.attribute);
   const delayBad = condition.delay !== undefined && condition.delay !== "" && !isTimeString(condition.delay);
-  const update = (patch: Parameters<typeof store.updateAttributeCondition>[1]) => store.updateAttributeCondition(condition.id, patch);
+  const update = (patch: Parameters<typeof store.updateAttributeCondition>[1]) =>
+    store.updateAttributeCondition(condition.id, patch);
   // Awaited resources that are gone from the design still show, so the problem can be seen and fixed.
   const choices = [...others, ...condition.after.filter((g) => !others.includes(g))];
   const idBase = `attr-cond-${condition.id}`;
@@ -155,7 +164,12 @@ function AttributeConditionItem({
               {TIME_HELP}
             </div>
           )}
-          <button type="button" className="btn btn-small btn-danger" data-testid="attr-cond-remove" onClick={() => store.removeAttributeCondition(condition.id)}>
+          <button
+            type="button"
+            className="btn btn-small btn-danger"
+            data-testid="attr-cond-remove"
+            onClick={() => store.removeAttributeCondition(condition.id)}
+          >
             Remove
           </button>
         </>
@@ -184,7 +198,9 @@ function AttributeConditionsSection({
   const settable = useMemo(() => (info ? settableAttributes(info) : []), [info]);
   const others = guids.filter((g) => g !== guid);
   const mine = all.map((c, index) => ({ c, index })).filter(({ c }) => c.group.includes(guid));
-  const cannotAdd = others.length ? null : "Add another resource first: the attribute is set once another resource reaches a state.";
+  const cannotAdd = others.length
+    ? null
+    : "Add another resource first: the attribute is set once another resource reaches a state.";
   return (
     <>
       <h3 className="section-title">Set during the run</h3>
@@ -295,7 +311,10 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
         <>
           <h3 className="section-title">Traces</h3>
           <div className="trace-toggles">
-            {[...traceDefs.map((t) => ({ name: t.name, help: t.help })), ...extraTraces.map((t) => ({ name: t, help: "A file of the application." }))].map((t) => (
+            {[
+              ...traceDefs.map((t) => ({ name: t.name, help: t.help })),
+              ...extraTraces.map((t) => ({ name: t, help: "A file of the application." })),
+            ].map((t) => (
               <label key={t.name} className="switch trace-toggle" title={t.help}>
                 <input
                   type="checkbox"
@@ -320,7 +339,11 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
         <ul className="plain-list">
           {links.map((c) => (
             <li key={c.id}>
-              <button type="button" className="link-btn" onClick={() => store.select([c.source === d.guid ? c.target : c.source], { focus: true })}>
+              <button
+                type="button"
+                className="link-btn"
+                onClick={() => store.select([c.source === d.guid ? c.target : c.source], { focus: true })}
+              >
                 {nameOf(c.source === d.guid ? c.target : c.source)}
               </button>
             </li>
@@ -363,11 +386,13 @@ function TraceWaitFields({ condition, readOnly }: { condition: DesignCondition; 
   const traceNames = useDesignStore(
     useShallow((s) => {
       const names = new Set<string>();
-      for (const n of s.nodes) if (condition.after.includes(n.data.guid)) for (const t of s.catalog[n.data.rtype]?.traces ?? []) names.add(t.name);
+      for (const n of s.nodes)
+        if (condition.after.includes(n.data.guid)) for (const t of s.catalog[n.data.rtype]?.traces ?? []) names.add(t.name);
       return [...names];
     }),
   );
-  const traces = condition.trace !== undefined && !traceNames.includes(condition.trace) ? [condition.trace, ...traceNames] : traceNames;
+  const traces =
+    condition.trace !== undefined && !traceNames.includes(condition.trace) ? [condition.trace, ...traceNames] : traceNames;
   const pattern = condition.matches ?? "";
   const patternBad = patternProblem(pattern);
   const timeoutBad = !!condition.timeout && !isTimeString(condition.timeout);
@@ -554,7 +579,9 @@ function ConditionInspector({ condition, edgeId }: { condition: DesignCondition;
             expected a time string such as 500ms, 2s, 1.5m, 1h, 10us
           </div>
         ) : (
-          <div className="field-help">Counted from the moment the last awaited resource {onTrace ? "printed the match" : "reached the state"}.</div>
+          <div className="field-help">
+            Counted from the moment the last awaited resource {onTrace ? "printed the match" : "reached the state"}.
+          </div>
         )}
       </div>
       {!readOnly && (
@@ -581,7 +608,13 @@ function DesignInspector() {
         <label className="field-label" htmlFor="design-name">
           <span>name</span>
         </label>
-        <input id="design-name" data-testid="design-name" value={name} disabled={readOnly} onChange={(e) => store.setName(e.target.value)} />
+        <input
+          id="design-name"
+          data-testid="design-name"
+          value={name}
+          disabled={readOnly}
+          onChange={(e) => store.setName(e.target.value)}
+        />
       </div>
       <div className="field">
         <label className="field-label" htmlFor="design-description">
@@ -618,8 +651,12 @@ function DesignInspector() {
 
 export function Inspector() {
   const selectedGuids = useDesignStore(useShallow((s) => s.selectedGuids));
-  const edgeId = useDesignStore((s) => (s.selectedEdgeIds.length === 1 && s.selectedGuids.length === 0 ? s.selectedEdgeIds[0]! : null));
-  const node = useDesignStore((s) => (s.selectedGuids.length === 1 ? s.nodes.find((n) => n.data.guid === s.selectedGuids[0]) : undefined));
+  const edgeId = useDesignStore((s) =>
+    s.selectedEdgeIds.length === 1 && s.selectedGuids.length === 0 ? s.selectedEdgeIds[0]! : null,
+  );
+  const node = useDesignStore((s) =>
+    s.selectedGuids.length === 1 ? s.nodes.find((n) => n.data.guid === s.selectedGuids[0]) : undefined,
+  );
   const edge = edgeId ? parseEdgeId(edgeId) : null;
   const conditionId = edge?.kind === "condition" ? edge.conditionId : undefined;
   const condition = useDesignStore((s) => (conditionId ? s.conditions.find((c) => c.id === conditionId) : undefined));

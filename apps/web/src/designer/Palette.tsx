@@ -16,7 +16,15 @@ function matches(t: ResourceTypeInfo, q: string): boolean {
     .every((w) => text.includes(w));
 }
 
-const PaletteItem = memo(function PaletteItem({ info, onAdd, disabled }: { info: ResourceTypeInfo; onAdd: (rtype: string) => void; disabled: boolean }) {
+const PaletteItem = memo(function PaletteItem({
+  info,
+  onAdd,
+  disabled,
+}: {
+  info: ResourceTypeInfo;
+  onAdd: (rtype: string) => void;
+  disabled: boolean;
+}) {
   const [open, setOpen] = useState(false);
   const short = info.rtype.split("::")[1] ?? info.rtype;
   return (
@@ -57,8 +65,7 @@ const PaletteItem = memo(function PaletteItem({ info, onAdd, disabled }: { info:
         <div className="palette-details" data-testid="palette-help">
           {info.connections.length > 0 && (
             <p>
-              <b>Connects to:</b>{" "}
-              {info.connections.map(describeRule).join(", ")}
+              <b>Connects to:</b> {info.connections.map(describeRule).join(", ")}
             </p>
           )}
           {info.traces.length > 0 && (

@@ -41,7 +41,10 @@ const ProblemRow = memo(function ProblemRow({ p, label }: { p: Problem; label?: 
 export function ProblemsList() {
   const designProblems = useDesignStore((s) => s.problems);
   const hostProblems = useDesignStore((s) => s.hostCheck.problems);
-  const problems = useMemo(() => (hostProblems.length ? [...hostProblems, ...designProblems] : designProblems), [hostProblems, designProblems]);
+  const problems = useMemo(
+    () => (hostProblems.length ? [...hostProblems, ...designProblems] : designProblems),
+    [hostProblems, designProblems],
+  );
   const failures = useRunStore((s) => s.failures);
   // Names only matter while something is listed; an empty list skips the walk over every node.
   const listed = problems.length + failures.length > 0;
@@ -67,10 +70,18 @@ export function ProblemsList() {
       ) : (
         <ul className="problem-list">
           {failures.map((f) => (
-            <ProblemRow key={`f${f.guid}`} p={{ path: `run`, guid: f.guid, code: "RESOURCE_FAILED", message: `failed: ${f.reason}` }} label={labelOf(f.guid)} />
+            <ProblemRow
+              key={`f${f.guid}`}
+              p={{ path: `run`, guid: f.guid, code: "RESOURCE_FAILED", message: `failed: ${f.reason}` }}
+              label={labelOf(f.guid)}
+            />
           ))}
           {problems.map((p, i) => (
-            <ProblemRow key={`${p.path}|${i}`} p={p} label={p.guid !== undefined ? `${labelOf(p.guid)} · ${p.path}` : undefined} />
+            <ProblemRow
+              key={`${p.path}|${i}`}
+              p={p}
+              label={p.guid !== undefined ? `${labelOf(p.guid)} · ${p.path}` : undefined}
+            />
           ))}
         </ul>
       )}

@@ -20,7 +20,11 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
   const run = useRunStore((s) => s.states[data.guid]);
   // What it waits for in the shown live run: the node's hover says it.
   const waiting = waitingText(useRunStore((s) => s.waitingOn[data.guid]));
-  const hover = run?.reason ? `${data.label}: ${run.reason}` : waiting ? `${data.label || `#${data.guid}`} waits: ${waiting}` : undefined;
+  const hover = run?.reason
+    ? `${data.label}: ${run.reason}`
+    : waiting
+      ? `${data.label || `#${data.guid}`} waits: ${waiting}`
+      : undefined;
   const state = run?.state ?? "NEW";
   const style = STATE_STYLE[state];
   const info = useDesignStore((s) => s.catalog[data.rtype]);
@@ -36,10 +40,38 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
   });
   const handles = (
     <>
-      <Handle type="target" position={Position.Top} id="cond-in" data-testid="handle-cond-in" className="handle-cond" title="Condition: this waits on…" />
-      <Handle type="target" position={Position.Left} id="link-in" data-testid="handle-link-in" className="handle-link" title="Connect" />
-      <Handle type="source" position={Position.Right} id="link-out" data-testid="handle-link-out" className="handle-link" title="Drag to connect to another resource" />
-      <Handle type="source" position={Position.Bottom} id="cond-out" data-testid="handle-cond-out" className="handle-cond" title="Drag to add a condition: the other resource waits on this one" />
+      <Handle
+        type="target"
+        position={Position.Top}
+        id="cond-in"
+        data-testid="handle-cond-in"
+        className="handle-cond"
+        title="Condition: this waits on…"
+      />
+      <Handle
+        type="target"
+        position={Position.Left}
+        id="link-in"
+        data-testid="handle-link-in"
+        className="handle-link"
+        title="Connect"
+      />
+      <Handle
+        type="source"
+        position={Position.Right}
+        id="link-out"
+        data-testid="handle-link-out"
+        className="handle-link"
+        title="Drag to connect to another resource"
+      />
+      <Handle
+        type="source"
+        position={Position.Bottom}
+        id="cond-out"
+        data-testid="handle-cond-out"
+        className="handle-cond"
+        title="Drag to add a condition: the other resource waits on this one"
+      />
     </>
   );
   if (far) {
@@ -93,7 +125,11 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
           </span>
         )}
         <HostCheckMark guid={data.guid} />
-        {data.traces.length > 0 && <span className="rn-traces" title={`Traces: ${data.traces.join(", ")}`}>{data.traces.join(" · ")}</span>}
+        {data.traces.length > 0 && (
+          <span className="rn-traces" title={`Traces: ${data.traces.join(", ")}`}>
+            {data.traces.join(" · ")}
+          </span>
+        )}
       </div>
       {state === "FAILED" && run?.reason && (
         <div className="rn-reason" data-testid="failure-reason" title={run.reason}>

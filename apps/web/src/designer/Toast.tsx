@@ -16,7 +16,12 @@ export function Toast() {
   }, [notice, design]);
   if (!notice) return null;
   return (
-    <div className={`toast toast-${notice.kind}`} role={notice.kind === "error" ? "alert" : "status"} data-testid="toast" data-kind={notice.kind}>
+    <div
+      className={`toast toast-${notice.kind}`}
+      role={notice.kind === "error" ? "alert" : "status"}
+      data-testid="toast"
+      data-kind={notice.kind}
+    >
       <span>{notice.text}</span>
       <button type="button" className="icon-btn" aria-label="Dismiss" onClick={() => design.getState().dismissNotice()}>
         ×

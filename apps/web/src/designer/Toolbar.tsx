@@ -77,13 +77,34 @@ export function Toolbar() {
         >
           New
         </button>
-        <button type="button" className="btn" data-testid="open" disabled={readOnly} onClick={() => setDialog(true)} title={readOnly ? LEAVE_RUN_FIRST : "Open a saved experiment or an example"}>
+        <button
+          type="button"
+          className="btn"
+          data-testid="open"
+          disabled={readOnly}
+          onClick={() => setDialog(true)}
+          title={readOnly ? LEAVE_RUN_FIRST : "Open a saved experiment or an example"}
+        >
           Open…
         </button>
-        <button type="button" className="btn" data-testid="save" disabled={readOnly} onClick={() => void saveDesign(editor.design)} title="Save (Ctrl+S)">
+        <button
+          type="button"
+          className="btn"
+          data-testid="save"
+          disabled={readOnly}
+          onClick={() => void saveDesign(editor.design)}
+          title="Save (Ctrl+S)"
+        >
           Save
         </button>
-        <button type="button" className="btn" data-testid="import" disabled={readOnly} onClick={() => fileInput.current?.click()} title={readOnly ? LEAVE_RUN_FIRST : "Import a design from a JSON file"}>
+        <button
+          type="button"
+          className="btn"
+          data-testid="import"
+          disabled={readOnly}
+          onClick={() => fileInput.current?.click()}
+          title={readOnly ? LEAVE_RUN_FIRST : "Import a design from a JSON file"}
+        >
           Import
         </button>
         <input
@@ -98,21 +119,58 @@ export function Toolbar() {
             e.target.value = "";
           }}
         />
-        <button type="button" className="btn" data-testid="export" disabled={empty} onClick={() => exportDesign(editor.design)} title="Download the design as a JSON file">
+        <button
+          type="button"
+          className="btn"
+          data-testid="export"
+          disabled={empty}
+          onClick={() => exportDesign(editor.design)}
+          title="Download the design as a JSON file"
+        >
           Export
         </button>
       </div>
       <div className="tool-group" role="group" aria-label="Edit">
-        <button type="button" className="btn btn-icon" data-testid="undo" disabled={!canUndo} onClick={() => store().undo()} title="Undo (Ctrl+Z)" aria-label="Undo">
+        <button
+          type="button"
+          className="btn btn-icon"
+          data-testid="undo"
+          disabled={!canUndo}
+          onClick={() => store().undo()}
+          title="Undo (Ctrl+Z)"
+          aria-label="Undo"
+        >
           ↶
         </button>
-        <button type="button" className="btn btn-icon" data-testid="redo" disabled={!canRedo} onClick={() => store().redo()} title="Redo (Ctrl+Shift+Z)" aria-label="Redo">
+        <button
+          type="button"
+          className="btn btn-icon"
+          data-testid="redo"
+          disabled={!canRedo}
+          onClick={() => store().redo()}
+          title="Redo (Ctrl+Shift+Z)"
+          aria-label="Redo"
+        >
           ↷
         </button>
-        <button type="button" className="btn" data-testid="auto-layout" disabled={readOnly || empty || layouting} onClick={() => void runLayout()} title="Arrange the resources automatically">
+        <button
+          type="button"
+          className="btn"
+          data-testid="auto-layout"
+          disabled={readOnly || empty || layouting}
+          onClick={() => void runLayout()}
+          title="Arrange the resources automatically"
+        >
           Auto-layout
         </button>
-        <button type="button" className="btn" data-testid="fit-view" onClick={() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 250 })} title="Show the whole design" aria-label="Fit view">
+        <button
+          type="button"
+          className="btn"
+          data-testid="fit-view"
+          onClick={() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 250 })}
+          title="Show the whole design"
+          aria-label="Fit view"
+        >
           Fit
         </button>
       </div>

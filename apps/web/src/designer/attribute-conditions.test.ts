@@ -7,7 +7,13 @@ import { settableAttributes } from "./settable";
 let design: DesignStore;
 const store = () => design.getState();
 
-const EMPTY_DOC: ExperimentDocument = { format: "nepi-experiment@1", name: "untitled", resources: [], connections: [], conditions: [] };
+const EMPTY_DOC: ExperimentDocument = {
+  format: "nepi-experiment@1",
+  name: "untitled",
+  resources: [],
+  connections: [],
+  conditions: [],
+};
 
 /** Two tasks; the second gets its duration set once the first started (NEPI's setWithConditions). */
 const TASKS: ExperimentDocument = {
@@ -49,7 +55,9 @@ describe("attribute conditions in the store", () => {
     const [a, b] = twoTasks();
     const id = store().addAttributeCondition(b);
     expect(id).not.toBeNull();
-    expect(store().toDocument().attributeConditions).toEqual([{ group: [b], attribute: "duration", value: "", after: [a], state: "STARTED" }]);
+    expect(store().toDocument().attributeConditions).toEqual([
+      { group: [b], attribute: "duration", value: "", after: [a], state: "STARTED" },
+    ]);
     expect(store().problems.filter((p) => p.path.startsWith("attributeConditions"))).toEqual([]);
     expect(store().dirty).toBe(true);
   });
@@ -162,7 +170,9 @@ describe("attribute conditions in the store", () => {
     store().deleteSelection();
     expect(store().attributeConditions).toEqual([]);
     store().undo();
-    expect(store().toDocument().attributeConditions).toEqual([{ group: [b], attribute: "duration", value: "", after: [a], state: "STARTED" }]);
+    expect(store().toDocument().attributeConditions).toEqual([
+      { group: [b], attribute: "duration", value: "", after: [a], state: "STARTED" },
+    ]);
   });
 
   it("is copied and pasted with the resources it names", () => {
@@ -220,11 +230,17 @@ describe("the sentence", () => {
   const names: Record<number, string> = { 1: "task1 #1", 2: "task2 #2", 3: "task3 #3" };
   const nameOf = (g: number) => names[g]!;
   it("reads like the researcher would say it", () => {
-    expect(attributeConditionSentence({ group: [2], attribute: "duration", value: "2s", after: [1], state: "STARTED", delay: "500ms" }, nameOf, { subject: 2 })).toBe(
-      "set duration to 2s once task1 #1 reaches STARTED, plus 500ms",
-    );
-    expect(attributeConditionSentence({ group: [2, 3], attribute: "duration", value: "", after: [1, 3], state: "FINISHED" }, nameOf, { subject: 2 })).toBe(
-      "set duration of task2 #2, task3 #3 to (empty) once task1 #1, task3 #3 reach FINISHED",
-    );
+    expect(
+      attributeConditionSentence(
+        { group: [2], attribute: "duration", value: "2s", after: [1], state: "STARTED", delay: "500ms" },
+        nameOf,
+        { subject: 2 },
+      ),
+    ).toBe("set duration to 2s once task1 #1 reaches STARTED, plus 500ms");
+    expect(
+      attributeConditionSentence({ group: [2, 3], attribute: "duration", value: "", after: [1, 3], state: "FINISHED" }, nameOf, {
+        subject: 2,
+      }),
+    ).toBe("set duration of task2 #2, task3 #3 to (empty) once task1 #1, task3 #3 reach FINISHED");
   });
 });

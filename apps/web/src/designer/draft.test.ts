@@ -22,7 +22,14 @@ const DOC: ExperimentDocument = {
   format: "nepi-experiment@1",
   name: "draft",
   resources: [
-    { guid: 1, type: "linux::Node", label: "far", attributes: { hostname: "h", password: "hunter2" }, traces: [], position: { x: 0, y: 0 } },
+    {
+      guid: 1,
+      type: "linux::Node",
+      label: "far",
+      attributes: { hostname: "h", password: "hunter2" },
+      traces: [],
+      position: { x: 0, y: 0 },
+    },
   ],
   connections: [],
   conditions: [],
@@ -57,7 +64,10 @@ describe("draft kept across reloads", () => {
     const s = reloaded.getState();
     expect(s.experimentId).toBe("exp-7");
     expect(s.dirty).toBe(true);
-    expect(s.toDocument().resources[0]).toMatchObject({ label: "renamed", attributes: { hostname: "h", password: CREDENTIAL_PLACEHOLDER } });
+    expect(s.toDocument().resources[0]).toMatchObject({
+      label: "renamed",
+      attributes: { hostname: "h", password: CREDENTIAL_PLACEHOLDER },
+    });
   });
 
   it("never writes a past run shown read-only over the draft", () => {
@@ -72,7 +82,10 @@ describe("draft kept across reloads", () => {
     expect(restoreDraft(design)).toBe(false);
     localStorage.setItem("nepi.designer.draft", "{ not json");
     expect(restoreDraft(design)).toBe(false);
-    localStorage.setItem("nepi.designer.draft", JSON.stringify({ experimentId: null, dirty: false, document: { format: "other" } }));
+    localStorage.setItem(
+      "nepi.designer.draft",
+      JSON.stringify({ experimentId: null, dirty: false, document: { format: "other" } }),
+    );
     expect(restoreDraft(design)).toBe(false);
   });
 });

@@ -53,7 +53,16 @@ export function autosaveDraft(design: DesignStore): () => void {
       // Quota exceeded: the design is still in memory and can be saved to the backend.
     }
   };
-  const watched = (s: DesignState) => [s.nodes, s.connections, s.conditions, s.name, s.description, s.experimentId, s.dirty, s.readOnly];
+  const watched = (s: DesignState) => [
+    s.nodes,
+    s.connections,
+    s.conditions,
+    s.name,
+    s.description,
+    s.experimentId,
+    s.dirty,
+    s.readOnly,
+  ];
   let last = watched(design.getState());
   const unsubscribe = design.subscribe((s) => {
     const now = watched(s);

@@ -30,7 +30,16 @@ function borderPoint(a: ReturnType<typeof rectOf>, b: Point): Point {
  * A connection (an application on its node) has no direction: it is drawn straight between the
  * two boxes' nearest borders, wherever they sit, rather than from fixed side handles.
  */
-export const ConnectionEdge = memo(function ConnectionEdge({ id, source, target, selected, sourceX, sourceY, targetX, targetY }: EdgeProps) {
+export const ConnectionEdge = memo(function ConnectionEdge({
+  id,
+  source,
+  target,
+  selected,
+  sourceX,
+  sourceY,
+  targetX,
+  targetY,
+}: EdgeProps) {
   const s = useInternalNode(source);
   const t = useInternalNode(target);
   let path = `M${sourceX},${sourceY} L${targetX},${targetY}`;
@@ -78,7 +87,17 @@ const HIGH_BEND = 130;
  * that waits, with an arrow and its rule written on it. Like connections, it runs between the
  * nearest borders of the two boxes.
  */
-export const ConditionEdge = memo(function ConditionEdge({ id, source, target, selected, data, sourceX, sourceY, targetX, targetY }: EdgeProps) {
+export const ConditionEdge = memo(function ConditionEdge({
+  id,
+  source,
+  target,
+  selected,
+  data,
+  sourceX,
+  sourceY,
+  targetX,
+  targetY,
+}: EdgeProps) {
   const s = useInternalNode(source);
   const t = useInternalNode(target);
   const design = useDesignStoreApi();
@@ -109,7 +128,13 @@ export const ConditionEdge = memo(function ConditionEdge({ id, source, target, s
   const labelY = (p.y + 2 * c.y + q.y) / 4;
   return (
     <>
-      <BaseEdge id={id} path={path} markerEnd="url(#nepi-arrow)" className={`edge-condition${selected ? " is-selected" : ""}${gateClass}`} interactionWidth={14} />
+      <BaseEdge
+        id={id}
+        path={path}
+        markerEnd="url(#nepi-arrow)"
+        className={`edge-condition${selected ? " is-selected" : ""}${gateClass}`}
+        interactionWidth={14}
+      />
       <EdgeLabelRenderer>
         <div
           className={`edge-label nodrag nopan${selected ? " is-selected" : ""}${gateClass}`}

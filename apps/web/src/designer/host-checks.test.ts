@@ -19,7 +19,14 @@ const REPORT: HostsCheckReport = {
   ok: false,
   at: 1,
   hosts: [
-    { guid: 1, label: "good", target: "local", ok: true, elapsedMs: 5, checks: [{ name: "reachable", status: "ok", reason: "the local machine (no SSH)" }] },
+    {
+      guid: 1,
+      label: "good",
+      target: "local",
+      ok: true,
+      elapsedMs: 5,
+      checks: [{ name: "reachable", status: "ok", reason: "the local machine (no SSH)" }],
+    },
     {
       guid: 2,
       label: "bad",
@@ -29,7 +36,12 @@ const REPORT: HostsCheckReport = {
       checks: [
         { name: "reachable", status: "ok", reason: "sshd answers" },
         { name: "auth", status: "problem", reason: "authentication failed", fix: "add the key to authorized_keys" },
-        { name: "packages", status: "warning", reason: "iperf3 is not installed: the deploy will install it", fix: "apt-get install iperf3 now" },
+        {
+          name: "packages",
+          status: "warning",
+          reason: "iperf3 is not installed: the deploy will install it",
+          fix: "apt-get install iperf3 now",
+        },
       ],
     },
   ],
@@ -51,7 +63,8 @@ describe("host check marks", () => {
       problems: 1,
       warnings: 1,
       text: "× 1 problem",
-      detail: "× auth: authentication failed (fix: add the key to authorized_keys)\n! packages: iperf3 is not installed: the deploy will install it (fix: apt-get install iperf3 now)",
+      detail:
+        "× auth: authentication failed (fix: add the key to authorized_keys)\n! packages: iperf3 is not installed: the deploy will install it (fix: apt-get install iperf3 now)",
     });
     // No check yet: no mark.
     const fresh = createEditor();
@@ -63,8 +76,20 @@ describe("host check marks", () => {
     const { problems, failedHosts } = checkedEditor().design.getState().hostCheck;
     expect(failedHosts).toBe(1);
     expect(problems).toEqual([
-      { path: "hosts.auth", guid: 2, code: "HOST_CHECK", severity: "error", message: "root@10.0.0.9:22: authentication failed — fix: add the key to authorized_keys" },
-      { path: "hosts.packages", guid: 2, code: "HOST_CHECK", severity: "warning", message: "root@10.0.0.9:22: iperf3 is not installed: the deploy will install it — fix: apt-get install iperf3 now" },
+      {
+        path: "hosts.auth",
+        guid: 2,
+        code: "HOST_CHECK",
+        severity: "error",
+        message: "root@10.0.0.9:22: authentication failed — fix: add the key to authorized_keys",
+      },
+      {
+        path: "hosts.packages",
+        guid: 2,
+        code: "HOST_CHECK",
+        severity: "warning",
+        message: "root@10.0.0.9:22: iperf3 is not installed: the deploy will install it — fix: apt-get install iperf3 now",
+      },
     ]);
   });
 

@@ -5,11 +5,20 @@ import type { ResourceNode } from "./model";
 
 const core = Object.fromEntries(listResourceTypes().map((t) => [t.rtype, t]));
 /** A host kind the web app never heard of: only its role says it is a host. */
-const NAMESPACE: ResourceTypeInfo = { ...core["linux::Node"]!, rtype: "test::Namespace", look: { abbreviation: "NS", group: "test", color: "#ccc" } };
+const NAMESPACE: ResourceTypeInfo = {
+  ...core["linux::Node"]!,
+  rtype: "test::Namespace",
+  look: { abbreviation: "NS", group: "test", color: "#ccc" },
+};
 const catalog = { ...core, [NAMESPACE.rtype]: NAMESPACE };
 
 function node(guid: number, rtype: string): ResourceNode {
-  return { id: String(guid), type: "resource", position: { x: 0, y: 0 }, data: { guid, rtype, label: "", attributes: {}, traces: [] } };
+  return {
+    id: String(guid),
+    type: "resource",
+    position: { x: 0, y: 0 },
+    data: { guid, rtype, label: "", attributes: {}, traces: [] },
+  };
 }
 
 describe("autoLayout", () => {

@@ -47,7 +47,9 @@ export async function autoLayout(
       }
     }
   }
-  const graph = await (await getElk()).layout({
+  const graph = await (
+    await getElk()
+  ).layout({
     id: "root",
     layoutOptions: {
       "elk.algorithm": "layered",

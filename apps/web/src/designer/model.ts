@@ -44,7 +44,9 @@ export interface DesignCondition {
 }
 
 /** The trace-match fields of a condition that has them, as the document writes them. */
-function traceFields(c: Pick<DesignCondition, "trace" | "matches" | "timeout">): Pick<ConditionDoc, "trace" | "matches" | "timeout"> {
+function traceFields(
+  c: Pick<DesignCondition, "trace" | "matches" | "timeout">,
+): Pick<ConditionDoc, "trace" | "matches" | "timeout"> {
   if (c.trace === undefined) return {};
   return { trace: c.trace, matches: c.matches ?? "", ...(c.timeout ? { timeout: c.timeout } : {}) };
 }
@@ -139,7 +141,11 @@ export function documentToContent(doc: ExperimentDocument, ids: ContentIds): Des
     name: doc.name,
     description: doc.description,
     nodes,
-    connections: (doc.connections ?? []).map((c) => ({ id: connectionEdgeId(c.source, c.target), source: c.source, target: c.target })),
+    connections: (doc.connections ?? []).map((c) => ({
+      id: connectionEdgeId(c.source, c.target),
+      source: c.source,
+      target: c.target,
+    })),
     conditions: (doc.conditions ?? []).map((c) => ({
       id: ids.condition(),
       group: [...c.group],
@@ -178,29 +184,25 @@ export function contentToDocument(content: DesignContent): ExperimentDocument {
       };
     }),
     connections: content.connections.map((c) => ({ source: c.source, target: c.target })),
-    conditions: content.conditions.map(
-      (c): ConditionDoc => ({
-        group: [...c.group],
-        action: c.action,
-        after: [...c.after],
-        state: c.state,
-        ...traceFields(c),
-        ...(c.delay ? { delay: c.delay } : {}),
-      }),
-    ),
+    conditions: content.conditions.map((c): ConditionDoc => ({
+      group: [...c.group],
+      action: c.action,
+      after: [...c.after],
+      state: c.state,
+      ...traceFields(c),
+      ...(c.delay ? { delay: c.delay } : {}),
+    })),
   };
   if (content.description) doc.description = content.description;
   if (content.attributeConditions.length) {
-    doc.attributeConditions = content.attributeConditions.map(
-      (c): AttributeConditionDoc => ({
-        group: [...c.group],
-        attribute: c.attribute,
-        value: c.value,
-        after: [...c.after],
-        state: c.state,
-        ...(c.delay ? { delay: c.delay } : {}),
-      }),
-    );
+    doc.attributeConditions = content.attributeConditions.map((c): AttributeConditionDoc => ({
+      group: [...c.group],
+      attribute: c.attribute,
+      value: c.value,
+      after: [...c.after],
+      state: c.state,
+      ...(c.delay ? { delay: c.delay } : {}),
+    }));
   }
   return doc;
 }

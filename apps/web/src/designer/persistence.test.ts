@@ -1,12 +1,24 @@
 import { describe, expect, it } from "vitest";
 import { CREDENTIAL_PLACEHOLDER, listResourceTypes, type ExperimentDocument } from "@nepi/core";
-import { examplesAndSaved, parseDocumentText, redactCredentials, stripCredentialPlaceholders, type ExperimentSummary } from "./persistence";
+import {
+  examplesAndSaved,
+  parseDocumentText,
+  redactCredentials,
+  stripCredentialPlaceholders,
+  type ExperimentSummary,
+} from "./persistence";
 
 const DOC: ExperimentDocument = {
   format: "nepi-experiment@1",
   name: "remote",
   resources: [
-    { guid: 1, type: "linux::Node", label: "far", attributes: { hostname: "10.0.0.1", username: "me", password: "hunter2" }, traces: [] },
+    {
+      guid: 1,
+      type: "linux::Node",
+      label: "far",
+      attributes: { hostname: "10.0.0.1", username: "me", password: "hunter2" },
+      traces: [],
+    },
     { guid: 2, type: "sim::Task", attributes: {}, traces: [] },
   ],
   connections: [],
@@ -46,13 +58,24 @@ describe("export / import of documents", () => {
   });
 
   it("parses a valid file, filling the defaults", () => {
-    const r = parseDocumentText(JSON.stringify({ format: "nepi-experiment@1", name: "x", resources: [{ guid: 1, type: "sim::Task" }] }));
-    expect(r.ok && r.doc).toMatchObject({ resources: [{ guid: 1, attributes: {}, traces: [] }], connections: [], conditions: [] });
+    const r = parseDocumentText(
+      JSON.stringify({ format: "nepi-experiment@1", name: "x", resources: [{ guid: 1, type: "sim::Task" }] }),
+    );
+    expect(r.ok && r.doc).toMatchObject({
+      resources: [{ guid: 1, attributes: {}, traces: [] }],
+      connections: [],
+      conditions: [],
+    });
   });
 
   it("lists every problem of an invalid file with its path", () => {
     const r = parseDocumentText(
-      JSON.stringify({ format: "nepi-experiment@2", name: "x", resources: [{ guid: -1, type: "Task" }], conditions: [{ group: [1], action: "JUMP", after: [2], state: "STARTED", delay: "soon" }] }),
+      JSON.stringify({
+        format: "nepi-experiment@2",
+        name: "x",
+        resources: [{ guid: -1, type: "Task" }],
+        conditions: [{ group: [1], action: "JUMP", after: [2], state: "STARTED", delay: "soon" }],
+      }),
     );
     expect(r.ok).toBe(false);
     const errors = r.ok ? [] : r.errors;
@@ -77,7 +100,15 @@ describe("the Open dialog's sections", () => {
   // What experiments.list answers (typed by the router: a field the backend stops sending fails the typecheck).
   const rows: ExperimentSummary[] = [
     { id: "u1", name: "my ping", resourceCount: 3, example: false, createdAt: 5, updatedAt: 9 },
-    { id: "e1", name: "ping-localhost", description: "ping 127.0.0.1 three times", resourceCount: 2, example: true, createdAt: 1, updatedAt: 1 },
+    {
+      id: "e1",
+      name: "ping-localhost",
+      description: "ping 127.0.0.1 three times",
+      resourceCount: 2,
+      example: true,
+      createdAt: 1,
+      updatedAt: 1,
+    },
     { id: "e2", name: "sim-dry-run", resourceCount: 4, example: true, createdAt: 1, updatedAt: 1 },
   ];
 

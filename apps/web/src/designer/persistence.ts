@@ -1,4 +1,11 @@
-import { CREDENTIAL_PLACEHOLDER, ExperimentDocumentSchema, formatPath, redactCredentials as redactDocumentCredentials, type ExperimentDocument, type ResourceTypeInfo } from "@nepi/core";
+import {
+  CREDENTIAL_PLACEHOLDER,
+  ExperimentDocumentSchema,
+  formatPath,
+  redactCredentials as redactDocumentCredentials,
+  type ExperimentDocument,
+  type ResourceTypeInfo,
+} from "@nepi/core";
 import type { RouterOutputs } from "@nepi/backend/router";
 import { errorMessage, trpc } from "../api/trpc";
 import type { Editor } from "../editor";
@@ -50,7 +57,10 @@ export function listExperiments(): Promise<ExperimentSummary[]> {
 }
 
 /** The Open dialog's two sections, each keeping the backend's order (most recently changed first). */
-export function examplesAndSaved(rows: readonly ExperimentSummary[], filter = ""): { examples: ExperimentSummary[]; saved: ExperimentSummary[] } {
+export function examplesAndSaved(
+  rows: readonly ExperimentSummary[],
+  filter = "",
+): { examples: ExperimentSummary[]; saved: ExperimentSummary[] } {
   const f = filter.toLowerCase();
   const shown = rows.filter((r) => `${r.name} ${r.description ?? ""}`.toLowerCase().includes(f));
   return { examples: shown.filter((r) => r.example), saved: shown.filter((r) => !r.example) };
@@ -145,7 +155,8 @@ export async function importFile(editor: Pick<Editor, "design" | "live" | "run">
   const { doc, missing } = stripCredentialPlaceholders(result.doc);
   forgetShownRun(editor);
   store.loadDocument(doc, { experimentId: null });
-  if (missing.length) store.notify("info", `Imported “${doc.name}”. Credentials were not exported; enter them again: ${missing.join(", ")}.`);
+  if (missing.length)
+    store.notify("info", `Imported “${doc.name}”. Credentials were not exported; enter them again: ${missing.join(", ")}.`);
   else store.notify("success", `Imported “${doc.name}” from ${file.name}.`);
   return true;
 }

@@ -24,7 +24,10 @@ describe("checkConnection", () => {
 
   it("names both types and what each connects to when no rule links them", () => {
     const r = checkConnection(catalog, resources, [], 6, 1);
-    expect(r).toEqual({ ok: false, reason: "r6 (#6) cannot connect to r1 (#1): sim::Task connects to task (any number); linux::Node connects to nothing" });
+    expect(r).toEqual({
+      ok: false,
+      reason: "r6 (#6) cannot connect to r1 (#1): sim::Task connects to task (any number); linux::Node connects to nothing",
+    });
   });
 
   it("says once what a type connects to when both ends are of that type", () => {
@@ -60,9 +63,7 @@ describe("checkConnection", () => {
   });
 
   it("leaves unbounded rules open", () => {
-    const links = [
-      { source: 6, target: 7 },
-    ];
+    const links = [{ source: 6, target: 7 }];
     resources.set(9, { guid: 9, rtype: "sim::Task", label: "" });
     expect(checkConnection(catalog, resources, links, 6, 9)).toEqual({ ok: true });
   });

@@ -16,8 +16,22 @@ const PING_DEMO: ExperimentDocument = {
   description: "an application and a ping on localhost",
   resources: [
     { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
-    { guid: 2, type: "linux::Application", label: "app", attributes: { command: "echo hello; sleep 1" }, traces: ["stdout"], position: { x: 300, y: 0 } },
-    { guid: 3, type: "linux::Ping", label: "ping", attributes: { target: "127.0.0.1", count: 3 }, traces: ["stdout"], position: { x: 300, y: 200 } },
+    {
+      guid: 2,
+      type: "linux::Application",
+      label: "app",
+      attributes: { command: "echo hello; sleep 1" },
+      traces: ["stdout"],
+      position: { x: 300, y: 0 },
+    },
+    {
+      guid: 3,
+      type: "linux::Ping",
+      label: "ping",
+      attributes: { target: "127.0.0.1", count: 3 },
+      traces: ["stdout"],
+      position: { x: 300, y: 200 },
+    },
   ],
   connections: [
     { source: 2, target: 1 },
@@ -63,7 +77,9 @@ describe("document round trip", () => {
   it("places resources without a position on a grid", () => {
     const doc: ExperimentDocument = { ...PING_DEMO, resources: PING_DEMO.resources.map(({ position: _p, ...r }) => r) };
     store().loadDocument(doc);
-    const positions = store().toDocument().resources.map((r) => r.position);
+    const positions = store()
+      .toDocument()
+      .resources.map((r) => r.position);
     expect(new Set(positions.map((p) => `${p!.x},${p!.y}`)).size).toBe(3);
   });
 });
@@ -74,7 +90,12 @@ describe("editing", () => {
     const app = store().addResource("linux::Application", { x: 300, y: 20 });
     expect([node, app]).toEqual([1, 2]);
     const doc = store().toDocument();
-    expect(doc.resources[0]).toMatchObject({ guid: 1, type: "linux::Node", label: "node1", attributes: { hostname: "localhost" } });
+    expect(doc.resources[0]).toMatchObject({
+      guid: 1,
+      type: "linux::Node",
+      label: "node1",
+      attributes: { hostname: "localhost" },
+    });
     expect(doc.resources[1]).toMatchObject({ guid: 2, label: "application2", traces: ["stdout", "stderr"] });
     expect(store().selectedGuids).toEqual([2]);
   });
@@ -91,7 +112,11 @@ describe("editing", () => {
     store().setTrace(1, "stderr", false);
     store().setLabel(1, "probe");
     store().setAttribute(1, "count", undefined);
-    expect(store().toDocument().resources[0]).toMatchObject({ label: "probe", attributes: { target: "127.0.0.1" }, traces: ["stdout"] });
+    expect(store().toDocument().resources[0]).toMatchObject({
+      label: "probe",
+      attributes: { target: "127.0.0.1" },
+      traces: ["stdout"],
+    });
   });
 
   it("deletes a node with its connections and its place in conditions", () => {
@@ -220,7 +245,11 @@ describe("undo / redo", () => {
     store().undo();
     store().addResource("sim::Task", { x: 0, y: 100 });
     expect(store().future).toHaveLength(0);
-    expect(store().toDocument().resources.map((r) => r.type)).toEqual(["linux::Node", "sim::Task"]);
+    expect(
+      store()
+        .toDocument()
+        .resources.map((r) => r.type),
+    ).toEqual(["linux::Node", "sim::Task"]);
   });
 
   it("typing into one field is one undo step; another field starts a new one", () => {
@@ -414,6 +443,10 @@ describe("the deploy gate", () => {
   it("counts errors, not warnings", () => {
     const warning = { path: "name", message: "a warning", severity: "warning" as const };
     const error = { path: "name", message: "an error" };
-    expect(designGate({ readOnly: false, nodes: [], problems: [warning, error] })).toEqual({ readOnly: false, empty: true, problemCount: 1 });
+    expect(designGate({ readOnly: false, nodes: [], problems: [warning, error] })).toEqual({
+      readOnly: false,
+      empty: true,
+      problemCount: 1,
+    });
   });
 });

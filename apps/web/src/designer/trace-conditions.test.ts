@@ -9,19 +9,47 @@ const DOC: ExperimentDocument = {
   name: "readiness",
   resources: [
     { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
-    { guid: 2, type: "linux::Application", label: "server", attributes: { command: "sleep 1; echo listening on; sleep 30" }, traces: ["stdout"], position: { x: 300, y: 0 } },
-    { guid: 3, type: "linux::Application", label: "client", attributes: { command: "echo client" }, traces: ["stdout"], position: { x: 300, y: 200 } },
+    {
+      guid: 2,
+      type: "linux::Application",
+      label: "server",
+      attributes: { command: "sleep 1; echo listening on; sleep 30" },
+      traces: ["stdout"],
+      position: { x: 300, y: 0 },
+    },
+    {
+      guid: 3,
+      type: "linux::Application",
+      label: "client",
+      attributes: { command: "echo client" },
+      traces: ["stdout"],
+      position: { x: 300, y: 200 },
+    },
   ],
   connections: [
     { source: 2, target: 1 },
     { source: 3, target: 1 },
   ],
-  conditions: [{ group: [3], action: "START", after: [2], state: "STARTED", trace: "stdout", matches: "listening on", timeout: "30s", delay: "0s" }],
+  conditions: [
+    {
+      group: [3],
+      action: "START",
+      after: [2],
+      state: "STARTED",
+      trace: "stdout",
+      matches: "listening on",
+      timeout: "30s",
+      delay: "0s",
+    },
+  ],
 };
 
 let design: DesignStore;
 const store = () => design.getState();
-const edgeLabels = () => store().edges.filter((e) => e.type === "condition").map((e) => (e.data as ConditionEdgeData).label);
+const edgeLabels = () =>
+  store()
+    .edges.filter((e) => e.type === "condition")
+    .map((e) => (e.data as ConditionEdgeData).label);
 
 beforeEach(() => {
   design = createDesignerStore();
@@ -29,10 +57,16 @@ beforeEach(() => {
 
 describe("trace-match conditions in the designer", () => {
   it("labels the edge with the trace and the pattern", () => {
-    expect(conditionLabel({ action: "START", state: "STARTED", trace: "stdout", matches: "listening on" })).toBe("START after stdout ~ /listening on/");
-    expect(conditionLabel({ action: "STOP", state: "STARTED", trace: "stderr", matches: "^error", delay: "2s" })).toBe("STOP after stderr ~ /^error/ + 2s");
+    expect(conditionLabel({ action: "START", state: "STARTED", trace: "stdout", matches: "listening on" })).toBe(
+      "START after stdout ~ /listening on/",
+    );
+    expect(conditionLabel({ action: "STOP", state: "STARTED", trace: "stderr", matches: "^error", delay: "2s" })).toBe(
+      "STOP after stderr ~ /^error/ + 2s",
+    );
     // A state beyond STARTED is waited for as well, and said.
-    expect(conditionLabel({ action: "START", state: "FINISHED", trace: "stdout", matches: "ok" })).toBe("START after FINISHED, stdout ~ /ok/");
+    expect(conditionLabel({ action: "START", state: "FINISHED", trace: "stdout", matches: "ok" })).toBe(
+      "START after FINISHED, stdout ~ /ok/",
+    );
     expect(conditionLabel({ action: "START", state: "STARTED", delay: "1s" })).toBe("START after STARTED + 1s");
   });
 

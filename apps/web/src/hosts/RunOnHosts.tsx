@@ -2,7 +2,16 @@ import { useEffect, useRef, useState } from "react";
 import type { DesignHost, HostExecResult } from "@nepi/core";
 import { useDesignStore } from "../designer/store";
 import { useEditor } from "../editor";
-import { answerSummary, hasHost, hostsOfDesign, initialChoice, outcome, runBlocker, runOnHosts, type RunAnswer } from "./run-on-hosts";
+import {
+  answerSummary,
+  hasHost,
+  hostsOfDesign,
+  initialChoice,
+  outcome,
+  runBlocker,
+  runOnHosts,
+  type RunAnswer,
+} from "./run-on-hosts";
 import "./hosts.css";
 
 /** The toolbar's "Run on hosts…" button and the panel it opens. */
@@ -77,7 +86,13 @@ export function RunOnHostsDialog({ onClose }: { onClose(): void }) {
           </legend>
           {hosts.map((h) => (
             <label key={h.guid} className="exec-host">
-              <input type="checkbox" data-testid="exec-host" data-guid={h.guid} checked={chosen.includes(h.guid)} onChange={(e) => toggle(h.guid, e.target.checked)} />
+              <input
+                type="checkbox"
+                data-testid="exec-host"
+                data-guid={h.guid}
+                checked={chosen.includes(h.guid)}
+                onChange={(e) => toggle(h.guid, e.target.checked)}
+              />
               {h.label}
             </label>
           ))}
@@ -102,7 +117,14 @@ export function RunOnHostsDialog({ onClose }: { onClose(): void }) {
             }}
           />
         </div>
-        <button type="button" className="btn" data-testid="exec-run" disabled={blocker !== null} title={blocker ?? "Run it on the ticked hosts at once"} onClick={() => void run()}>
+        <button
+          type="button"
+          className="btn"
+          data-testid="exec-run"
+          disabled={blocker !== null}
+          title={blocker ?? "Run it on the ticked hosts at once"}
+          onClick={() => void run()}
+        >
           {running ? "Running…" : "Run"}
         </button>
         {error && (
@@ -124,7 +146,13 @@ export function HostResults({ results }: { results: readonly HostExecResult[] })
         {answerSummary(results)}
       </p>
       {results.map((r) => (
-        <article key={r.guid} className={`exec-result ${r.ok ? "is-ok" : "is-failed"}`} data-testid="exec-result" data-label={r.label} data-ok={r.ok}>
+        <article
+          key={r.guid}
+          className={`exec-result ${r.ok ? "is-ok" : "is-failed"}`}
+          data-testid="exec-result"
+          data-label={r.label}
+          data-ok={r.ok}
+        >
           <header className="exec-result-header">
             <strong>{r.label}</strong>
             {r.address && <span className="muted">{r.address}</span>}

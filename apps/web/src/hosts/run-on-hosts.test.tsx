@@ -38,7 +38,17 @@ function design() {
   return store;
 }
 
-const result = (over: Partial<HostExecResult>): HostExecResult => ({ guid: 1, label: "h1", address: "local", ok: true, code: 0, stdout: "", stderr: "", durationMs: 12.3, ...over });
+const result = (over: Partial<HostExecResult>): HostExecResult => ({
+  guid: 1,
+  label: "h1",
+  address: "local",
+  ok: true,
+  code: 0,
+  stdout: "",
+  stderr: "",
+  durationMs: 12.3,
+  ...over,
+});
 
 describe("the Run on hosts panel", () => {
   it("lists the design's hosts by role, a host with no label by its guid", () => {
@@ -72,14 +82,22 @@ describe("the Run on hosts panel", () => {
     const results = [
       result({ stdout: "Linux\n" }),
       result({ guid: 3, label: "far", address: "me@10.0.0.9:22", ok: false, code: 2, stderr: "no such file\n" }),
-      result({ guid: 4, label: "gone", address: "me@10.0.0.8:22", ok: false, code: null, error: "cannot connect after 1 attempt(s): connect ECONNREFUSED" }),
+      result({
+        guid: 4,
+        label: "gone",
+        address: "me@10.0.0.8:22",
+        ok: false,
+        code: null,
+        error: "cannot connect after 1 attempt(s): connect ECONNREFUSED",
+      }),
     ];
     expect(answerSummary(results)).toBe("1 of 3 hosts ok");
     expect(outcome(results[2]!)).toBe("cannot connect after 1 attempt(s): connect ECONNREFUSED");
     expect(outcome(result({ ok: false, code: 124, error: "timed out after 2 s" }))).toBe("exit 124: timed out after 2 s");
     const html = renderToStaticMarkup(<HostResults results={results} />);
     expect(html).toContain("1 of 3 hosts ok");
-    const article = (label: string) => new RegExp(`<article[^>]*data-label="${label}"[^>]*>(.*?)</article>`, "s").exec(html)?.[1] ?? "";
+    const article = (label: string) =>
+      new RegExp(`<article[^>]*data-label="${label}"[^>]*>(.*?)</article>`, "s").exec(html)?.[1] ?? "";
     expect(article("h1")).toMatch(/data-testid="exec-outcome"[^>]*>exit 0</);
     expect(article("h1")).toMatch(/data-testid="exec-stdout"[^>]*>Linux\n</);
     expect(article("h1")).not.toContain("exec-stderr");

@@ -27,7 +27,12 @@ export function LineChart({ title, xLabel, yLabel, x, y, color, testId, integerX
     const host = hostRef.current;
     if (!host) return;
     const width = Math.max(host.clientWidth, 240);
-    const axis = { font: "11px system-ui, sans-serif", labelFont: "11px system-ui, sans-serif", stroke: "#444", grid: { stroke: "#eceff3" } };
+    const axis = {
+      font: "11px system-ui, sans-serif",
+      labelFont: "11px system-ui, sans-serif",
+      stroke: "#444",
+      grid: { stroke: "#eceff3" },
+    };
     const plot = new uPlot(
       {
         width,

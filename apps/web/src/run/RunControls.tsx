@@ -27,7 +27,11 @@ export function RunControls() {
   const blocker = deployBlocker({ readOnly, empty, busy, problemCount });
   const canStop = runId !== null && running && phase !== "history";
   const canRelease =
-    runId !== null && phase !== "deploying" && status !== null && status !== "RELEASED" && (phase !== "history" || status === "RUNNING");
+    runId !== null &&
+    phase !== "deploying" &&
+    status !== null &&
+    status !== "RELEASED" &&
+    (phase !== "history" || status === "RUNNING");
 
   return (
     <div className="run-controls" role="group" aria-label="Run">
@@ -52,7 +56,14 @@ export function RunControls() {
       >
         Dry run
       </button>
-      <button type="button" data-testid="stop" className="run-btn" disabled={!canStop} onClick={() => void runs.stop()} title="Stop every started resource">
+      <button
+        type="button"
+        data-testid="stop"
+        className="run-btn"
+        disabled={!canStop}
+        onClick={() => void runs.stop()}
+        title="Stop every started resource"
+      >
         Stop
       </button>
       <button
@@ -65,7 +76,9 @@ export function RunControls() {
       >
         Release
       </button>
-      {runId !== null && <RetryFailedButton gate={{ live: phase === "live", status, failed }} onRetry={() => void runs.retryFailed()} />}
+      {runId !== null && (
+        <RetryFailedButton gate={{ live: phase === "live", status, failed }} onRetry={() => void runs.retryFailed()} />
+      )}
       {blocker !== null && problemCount > 0 && !readOnly && (
         <span className="run-blocker" data-testid="deploy-blocker" role="note">
           {blocker}
@@ -106,7 +119,9 @@ export function RetryFailedButton({ gate, onRetry }: { gate: RetryGate; onRetry:
       className="run-btn"
       disabled={why !== null}
       onClick={onRetry}
-      title={why ?? "Run the failed resources again, and what failed because of them, in this run (what went well is not redeployed)"}
+      title={
+        why ?? "Run the failed resources again, and what failed because of them, in this run (what went well is not redeployed)"
+      }
     >
       Retry failed
     </button>

@@ -22,10 +22,7 @@ export function RunDock() {
   const missingTraces = useRunStore((s) => s.missingTraces);
 
   const traces: TraceRef[] = useMemo(
-    () =>
-      resources.flatMap((r) =>
-        r.traces.map((name) => ({ guid: r.guid, name, rtype: r.type, label: r.label || r.type })),
-      ),
+    () => resources.flatMap((r) => r.traces.map((name) => ({ guid: r.guid, name, rtype: r.type, label: r.label || r.type }))),
     [resources],
   );
   const keyOf = (t: TraceRef) => `${t.guid}/${t.name}`;
@@ -56,7 +53,9 @@ export function RunDock() {
       {missingTraces.length > 0 && (
         <div className="run-failed" role="alert" data-testid="run-missing-traces">
           {missingTraces.length === 1 ? "A trace" : `${missingTraces.length} traces`} could not be collected:{" "}
-          {missingTraces.map((m) => `${resources.find((r) => r.guid === m.guid)?.label || `guid ${m.guid}`} ${m.name} (${m.reason})`).join("; ")}
+          {missingTraces
+            .map((m) => `${resources.find((r) => r.guid === m.guid)?.label || `guid ${m.guid}`} ${m.name} (${m.reason})`)
+            .join("; ")}
         </div>
       )}
       <div className="dock-tabs" role="tablist">

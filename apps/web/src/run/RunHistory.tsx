@@ -66,7 +66,13 @@ export function RunHistory() {
             {[...runs]
               .sort((a, b) => b.startedAt - a.startedAt)
               .map((r) => (
-                <tr key={r.runId} data-testid="run-history-item" data-run-id={r.runId} data-status={r.status} aria-current={r.runId === shownRun}>
+                <tr
+                  key={r.runId}
+                  data-testid="run-history-item"
+                  data-run-id={r.runId}
+                  data-status={r.status}
+                  aria-current={r.runId === shownRun}
+                >
                   <td>{when(r.startedAt)}</td>
                   {!experimentId && <td>{r.experimentName}</td>}
                   <td>

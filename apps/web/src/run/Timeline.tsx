@@ -98,7 +98,10 @@ function useVisibleRows(rowsEl: React.RefObject<HTMLDivElement | null>, count: n
 export const Timeline = memo(function Timeline() {
   // Redrawn at most 4 times a second: a chart of seconds needs no more, and every redraw moves
   // every bar (the time axis grows), which would cost the canvas its frames during a burst.
-  const timeline = useThrottled(useRunStore((s) => s.timeline), 250);
+  const timeline = useThrottled(
+    useRunStore((s) => s.timeline),
+    250,
+  );
   const resources = useRunStore((s) => s.resources);
   const { rows, guids, t0, span } = useMemo(() => {
     const t0 = timeline.length ? timeline[0].at : 0;
@@ -130,7 +133,12 @@ export const Timeline = memo(function Timeline() {
       {over && (
         <div className="gantt-tools">
           <label className="switch" title="The chain of waits and actions that decided when the run ended">
-            <input type="checkbox" data-testid="show-critical-path" checked={showCritical} onChange={(e) => setShowCritical(e.target.checked)} />
+            <input
+              type="checkbox"
+              data-testid="show-critical-path"
+              checked={showCritical}
+              onChange={(e) => setShowCritical(e.target.checked)}
+            />
             Critical path
           </label>
           {critical.length > 0 && (
@@ -159,7 +167,13 @@ export const Timeline = memo(function Timeline() {
           const r = byGuid.get(guid);
           const segs = rows.get(guid) ?? [];
           return (
-            <div className="gantt-row" key={guid} data-testid="timeline-row" data-guid={guid} style={{ top: (first + i) * ROW_HEIGHT }}>
+            <div
+              className="gantt-row"
+              key={guid}
+              data-testid="timeline-row"
+              data-guid={guid}
+              style={{ top: (first + i) * ROW_HEIGHT }}
+            >
               <span className="gantt-label" title={r?.type}>
                 {r?.label || r?.type || "resource"} <small>#{guid}</small>
               </span>

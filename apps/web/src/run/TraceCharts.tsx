@@ -28,7 +28,16 @@ function PingChart({ text }: { text: string }) {
   const loss = parsed.summary?.lossPercent;
   return (
     <div className="trace-chart" data-testid="rtt-chart-box">
-      <LineChart title="Round-trip time (ms) per echo request" xLabel="icmp_seq" yLabel="RTT (ms)" x={x} y={y} color="#2f6fd6" testId="rtt-chart" integerX />
+      <LineChart
+        title="Round-trip time (ms) per echo request"
+        xLabel="icmp_seq"
+        yLabel="RTT (ms)"
+        x={x}
+        y={y}
+        color="#2f6fd6"
+        testId="rtt-chart"
+        integerX
+      />
       <p className="chart-summary" data-testid="ping-loss">
         {parsed.summary
           ? `${parsed.summary.transmitted} sent, ${parsed.summary.received} received, ${loss}% loss`
@@ -49,7 +58,15 @@ function IperfChart({ text }: { text: string }) {
   const y = useMemo(() => parsed.intervals.map((i) => i.bitsPerSecond / scale), [parsed, scale]);
   return (
     <div className="trace-chart" data-testid="throughput-chart-box">
-      <LineChart title={`Throughput (${unit}) over time`} xLabel="time (s)" yLabel={unit} x={x} y={y} color="#1f9d55" testId="throughput-chart" />
+      <LineChart
+        title={`Throughput (${unit}) over time`}
+        xLabel="time (s)"
+        yLabel={unit}
+        x={x}
+        y={y}
+        color="#1f9d55"
+        testId="throughput-chart"
+      />
       <p className="chart-summary">
         {parsed.error
           ? `iperf3: ${parsed.error}`

@@ -17,7 +17,11 @@ export interface DeployGate {
 
 /** The design's part of the gate: read-only, empty, how many errors (warnings do not block). */
 export function designGate(s: Pick<DesignState, "readOnly" | "nodes" | "problems">): Omit<DeployGate, "busy"> {
-  return { readOnly: s.readOnly, empty: s.nodes.length === 0, problemCount: s.problems.filter((p) => p.severity !== "warning").length };
+  return {
+    readOnly: s.readOnly,
+    empty: s.nodes.length === 0,
+    problemCount: s.problems.filter((p) => p.severity !== "warning").length,
+  };
 }
 
 /** Why Deploy cannot be pressed now (the button's tooltip), or null when it can. */
@@ -47,7 +51,8 @@ export interface RetryGate {
 export function retryBlocker(g: RetryGate): string | null {
   if (!g.live) return "Only a run followed live can retry its failed resources.";
   if (g.status === "FAILED") return "A critical resource failed: the run was released. Deploy again.";
-  if (g.status !== "FINISHED_WITH_FAILURES" && g.status !== "RUNNING") return "Only a run that is still going or finished with failures can retry them.";
+  if (g.status !== "FINISHED_WITH_FAILURES" && g.status !== "RUNNING")
+    return "Only a run that is still going or finished with failures can retry them.";
   if (g.failed === 0) return "No resource has failed.";
   return null;
 }
@@ -144,7 +149,8 @@ export function createRunActions(design: DesignStore, run: RunStore, live: LiveR
         const store = run.getState();
         store.beginRun(runId, { phase: "history", resources: runResourcesOf(detail.document) });
         const states: Record<number, { state: (typeof detail.resources)[number]["state"]; reason?: string }> = {};
-        for (const r of detail.resources) states[r.guid] = r.reason === undefined ? { state: r.state } : { state: r.state, reason: r.reason };
+        for (const r of detail.resources)
+          states[r.guid] = r.reason === undefined ? { state: r.state } : { state: r.state, reason: r.reason };
         store.applySnapshot(states, detail.timeline, null);
         store.setStatus(detail.status, detail.reason ?? null);
         store.setMissingTraces(detail.missingTraces ?? []);

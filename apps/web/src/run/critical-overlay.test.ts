@@ -5,7 +5,8 @@ import { criticalMarks, formatCost } from "./critical-overlay";
 describe("the critical path on the timeline", () => {
   it("marks each link on its resource's row, a wait on the waiting one's, with text and cost", () => {
     const doc = ExperimentDocumentSchema.parse({
-      format: "nepi-experiment@1", name: "t",
+      format: "nepi-experiment@1",
+      name: "t",
       resources: [
         { guid: 1, type: "sim::Task", attributes: { duration: "1s" } },
         { guid: 2, type: "sim::Task", attributes: { duration: "2s" } },
@@ -14,8 +15,16 @@ describe("the critical path on the timeline", () => {
     });
     const ev = (guid: number, state: StateEvent["state"], at: number): StateEvent => ({ guid, state, previous: "NEW", at });
     const timeline = [
-      ev(1, "DISCOVERED", 0), ev(1, "PROVISIONED", 0), ev(1, "READY", 0), ev(2, "DISCOVERED", 0), ev(2, "PROVISIONED", 0),
-      ev(2, "READY", 0), ev(1, "STARTED", 0), ev(1, "FINISHED", 1000), ev(2, "STARTED", 1500), ev(2, "FINISHED", 3500),
+      ev(1, "DISCOVERED", 0),
+      ev(1, "PROVISIONED", 0),
+      ev(1, "READY", 0),
+      ev(2, "DISCOVERED", 0),
+      ev(2, "PROVISIONED", 0),
+      ev(2, "READY", 0),
+      ev(1, "STARTED", 0),
+      ev(1, "FINISHED", 1000),
+      ev(2, "STARTED", 1500),
+      ev(2, "FINISHED", 3500),
     ];
     const marks = criticalMarks(criticalPath(timeline, doc, { startedAt: 0 }), 0, 4000);
     expect([...marks.keys()]).toEqual([1, 2]);

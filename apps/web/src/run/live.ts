@@ -253,7 +253,8 @@ export function createLiveRuns(run: RunStore): LiveRuns {
   return {
     showRemote(runId, opts = {}) {
       active?.detach();
-      if (opts.phase !== "history") run.getState().beginRun(runId, { phase: "live", resources: opts.doc ? runResourcesOf(opts.doc) : [] });
+      if (opts.phase !== "history")
+        run.getState().beginRun(runId, { phase: "live", resources: opts.doc ? runResourcesOf(opts.doc) : [] });
       active = followRemote(run, runId);
     },
     startDry(doc) {

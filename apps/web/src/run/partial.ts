@@ -19,7 +19,8 @@ export interface RedeployGate {
 /** Why the resource cannot be redeployed now (the button's tooltip), or null when it can. */
 export function redeployBlocker(g: RedeployGate): string | null {
   if (g.phase === "history") return "This is a past run, shown read-only.";
-  if (g.phase !== "live" || (g.status !== "RUNNING" && g.status !== "FINISHED")) return "Only a resource of a running run can be redeployed.";
+  if (g.phase !== "live" || (g.status !== "RUNNING" && g.status !== "FINISHED"))
+    return "Only a resource of a running run can be redeployed.";
   if (g.state === undefined || g.state === "NEW") return "This resource was not deployed in this run.";
   return null;
 }

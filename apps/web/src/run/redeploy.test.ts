@@ -31,10 +31,18 @@ describe("Redeploy", () => {
   it("is offered for a deployed resource of a live, running or finished run only", () => {
     expect(redeployBlocker({ phase: "live", status: "RUNNING", state: "STARTED" })).toBeNull();
     expect(redeployBlocker({ phase: "live", status: "FINISHED", state: "FINISHED" })).toBeNull();
-    expect(redeployBlocker({ phase: "live", status: "RUNNING", state: "NEW" })).toBe("This resource was not deployed in this run.");
-    expect(redeployBlocker({ phase: "live", status: "STOPPED", state: "STOPPED" })).toBe("Only a resource of a running run can be redeployed.");
-    expect(redeployBlocker({ phase: "ended", status: "RELEASED", state: "RELEASED" })).toBe("Only a resource of a running run can be redeployed.");
-    expect(redeployBlocker({ phase: "history", status: "RUNNING", state: "STARTED" })).toBe("This is a past run, shown read-only.");
+    expect(redeployBlocker({ phase: "live", status: "RUNNING", state: "NEW" })).toBe(
+      "This resource was not deployed in this run.",
+    );
+    expect(redeployBlocker({ phase: "live", status: "STOPPED", state: "STOPPED" })).toBe(
+      "Only a resource of a running run can be redeployed.",
+    );
+    expect(redeployBlocker({ phase: "ended", status: "RELEASED", state: "RELEASED" })).toBe(
+      "Only a resource of a running run can be redeployed.",
+    );
+    expect(redeployBlocker({ phase: "history", status: "RUNNING", state: "STARTED" })).toBe(
+      "This is a past run, shown read-only.",
+    );
   });
 
   it("redeploys a node of a dry run: its application is released first and both come back, in the timeline", async () => {
@@ -58,10 +66,19 @@ describe("Redeploy", () => {
     const after = run.getState().timeline.map((e) => `${e.guid} ${e.state}`);
     const tail = after.slice(after.indexOf("2 RELEASED"));
     expect(tail).toEqual([
-      "2 RELEASED", "1 RELEASED", "1 NEW", "2 NEW",
-      "1 DISCOVERED", "1 PROVISIONED", "1 READY",
-      "2 DISCOVERED", "2 PROVISIONED", "2 READY",
-      "1 STARTED", "2 STARTED", "2 FINISHED",
+      "2 RELEASED",
+      "1 RELEASED",
+      "1 NEW",
+      "2 NEW",
+      "1 DISCOVERED",
+      "1 PROVISIONED",
+      "1 READY",
+      "2 DISCOVERED",
+      "2 PROVISIONED",
+      "2 READY",
+      "1 STARTED",
+      "2 STARTED",
+      "2 FINISHED",
     ]);
     await live.release();
   });

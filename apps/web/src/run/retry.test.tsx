@@ -9,7 +9,9 @@ describe("the Retry failed button", () => {
   it("is offered, enabled, for a live run that finished with failures or still runs with one", () => {
     for (const status of ["FINISHED_WITH_FAILURES", "RUNNING"]) {
       const html = render({ live: true, status, failed: 1 });
-      expect(html).toMatch(/^<button type="button" data-testid="retry-failed" class="run-btn" title="Run the failed resources again[^"]*">Retry failed<\/button>$/);
+      expect(html).toMatch(
+        /^<button type="button" data-testid="retry-failed" class="run-btn" title="Run the failed resources again[^"]*">Retry failed<\/button>$/,
+      );
     }
   });
 
@@ -22,8 +24,12 @@ describe("the Retry failed button", () => {
     expect(render({ live: false, status: "FINISHED_WITH_FAILURES", failed: 1 })).toMatch(
       /disabled="" title="Only a run followed live can retry its failed resources."/,
     );
-    expect(render({ live: true, status: "FAILED", failed: 1 })).toMatch(/disabled="" title="A critical resource failed: the run was released. Deploy again."/);
-    expect(retryBlocker({ live: true, status: "STOPPED", failed: 1 })).toMatch(/^Only a run that is still going or finished with failures/);
+    expect(render({ live: true, status: "FAILED", failed: 1 })).toMatch(
+      /disabled="" title="A critical resource failed: the run was released. Deploy again."/,
+    );
+    expect(retryBlocker({ live: true, status: "STOPPED", failed: 1 })).toMatch(
+      /^Only a run that is still going or finished with failures/,
+    );
     expect(retryBlocker({ live: true, status: "FINISHED_WITH_FAILURES", failed: 0 })).toBe("No resource has failed.");
   });
 });

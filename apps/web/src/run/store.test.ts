@@ -85,7 +85,11 @@ describe("run store", () => {
 
   it("counts each resource's redeploys (back to NEW after its release): its trace pane starts again", () => {
     const s = run.getState();
-    s.enqueue([ev(1, "STARTED", 10), { guid: 1, state: "RELEASED", previous: "STARTED", at: 20 }, { guid: 1, state: "NEW", previous: "RELEASED", at: 21 }]);
+    s.enqueue([
+      ev(1, "STARTED", 10),
+      { guid: 1, state: "RELEASED", previous: "STARTED", at: 20 },
+      { guid: 1, state: "NEW", previous: "RELEASED", at: 21 },
+    ]);
     s.flush();
     expect(run.getState().redeploys).toEqual({ 1: 1 });
     const before = run.getState().redeploys;

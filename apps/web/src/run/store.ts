@@ -94,7 +94,14 @@ export interface RunStoreState {
 const EMPTY_COUNTS: RunCounts = { total: 0, READY: 0, STARTED: 0, FINISHED: 0, STOPPED: 0, FAILED: 0, RELEASED: 0 };
 
 function countOne(counts: RunCounts, state: ResourceState, by: 1 | -1): void {
-  if (state === "READY" || state === "STARTED" || state === "FINISHED" || state === "STOPPED" || state === "FAILED" || state === "RELEASED") {
+  if (
+    state === "READY" ||
+    state === "STARTED" ||
+    state === "FINISHED" ||
+    state === "STOPPED" ||
+    state === "FAILED" ||
+    state === "RELEASED"
+  ) {
     counts[state] += by;
   }
 }
@@ -304,4 +311,3 @@ export const RunStoreProvider = run.Provider;
 export const useRunStoreApi = run.useApi;
 /** Reads a part of the shown run's state; re-renders when that part changes. */
 export const useRunStore = run.useSelect;
-

@@ -5,11 +5,27 @@ import { applyRunEvent } from "./live";
 import { waitingText } from "../designer/WaitingOn";
 
 const gate = (status: GateEvent["status"], at: number, firesAt?: number): GateEvent => ({
-  gate: 7, status, condition: 0, action: "START", subjects: [2], after: [1], state: "STARTED", delayMs: 3000, at,
+  gate: 7,
+  status,
+  condition: 0,
+  action: "START",
+  subjects: [2],
+  after: [1],
+  state: "STARTED",
+  delayMs: 3000,
+  at,
   ...(firesAt !== undefined ? { firesAt } : {}),
 });
 const waitsOn = (text: string): WaitReason[] => [
-  { kind: "condition", action: "START", after: [1], state: "STARTED", delayMs: 3000, remaining: [{ guid: 1, state: "READY" }], text },
+  {
+    kind: "condition",
+    action: "START",
+    after: [1],
+    state: "STARTED",
+    delayMs: 3000,
+    remaining: [{ guid: 1, state: "READY" }],
+    text,
+  },
 ];
 
 describe("what the shown run waits for", () => {
@@ -27,7 +43,10 @@ describe("what the shown run waits for", () => {
   it("replaces what each resource waits for, keeping an unchanged answer's identity (its node does not re-render)", () => {
     const run = createRunStore();
     run.getState().beginRun("r1");
-    run.getState().setWaitingOn([{ guid: 2, waitingOn: waitsOn("START after guid 1 STARTED + 3s: guid 1 is READY") }, { guid: 3, waitingOn: waitsOn("x") }]);
+    run.getState().setWaitingOn([
+      { guid: 2, waitingOn: waitsOn("START after guid 1 STARTED + 3s: guid 1 is READY") },
+      { guid: 3, waitingOn: waitsOn("x") },
+    ]);
     const two = run.getState().waitingOn[2];
     run.getState().setWaitingOn([{ guid: 2, waitingOn: waitsOn("START after guid 1 STARTED + 3s: guid 1 is READY") }]);
     expect(run.getState().waitingOn[2]).toBe(two);
@@ -35,7 +54,11 @@ describe("what the shown run waits for", () => {
     expect(waitingText(run.getState().waitingOn[2])).toBe("START after guid 1 STARTED + 3s: guid 1 is READY");
     expect(waitingText(undefined)).toBe("");
     // A delay that runs is said by when it ends, which stays true while the hover is open.
-    const counting = { ...waitsOn("START after guid 1 STARTED + 3s: 1.5s left")[0]!, remaining: [], firesAt: new Date(2026, 0, 1, 10, 0, 3).getTime() };
+    const counting = {
+      ...waitsOn("START after guid 1 STARTED + 3s: 1.5s left")[0]!,
+      remaining: [],
+      firesAt: new Date(2026, 0, 1, 10, 0, 3).getTime(),
+    };
     expect(waitingText([counting])).toBe("START after guid 1 STARTED + 3s: its delay ends at 10:00:03");
   });
 });

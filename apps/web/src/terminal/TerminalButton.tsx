@@ -22,7 +22,13 @@ export function TerminalButton({ guid }: { guid: number }) {
     editor.ui.getState().openTerminal({ experimentId, guid, label: label || `${rtype ?? "host"} #${guid}` });
   };
   return (
-    <button type="button" className="btn btn-small" data-testid="open-terminal" title="A shell on this machine, with the saved experiment's settings" onClick={() => void open()}>
+    <button
+      type="button"
+      className="btn btn-small"
+      data-testid="open-terminal"
+      title="A shell on this machine, with the saved experiment's settings"
+      onClick={() => void open()}
+    >
       Terminal
     </button>
   );

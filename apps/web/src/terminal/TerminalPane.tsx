@@ -66,13 +66,24 @@ export const TerminalPane = memo(function TerminalPane({ target, onClose }: { ta
   }, [target]);
 
   return (
-    <section className="terminal-pane" data-testid="terminal-pane" data-guid={target.guid} aria-label={`Terminal on ${target.label}`}>
+    <section
+      className="terminal-pane"
+      data-testid="terminal-pane"
+      data-guid={target.guid}
+      aria-label={`Terminal on ${target.label}`}
+    >
       <header className="terminal-header">
         <strong>{target.label}</strong>
         <span className="muted small terminal-status" data-testid="terminal-status">
           {status}
         </span>
-        <button type="button" className="btn btn-icon btn-small" data-testid="terminal-close" title="Close the terminal (ends the shell)" onClick={onClose}>
+        <button
+          type="button"
+          className="btn btn-icon btn-small"
+          data-testid="terminal-close"
+          title="Close the terminal (ends the shell)"
+          onClick={onClose}
+        >
           ×
         </button>
       </header>

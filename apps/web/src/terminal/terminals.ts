@@ -28,6 +28,11 @@ export function terminalsSlice(set: (fn: (s: TerminalsSlice) => Partial<Terminal
 
 /** The terminal WebSocket's address on this page's server (its cookie carries the token). */
 export function terminalUrl(target: TerminalTarget, size: TerminalSize, origin = window.location.origin): string {
-  const query = new URLSearchParams({ experimentId: target.experimentId, guid: String(target.guid), cols: String(size.cols), rows: String(size.rows) });
+  const query = new URLSearchParams({
+    experimentId: target.experimentId,
+    guid: String(target.guid),
+    cols: String(size.cols),
+    rows: String(size.rows),
+  });
   return `${origin.replace(/^http/, "ws")}${TERMINAL_PATH}?${query.toString()}`;
 }

@@ -96,9 +96,13 @@ async function main(): Promise<void> {
   if (mode === "lifecycle") return void process.send!(await lifecycle(Number(arg)));
   if (mode === "latency") return void process.send!(await conditionLatency(Number(arg)));
 
-  console.log(`NEPI Studio engine benchmark — ${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length}, node ${process.version}, ${new Date().toISOString()}`);
+  console.log(
+    `NEPI Studio engine benchmark — ${os.cpus()[0]?.model ?? "cpu"} × ${os.cpus().length}, node ${process.version}, ${new Date().toISOString()}`,
+  );
   console.log("\nsim::Task resources with zero delays, deploy() → every resource FINISHED → RELEASED (best of 3 processes)");
-  console.log(`${pad("resources", 10)} ${pad("register ms", 12)} ${pad("→FINISHED ms", 13)} ${pad("→RELEASED ms", 13)} ${pad("µs/resource", 12)} ${pad("peak RSS MB", 12)}`);
+  console.log(
+    `${pad("resources", 10)} ${pad("register ms", 12)} ${pad("→FINISHED ms", 13)} ${pad("→RELEASED ms", 13)} ${pad("µs/resource", 12)} ${pad("peak RSS MB", 12)}`,
+  );
   const results: LifecycleResult[] = [];
   for (const n of SIZES) {
     // Best of 3 fresh processes: the figure of the code, not of whatever else the machine runs.
@@ -109,14 +113,18 @@ async function main(): Promise<void> {
     }
     r = r!;
     results.push(r);
-    console.log(`${pad(n.toLocaleString("en"), 10)} ${pad(f1(r.registerMs), 12)} ${pad(f1(r.finishedMs), 13)} ${pad(f1(r.releasedMs), 13)} ${pad(f1((r.releasedMs * 1000) / n), 12)} ${pad(f1(r.peakMb), 12)}`);
+    console.log(
+      `${pad(n.toLocaleString("en"), 10)} ${pad(f1(r.registerMs), 12)} ${pad(f1(r.finishedMs), 13)} ${pad(f1(r.releasedMs), 13)} ${pad(f1((r.releasedMs * 1000) / n), 12)} ${pad(f1(r.peakMb), 12)}`,
+    );
   }
   const r10k = results.find((r) => r.n === 10_000)!;
   const r100k = results.find((r) => r.n === 100_000)!;
   console.log("\n                                   measured     target       prototype (same machine kind)");
   console.log(`10,000 whole lifecycle           ${pad(f1(r10k.releasedMs) + " ms", 10)}   < 300 ms     270–350 ms`);
   console.log(`10,000 peak memory               ${pad(f1(r10k.peakMb) + " MB", 10)}   < 150 MB`);
-  console.log(`100,000 / 10,000 time ratio      ${pad(f1(r100k.releasedMs / r10k.releasedMs) + "×", 10)}   ≤ 12×        1.8 s / ~0.3 s ≈ 6×`);
+  console.log(
+    `100,000 / 10,000 time ratio      ${pad(f1(r100k.releasedMs / r10k.releasedMs) + "×", 10)}   ≤ 12×        1.8 s / ~0.3 s ≈ 6×`,
+  );
   console.log(`100,000 whole lifecycle          ${pad(f1(r100k.releasedMs) + " ms", 10)}                1,800 ms`);
 
   console.log("\nA STARTED → B STARTED under a zero-delay START condition (2,000 hops of a chain)");

@@ -22,11 +22,32 @@ const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
 
 function sshArgs(sshd: PrivateSshd, user: string): string[] {
-  return ["-i", sshd.identity, "-p", String(sshd.port), "-o", `UserKnownHostsFile=${sshd.knownHosts}`, "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", `${user}@${sshd.host}`];
+  return [
+    "-i",
+    sshd.identity,
+    "-p",
+    String(sshd.port),
+    "-o",
+    `UserKnownHostsFile=${sshd.knownHosts}`,
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "LogLevel=ERROR",
+    `${user}@${sshd.host}`,
+  ];
 }
 
 function transport(sshd: PrivateSshd, user: string): SshTransport {
-  return new SshTransport({ host: sshd.host, port: sshd.port, username: user, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" });
+  return new SshTransport({
+    host: sshd.host,
+    port: sshd.port,
+    username: user,
+    identity: sshd.identity,
+    knownHosts: sshd.knownHosts,
+    strictHostKeyChecking: "yes",
+  });
 }
 
 async function ensureUser(): Promise<void> {
@@ -109,7 +130,14 @@ async function tenHosts(targets: Target[], user: string): Promise<{ nepi: number
   const t0 = process.hrtime.bigint();
   await Promise.all(
     targets.map(async (h) => {
-      const t = new SshTransport({ host: h.host, port: h.port, username: user, identity: h.identity, knownHosts: h.knownHosts, strictHostKeyChecking: "yes" });
+      const t = new SshTransport({
+        host: h.host,
+        port: h.port,
+        username: user,
+        identity: h.identity,
+        knownHosts: h.knownHosts,
+        strictHostKeyChecking: "yes",
+      });
       const r = await t.exec("uname -n");
       if (r.code !== 0) throw new Error("uname failed");
       await t.close();
@@ -158,7 +186,13 @@ async function ansibleOn(targets: Target[], user: string, command: string): Prom
   );
   // Its own empty configuration, so no ansible.cfg of the machine or the working directory applies.
   await writeFile(join(dir, "ansible.cfg"), "[defaults]\n");
-  const env = { ...process.env, ANSIBLE_HOME: join(dir, "ansible"), ANSIBLE_LOCAL_TEMP: join(dir, "tmp"), ANSIBLE_CONFIG: join(dir, "ansible.cfg"), ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, "cp") };
+  const env = {
+    ...process.env,
+    ANSIBLE_HOME: join(dir, "ansible"),
+    ANSIBLE_LOCAL_TEMP: join(dir, "tmp"),
+    ANSIBLE_CONFIG: join(dir, "ansible.cfg"),
+    ANSIBLE_SSH_CONTROL_PATH_DIR: join(dir, "cp"),
+  };
   try {
     const t0 = process.hrtime.bigint();
     await run("ansible", ["all", "-i", inventory, "-m", "raw", "-a", command, "-f", String(targets.length)], { env });
@@ -170,7 +204,13 @@ async function ansibleOn(targets: Target[], user: string, command: string): Prom
 }
 
 const topology = fileURLToPath(new URL("../../../../examples/netns-topology.sh", import.meta.url));
-const NETNS_ENV = { ...process.env, NEPI_NETNS_HOSTS: "10", NEPI_NETNS_PREFIX: "nb", NEPI_NETNS_NET: "10.253.0", NEPI_NETNS_DIR: join(tmpdir(), "nepi-bench-netns") };
+const NETNS_ENV = {
+  ...process.env,
+  NEPI_NETNS_HOSTS: "10",
+  NEPI_NETNS_PREFIX: "nb",
+  NEPI_NETNS_NET: "10.253.0",
+  NEPI_NETNS_DIR: join(tmpdir(), "nepi-bench-netns"),
+};
 
 /** `NEPI_NETNS_HOSTS` hosts in network namespaces, each with its own sshd, or why they cannot be made. */
 function namespaceHosts(env: typeof NETNS_ENV = NETNS_ENV): Target[] | string {
@@ -180,13 +220,30 @@ function namespaceHosts(env: typeof NETNS_ENV = NETNS_ENV): Target[] | string {
     return ((e as { stderr?: Buffer }).stderr?.toString().trim() || (e as Error).message).split("\n")[0]!;
   }
   const dir = env.NEPI_NETNS_DIR;
-  return Array.from({ length: Number(env.NEPI_NETNS_HOSTS) }, (_, i) => ({ host: `${env.NEPI_NETNS_NET}.${i + 1}`, port: 22, identity: join(dir, "id_ed25519"), knownHosts: join(dir, "known_hosts") }));
+  return Array.from({ length: Number(env.NEPI_NETNS_HOSTS) }, (_, i) => ({
+    host: `${env.NEPI_NETNS_NET}.${i + 1}`,
+    port: 22,
+    identity: join(dir, "id_ed25519"),
+    knownHosts: join(dir, "known_hosts"),
+  }));
 }
 
-async function thousandApps(sshd: PrivateSshd, user: string, n: number): Promise<{ total: number; deploy: number; release: number; perApp: number; peakRssMb: number; collected: number }> {
+async function thousandApps(
+  sshd: PrivateSshd,
+  user: string,
+  n: number,
+): Promise<{ total: number; deploy: number; release: number; perApp: number; peakRssMb: number; collected: number }> {
   const rootDir = await mkdtemp(join(tmpdir(), "nepi-bench-results-"));
   const ec = new ExperimentController({ expId: "ssh-bench", runId: `r${Date.now()}`, rootDir });
-  const node = ec.registerResource("linux::Node", { hostname: sshd.host, port: sshd.port, username: user, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes", cleanExperiment: true });
+  const node = ec.registerResource("linux::Node", {
+    hostname: sshd.host,
+    port: sshd.port,
+    username: user,
+    identity: sshd.identity,
+    knownHosts: sshd.knownHosts,
+    strictHostKeyChecking: "yes",
+    cleanExperiment: true,
+  });
   const apps: number[] = [];
   for (let i = 0; i < n; i++) {
     const a = ec.registerResource("linux::Application", { command: `echo ${i}` });
@@ -218,23 +275,39 @@ async function oneHostSection(sshd: PrivateSshd, n: number): Promise<void> {
   console.log("| user (shell) | NEPI Studio | NEPI pipelined | ssh per command | OpenSSH ControlMaster | ControlMaster / NEPI |");
   console.log("|---|---|---|---|---|---|");
   for (const r of rows) {
-    console.log(`| ${r.user} (${r.shell}) | ${fmt(r.nepiSequential)} | ${fmt(r.nepiPipelined)} | ${fmt(r.sshPerCommand)} | ${fmt(r.controlMaster)} | ${(r.controlMaster / r.nepiSequential).toFixed(1)}× |`);
+    console.log(
+      `| ${r.user} (${r.shell}) | ${fmt(r.nepiSequential)} | ${fmt(r.nepiPipelined)} | ${fmt(r.sshPerCommand)} | ${fmt(r.controlMaster)} | ${(r.controlMaster / r.nepiSequential).toFixed(1)}× |`,
+    );
   }
-  console.log(`(NEPI connect + auth: ${rows.map((r) => `${r.user} ${fmt(r.nepiConnect)}`).join(", ")}; target ≥ 10× faster than ControlMaster)\n`);
+  console.log(
+    `(NEPI connect + auth: ${rows.map((r) => `${r.user} ${fmt(r.nepiConnect)}`).join(", ")}; target ≥ 10× faster than ControlMaster)\n`,
+  );
 }
 
 async function fanoutSection(sshd: PrivateSshd): Promise<void> {
   const ns = namespaceHosts();
   const targets: Target[] =
-    typeof ns === "string" ? Array.from({ length: 10 }, () => ({ host: sshd.host, port: sshd.port, identity: sshd.identity, knownHosts: sshd.knownHosts })) : ns;
-  const where = typeof ns === "string" ? `10 connections to the loopback sshd (no namespaces: ${ns})` : "10 hosts in network namespaces, each with its own sshd";
+    typeof ns === "string"
+      ? Array.from({ length: 10 }, () => ({
+          host: sshd.host,
+          port: sshd.port,
+          identity: sshd.identity,
+          knownHosts: sshd.knownHosts,
+        }))
+      : ns;
+  const where =
+    typeof ns === "string"
+      ? `10 connections to the loopback sshd (no namespaces: ${ns})`
+      : "10 hosts in network namespaces, each with its own sshd";
   try {
     console.log(`## one command (\`uname -n\`) on 10 hosts — ${where}; connect, run, close`);
     console.log("| user | NEPI Studio | parallel-ssh | ansible -m raw | pssh / NEPI | ansible / NEPI |");
     console.log("|---|---|---|---|---|---|");
     for (const user of [BENCH_USER, userInfo().username]) {
       const f = await tenHosts(targets, user);
-      console.log(`| ${user} | ${fmt(f.nepi)} | ${fmt(f.pssh)} | ${fmt(f.ansible)} | ${(f.pssh / f.nepi).toFixed(1)}× | ${(f.ansible / f.nepi).toFixed(1)}× |`);
+      console.log(
+        `| ${user} | ${fmt(f.nepi)} | ${fmt(f.pssh)} | ${fmt(f.ansible)} | ${(f.pssh / f.nepi).toFixed(1)}× | ${(f.ansible / f.nepi).toFixed(1)}× |`,
+      );
     }
     console.log("(target ≥ 2× faster than parallel-ssh)\n");
   } finally {
@@ -246,19 +319,43 @@ async function fanoutSection(sshd: PrivateSshd): Promise<void> {
 async function hostCheckSection(sshd: PrivateSshd): Promise<void> {
   const ns = namespaceHosts();
   const targets: Target[] =
-    typeof ns === "string" ? Array.from({ length: 10 }, () => ({ host: sshd.host, port: sshd.port, identity: sshd.identity, knownHosts: sshd.knownHosts })) : ns;
-  const where = typeof ns === "string" ? `10 connections to the loopback sshd (no namespaces: ${ns})` : "10 hosts in network namespaces, each with its own sshd";
+    typeof ns === "string"
+      ? Array.from({ length: 10 }, () => ({
+          host: sshd.host,
+          port: sshd.port,
+          identity: sshd.identity,
+          knownHosts: sshd.knownHosts,
+        }))
+      : ns;
+  const where =
+    typeof ns === "string"
+      ? `10 connections to the loopback sshd (no namespaces: ${ns})`
+      : "10 hosts in network namespaces, each with its own sshd";
   try {
     console.log(`## nepi check: 10 hosts, each with a ping and an iperf3 — ${where}; connect, every check, close`);
     console.log("| user | 10 hosts checked (best of 3) | slowest host | every check ok |");
     console.log("|---|---|---|---|");
     for (const user of [BENCH_USER, userInfo().username]) {
       const resources = targets.flatMap((h, i) => [
-        { guid: 3 * i + 1, type: "linux::Node", attributes: { hostname: h.host, port: h.port, username: user, identity: h.identity, knownHosts: h.knownHosts, strictHostKeyChecking: "yes" } },
+        {
+          guid: 3 * i + 1,
+          type: "linux::Node",
+          attributes: {
+            hostname: h.host,
+            port: h.port,
+            username: user,
+            identity: h.identity,
+            knownHosts: h.knownHosts,
+            strictHostKeyChecking: "yes",
+          },
+        },
         { guid: 3 * i + 2, type: "linux::Ping", attributes: { target: "127.0.0.1" } },
         { guid: 3 * i + 3, type: "linux::Iperf3", attributes: { role: "server" } },
       ]);
-      const connections = targets.flatMap((_, i) => [{ source: 3 * i + 2, target: 3 * i + 1 }, { source: 3 * i + 3, target: 3 * i + 1 }]);
+      const connections = targets.flatMap((_, i) => [
+        { source: 3 * i + 2, target: 3 * i + 1 },
+        { source: 3 * i + 3, target: 3 * i + 1 },
+      ]);
       const doc = { format: "nepi-experiment@1", name: "bench-check", resources, connections };
       let best = Infinity;
       let slowest = 0;
@@ -287,7 +384,14 @@ function hostsDesign(targets: Target[], user: string): ExperimentDocumentInput {
       guid: i + 1,
       type: "linux::Node",
       label: `h${i + 1}`,
-      attributes: { hostname: h.host, port: h.port, username: user, identity: h.identity, knownHosts: h.knownHosts, strictHostKeyChecking: "yes" },
+      attributes: {
+        hostname: h.host,
+        port: h.port,
+        username: user,
+        identity: h.identity,
+        knownHosts: h.knownHosts,
+        strictHostKeyChecking: "yes",
+      },
     })),
   };
 }
@@ -299,15 +403,27 @@ async function execOnAll(targets: Target[], user: string, command: string): Prom
   const results = await execOnHosts(doc, command);
   const took = ms(t0);
   const failed = results.filter((r) => !r.ok || r.stdout.trim() === "");
-  if (failed.length) throw new Error(`nepi exec failed on ${failed.length} host(s): ${failed.slice(0, 3).map((r) => `${r.label}: ${r.error ?? `exit ${r.code}`}`).join("; ")}`);
+  if (failed.length)
+    throw new Error(
+      `nepi exec failed on ${failed.length} host(s): ${failed
+        .slice(0, 3)
+        .map((r) => `${r.label}: ${r.error ?? `exit ${r.code}`}`)
+        .join("; ")}`,
+    );
   return took;
 }
 
 /** What a bench left running or in place (it must be nothing): processes naming its hosts or files, its namespaces. */
 function leftovers(env: typeof NETNS_ENV): string[] {
   const marks = [`${env.NEPI_NETNS_NET}.`, env.NEPI_NETNS_DIR, "nepi-fanout-"];
-  const procs = execFileSync("ps", ["-eo", "pid=,args="]).toString().split("\n").filter((l) => marks.some((m) => l.includes(m)) && !l.includes("ps -eo"));
-  const namespaces = execFileSync("ip", ["netns", "list"]).toString().split("\n").filter((l) => l.startsWith(`${env.NEPI_NETNS_PREFIX}h`) || l.startsWith(`${env.NEPI_NETNS_PREFIX}sw`));
+  const procs = execFileSync("ps", ["-eo", "pid=,args="])
+    .toString()
+    .split("\n")
+    .filter((l) => marks.some((m) => l.includes(m)) && !l.includes("ps -eo"));
+  const namespaces = execFileSync("ip", ["netns", "list"])
+    .toString()
+    .split("\n")
+    .filter((l) => l.startsWith(`${env.NEPI_NETNS_PREFIX}h`) || l.startsWith(`${env.NEPI_NETNS_PREFIX}sw`));
   return [...procs.map((p) => `process ${p.trim()}`), ...namespaces.map((n) => `namespace ${n}`)];
 }
 
@@ -321,11 +437,19 @@ async function bestOf(rounds: number, tools: Record<string, () => Promise<number
 }
 
 async function execSection(sizes: number[], rounds: number): Promise<void> {
-  console.log(`## \`nepi exec\` (execOnHosts): one command (\`uname -n\`) on N namespace hosts, each its own sshd; connect, run, close (best of ${rounds})`);
+  console.log(
+    `## \`nepi exec\` (execOnHosts): one command (\`uname -n\`) on N namespace hosts, each its own sshd; connect, run, close (best of ${rounds})`,
+  );
   console.log("| hosts | user | nepi exec | parallel-ssh | ansible -m raw | pssh / nepi exec | ansible / nepi exec |");
   console.log("|---|---|---|---|---|---|---|");
   for (const n of sizes) {
-    const env = { ...NETNS_ENV, NEPI_NETNS_HOSTS: String(n), NEPI_NETNS_PREFIX: "nx", NEPI_NETNS_NET: "10.252.0", NEPI_NETNS_DIR: join(tmpdir(), "nepi-bench-exec") };
+    const env = {
+      ...NETNS_ENV,
+      NEPI_NETNS_HOSTS: String(n),
+      NEPI_NETNS_PREFIX: "nx",
+      NEPI_NETNS_NET: "10.252.0",
+      NEPI_NETNS_DIR: join(tmpdir(), "nepi-bench-exec"),
+    };
     const targets = namespaceHosts(env);
     if (typeof targets === "string") {
       console.log(`| ${n} | — | no namespaces: ${targets} | | | | |`);
@@ -338,7 +462,9 @@ async function execSection(sizes: number[], rounds: number): Promise<void> {
           pssh: () => psshOn(targets, user, "uname -n"),
           ansible: () => ansibleOn(targets, user, "uname -n"),
         });
-        console.log(`| ${n} | ${user} | ${fmt(f.nepi!)} | ${fmt(f.pssh!)} | ${fmt(f.ansible!)} | **${(f.pssh! / f.nepi!).toFixed(1)}×** | ${(f.ansible! / f.nepi!).toFixed(1)}× |`);
+        console.log(
+          `| ${n} | ${user} | ${fmt(f.nepi!)} | ${fmt(f.pssh!)} | ${fmt(f.ansible!)} | **${(f.pssh! / f.nepi!).toFixed(1)}×** | ${(f.ansible! / f.nepi!).toFixed(1)}× |`,
+        );
       }
     } finally {
       // Every connection was closed above (execOnHosts releases its transports, ansible's masters are ended): only then the hosts go.
@@ -347,15 +473,23 @@ async function execSection(sizes: number[], rounds: number): Promise<void> {
     const left = leftovers(env);
     if (left.length) throw new Error(`the bench left behind:\n${left.join("\n")}`);
   }
-  console.log("(target: ≥ 3× faster than parallel-ssh on 100 hosts; left behind after each size: nothing, checked with ps and ip netns)\n");
+  console.log(
+    "(target: ≥ 3× faster than parallel-ssh on 100 hosts; left behind after each size: nothing, checked with ps and ip netns)\n",
+  );
 }
 
 async function appsSection(sshd: PrivateSshd, apps: number): Promise<void> {
-  console.log(`## 1 linux::Node + ${apps} linux::Application (\`echo $n\`) over SSH as ${BENCH_USER}: deploy → FINISHED → RELEASED, every stdout collected`);
+  console.log(
+    `## 1 linux::Node + ${apps} linux::Application (\`echo $n\`) over SSH as ${BENCH_USER}: deploy → FINISHED → RELEASED, every stdout collected`,
+  );
   const r = await thousandApps(sshd, BENCH_USER, apps);
-  console.log("| deploy → all FINISHED | release (collect + clean) | total | per application | stdout collected | controller peak RSS |");
+  console.log(
+    "| deploy → all FINISHED | release (collect + clean) | total | per application | stdout collected | controller peak RSS |",
+  );
   console.log("|---|---|---|---|---|---|");
-  console.log(`| ${fmt(r.deploy)} | ${fmt(r.release)} | ${fmt(r.total)} | ${fmt(r.perApp)} | ${r.collected}/${apps} | ${r.peakRssMb.toFixed(0)} MB |`);
+  console.log(
+    `| ${fmt(r.deploy)} | ${fmt(r.release)} | ${fmt(r.total)} | ${fmt(r.perApp)} | ${r.collected}/${apps} | ${r.peakRssMb.toFixed(0)} MB |`,
+  );
   console.log("(target: under 20 s)");
 }
 

@@ -114,7 +114,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<PrivateSshd> {
   await writeFile(knownHosts, `${port === 22 ? host : `[${host}]:${port}`} ${hostKey}\n`);
 
   const argv = ["/usr/sbin/sshd", "-D", "-e", "-f", config];
-  const child: ChildProcess = opts.netns ? spawn("ip", ["netns", "exec", opts.netns, ...argv], { stdio: ["ignore", "ignore", "pipe"] }) : spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = opts.netns
+    ? spawn("ip", ["netns", "exec", opts.netns, ...argv], { stdio: ["ignore", "ignore", "pipe"] })
+    : spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "ignore", "pipe"] });
   const log: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const onData = (c: Buffer) => {

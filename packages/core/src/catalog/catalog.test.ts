@@ -15,7 +15,11 @@ describe("resource type definitions", () => {
     if (typeof t.finishes === "object") expect(findAttribute(t, t.finishes.whenSet)).toBeDefined();
     for (const name of summaryAttributes(t)) expect(findAttribute(t, name), `summary names "${name}"`).toBeDefined();
     // Every role a rule names is some type's role: a rule nobody can meet is a typo.
-    for (const rule of t.connections) expect(types.some((o) => o.roles.includes(rule.role)), `role "${rule.role}"`).toBe(true);
+    for (const rule of t.connections)
+      expect(
+        types.some((o) => o.roles.includes(rule.role)),
+        `role "${rule.role}"`,
+      ).toBe(true);
   });
 
   it("gives each type its own abbreviation", () => {
@@ -77,13 +81,20 @@ describe("connection checks", () => {
     expect(linkProblem(v, 1, 2)).toBeUndefined();
     expect(linkProblem(v, 2, 3)).toEqual({
       code: "NO_RULE",
-      message: "#2 cannot connect to #3: linux::Ping connects to host (exactly 1); linux::Application connects to host (exactly 1)",
+      message:
+        "#2 cannot connect to #3: linux::Ping connects to host (exactly 1); linux::Application connects to host (exactly 1)",
     });
     expect(linkProblem(v, 1, 1)?.code).toBe("SELF");
   });
 
   it("counts against each side's maximum, and lists what is missing against the minimum", () => {
-    const v = view(["linux::Node", "linux::Node", "linux::Iperf3", "linux::Iperf3", "linux::Iperf3"], [[3, 1], [3, 4]]);
+    const v = view(
+      ["linux::Node", "linux::Node", "linux::Iperf3", "linux::Iperf3", "linux::Iperf3"],
+      [
+        [3, 1],
+        [3, 4],
+      ],
+    );
     expect(linkProblem(v, 3, 2)).toEqual({ code: "TOO_MANY", message: "#3 connects to exactly 1 host and already has 1" });
     expect(linkProblem(v, 5, 3)).toEqual({ code: "TOO_MANY", message: "#3 connects to at most 1 iperf3 peer and already has 1" });
     expect(linkProblem(v, 3, 4)?.code).toBe("DUPLICATE");

@@ -45,14 +45,19 @@ describe("redactCredentials", () => {
   });
 
   it("treats a condition on a resource it cannot check as a secret", () => {
-    const d = doc({ attributeConditions: [{ group: [2, 99], attribute: "anything", value: SECRET, after: [1], state: "READY" }] });
+    const d = doc({
+      attributeConditions: [{ group: [2, 99], attribute: "anything", value: SECRET, after: [1], state: "READY" }],
+    });
     expect(isCredentialCondition(d, d.attributeConditions![0]!)).toBe(true);
     expect(redactCredentials(d).attributeConditions![0]!.value).toBe(CREDENTIAL_PLACEHOLDER);
   });
 
   it("uses the catalog it is given (a client's copy)", () => {
     const node = findResourceType("linux::Node")!;
-    const secretHost = { ...node, attributes: [{ name: "hostname", type: "string" as const, help: "", flags: { credential: true } }] };
+    const secretHost = {
+      ...node,
+      attributes: [{ name: "hostname", type: "string" as const, help: "", flags: { credential: true } }],
+    };
     const out = redactCredentials(doc(), (rtype) => (rtype === "linux::Node" ? secretHost : undefined));
     expect(out.resources[0]!.attributes).toEqual({ hostname: CREDENTIAL_PLACEHOLDER, password: SECRET });
   });

@@ -18,7 +18,11 @@ export function isCredentialAttribute(rtype: string, name: string, lookup: Resou
  * its group. A group naming a resource the document does not hold (or of an unknown type)
  * cannot be checked, so its value is treated as a secret too.
  */
-export function isCredentialCondition(doc: ExperimentDocument, condition: AttributeConditionDoc, lookup: ResourceTypeLookup = findResourceType): boolean {
+export function isCredentialCondition(
+  doc: ExperimentDocument,
+  condition: AttributeConditionDoc,
+  lookup: ResourceTypeLookup = findResourceType,
+): boolean {
   return condition.group.some((guid) => {
     const r = doc.resources.find((x) => x.guid === guid);
     return !r || !lookup(r.type) || isCredentialAttribute(r.type, condition.attribute, lookup);
@@ -34,7 +38,9 @@ export function isCredentialCondition(doc: ExperimentDocument, condition: Attrib
 export function redactCredentials(doc: ExperimentDocument, lookup: ResourceTypeLookup = findResourceType): ExperimentDocument {
   let changed = false;
   const resources = doc.resources.map((r) => {
-    const secret = Object.keys(r.attributes).filter((name) => isCredentialAttribute(r.type, name, lookup) && r.attributes[name] !== CREDENTIAL_PLACEHOLDER);
+    const secret = Object.keys(r.attributes).filter(
+      (name) => isCredentialAttribute(r.type, name, lookup) && r.attributes[name] !== CREDENTIAL_PLACEHOLDER,
+    );
     if (secret.length === 0) return r;
     changed = true;
     const attributes = { ...r.attributes };

@@ -66,11 +66,17 @@ export function linkProblem(view: LinkView, a: number, b: number): LinkProblem |
     const hint = [...new Set([describeConnections(ta), describeConnections(tb)])].join("; ");
     return { code: "NO_RULE", message: `${view.name(a)} cannot connect to ${view.name(b)}: ${hint}` };
   }
-  for (const [self, rule] of [[a, ab], [b, ba]] as const) {
+  for (const [self, rule] of [
+    [a, ab],
+    [b, ba],
+  ] as const) {
     if (!rule || rule.max === null) continue;
     const count = countLinks(view, self, rule);
     if (count >= rule.max) {
-      return { code: "TOO_MANY", message: `${view.name(self)} connects to ${amount(rule)} ${rule.role} and already has ${count}` };
+      return {
+        code: "TOO_MANY",
+        message: `${view.name(self)} connects to ${amount(rule)} ${rule.role} and already has ${count}`,
+      };
     }
   }
   return undefined;
@@ -84,7 +90,9 @@ export function missingLinks(view: LinkView, guid: number): string[] {
   for (const rule of info.connections) {
     const count = countLinks(view, guid, rule);
     if (count < rule.min) {
-      out.push(`${view.name(guid)} needs ${rule.min === 1 ? "a" : rule.min} ${rule.role} connection${rule.min === 1 ? "" : "s"} (has ${count})`);
+      out.push(
+        `${view.name(guid)} needs ${rule.min === 1 ? "a" : rule.min} ${rule.role} connection${rule.min === 1 ? "" : "s"} (has ${count})`,
+      );
     }
   }
   return out;

@@ -34,8 +34,13 @@ export function hasDeployOrder(info: ResourceTypeInfo): boolean {
 }
 
 /** Required attributes that have no value (an empty string counts as none). */
-export function missingRequiredAttributes(info: ResourceTypeInfo, valueOf: (name: string) => AttributeValue | undefined): string[] {
-  return info.attributes.filter((a) => a.required && (valueOf(a.name) === undefined || valueOf(a.name) === "")).map((a) => a.name);
+export function missingRequiredAttributes(
+  info: ResourceTypeInfo,
+  valueOf: (name: string) => AttributeValue | undefined,
+): string[] {
+  return info.attributes
+    .filter((a) => a.required && (valueOf(a.name) === undefined || valueOf(a.name) === ""))
+    .map((a) => a.name);
 }
 
 const FILE_TRACE = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;

@@ -20,7 +20,10 @@ export interface ContextHost {
 
 /** A read-only view of another resource, for managers that share things (a host's connection). */
 class Handle implements ResourceHandle {
-  constructor(protected readonly ec: ContextHost, protected readonly r: Resource) {}
+  constructor(
+    protected readonly ec: ContextHost,
+    protected readonly r: Resource,
+  ) {}
   get guid(): number {
     return this.r.guid;
   }
@@ -51,9 +54,14 @@ class Handle implements ResourceHandle {
   host(): Host {
     const hosts = this.connected(HOST_ROLE);
     const where = `${this.r.info.rtype} guid ${this.r.guid}`;
-    if (hosts.length !== 1) throw new NepiError("BAD_CONNECTION", `${where} must run on exactly one host (it is connected to ${hosts.length})`);
+    if (hosts.length !== 1)
+      throw new NepiError("BAD_CONNECTION", `${where} must run on exactly one host (it is connected to ${hosts.length})`);
     const host = hosts[0]!.manager.asHost?.();
-    if (!host) throw new NepiError("BAD_CONNECTION", `${where}: its host guid ${hosts[0]!.guid} (${hosts[0]!.rtype}) lends no host services`);
+    if (!host)
+      throw new NepiError(
+        "BAD_CONNECTION",
+        `${where}: its host guid ${hosts[0]!.guid} (${hosts[0]!.rtype}) lends no host services`,
+      );
     return host;
   }
 }
@@ -115,7 +123,11 @@ export class ResourceContextImpl extends Handle implements ResourceContext {
  * deploy time, no failure) instead of the resource's.
  */
 export class DryRunContext extends ResourceContextImpl {
-  constructor(host: ContextHost, r: Resource, private readonly duration: string | undefined) {
+  constructor(
+    host: ContextHost,
+    r: Resource,
+    private readonly duration: string | undefined,
+  ) {
     super(host, r);
   }
   override get(name: string): AttributeValue | undefined {

@@ -10,7 +10,11 @@ function at(ec: ExperimentController, guid: number, state: string): number {
   if (!e) throw new Error(`guid ${guid} never reached ${state}: ${JSON.stringify(ec.timeline().filter((x) => x.guid === guid))}`);
   return e.at - t0;
 }
-const states = (ec: ExperimentController, guid: number) => ec.timeline().filter((e) => e.guid === guid).map((e) => e.state);
+const states = (ec: ExperimentController, guid: number) =>
+  ec
+    .timeline()
+    .filter((e) => e.guid === guid)
+    .map((e) => e.state);
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -160,7 +164,9 @@ describe("failures", () => {
     ec.registerCondition(dependent, "START", bad, "FINISHED");
     ec.registerCondition(chained, "START", dependent, "STARTED");
     ec.deploy();
-    const failedDependent = expect(ec.waitFinished(dependent)).rejects.toThrow(/guid 2 .*cannot START: it waits for START after guid 1 FINISHED, but guid 1 \(flaky\) is FAILED/);
+    const failedDependent = expect(ec.waitFinished(dependent)).rejects.toThrow(
+      /guid 2 .*cannot START: it waits for START after guid 1 FINISHED, but guid 1 \(flaky\) is FAILED/,
+    );
     await vi.advanceTimersByTimeAsync(0);
     await failedDependent;
     expect(ec.state(chained)).toBe("FAILED");
@@ -233,9 +239,17 @@ describe("deploy and release", () => {
     let running = 0;
     let peak = 0;
     defineResourceType({
-      rtype: "test::Slow", backend: "test", help: "takes 100ms to discover", attributes: [CRITICAL_ATTRIBUTE],
-      traces: [], roles: [], connections: [], finishes: "always", platform: "any",
-      look: { abbreviation: "SL", group: "test", color: "#ccc" }, charts: [],
+      rtype: "test::Slow",
+      backend: "test",
+      help: "takes 100ms to discover",
+      attributes: [CRITICAL_ATTRIBUTE],
+      traces: [],
+      roles: [],
+      connections: [],
+      finishes: "always",
+      platform: "any",
+      look: { abbreviation: "SL", group: "test", color: "#ccc" },
+      charts: [],
     });
     registerResourceManager("test::Slow", () => ({
       async discover() {
@@ -267,7 +281,9 @@ describe("deploy and release", () => {
     const ec = new ExperimentController();
     const a = ec.registerResource("sim::Task", { deployTime: "10s" });
     ec.deploy();
-    const wait = expect(ec.waitDeployed(a, { timeout: "2s" })).rejects.toThrow(/wait for READY timed out after 2s: guid 1 \(sim::Task\) is NEW/);
+    const wait = expect(ec.waitDeployed(a, { timeout: "2s" })).rejects.toThrow(
+      /wait for READY timed out after 2s: guid 1 \(sim::Task\) is NEW/,
+    );
     await vi.advanceTimersByTimeAsync(2000);
     await wait;
     await ec.shutdown();
@@ -285,7 +301,12 @@ describe("deploy and release", () => {
     expect(seen).toEqual(ec.timeline());
     expect(seen[0]).toBe(ec.timeline()[0]);
     expect(seen.map((e) => `${e.previous}>${e.state}`)).toEqual([
-      "NEW>DISCOVERED", "DISCOVERED>PROVISIONED", "PROVISIONED>READY", "READY>STARTED", "STARTED>FINISHED", "FINISHED>RELEASED",
+      "NEW>DISCOVERED",
+      "DISCOVERED>PROVISIONED",
+      "PROVISIONED>READY",
+      "READY>STARTED",
+      "STARTED>FINISHED",
+      "FINISHED>RELEASED",
     ]);
   });
 
@@ -328,7 +349,12 @@ describe("traces", () => {
     await vi.advanceTimersByTimeAsync(1000);
     stop();
     const all = String(await ec.trace(a, "stdout"));
-    expect(all.trim().split("\n").map((l) => l.split(" ")[1])).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "FINISHED"]);
+    expect(
+      all
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" ")[1]),
+    ).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "FINISHED"]);
     expect(chunks.join("")).toBe(all);
     expect(await ec.trace(a, "stdout", { attr: "SIZE" })).toBe(all.length);
     expect(await ec.trace(a, "stdout", { attr: "STREAM", block: 10, offset: 1 })).toBe(all.slice(10, 20));

@@ -87,7 +87,10 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   private readonly lifecycle: Lifecycle;
   private readonly releaser: Release;
   private readonly scheduled = new Schedule((err) =>
-    this.emit("log", { message: `a scheduled callback failed: ${err instanceof Error ? err.message : String(err)}`, at: Date.now() }),
+    this.emit("log", {
+      message: `a scheduled callback failed: ${err instanceof Error ? err.message : String(err)}`,
+      at: Date.now(),
+    }),
   );
 
   constructor(options: ExperimentControllerOptions = {}) {
@@ -144,7 +147,10 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     }
     for (const c of d.connections ?? []) ec.registerConnection(c.source, c.target);
     for (const c of d.conditions ?? []) {
-      const wait = c.trace !== undefined && c.matches !== undefined ? { trace: c.trace, matches: c.matches, timeout: c.timeout, state: c.state } : c.state;
+      const wait =
+        c.trace !== undefined && c.matches !== undefined
+          ? { trace: c.trace, matches: c.matches, timeout: c.timeout, state: c.state }
+          : c.state;
       ec.registerCondition(c.group, c.action, c.after, wait, c.delay);
     }
     for (const c of d.attributeConditions ?? []) {
@@ -191,14 +197,27 @@ export class ExperimentController extends Emitter<ControllerEvents> {
    * Performs `action` on every resource of `group1` only after every resource of `group2`
    * reached `state`, plus `delay` counted from when the last of them got there.
    */
-  registerCondition(group1: Group, action: ResourceAction, group2: Group, state: ResourceState | TraceWait, delay?: string | number): void {
+  registerCondition(
+    group1: Group,
+    action: ResourceAction,
+    group2: Group,
+    state: ResourceState | TraceWait,
+    delay?: string | number,
+  ): void {
     const c = this.design.addCondition(group1, action, group2, state, delay);
     if (c.trace) this.lifecycle.addTraceConditionGate(action, c.subjects, c.after, c.state, c.delayMs, c.trace);
     else this.lifecycle.addConditionGate(action, c.subjects, c.after, c.state, c.delayMs);
   }
 
   /** Sets attribute `name` to `value` on every resource of `group1` once `group2` reached `state` (+ delay). */
-  setWithConditions(name: string, value: AttributeValue, group1: Group, group2: Group, state: ResourceState, delay?: string | number): void {
+  setWithConditions(
+    name: string,
+    value: AttributeValue,
+    group1: Group,
+    group2: Group,
+    state: ResourceState,
+    delay?: string | number,
+  ): void {
     const { subjects, after, delayMs } = this.design.addAttributeCondition(name, value, group1, group2, state, delay);
     this.lifecycle.addConditionGate("SET", subjects, after, state, delayMs, { name, value });
   }
@@ -299,7 +318,13 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     if (members.length === 0) return;
     // Check everything before changing anything: a refused deploy leaves the experiment as it was.
     this.lifecycle.refuseUndeployable(members);
-    const together = options.startTogether !== false ? startsTogether(this.design.view, members.map((r) => r.guid)) : [];
+    const together =
+      options.startTogether !== false
+        ? startsTogether(
+            this.design.view,
+            members.map((r) => r.guid),
+          )
+        : [];
     const blocked = this.blockedWait(together);
     if (blocked) throw new NepiError(blocked.code, blocked.message);
     this.lifecycle.schedule(members, together);
@@ -388,7 +413,10 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     this.lifecycle.assertRunning("redeploy");
     const members = this.lifecycle.membersToRedeploy(this.resource(guid));
     for (const r of members) this.lifecycle.markRedeploying(r);
-    await this.releaser.release(members.filter((r) => r.phase.kind !== "redeploying"), true);
+    await this.releaser.release(
+      members.filter((r) => r.phase.kind !== "redeploying"),
+      true,
+    );
     const gone = members.find((r) => r.phase.kind !== "redeploying");
     if (gone || this.ecState !== EcState.RUNNING) {
       this.lifecycle.redeployCancelled(members);
@@ -410,17 +438,28 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     const r = this.resource(guid);
     this.design.checkTrace(r, name);
     if (!r.manager?.trace) {
-      throw new NepiError("WRONG_STATE", `${this.design.where(r)}: trace "${name}" is not available (${r.manager ? "the resource has no traces" : "not deployed"})`);
+      throw new NepiError(
+        "WRONG_STATE",
+        `${this.design.where(r)}: trace "${name}" is not available (${r.manager ? "the resource has no traces" : "not deployed"})`,
+      );
     }
     return r.manager.trace(name, query);
   }
 
   /** Follows a trace live from byte `offset`; returns a function that stops following. */
-  followTrace(guid: number, name: string, options: { offset?: number }, onChunk: (chunk: string, offset: number) => void): () => void {
+  followTrace(
+    guid: number,
+    name: string,
+    options: { offset?: number },
+    onChunk: (chunk: string, offset: number) => void,
+  ): () => void {
     const r = this.resource(guid);
     this.design.checkTrace(r, name);
     if (!r.manager?.followTrace) {
-      throw new NepiError("WRONG_STATE", `${this.design.where(r)}: trace "${name}" cannot be followed (${r.manager ? "not supported" : "not deployed"})`);
+      throw new NepiError(
+        "WRONG_STATE",
+        `${this.design.where(r)}: trace "${name}" cannot be followed (${r.manager ? "not supported" : "not deployed"})`,
+      );
     }
     return r.manager.followTrace(name, options.offset ?? 0, onChunk);
   }
@@ -431,7 +470,13 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     return this.design.resource(guid);
   }
 
-  private waitFor(group: Group, what: string, accept: (r: Resource) => boolean, rejectOnExperimentFailure: boolean, options: WaitOptions): Promise<void> {
+  private waitFor(
+    group: Group,
+    what: string,
+    accept: (r: Resource) => boolean,
+    rejectOnExperimentFailure: boolean,
+    options: WaitOptions,
+  ): Promise<void> {
     const resources = [...new Set(toArray(group))].map((g) => this.resource(g));
     return this.lifecycle.waits.wait(resources, what, accept, {
       rejectOnExperimentFailure,

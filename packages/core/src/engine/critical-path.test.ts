@@ -37,7 +37,11 @@ describe("criticalPath", () => {
       ["action", b, "start", 2500, 2500],
       ["action", b, "ran", 2500, 5500],
     ]);
-    expect(links[2]).toMatchObject({ on: { guid: a, state: "STARTED" }, costMs: 2000, text: `START guid ${b} after guid ${a} STARTED + 2s` });
+    expect(links[2]).toMatchObject({
+      on: { guid: a, state: "STARTED" },
+      costMs: 2000,
+      text: `START guid ${b} after guid ${a} STARTED + 2s`,
+    });
     expect(links.reduce((sum, l) => sum + l.costMs, 0)).toBe(5500);
     expect(links.some((l) => l.guid === c)).toBe(false);
   });
@@ -59,22 +63,44 @@ describe("criticalPath", () => {
 
   it("follows a STOP condition and the deploy order on a host", () => {
     const doc = ExperimentDocumentSchema.parse({
-      format: "nepi-experiment@1", name: "t",
+      format: "nepi-experiment@1",
+      name: "t",
       resources: [
         { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
         { guid: 2, type: "linux::Application", attributes: { command: "sleep 10" } },
         { guid: 3, type: "linux::Application", attributes: { command: "true" } },
       ],
-      connections: [{ source: 2, target: 1 }, { source: 3, target: 1 }],
+      connections: [
+        { source: 2, target: 1 },
+        { source: 3, target: 1 },
+      ],
       conditions: [{ group: [2], action: "STOP", after: [3], state: "FINISHED", delay: "1s" }],
     });
     const T = 1_000_000;
-    const ev = (guid: number, state: StateEvent["state"], at: number): StateEvent => ({ guid, state, previous: "NEW", at: T + at });
+    const ev = (guid: number, state: StateEvent["state"], at: number): StateEvent => ({
+      guid,
+      state,
+      previous: "NEW",
+      at: T + at,
+    });
     const timeline = [
-      ev(1, "DISCOVERED", 300), ev(1, "PROVISIONED", 600), ev(1, "READY", 600),
-      ev(2, "DISCOVERED", 700), ev(3, "DISCOVERED", 700), ev(2, "PROVISIONED", 800), ev(2, "READY", 800),
-      ev(3, "PROVISIONED", 900), ev(3, "READY", 900), ev(1, "STARTED", 900), ev(2, "STARTED", 950), ev(3, "STARTED", 950),
-      ev(3, "FINISHED", 2000), ev(2, "STOPPED", 3100), ev(2, "RELEASED", 3200), ev(3, "RELEASED", 3200), ev(1, "RELEASED", 3300),
+      ev(1, "DISCOVERED", 300),
+      ev(1, "PROVISIONED", 600),
+      ev(1, "READY", 600),
+      ev(2, "DISCOVERED", 700),
+      ev(3, "DISCOVERED", 700),
+      ev(2, "PROVISIONED", 800),
+      ev(2, "READY", 800),
+      ev(3, "PROVISIONED", 900),
+      ev(3, "READY", 900),
+      ev(1, "STARTED", 900),
+      ev(2, "STARTED", 950),
+      ev(3, "STARTED", 950),
+      ev(3, "FINISHED", 2000),
+      ev(2, "STOPPED", 3100),
+      ev(2, "RELEASED", 3200),
+      ev(3, "RELEASED", 3200),
+      ev(1, "RELEASED", 3300),
     ];
     const links = criticalPath(timeline, doc, { startedAt: T });
     expect(shape(links, T)).toEqual([

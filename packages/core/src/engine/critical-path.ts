@@ -55,7 +55,11 @@ interface Opener {
  * deploy order or the start-together barrier that opened last — to the start of the run.
  * Pure: it reads the timeline and the document (the design as run, deployed as a whole).
  */
-export function criticalPath(timeline: readonly StateEvent[], doc: ExperimentDocument, options: { startedAt?: number } = {}): CriticalLink[] {
+export function criticalPath(
+  timeline: readonly StateEvent[],
+  doc: ExperimentDocument,
+  options: { startedAt?: number } = {},
+): CriticalLink[] {
   const events = timeline.filter((e) => e.state !== "RELEASED");
   if (events.length === 0) return [];
   const view = documentView(doc);
@@ -73,10 +77,21 @@ export function criticalPath(timeline: readonly StateEvent[], doc: ExperimentDoc
   const action = (guid: number, what: string, from: number, to: number) =>
     links.push({ kind: "action", guid, what, from, to, costMs: to - from, text: `guid ${guid} ${what}` });
   const wait = (guid: number, what: string, o: Opener) =>
-    links.push({ kind: "wait", guid, what, on: { guid: o.on.guid, state: o.on.state }, from: o.on.at, to: o.at, costMs: o.at - o.on.at, text: o.text });
+    links.push({
+      kind: "wait",
+      guid,
+      what,
+      on: { guid: o.on.guid, state: o.on.state },
+      from: o.on.at,
+      to: o.at,
+      costMs: o.at - o.on.at,
+      text: o.text,
+    });
 
   let cursor: { guid: number; rank: number; at: number } | undefined = {
-    guid: last.guid, rank: last.state === "FAILED" ? failedRank(last.guid) : ENDED, at: last.at,
+    guid: last.guid,
+    rank: last.state === "FAILED" ? failedRank(last.guid) : ENDED,
+    at: last.at,
   };
   function failedRank(g: number): number {
     return at(g, STARTED) !== undefined ? ENDED : READY;
@@ -104,11 +119,19 @@ export function criticalPath(timeline: readonly StateEvent[], doc: ExperimentDoc
       const ready = at(guid, READY) ?? startedAt;
       const openers = conditionOpeners(view, guid, "START", at);
       if (together.has(guid)) {
-        const lastReady = [...together].filter((m) => m !== guid && !failedAt.has(m) && at(m, READY) !== undefined)
-          .reduce<number | undefined>((best, m) => (best === undefined || at(m, READY)! > at(best, READY)! ? m : best), undefined);
+        const lastReady = [...together]
+          .filter((m) => m !== guid && !failedAt.has(m) && at(m, READY) !== undefined)
+          .reduce<number | undefined>(
+            (best, m) => (best === undefined || at(m, READY)! > at(best, READY)! ? m : best),
+            undefined,
+          );
         if (lastReady !== undefined) {
           const t = at(lastReady, READY)!;
-          openers.push({ at: t, on: { guid: lastReady, state: "READY", at: t }, text: `START guid ${guid} together with the others: guid ${lastReady} was READY last` });
+          openers.push({
+            at: t,
+            on: { guid: lastReady, state: "READY", at: t },
+            text: `START guid ${guid} together with the others: guid ${lastReady} was READY last`,
+          });
         }
       }
       const opener = latestOpener(openers, when);
@@ -124,7 +147,12 @@ export function criticalPath(timeline: readonly StateEvent[], doc: ExperimentDoc
       const openers = conditionOpeners(view, guid, "DEPLOY", at);
       for (const dep of deployDependencies(view, guid)) {
         const t = at(dep.guid, stateRank(dep.state));
-        if (t !== undefined) openers.push({ at: t, on: { guid: dep.guid, state: dep.state, at: t }, text: `DEPLOY guid ${guid} after guid ${dep.guid} ${dep.state} (it runs there)` });
+        if (t !== undefined)
+          openers.push({
+            at: t,
+            on: { guid: dep.guid, state: dep.state, at: t },
+            text: `DEPLOY guid ${guid} after guid ${dep.guid} ${dep.state} (it runs there)`,
+          });
       }
       const opener = latestOpener(openers, when);
       if (opener && opener.at > startedAt) {
@@ -140,7 +168,12 @@ export function criticalPath(timeline: readonly StateEvent[], doc: ExperimentDoc
 }
 
 /** The conditions of `action` on `guid` that opened (every awaited resource got there), and when. */
-function conditionOpeners(view: DesignView, guid: number, action: "DEPLOY" | "START" | "STOP", at: (g: number, rank: number) => number | undefined): Opener[] {
+function conditionOpeners(
+  view: DesignView,
+  guid: number,
+  action: "DEPLOY" | "START" | "STOP",
+  at: (g: number, rank: number) => number | undefined,
+): Opener[] {
   const out: Opener[] = [];
   for (const c of view.conditions) {
     if (c.action !== action || !c.group.includes(guid)) continue;
@@ -157,7 +190,11 @@ function conditionOpeners(view: DesignView, guid: number, action: "DEPLOY" | "ST
     if (!all || lastGuid === undefined) continue;
     const delayMs = c.delay ? parseTime(c.delay, "delay") : 0;
     const delay = delayMs > 0 ? ` + ${formatDelay(delayMs)}` : "";
-    out.push({ at: lastAt + delayMs, on: { guid: lastGuid, state: c.state, at: lastAt }, text: `${action} guid ${guid} after guid ${lastGuid} ${c.state}${delay}` });
+    out.push({
+      at: lastAt + delayMs,
+      on: { guid: lastGuid, state: c.state, at: lastAt },
+      text: `${action} guid ${guid} after guid ${lastGuid} ${c.state}${delay}`,
+    });
   }
   return out;
 }

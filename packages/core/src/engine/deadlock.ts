@@ -5,7 +5,13 @@ export interface DependencyGraphInput {
   guids: readonly number[];
   /** Implicit deploy order: `guid` deploys after each of these reached its state. */
   deployAfter(guid: number): ReadonlyArray<{ guid: number; state: ResourceState }>;
-  conditions: ReadonlyArray<{ group: readonly number[]; action: ResourceAction; after: readonly number[]; state: ResourceState; trace?: string }>;
+  conditions: ReadonlyArray<{
+    group: readonly number[];
+    action: ResourceAction;
+    after: readonly number[];
+    state: ResourceState;
+    trace?: string;
+  }>;
   /** Resources that start together once all of them are READY. */
   startTogether: readonly number[];
   /**

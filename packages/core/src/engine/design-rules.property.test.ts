@@ -27,13 +27,26 @@ type Kind = "timed" | "endless" | "host" | "app";
 
 beforeAll(() => {
   defineResourceType({
-    rtype: "prop::Host", backend: "prop", help: "A host for the property test: runs until stopped.",
-    roles: ["prop-host"], attributes: [CRITICAL_ATTRIBUTE], traces: [], connections: [], finishes: "never", platform: "any",
-    look: { abbreviation: "PH", group: "prop", color: "#cccccc" }, charts: [],
+    rtype: "prop::Host",
+    backend: "prop",
+    help: "A host for the property test: runs until stopped.",
+    roles: ["prop-host"],
+    attributes: [CRITICAL_ATTRIBUTE],
+    traces: [],
+    connections: [],
+    finishes: "never",
+    platform: "any",
+    look: { abbreviation: "PH", group: "prop", color: "#cccccc" },
+    charts: [],
   });
   defineResourceType({
-    rtype: "prop::App", backend: "prop", help: "An application for the property test: deploys after its host.",
-    attributes: [{ name: "duration", type: "time", help: "How long it runs.", default: TASK_DURATION, flags: {} }, CRITICAL_ATTRIBUTE],
+    rtype: "prop::App",
+    backend: "prop",
+    help: "An application for the property test: deploys after its host.",
+    attributes: [
+      { name: "duration", type: "time", help: "How long it runs.", default: TASK_DURATION, flags: {} },
+      CRITICAL_ATTRIBUTE,
+    ],
     traces: [],
     roles: [],
     connections: [{ role: "prop-host", min: 1, max: 1, deployAfter: "READY", help: "Where it runs." }],
@@ -56,74 +69,87 @@ interface Design {
 }
 
 /** Random designs; `failures`: tasks may fail on purpose (non-critical), with or without retries. */
-const designsOf = (failures: boolean): fc.Arbitrary<Design> => fc
-  .record({
-    resources: fc.array(
-      fc.record({
-        kind: fc.constantFrom<Kind>("timed", "endless", "host", "app"),
-        critical: fc.boolean(),
-        host: fc.nat(),
-        failIn: fc.constantFrom(...(failures ? FAIL_IN : (["none"] as const))),
-        retries: fc.constantFrom(0, 0, 1),
-        failAttempts: fc.constantFrom(undefined, 1),
-      }),
-      { minLength: 1, maxLength: 7 },
-    ),
-    conditions: fc.array(
-      fc.record({
-        group: fc.uniqueArray(fc.nat(), { minLength: 1, maxLength: 2 }),
-        after: fc.uniqueArray(fc.nat(), { minLength: 1, maxLength: 2 }),
-        action: fc.constantFrom("DEPLOY", "START", "STOP") as fc.Arbitrary<ConditionDoc["action"]>,
-        state: fc.constantFrom(...WAITABLE),
-        delay: fc.constantFrom(undefined, "0ms", "5ms"),
-        trace: fc.constantFrom("none", "instead", "as well"),
-      }),
-      { maxLength: 5 },
-    ),
-  })
-  .map(({ resources, conditions }) => {
-    // Without failures on purpose, only a STOP may wait on FAILED (a DEPLOY or START on a
-    // failure that does not come fails its subject: the other property covers it).
-    if (!failures) conditions = conditions.filter((c) => c.state !== "FAILED" || c.action === "STOP");
-    const n = resources.length;
-    const hosts = resources.flatMap((r, i) => (r.kind === "host" ? [i + 1] : []));
-    // An application needs a host: without one it is a task.
-    const kinds = resources.map((r): Kind => (r.kind === "app" && hosts.length === 0 ? "timed" : r.kind));
-    const guid = (x: number) => (x % n) + 1;
-    const isTask = (g: number) => kinds[g - 1] === "timed" || kinds[g - 1] === "endless";
-    const doc: ExperimentDocument = {
-      format: "nepi-experiment@1",
-      name: "property",
-      resources: resources.map((r, i) => ({
-        guid: i + 1,
-        type: kinds[i] === "host" ? "prop::Host" : kinds[i] === "app" ? "prop::App" : "sim::Task",
-        attributes: {
-          critical: r.critical,
-          ...(kinds[i] === "timed" ? { duration: TASK_DURATION } : {}),
-          // Only tasks fail on purpose, never critically.
-          ...(failsOnPurpose(r, kinds[i]!)
-            ? { critical: false, failIn: r.failIn, retries: r.retries, ...(r.failAttempts !== undefined ? { failAttempts: r.failAttempts } : {}) }
-            : {}),
-        },
-        traces: isTask(i + 1) ? ["stdout"] : [],
-      })),
-      connections: resources.flatMap((r, i) => (kinds[i] === "app" ? [{ source: i + 1, target: hosts[r.host % hosts.length]! }] : [])),
-      conditions: conditions.flatMap((c) => {
-        const group = [...new Set(c.group.map(guid))];
-        const after = [...new Set(c.after.map(guid))].filter((g) => !group.includes(g));
-        if (after.length === 0) return [];
-        // sim::Task prints one line per state: matching its STARTED line is a trace-match condition.
-        const onTrace = c.trace !== "none" && c.state !== "FAILED" && after.every(isTask);
-        const state = onTrace && c.trace === "instead" ? "STARTED" : c.state;
-        return [{
-          group, action: c.action, after, state,
-          ...(onTrace ? { trace: "stdout", matches: " STARTED$" } : {}),
-          ...(c.delay !== undefined ? { delay: c.delay } : {}),
-        }];
-      }),
-    };
-    return { doc, kinds };
-  });
+const designsOf = (failures: boolean): fc.Arbitrary<Design> =>
+  fc
+    .record({
+      resources: fc.array(
+        fc.record({
+          kind: fc.constantFrom<Kind>("timed", "endless", "host", "app"),
+          critical: fc.boolean(),
+          host: fc.nat(),
+          failIn: fc.constantFrom(...(failures ? FAIL_IN : (["none"] as const))),
+          retries: fc.constantFrom(0, 0, 1),
+          failAttempts: fc.constantFrom(undefined, 1),
+        }),
+        { minLength: 1, maxLength: 7 },
+      ),
+      conditions: fc.array(
+        fc.record({
+          group: fc.uniqueArray(fc.nat(), { minLength: 1, maxLength: 2 }),
+          after: fc.uniqueArray(fc.nat(), { minLength: 1, maxLength: 2 }),
+          action: fc.constantFrom("DEPLOY", "START", "STOP") as fc.Arbitrary<ConditionDoc["action"]>,
+          state: fc.constantFrom(...WAITABLE),
+          delay: fc.constantFrom(undefined, "0ms", "5ms"),
+          trace: fc.constantFrom("none", "instead", "as well"),
+        }),
+        { maxLength: 5 },
+      ),
+    })
+    .map(({ resources, conditions }) => {
+      // Without failures on purpose, only a STOP may wait on FAILED (a DEPLOY or START on a
+      // failure that does not come fails its subject: the other property covers it).
+      if (!failures) conditions = conditions.filter((c) => c.state !== "FAILED" || c.action === "STOP");
+      const n = resources.length;
+      const hosts = resources.flatMap((r, i) => (r.kind === "host" ? [i + 1] : []));
+      // An application needs a host: without one it is a task.
+      const kinds = resources.map((r): Kind => (r.kind === "app" && hosts.length === 0 ? "timed" : r.kind));
+      const guid = (x: number) => (x % n) + 1;
+      const isTask = (g: number) => kinds[g - 1] === "timed" || kinds[g - 1] === "endless";
+      const doc: ExperimentDocument = {
+        format: "nepi-experiment@1",
+        name: "property",
+        resources: resources.map((r, i) => ({
+          guid: i + 1,
+          type: kinds[i] === "host" ? "prop::Host" : kinds[i] === "app" ? "prop::App" : "sim::Task",
+          attributes: {
+            critical: r.critical,
+            ...(kinds[i] === "timed" ? { duration: TASK_DURATION } : {}),
+            // Only tasks fail on purpose, never critically.
+            ...(failsOnPurpose(r, kinds[i]!)
+              ? {
+                  critical: false,
+                  failIn: r.failIn,
+                  retries: r.retries,
+                  ...(r.failAttempts !== undefined ? { failAttempts: r.failAttempts } : {}),
+                }
+              : {}),
+          },
+          traces: isTask(i + 1) ? ["stdout"] : [],
+        })),
+        connections: resources.flatMap((r, i) =>
+          kinds[i] === "app" ? [{ source: i + 1, target: hosts[r.host % hosts.length]! }] : [],
+        ),
+        conditions: conditions.flatMap((c) => {
+          const group = [...new Set(c.group.map(guid))];
+          const after = [...new Set(c.after.map(guid))].filter((g) => !group.includes(g));
+          if (after.length === 0) return [];
+          // sim::Task prints one line per state: matching its STARTED line is a trace-match condition.
+          const onTrace = c.trace !== "none" && c.state !== "FAILED" && after.every(isTask);
+          const state = onTrace && c.trace === "instead" ? "STARTED" : c.state;
+          return [
+            {
+              group,
+              action: c.action,
+              after,
+              state,
+              ...(onTrace ? { trace: "stdout", matches: " STARTED$" } : {}),
+              ...(c.delay !== undefined ? { delay: c.delay } : {}),
+            },
+          ];
+        }),
+      };
+      return { doc, kinds };
+    });
 
 function failsOnPurpose(r: { failIn: string }, kind: Kind): boolean {
   return r.failIn !== "none" && (kind === "timed" || kind === "endless");
@@ -145,7 +171,8 @@ function build(doc: ExperimentDocument, ec: ExperimentController): ExperimentCon
   for (const c of doc.connections) ec.registerConnection(c.source, c.target);
   for (const r of doc.resources) for (const t of r.traces) ec.registerTrace(r.guid, t);
   for (const c of doc.conditions) {
-    const wait = c.trace !== undefined && c.matches !== undefined ? { trace: c.trace, matches: c.matches, state: c.state } : c.state;
+    const wait =
+      c.trace !== undefined && c.matches !== undefined ? { trace: c.trace, matches: c.matches, state: c.state } : c.state;
     ec.registerCondition(c.group, c.action, c.after, wait, c.delay);
   }
   return ec;

@@ -51,7 +51,11 @@ export function startsTogether(view: DesignView, members: readonly number[]): nu
         continue;
       }
       stack.pop();
-      if (!later.get(g)) later.set(g, deployDependencies(view, g).some((d) => later.get(d.guid) === true));
+      if (!later.get(g))
+        later.set(
+          g,
+          deployDependencies(view, g).some((d) => later.get(d.guid) === true),
+        );
     }
     return later.get(root)!;
   };

@@ -29,7 +29,10 @@ export function documentView(doc: ExperimentDocument): DesignView {
   const linked = new Map<number, Set<number>>();
   for (const c of doc.connections) {
     if (!c) continue;
-    for (const [x, y] of [[c.source, c.target], [c.target, c.source]] as const) {
+    for (const [x, y] of [
+      [c.source, c.target],
+      [c.target, c.source],
+    ] as const) {
       const set = linked.get(x);
       if (set) set.add(y);
       else linked.set(x, new Set([y]));

@@ -34,16 +34,24 @@ describe("registration errors", () => {
   it("unknown attribute lists the type's attributes", () => {
     const e = thrown(() => ec.set(a, "speed", 3));
     expect(e.code).toBe("UNKNOWN_ATTRIBUTE");
-    expect(e.message).toBe('guid 1 (alpha): sim::Task has no attribute "speed" (its attributes: deployTime, duration, failIn, failAttempts, critical, retries, retryDelay)');
+    expect(e.message).toBe(
+      'guid 1 (alpha): sim::Task has no attribute "speed" (its attributes: deployTime, duration, failIn, failAttempts, critical, retries, retryDelay)',
+    );
   });
 
   it("wrong value type and values outside the allowed set name the attribute and what was expected", () => {
-    expect(thrown(() => ec.set(a, "critical", "yes")).message).toBe('guid 1 (alpha): attribute "critical": expected true or false, got "yes"');
+    expect(thrown(() => ec.set(a, "critical", "yes")).message).toBe(
+      'guid 1 (alpha): attribute "critical": expected true or false, got "yes"',
+    );
     expect(thrown(() => ec.set(a, "failIn", "later")).message).toBe(
       'guid 1 (alpha): attribute "failIn": expected one of "none", "deploy", "start", "run", got "later"',
     );
-    expect(thrown(() => ec.set(a, "duration", "soon")).message).toMatch(/attribute "duration": expected a time string such as 500ms/);
-    expect(thrown(() => ec.registerResource("linux::Node", { port: 70000 })).message).toMatch(/attribute "port": expected an integer between 1 and 65535, got 70000/);
+    expect(thrown(() => ec.set(a, "duration", "soon")).message).toMatch(
+      /attribute "duration": expected a time string such as 500ms/,
+    );
+    expect(thrown(() => ec.registerResource("linux::Node", { port: 70000 })).message).toMatch(
+      /attribute "port": expected an integer between 1 and 65535, got 70000/,
+    );
     expect(thrown(() => ec.registerResource("linux::Node", { port: 22.5 })).code).toBe("BAD_VALUE");
   });
 
@@ -71,7 +79,9 @@ describe("registration errors", () => {
   });
 
   it("a condition of a resource on itself", () => {
-    expect(thrown(() => ec.registerCondition([a, b], "START", b, "STARTED")).message).toBe("condition: guid 2 (sim::Task) cannot wait on itself");
+    expect(thrown(() => ec.registerCondition([a, b], "START", b, "STARTED")).message).toBe(
+      "condition: guid 2 (sim::Task) cannot wait on itself",
+    );
   });
 
   it("bad actions and states", () => {
@@ -82,10 +92,14 @@ describe("registration errors", () => {
   it("connections against the catalog's rules", () => {
     const node = ec.registerResource("linux::Node");
     const app = ec.registerResource("linux::Application", { command: "true" });
-    expect(thrown(() => ec.registerConnection(a, node)).message).toMatch(/guid 1 \(alpha\) cannot connect to guid 3 \(linux::Node\)/);
+    expect(thrown(() => ec.registerConnection(a, node)).message).toMatch(
+      /guid 1 \(alpha\) cannot connect to guid 3 \(linux::Node\)/,
+    );
     ec.registerConnection(app, node);
     const node2 = ec.registerResource("linux::Node");
-    expect(thrown(() => ec.registerConnection(app, node2)).message).toMatch(/guid 4 \(linux::Application\) connects to exactly 1 host and already has 1/);
+    expect(thrown(() => ec.registerConnection(app, node2)).message).toMatch(
+      /guid 4 \(linux::Application\) connects to exactly 1 host and already has 1/,
+    );
     expect(thrown(() => ec.registerConnection(app, app)).message).toMatch(/cannot connect to itself/);
   });
 
@@ -131,7 +145,9 @@ describe("deploy-time errors", () => {
     const ec = new ExperimentController();
     const a = ec.registerResource("sim::Task", { duration: "1s" });
     ec.deploy();
-    expect(thrown(() => ec.set(a, "failIn", "run")).message).toMatch(/guid 1 \(sim::Task\): attribute "failIn" is a design attribute: it cannot be set after deploy/);
+    expect(thrown(() => ec.set(a, "failIn", "run")).message).toMatch(
+      /guid 1 \(sim::Task\): attribute "failIn" is a design attribute: it cannot be set after deploy/,
+    );
     expect(thrown(() => ec.set(a, "duration", "5s")).message).toMatch(/cannot be changed once deployed/);
 
     const ec2 = new ExperimentController();
@@ -153,10 +169,20 @@ const doc: ExperimentDocument = {
   name: "ping-demo",
   resources: [
     { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" }, traces: [], position: { x: 0, y: 0 } },
-    { guid: 2, type: "linux::Application", label: "hello", attributes: { command: "echo hello" }, traces: ["stdout"], position: { x: 200, y: 0 } },
+    {
+      guid: 2,
+      type: "linux::Application",
+      label: "hello",
+      attributes: { command: "echo hello" },
+      traces: ["stdout"],
+      position: { x: 200, y: 0 },
+    },
     { guid: 3, type: "linux::Ping", attributes: { target: "127.0.0.1", count: 3 }, traces: ["stdout"] },
   ],
-  connections: [{ source: 2, target: 1 }, { source: 3, target: 1 }],
+  connections: [
+    { source: 2, target: 1 },
+    { source: 3, target: 1 },
+  ],
   conditions: [{ group: [3], action: "START", after: [2], state: "STARTED", delay: "1s" }],
 };
 
@@ -164,7 +190,13 @@ describe("experiment documents", () => {
   it("round-trips through the controller", () => {
     const ec = ExperimentController.fromDocument(doc);
     const back = ec.toDocument();
-    expect(back).toEqual({ ...doc, connections: [{ source: 1, target: 2 }, { source: 1, target: 3 }] });
+    expect(back).toEqual({
+      ...doc,
+      connections: [
+        { source: 1, target: 2 },
+        { source: 1, target: 3 },
+      ],
+    });
     expect(validateDocument(back)).toEqual([]);
     expect(ExperimentController.fromDocument(back).toDocument()).toEqual(back);
   });
@@ -179,7 +211,10 @@ describe("experiment documents", () => {
         { guid: 3, type: "linux::Application", attributes: { colour: "red" } },
         { guid: 4, type: "sim::Nope" },
       ],
-      connections: [{ source: 2, target: 1 }, { source: 2, target: 9 }],
+      connections: [
+        { source: 2, target: 1 },
+        { source: 2, target: 9 },
+      ],
       conditions: [{ group: [2], action: "START", after: [2], state: "STARTED" }],
     };
     const problems = validateDocument(bad).map((p) => `${p.path}: ${p.message}`);

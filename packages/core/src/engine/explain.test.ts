@@ -35,8 +35,14 @@ describe("waitingOn: conditions", () => {
     expect(ec.state(b)).toBe("READY");
     expect(waits(ec, b)).toEqual([
       {
-        kind: "condition", action: "START", after: [a], state: "STARTED", delayMs: 2000, condition: 1,
-        remaining: [{ guid: a, state: "READY" }], text: `START after guid ${a} STARTED + 2s: guid ${a} is READY`,
+        kind: "condition",
+        action: "START",
+        after: [a],
+        state: "STARTED",
+        delayMs: 2000,
+        condition: 1,
+        remaining: [{ guid: a, state: "READY" }],
+        text: `START after guid ${a} STARTED + 2s: guid ${a} is READY`,
       },
     ]);
     expect(texts(ec, a)).toEqual([`START after guid ${c} FINISHED: guid ${c} is STARTED`]);
@@ -83,8 +89,13 @@ describe("waitingOn: the engine's own waits", () => {
     expect(texts(ec, slow)).toEqual(["deploy in progress"]);
     expect(waits(ec, fast)).toEqual([
       {
-        kind: "startTogether", action: "START", after: [slow, fast], state: "READY", delayMs: 0,
-        remaining: [{ guid: slow, state: "NEW" }], text: `START together with guids ${slow}, ${fast}: guid ${slow} is NEW`,
+        kind: "startTogether",
+        action: "START",
+        after: [slow, fast],
+        state: "READY",
+        delayMs: 0,
+        remaining: [{ guid: slow, state: "NEW" }],
+        text: `START together with guids ${slow}, ${fast}: guid ${slow} is NEW`,
       },
     ]);
     await vi.advanceTimersByTimeAsync(2000);
@@ -98,7 +109,9 @@ describe("waitingOn: the engine's own waits", () => {
     ec.deploy();
     await vi.advanceTimersByTimeAsync(200);
     expect(texts(ec, first)).toEqual(["deploy in progress"]);
-    expect(waits(ec, second)).toEqual([{ kind: "pool", operation: "deploy", busy: 1, queued: 1, text: "deploy: waiting for a pool slot (1 busy)" }]);
+    expect(waits(ec, second)).toEqual([
+      { kind: "pool", operation: "deploy", busy: 1, queued: 1, text: "deploy: waiting for a pool slot (1 busy)" },
+    ]);
     await vi.advanceTimersByTimeAsync(1000);
     expect(texts(ec, second)).toEqual(["deploy in progress"]);
     await vi.advanceTimersByTimeAsync(3000);
@@ -108,14 +121,30 @@ describe("waitingOn: the engine's own waits", () => {
   it("names the deploy order on the host: an application waits for its host to be READY", async () => {
     let hostUp: () => void = () => {};
     defineResourceType({
-      rtype: "test::ExplainHost", backend: "test", help: "a host that is up when the test says", attributes: [CRITICAL_ATTRIBUTE],
-      traces: [], roles: ["host"], connections: [], finishes: "never", platform: "any",
-      look: { abbreviation: "EH", group: "test", color: "#ccc" }, charts: [],
+      rtype: "test::ExplainHost",
+      backend: "test",
+      help: "a host that is up when the test says",
+      attributes: [CRITICAL_ATTRIBUTE],
+      traces: [],
+      roles: ["host"],
+      connections: [],
+      finishes: "never",
+      platform: "any",
+      look: { abbreviation: "EH", group: "test", color: "#ccc" },
+      charts: [],
     });
     defineResourceType({
-      rtype: "test::ExplainApp", backend: "test", help: "runs on a host", attributes: [CRITICAL_ATTRIBUTE],
-      traces: [], roles: [], connections: [{ role: "host", min: 1, max: 1, deployAfter: "READY", help: "its host" }],
-      finishes: "always", platform: "any", look: { abbreviation: "EA", group: "test", color: "#ccc" }, charts: [],
+      rtype: "test::ExplainApp",
+      backend: "test",
+      help: "runs on a host",
+      attributes: [CRITICAL_ATTRIBUTE],
+      traces: [],
+      roles: [],
+      connections: [{ role: "host", min: 1, max: 1, deployAfter: "READY", help: "its host" }],
+      finishes: "always",
+      platform: "any",
+      look: { abbreviation: "EA", group: "test", color: "#ccc" },
+      charts: [],
     });
     registerResourceManager("test::ExplainHost", () => ({ discover: () => new Promise<void>((resolve) => (hostUp = resolve)) }));
     registerResourceManager("test::ExplainApp", () => ({}));
@@ -127,8 +156,13 @@ describe("waitingOn: the engine's own waits", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(waits(ec, app)).toEqual([
       {
-        kind: "deployOrder", action: "DEPLOY", after: [host], state: "READY", delayMs: 0,
-        remaining: [{ guid: host, state: "NEW" }], text: `DEPLOY after guid ${host} READY: guid ${host} is NEW`,
+        kind: "deployOrder",
+        action: "DEPLOY",
+        after: [host],
+        state: "READY",
+        delayMs: 0,
+        remaining: [{ guid: host, state: "NEW" }],
+        text: `DEPLOY after guid ${host} READY: guid ${host} is NEW`,
       },
     ]);
     hostUp();
@@ -161,7 +195,12 @@ describe("a wait on what no deploy took in", () => {
     ec.registerCondition(a, "START", b, "STARTED");
     ec.deploy([a]);
     await expect(ec.waitStarted(a)).rejects.toThrow(`cannot START: it waits on guid ${b}, which is not part of this deploy`);
-    expect(ec.timeline().filter((e) => e.guid === a).map((e) => [e.state, e.at - t0])).toEqual([["FAILED", 0]]);
+    expect(
+      ec
+        .timeline()
+        .filter((e) => e.guid === a)
+        .map((e) => [e.state, e.at - t0]),
+    ).toEqual([["FAILED", 0]]);
     expect(ec.failure(a)).toBe(`cannot START: it waits on guid ${b}, which is not part of this deploy`);
     expect(ec.timeline().some((e) => e.guid === b && e.state === "DISCOVERED")).toBe(false);
   });

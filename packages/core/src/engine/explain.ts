@@ -34,7 +34,8 @@ export function formatDelay(ms: number): string {
 
 function guidList(guids: readonly number[]): string {
   if (guids.length === 1) return `guid ${guids[0]}`;
-  const shown = guids.length > LISTED ? `${guids.slice(0, LISTED).join(", ")} and ${guids.length - LISTED} more` : guids.join(", ");
+  const shown =
+    guids.length > LISTED ? `${guids.slice(0, LISTED).join(", ")} and ${guids.length - LISTED} more` : guids.join(", ");
   return `guids ${shown}`;
 }
 
@@ -71,13 +72,28 @@ export class Explainer {
     const queued = this.host.queuedFor(r);
     if (queued) {
       const busy = this.host.poolBusy();
-      return [{ kind: "pool", operation: queued, busy, queued: this.host.poolQueued(), text: `${queued}: waiting for a pool slot (${busy} busy)` }];
+      return [
+        {
+          kind: "pool",
+          operation: queued,
+          busy,
+          queued: this.host.poolQueued(),
+          text: `${queued}: waiting for a pool slot (${busy} busy)`,
+        },
+      ];
     }
     if (r.phase.kind === "busy") {
       const op = r.phase.op;
       return [{ kind: "operation", operation: op, text: `${op} in progress` }];
     }
-    const next = r.state === ResourceState.NEW ? "DEPLOY" : r.state === ResourceState.READY ? "START" : r.state === ResourceState.STARTED ? "STOP" : undefined;
+    const next =
+      r.state === ResourceState.NEW
+        ? "DEPLOY"
+        : r.state === ResourceState.READY
+          ? "START"
+          : r.state === ResourceState.STARTED
+            ? "STOP"
+            : undefined;
     if (!next) return [];
     const out: WaitReason[] = [];
     const outside = new Set<number>();
@@ -89,11 +105,19 @@ export class Explainer {
     }
     if (outside.size > 0) {
       const guids = [...outside];
-      out.unshift({ kind: "outside", guids, text: `waits on ${guidList(guids)}, which ${guids.length === 1 ? "is" : "are"} not part of this deploy` });
+      out.unshift({
+        kind: "outside",
+        guids,
+        text: `waits on ${guidList(guids)}, which ${guids.length === 1 ? "is" : "are"} not part of this deploy`,
+      });
     }
     if (next === "STOP" && out.length === 0) {
       const endsByItself = this.host.endsByItself(r);
-      out.push({ kind: "running", endsByItself, text: endsByItself ? "running until it ends by itself" : "running until stopped or released" });
+      out.push({
+        kind: "running",
+        endsByItself,
+        text: endsByItself ? "running until it ends by itself" : "running until stopped or released",
+      });
     }
     return out;
   }
@@ -108,28 +132,42 @@ export class Explainer {
     } else {
       const delay = gate.delayMs > 0 ? ` + ${formatDelay(gate.delayMs)}` : "";
       const head =
-        gate.kind === "deployOrder" ? `DEPLOY after ${guidList(gate.after)} ${gate.state}` :
-        gate.kind === "startTogether" ? `START together with ${guidList(gate.after)}` :
-        gate.action === "SET" ? `SET ${gate.set?.name} after ${guidList(gate.after)} ${gate.state}${delay}` :
-        gate.trace ? `${gate.action} after ${gate.trace.name} of ${guidList(gate.after)} matches ${showPattern(gate.trace.pattern.source)}${delay}` :
-        `${gate.action} after ${guidList(gate.after)} ${gate.state}${delay}`;
+        gate.kind === "deployOrder"
+          ? `DEPLOY after ${guidList(gate.after)} ${gate.state}`
+          : gate.kind === "startTogether"
+            ? `START together with ${guidList(gate.after)}`
+            : gate.action === "SET"
+              ? `SET ${gate.set?.name} after ${guidList(gate.after)} ${gate.state}${delay}`
+              : gate.trace
+                ? `${gate.action} after ${gate.trace.name} of ${guidList(gate.after)} matches ${showPattern(gate.trace.pattern.source)}${delay}`
+                : `${gate.action} after ${guidList(gate.after)} ${gate.state}${delay}`;
       // A trace-match gate whose resources all started waits for a line: say how many were seen.
       const unmatched = remaining.length === 0 ? this.host.traceProgress(gate).filter((p) => !p.matched) : [];
       const firesAt = remaining.length === 0 && more === 0 && unmatched.length === 0 ? gate.firesAt : undefined;
       const seen = (p: TraceProgress) => `${p.lines} line${p.lines === 1 ? "" : "s"} seen, no match`;
       const why =
-        remaining.length > 0 ? remaining.map((a) => `guid ${a.guid} is ${a.state}`).join(", ") + (more > 0 ? ` and ${more} more` : "") :
-        unmatched.length === 1 && gate.after.length === 1 ? seen(unmatched[0]!) :
-        unmatched.length > 0 ? unmatched.map((p) => `guid ${p.guid}: ${seen(p)}`).join(", ") :
-        firesAt !== undefined ? `${formatDelay(Math.max(0, firesAt - Date.now()))} left` :
-        "opening";
+        remaining.length > 0
+          ? remaining.map((a) => `guid ${a.guid} is ${a.state}`).join(", ") + (more > 0 ? ` and ${more} more` : "")
+          : unmatched.length === 1 && gate.after.length === 1
+            ? seen(unmatched[0]!)
+            : unmatched.length > 0
+              ? unmatched.map((p) => `guid ${p.guid}: ${seen(p)}`).join(", ")
+              : firesAt !== undefined
+                ? `${formatDelay(Math.max(0, firesAt - Date.now()))} left`
+                : "opening";
       const fields = {
-        action: gate.action, after: [...gate.after], state: gate.state, delayMs: gate.delayMs, remaining,
-        ...(firesAt !== undefined ? { firesAt } : {}), text: `${head}: ${why}`,
+        action: gate.action,
+        after: [...gate.after],
+        state: gate.state,
+        delayMs: gate.delayMs,
+        remaining,
+        ...(firesAt !== undefined ? { firesAt } : {}),
+        text: `${head}: ${why}`,
       };
       reason =
-        gate.kind === "condition" ? { kind: "condition", ...fields, ...(gate.condition !== undefined ? { condition: gate.condition } : {}) } :
-        { kind: gate.kind, ...fields };
+        gate.kind === "condition"
+          ? { kind: "condition", ...fields, ...(gate.condition !== undefined ? { condition: gate.condition } : {}) }
+          : { kind: gate.kind, ...fields };
     }
     this.seen.set(gate, reason);
     return reason;

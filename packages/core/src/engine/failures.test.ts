@@ -18,7 +18,11 @@ function reaches(ec: ExperimentController, guid: number, state: string): Promise
   });
 }
 
-const states = (ec: ExperimentController, guid: number) => ec.timeline().filter((e) => e.guid === guid).map((e) => e.state);
+const states = (ec: ExperimentController, guid: number) =>
+  ec
+    .timeline()
+    .filter((e) => e.guid === guid)
+    .map((e) => e.state);
 
 describe("conditions on FAILED", () => {
   it("STOP the load generator when the server FAILED", async () => {
@@ -105,29 +109,46 @@ describe("conditions on FAILED", () => {
       conditions: [{ group: [2], action: "START", after: [1], state: state as "FAILED" }],
     });
     expect(validateDocument(doc("FAILED", "1s"))).toEqual([]);
-    expect(validateDocument(doc("RELEASED", "1s")).map((p) => `${p.path}: ${p.message}`)).toEqual(['conditions[0].state: "RELEASED" cannot be waited for']);
+    expect(validateDocument(doc("RELEASED", "1s")).map((p) => `${p.path}: ${p.message}`)).toEqual([
+      'conditions[0].state: "RELEASED" cannot be waited for',
+    ]);
     expect(validateDocument(doc("FAILED")).map((p) => `${p.code} ${p.path}: ${p.message}`)).toEqual([
       "NEVER_ENDS conditions[0]: START guid 2 after guid 1 FAILED may wait forever: whether it failed is known once it ended, and guid 1 (sim::Task) does not end by itself and no STOP condition stops it",
     ]);
     const ec = new ExperimentController();
     const a = ec.registerResource("sim::Task");
     const b = ec.registerResource("sim::Task");
-    expect(() => ec.registerCondition(b, "START", a, "RELEASED")).toThrow(/"RELEASED" cannot be waited for \(one of DISCOVERED, PROVISIONED, READY, STARTED, STOPPED, FINISHED, FAILED\)/);
+    expect(() => ec.registerCondition(b, "START", a, "RELEASED")).toThrow(
+      /"RELEASED" cannot be waited for \(one of DISCOVERED, PROVISIONED, READY, STARTED, STOPPED, FINISHED, FAILED\)/,
+    );
   });
 });
 
 describe("retries", () => {
   it("a failed start is tried again after retryDelay; each attempt is in the timeline", async () => {
     const ec = new ExperimentController();
-    const t = ec.registerResource("sim::Task", { duration: "5ms", failIn: "start", failAttempts: 2, retries: 3, retryDelay: "30ms" });
+    const t = ec.registerResource("sim::Task", {
+      duration: "5ms",
+      failIn: "start",
+      failAttempts: 2,
+      retries: 3,
+      retryDelay: "30ms",
+    });
     ec.deploy();
     await ec.waitFinished(t);
     const events = ec.timeline().filter((e) => e.guid === t);
     expect(events.map((e) => [e.state, e.attempt])).toEqual([
-      ["DISCOVERED", undefined], ["PROVISIONED", undefined], ["READY", undefined],
-      ["READY", 2], ["READY", 3], ["STARTED", 3], ["FINISHED", 3],
+      ["DISCOVERED", undefined],
+      ["PROVISIONED", undefined],
+      ["READY", undefined],
+      ["READY", 2],
+      ["READY", 3],
+      ["STARTED", 3],
+      ["FINISHED", 3],
     ]);
-    expect(events[3]!.reason).toBe("attempt 1 of 4 failed: start failed: simulated failure in start (failIn=start); attempt 2 in 30ms");
+    expect(events[3]!.reason).toBe(
+      "attempt 1 of 4 failed: start failed: simulated failure in start (failIn=start); attempt 2 in 30ms",
+    );
     expect(events[4]!.reason).toMatch(/^attempt 2 of 4 failed: .*; attempt 3 in 30ms$/);
     // Each retry waited its delay after the failure before it.
     expect(events[4]!.at - events[3]!.at).toBeGreaterThanOrEqual(30);
@@ -186,13 +207,27 @@ describe("retry failed", () => {
     ec.deploy();
     await reaches(ec, after, "FAILED");
     await ec.waitFinished(fine);
-    expect(ec.failure(after)).toMatch(/^cannot START: it waits for START after guid 2 FINISHED, but guid 2 \(sim::Task\) is FAILED/);
+    expect(ec.failure(after)).toMatch(
+      /^cannot START: it waits for START after guid 2 FINISHED, but guid 2 \(sim::Task\) is FAILED/,
+    );
 
     expect(ec.retryFailed()).toEqual([flaky, after]);
     await ec.waitFinished([flaky, after]);
-    expect(states(ec, flaky)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "FAILED", "READY", "STARTED", "FINISHED"]);
+    expect(states(ec, flaky)).toEqual([
+      "DISCOVERED",
+      "PROVISIONED",
+      "READY",
+      "STARTED",
+      "FAILED",
+      "READY",
+      "STARTED",
+      "FINISHED",
+    ]);
     expect(states(ec, after)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "FAILED", "READY", "STARTED", "FINISHED"]);
-    expect(ec.timeline().find((e) => e.guid === flaky && e.previous === "FAILED")).toMatchObject({ reason: "retry failed: attempt 2", attempt: 2 });
+    expect(ec.timeline().find((e) => e.guid === flaky && e.previous === "FAILED")).toMatchObject({
+      reason: "retry failed: attempt 2",
+      attempt: 2,
+    });
     // What went well was neither redeployed nor restarted.
     expect(states(ec, fine)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "FINISHED"]);
     expect(ec.failure(flaky)).toBeUndefined();

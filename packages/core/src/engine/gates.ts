@@ -100,12 +100,30 @@ export class GateWatch {
   }
 
   make(
-    action: GateAction, after: number[], state: ResourceState, delayMs: number,
-    kind: Gate["kind"], subjects: number[], set?: Gate["set"], trace?: TraceCondition,
+    action: GateAction,
+    after: number[],
+    state: ResourceState,
+    delayMs: number,
+    kind: Gate["kind"],
+    subjects: number[],
+    set?: Gate["set"],
+    trace?: TraceCondition,
   ): Gate {
     return {
-      id: this.nextId++, action, after, state, delayMs, kind, subjects, set, trace,
-      counted: [], armed: false, remaining: 0, lastAt: 0, opened: false,
+      id: this.nextId++,
+      action,
+      after,
+      state,
+      delayMs,
+      kind,
+      subjects,
+      set,
+      trace,
+      counted: [],
+      armed: false,
+      remaining: 0,
+      lastAt: 0,
+      opened: false,
       ...(state === ResourceState.FAILED ? { seen: new Set<number>() } : {}),
     };
   }

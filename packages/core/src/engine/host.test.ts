@@ -6,7 +6,16 @@ import type { ResourceTypeInfo } from "../model/catalog-schema.js";
 import type { Host } from "./host.js";
 
 const LOOK = { abbreviation: "T", group: "test", color: "#ccc" };
-const base = { backend: "test", help: "", attributes: [], traces: [], finishes: "never", charts: [], platform: "any", look: LOOK } satisfies Partial<ResourceTypeInfo>;
+const base = {
+  backend: "test",
+  help: "",
+  attributes: [],
+  traces: [],
+  finishes: "never",
+  charts: [],
+  platform: "any",
+  look: LOOK,
+} satisfies Partial<ResourceTypeInfo>;
 
 /** A host kind of its own (a namespace, say), one that lends nothing, and a guest that runs on any host. */
 const TYPES: ResourceTypeInfo[] = [

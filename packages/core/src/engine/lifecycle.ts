@@ -14,15 +14,26 @@ import { GateWatch, describeGate, type Gate, type GateAction } from "./gates.js"
 import type { OperationPool } from "./pool.js";
 import type { DesignRegistry, Group } from "./registry.js";
 import {
-  BUSY, IDLE, REDEPLOY_RELEASING, REDEPLOYING, REGISTERED, RELEASED, RELEASING, SCHEDULED,
-  comesBack, isReleased, isReleasing, isScheduled, operation,
-  type Operation, type Resource,
+  BUSY,
+  IDLE,
+  REDEPLOY_RELEASING,
+  REDEPLOYING,
+  REGISTERED,
+  RELEASED,
+  RELEASING,
+  SCHEDULED,
+  comesBack,
+  isReleased,
+  isReleasing,
+  isScheduled,
+  operation,
+  type Operation,
+  type Resource,
 } from "./resource-record.js";
 import type { TraceCondition } from "./trace-gates.js";
 import { WaitIndex } from "./waits.js";
 import { dropsWhenBroken, isFailureStop } from "./failure-waits.js";
 import { Retries, retryReason, type RetryFrom } from "./retries.js";
-
 
 /** Ranks of the states a resource passes through in order (STOPPED and FINISHED share 5). */
 export const MAX_RANK = 5;
@@ -105,7 +116,11 @@ export class Lifecycle {
     this.waits = new WaitIndex({
       resource,
       where,
-      explain: (r) => this.explainer().waitingOn(r).map((w) => w.text).join("; "),
+      explain: (r) =>
+        this.explainer()
+          .waitingOn(r)
+          .map((w) => w.text)
+          .join("; "),
     });
     this.retries = new Retries((r, name) => design.attributeValue(r, name));
   }
@@ -193,28 +208,36 @@ export class Lifecycle {
     for (const r of members) this.armGates(r, again);
     // deploy() only schedules: the work begins once the caller's code has run (listeners attached…,
     // or the deploy of what a member waits on). A wait on what no deploy took in fails at once.
-    queueMicrotask(() => this.batch(() => {
-      const seen = new Map<Gate, number[]>();
-      for (const r of members) {
-        const still = this.state_ === EcState.RUNNING && r.state === ResourceState.NEW && r.phase.kind === "scheduled";
-        const outside = still ? outsideWait(r, this.explainHost, seen) : undefined;
-        if (outside) this.failResource(r, outside);
-        else this.tryDeploy(r);
-      }
-    }));
+    queueMicrotask(() =>
+      this.batch(() => {
+        const seen = new Map<Gate, number[]>();
+        for (const r of members) {
+          const still = this.state_ === EcState.RUNNING && r.state === ResourceState.NEW && r.phase.kind === "scheduled";
+          const outside = still ? outsideWait(r, this.explainHost, seen) : undefined;
+          if (outside) this.failResource(r, outside);
+          else this.tryDeploy(r);
+        }
+      }),
+    );
   }
 
   /**
    * A condition on a trace of `after` matching: it opens on the match (which comes once they
    * started); a state beyond STARTED (FINISHED) is waited for by a gate of its own as well.
    */
-  addTraceConditionGate(action: GateAction, subjects: number[], after: number[], state: ResourceState, delayMs: number, trace: TraceCondition): void {
+  addTraceConditionGate(
+    action: GateAction,
+    subjects: number[],
+    after: number[],
+    state: ResourceState,
+    delayMs: number,
+    trace: TraceCondition,
+  ): void {
     if (stateRank(state) > stateRank(ResourceState.STARTED)) this.addConditionGate(action, subjects, after, state, delayMs);
     const gate = this.gateWatch.make(action, after, ResourceState.STARTED, delayMs, "condition", subjects, undefined, trace);
     gate.condition = this.design.conditions.length - 1;
     for (const g of subjects) this.attachGate(this.design.resource(g), gate);
   }
-
 
   // ---------------------------------------------------------------- redeploy
 
@@ -294,7 +317,16 @@ export class Lifecycle {
       const i = gate.counted.indexOf(r.guid);
       if (i >= 0 && !gate.opened) gate.counted.splice(i, 1);
       if (gate.kind === "condition") {
-        const fresh = this.gateWatch.make(gate.action, [...gate.after], gate.state, gate.delayMs, "condition", [r.guid], undefined, gate.trace);
+        const fresh = this.gateWatch.make(
+          gate.action,
+          [...gate.after],
+          gate.state,
+          gate.delayMs,
+          "condition",
+          [r.guid],
+          undefined,
+          gate.trace,
+        );
         fresh.condition = gate.condition;
         gates.push(fresh);
       }
@@ -304,7 +336,12 @@ export class Lifecycle {
 
   /** A registered condition (or setWithConditions) on each of `subjects`. */
   addConditionGate(
-    action: GateAction, subjects: number[], after: number[], state: ResourceState, delayMs: number, set?: Gate["set"],
+    action: GateAction,
+    subjects: number[],
+    after: number[],
+    state: ResourceState,
+    delayMs: number,
+    set?: Gate["set"],
   ): void {
     const gate = this.gateWatch.make(action, after, state, delayMs, "condition", subjects, set);
     // Registered just now: the last of its list in the design.
@@ -319,7 +356,10 @@ export class Lifecycle {
     this.assertRunning("start");
     const starting = operation(r) === "start";
     if (r.state !== ResourceState.READY || starting) {
-      throw new NepiError("WRONG_STATE", `start: ${this.design.where(r)} is ${starting ? "already starting" : r.state}: only a READY resource can be started`);
+      throw new NepiError(
+        "WRONG_STATE",
+        `start: ${this.design.where(r)} is ${starting ? "already starting" : r.state}: only a READY resource can be started`,
+      );
     }
     // Being released: nothing new starts (the step would be cut short at once).
     if (isReleasing(r)) return Promise.resolve();
@@ -331,7 +371,10 @@ export class Lifecycle {
     this.assertRunning("stop");
     const stopping = operation(r) === "stop";
     if (r.state !== ResourceState.STARTED || stopping) {
-      throw new NepiError("WRONG_STATE", `stop: ${this.design.where(r)} is ${stopping ? "already stopping" : r.state}: only a STARTED resource can be stopped`);
+      throw new NepiError(
+        "WRONG_STATE",
+        `stop: ${this.design.where(r)} is ${stopping ? "already stopping" : r.state}: only a STARTED resource can be stopped`,
+      );
     }
     if (isReleasing(r)) return Promise.resolve();
     return new Promise((resolve) => this.stopResource(r, resolve));
@@ -419,7 +462,8 @@ export class Lifecycle {
       const { redeploy: _cancelled, ...plain } = p;
       r.phase = plain;
     } else if (p.kind !== "releasing" && p.kind !== "released") {
-      if (p.kind === "busy") r.phase = redeploy ? { kind: "releasing", finishing: p.op, redeploy } : { kind: "releasing", finishing: p.op };
+      if (p.kind === "busy")
+        r.phase = redeploy ? { kind: "releasing", finishing: p.op, redeploy } : { kind: "releasing", finishing: p.op };
       else r.phase = redeploy ? REDEPLOY_RELEASING : RELEASING;
     }
     r.abort?.abort();
@@ -516,12 +560,20 @@ export class Lifecycle {
     if (dropsWhenBroken(gate)) return this.dropGate(r, gate, cause);
     const rank = r.maxRank;
     const stillPending =
-      gate.action === "DEPLOY" ? r.state === ResourceState.NEW :
-      gate.action === "START" ? rank < stateRank("STARTED") :
-      gate.action === "STOP" ? rank < MAX_RANK : true;
+      gate.action === "DEPLOY"
+        ? r.state === ResourceState.NEW
+        : gate.action === "START"
+          ? rank < stateRank("STARTED")
+          : gate.action === "STOP"
+            ? rank < MAX_RANK
+            : true;
     if (!stillPending) return;
     const verb = gate.action === "SET" ? `set "${gate.set?.name}"` : gate.action;
-    this.defer(() => this.state_ === EcState.RUNNING && this.failResource(r, `cannot ${verb}: it waits for ${describeGate(gate)}, but ${cause}`));
+    this.defer(
+      () =>
+        this.state_ === EcState.RUNNING &&
+        this.failResource(r, `cannot ${verb}: it waits for ${describeGate(gate)}, but ${cause}`),
+    );
   }
 
   /** A STOP or SET planned for a failure that did not happen: `r` carries on without it. */
@@ -544,10 +596,20 @@ export class Lifecycle {
     if (gate.kind !== "condition") return;
     const at = Date.now();
     this.host.emit("gate", {
-      gate: gate.id, status,
-      ...(gate.condition !== undefined ? (gate.action === "SET" ? { attributeCondition: gate.condition } : { condition: gate.condition }) : {}),
-      action: gate.action, subjects: [...gate.counted], after: [...gate.after], state: gate.state, delayMs: gate.delayMs,
-      at, ...(firesAt !== undefined ? { firesAt } : {}),
+      gate: gate.id,
+      status,
+      ...(gate.condition !== undefined
+        ? gate.action === "SET"
+          ? { attributeCondition: gate.condition }
+          : { condition: gate.condition }
+        : {}),
+      action: gate.action,
+      subjects: [...gate.counted],
+      after: [...gate.after],
+      state: gate.state,
+      delayMs: gate.delayMs,
+      at,
+      ...(firesAt !== undefined ? { firesAt } : {}),
     });
   }
 
@@ -583,17 +645,26 @@ export class Lifecycle {
   }
 
   private tryDeploy(r: Resource): void {
-    if (this.state_ !== EcState.RUNNING || r.phase.kind !== "scheduled" || r.state !== ResourceState.NEW || r.pending.DEPLOY > 0) return;
+    if (this.state_ !== EcState.RUNNING || r.phase.kind !== "scheduled" || r.state !== ResourceState.NEW || r.pending.DEPLOY > 0)
+      return;
     this.deployResource(r);
   }
 
   private tryStart(r: Resource): void {
-    if (this.state_ !== EcState.RUNNING || r.phase.kind !== "idle" || r.state !== ResourceState.READY || r.pending.START > 0) return;
+    if (this.state_ !== EcState.RUNNING || r.phase.kind !== "idle" || r.state !== ResourceState.READY || r.pending.START > 0)
+      return;
     this.startResource(r);
   }
 
   private tryStop(r: Resource): void {
-    if (this.state_ !== EcState.RUNNING || r.phase.kind !== "idle" || !r.hasStopGate || r.state !== ResourceState.STARTED || r.pending.STOP > 0) return;
+    if (
+      this.state_ !== EcState.RUNNING ||
+      r.phase.kind !== "idle" ||
+      !r.hasStopGate ||
+      r.state !== ResourceState.STARTED ||
+      r.pending.STOP > 0
+    )
+      return;
     this.stopResource(r);
   }
 
@@ -612,7 +683,11 @@ export class Lifecycle {
     if (p.kind === "busy") {
       r.phase = IDLE;
     } else if (p.kind === "releasing" && p.finishing !== undefined) {
-      r.phase = p.done ? { kind: "releasing", done: p.done, ...(p.redeploy ? { redeploy: p.redeploy } : {}) } : p.redeploy ? REDEPLOY_RELEASING : RELEASING;
+      r.phase = p.done
+        ? { kind: "releasing", done: p.done, ...(p.redeploy ? { redeploy: p.redeploy } : {}) }
+        : p.redeploy
+          ? REDEPLOY_RELEASING
+          : RELEASING;
       p.whenIdle?.();
     }
   }
@@ -648,7 +723,11 @@ export class Lifecycle {
     } catch (error) {
       return { error };
     }
-    if (isThenable(result)) return Promise.resolve(result).then((): StepOutcome => "done", (error: unknown): StepOutcome => ({ error }));
+    if (isThenable(result))
+      return Promise.resolve(result).then(
+        (): StepOutcome => "done",
+        (error: unknown): StepOutcome => ({ error }),
+      );
     return "done";
   }
 
@@ -658,7 +737,11 @@ export class Lifecycle {
     if (outcome === "done") return true;
     // An operation cut short by a release or by the experiment's failure is not a failure of its own.
     if (outcome !== "cut short" && this.stillGoing(r)) {
-      this.failOrRetry(r, `${name} failed: ${errorMessage(outcome.error)}`, name === "stop" ? undefined : name === "start" ? "start" : "deploy");
+      this.failOrRetry(
+        r,
+        `${name} failed: ${errorMessage(outcome.error)}`,
+        name === "stop" ? undefined : name === "start" ? "start" : "deploy",
+      );
     }
     return false;
   }
@@ -766,7 +849,9 @@ export class Lifecycle {
     this.retries.cancel();
     this.setEcState(EcState.FAILED, reason);
     this.waits.experimentFailed(reason);
-    this.host.releaseAll().catch((err) => this.host.emit("log", { message: `release after failure: ${errorMessage(err)}`, at: Date.now() }));
+    this.host
+      .releaseAll()
+      .catch((err) => this.host.emit("log", { message: `release after failure: ${errorMessage(err)}`, at: Date.now() }));
   }
 
   private setEcState(state: EcState, reason?: string): void {
@@ -815,7 +900,8 @@ export class Lifecycle {
       for (let k = r.maxRank + 1; k <= rank; k++) r.reachedAt[k] = at;
       r.maxRank = rank;
     }
-    const event: StateEvent = reason !== undefined ? { guid: r.guid, state, previous, at, reason } : { guid: r.guid, state, previous, at };
+    const event: StateEvent =
+      reason !== undefined ? { guid: r.guid, state, previous, at, reason } : { guid: r.guid, state, previous, at };
     if (r.attempt > 1) event.attempt = r.attempt;
     this.events.push(event);
     r.history.push(event);

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { ExperimentController, MAX_TIME_MS, NepiError, parseTime, validateDocument, type ExperimentDocumentInput } from "../index.js";
+import {
+  ExperimentController,
+  MAX_TIME_MS,
+  NepiError,
+  parseTime,
+  validateDocument,
+  type ExperimentDocumentInput,
+} from "../index.js";
 import { MAX_TIMER_MS } from "./timer.js";
 
 const DAY = 24 * 3_600_000;
@@ -19,10 +26,14 @@ function doc(duration: string, delay: string): ExperimentDocumentInput {
 describe("time strings beyond the maximum", () => {
   it("are refused with the path of the field that holds them", () => {
     const problems = validateDocument(doc("1" + "0".repeat(400) + "s", "99999999999h")).map((p) => `${p.path}: ${p.message}`);
-    expect(problems).toContainEqual(expect.stringMatching(/^resources\[0\]\.attributes\.duration: expected a time string .* of at most 8760h, got "10{400}s"$/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^resources\[0\]\.attributes\.duration: expected a time string .* of at most 8760h, got "10{400}s"$/),
+    );
     expect(problems).toContainEqual('conditions[0].delay: "99999999999h" is longer than the maximum of 365 days (8760h)');
     const long = validateDocument(doc("1s", "1" + "0".repeat(400) + "s")).map((p) => `${p.path}: ${p.message}`);
-    expect(long).toEqual(['conditions[0].delay: "1000000000000000000000000000000000000000…" is longer than the maximum of 365 days (8760h)']);
+    expect(long).toEqual([
+      'conditions[0].delay: "1000000000000000000000000000000000000000…" is longer than the maximum of 365 days (8760h)',
+    ]);
     expect(() => ExperimentController.fromDocument(doc("99999999999h", "1s"))).toThrow(NepiError);
   });
 
@@ -30,7 +41,9 @@ describe("time strings beyond the maximum", () => {
     const ec = new ExperimentController();
     const a = ec.registerResource("sim::Task");
     const b = ec.registerResource("sim::Task");
-    expect(() => ec.registerCondition(b, "START", a, "STARTED", "99999999999h")).toThrow(/^delay: "99999999999h" is longer than the maximum/);
+    expect(() => ec.registerCondition(b, "START", a, "STARTED", "99999999999h")).toThrow(
+      /^delay: "99999999999h" is longer than the maximum/,
+    );
     expect(() => ec.set(a, "duration", "9000h")).toThrow(/attribute "duration": expected a time string/);
     expect(() => parseTime(Infinity, "timeout")).toThrow(/^timeout: /);
     expect(parseTime("8760h")).toBe(MAX_TIME_MS);

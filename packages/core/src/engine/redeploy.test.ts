@@ -4,10 +4,17 @@ import { defineResourceType } from "../catalog/registry.js";
 import { CRITICAL_ATTRIBUTE } from "../catalog/common.js";
 
 let t0 = 0;
-const states = (ec: ExperimentController, guid: number) => ec.timeline().filter((e) => e.guid === guid).map((e) => e.state);
+const states = (ec: ExperimentController, guid: number) =>
+  ec
+    .timeline()
+    .filter((e) => e.guid === guid)
+    .map((e) => e.state);
 /** When `guid` last reached `state`, relative to the start of the test (fake clock). */
 function lastAt(ec: ExperimentController, guid: number, state: string): number {
-  const e = ec.timeline().filter((x) => x.guid === guid && x.state === state).at(-1);
+  const e = ec
+    .timeline()
+    .filter((x) => x.guid === guid && x.state === state)
+    .at(-1);
   if (!e) throw new Error(`guid ${guid} never reached ${state}`);
   return e.at - t0;
 }
@@ -31,7 +38,10 @@ describe("partial deploy", () => {
         { guid: 3, type: LINUX_NODE.rtype, attributes: { hostname: "b.example" } },
         { guid: 4, type: LINUX_PING.rtype, attributes: { target: "a.example", count: 1 } },
       ],
-      connections: [{ source: 2, target: 1 }, { source: 4, target: 3 }],
+      connections: [
+        { source: 2, target: 1 },
+        { source: 4, target: 3 },
+      ],
       conditions: [],
     };
     const ec = ExperimentController.fromDocument(doc, { dryRun: { taskDuration: "1s" } });
@@ -82,7 +92,18 @@ describe("redeploy", () => {
     await vi.advanceTimersByTimeAsync(100);
     await ec.redeploy(a);
     await ec.waitStarted(a);
-    expect(states(ec, a)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "RELEASED", "NEW", "DISCOVERED", "PROVISIONED", "READY", "STARTED"]);
+    expect(states(ec, a)).toEqual([
+      "DISCOVERED",
+      "PROVISIONED",
+      "READY",
+      "STARTED",
+      "RELEASED",
+      "NEW",
+      "DISCOVERED",
+      "PROVISIONED",
+      "READY",
+      "STARTED",
+    ]);
     expect(states(ec, b)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED"]);
     await ec.shutdown();
     expect(ec.state(a)).toBe("RELEASED");
@@ -142,14 +163,25 @@ describe("redeploy", () => {
     const from = ec.timeline().length;
     await ec.redeploy(1);
     await ec.waitStarted([1, 2]);
-    const after = ec.timeline().slice(from).map((e) => `${e.guid} ${e.state}`);
+    const after = ec
+      .timeline()
+      .slice(from)
+      .map((e) => `${e.guid} ${e.state}`);
     // The ping is released before its node, deployed only once its node is READY again, and
     // both start together.
     expect(after).toEqual([
-      "2 RELEASED", "1 RELEASED", "1 NEW", "2 NEW",
-      "1 DISCOVERED", "1 PROVISIONED", "1 READY",
-      "2 DISCOVERED", "2 PROVISIONED", "2 READY",
-      "1 STARTED", "2 STARTED",
+      "2 RELEASED",
+      "1 RELEASED",
+      "1 NEW",
+      "2 NEW",
+      "1 DISCOVERED",
+      "1 PROVISIONED",
+      "1 READY",
+      "2 DISCOVERED",
+      "2 PROVISIONED",
+      "2 READY",
+      "1 STARTED",
+      "2 STARTED",
     ]);
     expect(states(ec, 3)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED"]);
     await ec.shutdown();
@@ -239,9 +271,17 @@ describe("joining a running resource", () => {
   it("refuses a new host under a deployed resource that deploys after its hosts, and two deployed resources", async () => {
     // A type that runs on any number of hosts: only the deploy order can refuse the link.
     defineResourceType({
-      rtype: "test::Spread", backend: "test", help: "runs on several hosts", attributes: [CRITICAL_ATTRIBUTE],
-      traces: [], roles: [], connections: [{ role: "host", min: 1, max: null, deployAfter: "READY" }], finishes: "never",
-      platform: "any", look: { abbreviation: "SP", group: "test", color: "#ccc" }, charts: [],
+      rtype: "test::Spread",
+      backend: "test",
+      help: "runs on several hosts",
+      attributes: [CRITICAL_ATTRIBUTE],
+      traces: [],
+      roles: [],
+      connections: [{ role: "host", min: 1, max: null, deployAfter: "READY" }],
+      finishes: "never",
+      platform: "any",
+      look: { abbreviation: "SP", group: "test", color: "#ccc" },
+      charts: [],
     });
     const ec = new ExperimentController({ dryRun: {} });
     const node = ec.registerResource(LINUX_NODE.rtype, { hostname: "a.example" });
@@ -250,7 +290,9 @@ describe("joining a running resource", () => {
     const other = ec.registerResource(LINUX_NODE.rtype, { hostname: "b.example" }, { label: "other" });
     ec.deploy([spread, other]);
     await ec.waitStarted([spread, other]);
-    expect(() => ec.registerConnection(spread, other)).toThrow("connection: guid 2 (spread) and guid 3 (other) are both deployed");
+    expect(() => ec.registerConnection(spread, other)).toThrow(
+      "connection: guid 2 (spread) and guid 3 (other) are both deployed",
+    );
     const fresh = ec.registerResource(LINUX_NODE.rtype, { hostname: "c.example" }, { label: "fresh" });
     expect(() => ec.registerConnection(spread, fresh)).toThrow(
       "connection: guid 2 (spread) is already deployed and would have had to deploy after guid 4 (fresh)",

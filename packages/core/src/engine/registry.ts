@@ -2,7 +2,14 @@ import type { AttributeValue } from "../model/catalog-schema.js";
 import { NepiError } from "../model/errors.js";
 import type { AttributeConditionDoc, ConditionDoc, ExperimentDocument } from "../model/document.js";
 import { DOCUMENT_FORMAT } from "../model/document.js";
-import { RESOURCE_ACTIONS, RESOURCE_STATES, ResourceState, isTerminal, isWaitable, type ResourceAction } from "../model/states.js";
+import {
+  RESOURCE_ACTIONS,
+  RESOURCE_STATES,
+  ResourceState,
+  isTerminal,
+  isWaitable,
+  type ResourceAction,
+} from "../model/states.js";
 import { parseTime } from "../model/time.js";
 import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
 import { getResourceType } from "../catalog/registry.js";
@@ -83,8 +90,10 @@ export class DesignRegistry {
     const info = getResourceType(rtype);
     let guid = options.guid;
     if (guid !== undefined) {
-      if (!Number.isInteger(guid) || guid < 1) throw new NepiError("BAD_VALUE", `guid: expected a positive integer, got ${guid}`, "guid");
-      if (this.resources.has(guid)) throw new NepiError("DUPLICATE_GUID", `guid: ${guid} is already used by ${this.describe(guid)}`, "guid");
+      if (!Number.isInteger(guid) || guid < 1)
+        throw new NepiError("BAD_VALUE", `guid: expected a positive integer, got ${guid}`, "guid");
+      if (this.resources.has(guid))
+        throw new NepiError("DUPLICATE_GUID", `guid: ${guid} is already used by ${this.describe(guid)}`, "guid");
     } else {
       while (this.resources.has(this.nextGuid)) this.nextGuid++;
       guid = this.nextGuid;
@@ -133,7 +142,10 @@ export class DesignRegistry {
       throw new NepiError("READ_ONLY", `${where}: attribute "${name}" is read-only (set by the resource itself)`);
     }
     if (deployed && def.flags.design) {
-      throw new NepiError("READ_ONLY", `${where}: attribute "${name}" is a design attribute: it cannot be set after deploy (state ${r.state})`);
+      throw new NepiError(
+        "READ_ONLY",
+        `${where}: attribute "${name}" is a design attribute: it cannot be set after deploy (state ${r.state})`,
+      );
     }
     if (deployed && def.flags.execImmutable) {
       throw new NepiError("READ_ONLY", `${where}: attribute "${name}" cannot be changed once deployed (state ${r.state})`);
@@ -156,7 +168,10 @@ export class DesignRegistry {
     // onto its running node), never something the deployed one would have had to wait for.
     const [running, joining] = isScheduled(ra) ? [ra, rb] : [rb, ra];
     if (isScheduled(running) && (isReleasing(running) || isTerminal(running.state))) {
-      throw new NepiError("WRONG_STATE", `connection: ${this.where(running)} is ${isReleasing(running) && !isTerminal(running.state) ? "being released" : running.state}: nothing can join it`);
+      throw new NepiError(
+        "WRONG_STATE",
+        `connection: ${this.where(running)} is ${isReleasing(running) && !isTerminal(running.state) ? "being released" : running.state}: nothing can join it`,
+      );
     }
     if (isScheduled(running) && deployAfter(running.info, joining.info) !== undefined) {
       throw new NepiError(
@@ -170,14 +185,26 @@ export class DesignRegistry {
 
   /** Records a condition (as its document); returns its checked guids, delay, state and trace wait. */
   addCondition(
-    group1: Group, action: ResourceAction, group2: Group, wait: ResourceState | TraceWait, delay?: string | number,
+    group1: Group,
+    action: ResourceAction,
+    group2: Group,
+    wait: ResourceState | TraceWait,
+    delay?: string | number,
   ): CheckedCondition & { state: ResourceState; trace?: TraceCondition } {
     if (!RESOURCE_ACTIONS.includes(action)) {
-      throw new NepiError("BAD_CONDITION", `condition action: "${action}" is not one of ${RESOURCE_ACTIONS.join(", ")}`, "action");
+      throw new NepiError(
+        "BAD_CONDITION",
+        `condition action: "${action}" is not one of ${RESOURCE_ACTIONS.join(", ")}`,
+        "action",
+      );
     }
     const state = typeof wait === "string" ? wait : (wait.state ?? ResourceState.STARTED);
     if (typeof wait !== "string" && state === ResourceState.FAILED) {
-      throw new NepiError("BAD_CONDITION", "condition state: a condition on a trace waits for a state reached by running (STARTED to FINISHED), not FAILED", "state");
+      throw new NepiError(
+        "BAD_CONDITION",
+        "condition state: a condition on a trace waits for a state reached by running (STARTED to FINISHED), not FAILED",
+        "state",
+      );
     }
     const checked = this.checkCondition(group1, group2, state, delay);
     const trace = typeof wait === "string" ? undefined : this.checkTraceWait(wait, checked.after);
@@ -194,25 +221,36 @@ export class DesignRegistry {
 
   /** A trace wait's trace (enabled on every awaited resource), pattern and timeout, checked. */
   private checkTraceWait(wait: TraceWait, after: number[]): TraceCondition {
-    if (typeof wait.trace !== "string" || wait.trace === "") throw new NepiError("BAD_CONDITION", "condition trace: expected a trace name", "trace");
+    if (typeof wait.trace !== "string" || wait.trace === "")
+      throw new NepiError("BAD_CONDITION", "condition trace: expected a trace name", "trace");
     for (const g of after) {
       const r = this.resource(g);
       const problem = traceProblem(r.info, wait.trace);
       if (problem) throw new NepiError("UNKNOWN_TRACE", `condition trace: ${this.where(r)}: ${problem}`, "trace");
       if (!r.traces.has(wait.trace)) {
-        throw new NepiError("BAD_CONDITION", `condition trace: trace "${wait.trace}" of ${this.where(r)} is not enabled (registerTrace it first)`, "trace");
+        throw new NepiError(
+          "BAD_CONDITION",
+          `condition trace: trace "${wait.trace}" of ${this.where(r)} is not enabled (registerTrace it first)`,
+          "trace",
+        );
       }
     }
     let source: string;
     if (wait.matches instanceof RegExp) {
-      if (wait.matches.flags !== "") throw new NepiError("BAD_CONDITION", `condition matches: ${String(wait.matches)}: flags are not kept; write the pattern without them`, "matches");
+      if (wait.matches.flags !== "")
+        throw new NepiError(
+          "BAD_CONDITION",
+          `condition matches: ${String(wait.matches)}: flags are not kept; write the pattern without them`,
+          "matches",
+        );
       source = wait.matches.source;
     } else {
       source = String(wait.matches);
     }
     const problem = patternProblem(source);
     if (problem) throw new NepiError("BAD_CONDITION", `condition matches: ${problem}`, "matches");
-    const timeout = wait.timeout === undefined ? undefined : typeof wait.timeout === "number" ? `${wait.timeout}ms` : wait.timeout;
+    const timeout =
+      wait.timeout === undefined ? undefined : typeof wait.timeout === "number" ? `${wait.timeout}ms` : wait.timeout;
     return {
       name: wait.trace,
       pattern: new RegExp(source),
@@ -222,7 +260,12 @@ export class DesignRegistry {
 
   /** Records a `setWithConditions` (as its document); returns its checked guids and delay. */
   addAttributeCondition(
-    name: string, value: AttributeValue, group1: Group, group2: Group, state: ResourceState, delay?: string | number,
+    name: string,
+    value: AttributeValue,
+    group1: Group,
+    group2: Group,
+    state: ResourceState,
+    delay?: string | number,
   ): CheckedCondition {
     const checked = this.checkCondition(group1, group2, state, delay);
     for (const g of checked.subjects) {
@@ -232,7 +275,11 @@ export class DesignRegistry {
       checkAttributeValue(def, value, this.where(r));
     }
     this.attributeConditions.push({
-      group: checked.subjects, attribute: name, value, after: checked.after, state,
+      group: checked.subjects,
+      attribute: name,
+      value,
+      after: checked.after,
+      state,
       ...(delay !== undefined ? { delay: typeof delay === "number" ? `${delay}ms` : delay } : {}),
     });
     return checked;
@@ -328,7 +375,11 @@ export class DesignRegistry {
     for (const g of [...subjects, ...after]) this.resource(g);
     const waitable = RESOURCE_STATES.filter(isWaitable);
     if (!waitable.includes(state)) {
-      throw new NepiError("BAD_CONDITION", `condition state: "${state}" cannot be waited for (one of ${waitable.join(", ")})`, "state");
+      throw new NepiError(
+        "BAD_CONDITION",
+        `condition state: "${state}" cannot be waited for (one of ${waitable.join(", ")})`,
+        "state",
+      );
     }
     const self = subjects.find((g) => after.includes(g));
     if (self !== undefined) {

@@ -101,7 +101,9 @@ describe("ec.wait(guids, states)", () => {
     ec.deploy();
     await ec.wait(flaky, ["FINISHED", "FAILED"]);
     expect(ec.state(flaky)).toBe("FAILED");
-    await expect(ec.wait(flaky, "FINISHED")).rejects.toThrow(/wait for FINISHED of guid 1 ended: failed: guid 1 \(sim::Task\): simulated failure/);
+    await expect(ec.wait(flaky, "FINISHED")).rejects.toThrow(
+      /wait for FINISHED of guid 1 ended: failed: guid 1 \(sim::Task\): simulated failure/,
+    );
     await ec.shutdown();
   });
 

@@ -18,5 +18,7 @@ export function reachedOneOf(states: readonly ResourceState[]): (r: Resource) =>
   const ranks = states.map(stateRank).filter((k) => k >= 0);
   const rank = ranks.length > 0 ? Math.min(...ranks) : Number.POSITIVE_INFINITY;
   return (r) =>
-    r.maxRank >= rank || (failed && r.state === ResourceState.FAILED) || (released && (isReleased(r) || r.state === ResourceState.RELEASED));
+    r.maxRank >= rank ||
+    (failed && r.state === ResourceState.FAILED) ||
+    (released && (isReleased(r) || r.state === ResourceState.RELEASED));
 }

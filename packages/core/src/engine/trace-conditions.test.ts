@@ -1,5 +1,11 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { ExperimentController, validateDocument, type ExperimentDocumentInput, type ResourceContext, type ResourceManager } from "../index.js";
+import {
+  ExperimentController,
+  validateDocument,
+  type ExperimentDocumentInput,
+  type ResourceContext,
+  type ResourceManager,
+} from "../index.js";
 import { defineResourceType, registerResourceManager } from "../catalog/registry.js";
 import { CRITICAL_ATTRIBUTE } from "../catalog/common.js";
 import { LineMatcher, MAX_LINE_CHARS } from "./line-matcher.js";
@@ -41,9 +47,17 @@ const printers = new Map<number, Printer>();
 
 beforeAll(() => {
   defineResourceType({
-    rtype: "test::Printer", backend: "test", help: "Prints what the test tells it to.",
-    attributes: [CRITICAL_ATTRIBUTE], traces: [{ name: "stdout", help: "What it printed." }], roles: [], connections: [],
-    finishes: "always", platform: "any", look: { abbreviation: "PR", group: "test", color: "#cccccc" }, charts: [],
+    rtype: "test::Printer",
+    backend: "test",
+    help: "Prints what the test tells it to.",
+    attributes: [CRITICAL_ATTRIBUTE],
+    traces: [{ name: "stdout", help: "What it printed." }],
+    roles: [],
+    connections: [],
+    finishes: "always",
+    platform: "any",
+    look: { abbreviation: "PR", group: "test", color: "#cccccc" },
+    charts: [],
   });
   registerResourceManager("test::Printer", (ctx) => new Printer(ctx));
 });
@@ -195,7 +209,9 @@ describe("conditions on what a resource prints", () => {
     ec.deploy([late, never]);
     await vi.advanceTimersByTimeAsync(100);
     expect(ec.state(late)).toBe("STARTED");
-    expect(ec.failure(never)).toMatch(/stdout of guid 1 \(test::Printer\) did not match \/listening\/ within 2s of its start \(1 line seen\)$/);
+    expect(ec.failure(never)).toMatch(
+      /stdout of guid 1 \(test::Printer\) did not match \/listening\/ within 2s of its start \(1 line seen\)$/,
+    );
     await ec.shutdown();
   });
 
@@ -207,7 +223,9 @@ describe("conditions on what a resource prints", () => {
     printers.get(server)!.exit();
     await vi.advanceTimersByTimeAsync(0);
     expect(ec.state(client)).toBe("FAILED");
-    expect(ec.failure(client)).toMatch(/guid 1 \(server\) is FINISHED and its stdout never matched \/listening on\/ \(1 line seen\)$/);
+    expect(ec.failure(client)).toMatch(
+      /guid 1 \(server\) is FINISHED and its stdout never matched \/listening on\/ \(1 line seen\)$/,
+    );
     await ec.shutdown();
   });
 
@@ -276,7 +294,10 @@ describe("conditions on what a resource prints", () => {
         { guid: 2, type: "linux::Application", attributes: { command: "sleep 1; echo ready; sleep 30" }, traces: ["stdout"] },
         { guid: 3, type: "linux::Application", attributes: { command: "echo client" } },
       ],
-      connections: [{ source: 2, target: 1 }, { source: 3, target: 1 }],
+      connections: [
+        { source: 2, target: 1 },
+        { source: 3, target: 1 },
+      ],
       conditions: [{ group: [3], action: "START", after: [2], trace: "stdout", matches: "ready", delay: "1s" }],
     };
     const ec = ExperimentController.fromDocument(doc, { dryRun: { taskDuration: "5s" } });
@@ -303,7 +324,18 @@ describe("trace-match conditions in documents", () => {
     const doc = base({ trace: "stdout", matches: "STARTED", timeout: "30s", delay: "0s" });
     expect(problems(doc)).toEqual([]);
     const back = ExperimentController.fromDocument(doc).toDocument();
-    expect(back.conditions).toEqual([{ group: [2], action: "START", after: [1], state: "STARTED", trace: "stdout", matches: "STARTED", timeout: "30s", delay: "0s" }]);
+    expect(back.conditions).toEqual([
+      {
+        group: [2],
+        action: "START",
+        after: [1],
+        state: "STARTED",
+        trace: "stdout",
+        matches: "STARTED",
+        timeout: "30s",
+        delay: "0s",
+      },
+    ]);
     expect(problems(back)).toEqual([]);
   });
 
@@ -312,8 +344,12 @@ describe("trace-match conditions in documents", () => {
       "conditions[0].matches: not a regular expression: Invalid regular expression: /(unclosed/: Unterminated group",
     ]);
     expect(problems(base({ trace: "stdout" }))).toEqual(['conditions[0].matches: expected a pattern to match on trace "stdout"']);
-    expect(problems(base({ state: "STARTED", matches: "x" }))).toEqual(['conditions[0].trace: expected the trace the pattern is matched on (e.g. "stdout")']);
-    expect(problems(base({ state: "STARTED", timeout: "2s" }))).toEqual(["conditions[0].timeout: only a condition on a trace has a timeout"]);
+    expect(problems(base({ state: "STARTED", matches: "x" }))).toEqual([
+      'conditions[0].trace: expected the trace the pattern is matched on (e.g. "stdout")',
+    ]);
+    expect(problems(base({ state: "STARTED", timeout: "2s" }))).toEqual([
+      "conditions[0].timeout: only a condition on a trace has a timeout",
+    ]);
     expect(problems(base({}))).toEqual(["conditions[0].state: expected a state to wait for (or a trace and a pattern)"]);
     expect(problems(base({ trace: "stdout", matches: "x", timeout: "soon" }))).toEqual([
       "conditions[0].timeout: expected a time string such as 500ms, 2s, 1.5m, 1h, 10us",
@@ -357,17 +393,27 @@ describe("trace-match conditions in documents", () => {
       }
       return "accepted";
     };
-    expect(refusal({ trace: "stdout", matches: "x" })).toBe('trace: condition trace: trace "stdout" of guid 1 (sim::Task) is not enabled (registerTrace it first)');
+    expect(refusal({ trace: "stdout", matches: "x" })).toBe(
+      'trace: condition trace: trace "stdout" of guid 1 (sim::Task) is not enabled (registerTrace it first)',
+    );
     ec.registerTrace(a, "stdout");
-    expect(refusal({ trace: "nope", matches: "x" })).toBe('trace: condition trace: guid 1 (sim::Task): sim::Task has no trace "nope" (its traces: stdout)');
-    expect(refusal({ trace: "stdout", matches: "[" })).toBe("matches: condition matches: not a regular expression: Invalid regular expression: /[/: Unterminated character class");
-    expect(refusal({ trace: "stdout", matches: /x/i })).toBe("matches: condition matches: /x/i: flags are not kept; write the pattern without them");
+    expect(refusal({ trace: "nope", matches: "x" })).toBe(
+      'trace: condition trace: guid 1 (sim::Task): sim::Task has no trace "nope" (its traces: stdout)',
+    );
+    expect(refusal({ trace: "stdout", matches: "[" })).toBe(
+      "matches: condition matches: not a regular expression: Invalid regular expression: /[/: Unterminated character class",
+    );
+    expect(refusal({ trace: "stdout", matches: /x/i })).toBe(
+      "matches: condition matches: /x/i: flags are not kept; write the pattern without them",
+    );
     expect(refusal({ trace: "stdout", matches: "x", timeout: "soon" })).toMatch(/^timeout: /);
     expect(refusal({ trace: "stdout", matches: "x", state: "FAILED" })).toBe(
       "state: condition state: a condition on a trace waits for a state reached by running (STARTED to FINISHED), not FAILED",
     );
     expect(ec.toDocument().conditions).toEqual([]);
     expect(refusal({ trace: "stdout", matches: /listening on/, timeout: 500 })).toBe("accepted");
-    expect(ec.toDocument().conditions).toEqual([{ group: [2], action: "START", after: [1], state: "STARTED", trace: "stdout", matches: "listening on", timeout: "500ms" }]);
+    expect(ec.toDocument().conditions).toEqual([
+      { group: [2], action: "START", after: [1], state: "STARTED", trace: "stdout", matches: "listening on", timeout: "500ms" },
+    ]);
   });
 });

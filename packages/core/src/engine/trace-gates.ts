@@ -83,7 +83,10 @@ export class TraceWatch {
   private readonly live = new Set<Watch>();
   private readonly byGate = new WeakMap<Gate, Watch[]>();
 
-  constructor(private readonly source: TraceSource, private readonly host: TraceWatchHost) {}
+  constructor(
+    private readonly source: TraceSource,
+    private readonly host: TraceWatchHost,
+  ) {}
 
   /** Starts watching every resource `gate` waits on (its trace, or its start first). */
   arm(gate: Gate, trace: TraceCondition): void {
@@ -140,7 +143,8 @@ export class TraceWatch {
     const startedAt = w.r.reachedAt[STARTED_RANK]!;
     if (this.source.assumesMatch(w.r)) return this.matched(w, startedAt);
     const t = w.trace;
-    const late = (n: number) => `${t.name} of ${this.host.where(w.r)} did not match ${showPattern(t.pattern.source)} within ${t.timeoutText} of its start (${lines(n)})`;
+    const late = (n: number) =>
+      `${t.name} of ${this.host.where(w.r)} did not match ${showPattern(t.pattern.source)} within ${t.timeoutText} of its start (${lines(n)})`;
     if (t.timeoutMs !== undefined) {
       const left = startedAt + t.timeoutMs - Date.now();
       // Started long before this gate was armed: what it printed in time is all there is to read.
@@ -157,7 +161,10 @@ export class TraceWatch {
         if (!w.done && w.matcher.push(chunk)) this.matched(w, Date.now());
       });
     } catch (err) {
-      return this.fail(w, `${w.trace.name} of ${this.host.where(w.r)} cannot be followed: ${err instanceof Error ? err.message : String(err)}`);
+      return this.fail(
+        w,
+        `${w.trace.name} of ${this.host.where(w.r)} cannot be followed: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     // A follow may deliver what is already written before it returns.
     if (w.done) stop();
@@ -176,10 +183,19 @@ export class TraceWatch {
           if (w.done) return;
           const m = new LineMatcher(trace.pattern);
           if (m.push(text)) return this.matched(w, Date.now());
-          this.fail(w, failure ? failure(m.lines) : `${this.host.where(r)} is ${r.state} and its ${trace.name} never matched ${showPattern(trace.pattern.source)} (${lines(m.lines)})`);
+          this.fail(
+            w,
+            failure
+              ? failure(m.lines)
+              : `${this.host.where(r)} is ${r.state} and its ${trace.name} never matched ${showPattern(trace.pattern.source)} (${lines(m.lines)})`,
+          );
         },
         (err: unknown) => {
-          if (!w.done) this.fail(w, `reading ${trace.name} of ${this.host.where(r)} failed: ${err instanceof Error ? err.message : String(err)}`);
+          if (!w.done)
+            this.fail(
+              w,
+              `reading ${trace.name} of ${this.host.where(r)} failed: ${err instanceof Error ? err.message : String(err)}`,
+            );
         },
       );
   }

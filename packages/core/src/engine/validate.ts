@@ -39,7 +39,9 @@ export function validateDocument(input: unknown): Problem[] {
   // Guids of malformed resources still exist: references to them are not "unknown".
   const rawResources = (input as { resources?: unknown }).resources;
   const malformed = Array.isArray(rawResources)
-    ? rawResources.flatMap((r: { guid?: unknown } | null | undefined, i) => (partial.resources[i] === undefined && typeof r?.guid === "number" ? [{ guid: r.guid as number, index: i }] : []))
+    ? rawResources.flatMap((r: { guid?: unknown } | null | undefined, i) =>
+        partial.resources[i] === undefined && typeof r?.guid === "number" ? [{ guid: r.guid as number, index: i }] : [],
+      )
     : [];
   return [...shape, ...semanticProblems(partial, malformed).filter((p) => !seen.has(p.path))];
 }
@@ -69,17 +71,30 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
   doc.resources.forEach((r, i) => {
     if (!r) return;
     const at = `resources[${i}]`;
-    if (byGuid.has(r.guid)) add(`${at}.guid`, `guid ${r.guid} is used twice (also resources[${byGuid.get(r.guid)!.index}])`, "DUPLICATE_GUID", r.guid);
+    if (byGuid.has(r.guid))
+      add(`${at}.guid`, `guid ${r.guid} is used twice (also resources[${byGuid.get(r.guid)!.index}])`, "DUPLICATE_GUID", r.guid);
     const info = findResourceType(r.type);
     byGuid.set(r.guid, { index: i, info });
     if (!info) {
-      add(`${at}.type`, `unknown resource type "${r.type}" (known types: ${listResourceTypes().map((t) => t.rtype).join(", ")})`, "UNKNOWN_RTYPE", r.guid);
+      add(
+        `${at}.type`,
+        `unknown resource type "${r.type}" (known types: ${listResourceTypes()
+          .map((t) => t.rtype)
+          .join(", ")})`,
+        "UNKNOWN_RTYPE",
+        r.guid,
+      );
       return;
     }
     for (const [name, value] of Object.entries(r.attributes)) {
       const def = findAttribute(info, name);
       if (!def) {
-        add(`${at}.attributes.${name}`, `${info.rtype} has no attribute "${name}" (its attributes: ${info.attributes.map((a) => a.name).join(", ")})`, "UNKNOWN_ATTRIBUTE", r.guid);
+        add(
+          `${at}.attributes.${name}`,
+          `${info.rtype} has no attribute "${name}" (its attributes: ${info.attributes.map((a) => a.name).join(", ")})`,
+          "UNKNOWN_ATTRIBUTE",
+          r.guid,
+        );
         continue;
       }
       const problem = attributeValueProblem(def, value);
@@ -114,7 +129,10 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
       add(at, problem.message, "BAD_CONNECTION", c.source);
       return;
     }
-    for (const [x, y] of [[c.source, c.target], [c.target, c.source]] as const) {
+    for (const [x, y] of [
+      [c.source, c.target],
+      [c.target, c.source],
+    ] as const) {
       const list = neighbours.get(x) ?? [];
       list.push(y);
       neighbours.set(x, list);
@@ -155,7 +173,12 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
       const problem = traceProblem(entry.info, trace);
       if (problem) add(at, `guid ${g}: ${problem}`, "UNKNOWN_TRACE", g);
       else if (!doc.resources[entry.index]?.traces.includes(trace)) {
-        add(at, `trace "${trace}" of ${entry.info.rtype} (guid ${g}) is not enabled: enable it on the resource to wait on it`, "BAD_CONDITION", g);
+        add(
+          at,
+          `trace "${trace}" of ${entry.info.rtype} (guid ${g}) is not enabled: enable it on the resource to wait on it`,
+          "BAD_CONDITION",
+          g,
+        );
       }
     }
   };
@@ -184,9 +207,20 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
   if (conditionsOk && complete && problems.length === 0) {
     // The very rules deploy() applies, over the document: they cannot disagree.
     const view = documentView(doc);
-    const blocked = blockedWait(view, startsTogether(view, doc.resources.map((r) => r.guid)));
+    const blocked = blockedWait(
+      view,
+      startsTogether(
+        view,
+        doc.resources.map((r) => r.guid),
+      ),
+    );
     if (blocked) {
-      add(blocked.condition !== undefined ? `conditions[${blocked.condition}]` : "conditions", blocked.message, blocked.code, blocked.guid);
+      add(
+        blocked.condition !== undefined ? `conditions[${blocked.condition}]` : "conditions",
+        blocked.message,
+        blocked.code,
+        blocked.guid,
+      );
     }
   }
   return problems;

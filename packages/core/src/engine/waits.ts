@@ -41,8 +41,13 @@ export class WaitIndex {
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const w: Waiter = {
-        guids: resources.map((r) => r.guid), pending: new Set(), what, accept,
-        rejectOnExperimentFailure: options.rejectOnExperimentFailure, resolve, reject,
+        guids: resources.map((r) => r.guid),
+        pending: new Set(),
+        what,
+        accept,
+        rejectOnExperimentFailure: options.rejectOnExperimentFailure,
+        resolve,
+        reject,
       };
       for (const r of resources) if (!accept(r)) w.pending.add(r.guid);
       if (w.pending.size === 0) return resolve();
@@ -106,7 +111,12 @@ export class WaitIndex {
     const detail = failed.length > 0 ? `failed: ${failed.join("; ")}` : cause;
     this.settle(w);
     const code = failed.length > 0 ? "RESOURCE_FAILED" : "EXPERIMENT_FAILED";
-    const who = w.guids.length === 1 ? `guid ${w.guids[0]}` : w.guids.length <= 10 ? `guids ${w.guids.join(", ")}` : `${w.guids.length} resources`;
+    const who =
+      w.guids.length === 1
+        ? `guid ${w.guids[0]}`
+        : w.guids.length <= 10
+          ? `guids ${w.guids.join(", ")}`
+          : `${w.guids.length} resources`;
     w.reject(new NepiError(code, `wait for ${w.what} of ${who} ended: ${detail}`));
   }
 

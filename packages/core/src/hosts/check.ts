@@ -35,7 +35,12 @@ export async function checkHosts(document: unknown, options: CheckHostsOptions =
   const parsed = ExperimentDocumentSchema.safeParse(document);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-    throw new NepiError("INVALID_DOCUMENT", `the document is not an experiment: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`, undefined, problems);
+    throw new NepiError(
+      "INVALID_DOCUMENT",
+      `the document is not an experiment: ${problems.map((p) => `${p.path}: ${p.message}`).join("; ")}`,
+      undefined,
+      problems,
+    );
   }
   const at = Date.now();
   const pool = new OperationPool(options.concurrency ?? 64);
@@ -54,7 +59,13 @@ async function checkHost(needs: HostNeeds, o: CheckHostsOptions): Promise<HostRe
   } catch (e) {
     checks = [{ name: "shell", status: "problem", reason: `the check itself failed: ${(e as Error).message}` }];
   }
-  const report: HostReport = { guid: needs.guid, target, ok: hostOk(checks), checks, elapsedMs: Math.round(performance.now() - started) };
+  const report: HostReport = {
+    guid: needs.guid,
+    target,
+    ok: hostOk(checks),
+    checks,
+    elapsedMs: Math.round(performance.now() - started),
+  };
   if (needs.label) report.label = needs.label;
   return report;
 }
@@ -82,7 +93,11 @@ async function checkSsh(needs: HostNeeds, o: CheckHostsOptions): Promise<HostChe
     } catch (e) {
       return [...checks, ...connectFailure(e, s, hop, timeout)];
     }
-    checks.push({ name: "reachable", status: "ok", reason: `${s.gateway ? `through ${s.gateway}, ` : ""}sshd answers on ${s.host}:${s.port ?? 22}` });
+    checks.push({
+      name: "reachable",
+      status: "ok",
+      reason: `${s.gateway ? `through ${s.gateway}, ` : ""}sshd answers on ${s.host}:${s.port ?? 22}`,
+    });
     checks.push({
       name: "hostKey",
       status: "ok",
@@ -106,11 +121,34 @@ async function probe(t: Transport, needs: HostNeeds, o: CheckHostsOptions): Prom
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)));
   try {
-    const r = await Promise.race([t.exec(probeScript(needs.packages.map((p) => p.name), needs.sudo.length > 0)), timedOut]);
-    if (r === "timeout") return [{ name: "shell", status: "problem", reason: `the shell did not answer within ${ms / 1000} s`, fix: "check the login shell and its start-up files on the host" }];
+    const r = await Promise.race([
+      t.exec(
+        probeScript(
+          needs.packages.map((p) => p.name),
+          needs.sudo.length > 0,
+        ),
+      ),
+      timedOut,
+    ]);
+    if (r === "timeout")
+      return [
+        {
+          name: "shell",
+          status: "problem",
+          reason: `the shell did not answer within ${ms / 1000} s`,
+          fix: "check the login shell and its start-up files on the host",
+        },
+      ];
     const found = parseProbe(r.stdout);
     if (r.code !== 0 || !found.os) {
-      return [{ name: "shell", status: "problem", reason: `the shell cannot run commands (exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split("\n").slice(-2).join(" ")}` : ""})`, fix: "check the login shell of the user on the host" }];
+      return [
+        {
+          name: "shell",
+          status: "problem",
+          reason: `the shell cannot run commands (exit ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().split("\n").slice(-2).join(" ")}` : ""})`,
+          fix: "check the login shell of the user on the host",
+        },
+      ];
     }
     return judgeProbe(found, needs, o.minFreeMiB ?? 100);
   } catch (e) {
@@ -134,11 +172,23 @@ function tcpProbe(host: string, port: number, ms: number): Promise<{ reason: str
       sock.destroy();
       resolve(v);
     };
-    const timer = setTimeout(() => done({ reason: `no answer from ${host}:${port} within ${ms / 1000} s`, fix: "check the address, that the host is up and that no firewall drops SSH" }), ms);
+    const timer = setTimeout(
+      () =>
+        done({
+          reason: `no answer from ${host}:${port} within ${ms / 1000} s`,
+          fix: "check the address, that the host is up and that no firewall drops SSH",
+        }),
+      ms,
+    );
     sock.once("connect", () => done(undefined));
     sock.once("error", (e: NodeJS.ErrnoException) => {
-      if (e.code === "ECONNREFUSED") done({ reason: `${host}:${port} refused the connection: nothing listens there`, fix: `start sshd on ${host}, or set the port it listens on` });
-      else if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN") done({ reason: `cannot resolve ${host}`, fix: "check the hostname (or use an address)" });
+      if (e.code === "ECONNREFUSED")
+        done({
+          reason: `${host}:${port} refused the connection: nothing listens there`,
+          fix: `start sshd on ${host}, or set the port it listens on`,
+        });
+      else if (e.code === "ENOTFOUND" || e.code === "EAI_AGAIN")
+        done({ reason: `cannot resolve ${host}`, fix: "check the hostname (or use an address)" });
       else done({ reason: `cannot connect to ${host}:${port}: ${e.message}`, fix: "check the address and the network" });
     });
   });
@@ -184,7 +234,9 @@ function connectFailure(e: unknown, s: HostSettings, hop: { host: string; port: 
     {
       name: "reachable",
       status: "problem",
-      reason: handshake ? `${where} takes TCP connections but no SSH handshake completed within ${timeout / 1000} s: ${msg}` : msg,
+      reason: handshake
+        ? `${where} takes TCP connections but no SSH handshake completed within ${timeout / 1000} s: ${msg}`
+        : msg,
       fix: handshake ? `check that an SSH server listens on ${where}` : "check the address, the port and the network",
     },
   ];

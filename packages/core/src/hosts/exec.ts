@@ -39,14 +39,24 @@ const TIMED_OUT = new Set([124, 137]);
  */
 export async function execOnHosts(doc: unknown, command: string, options: ExecOnHostsOptions = {}): Promise<HostExecResult[]> {
   const parsed = ExperimentDocumentSchema.safeParse(doc);
-  if (!parsed.success) throw new NepiError("INVALID_DOCUMENT", "the experiment document is not valid", undefined, validateDocument(doc));
+  if (!parsed.success)
+    throw new NepiError("INVALID_DOCUMENT", "the experiment document is not valid", undefined, validateDocument(doc));
   if (command.trim() === "") throw new NepiError("BAD_VALUE", "command: expected a command", "command");
-  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new NepiError("BAD_VALUE", "timeout: expected a duration above zero", "timeout");
+  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0))
+    throw new NepiError("BAD_VALUE", "timeout: expected a duration above zero", "timeout");
   const hosts = selectHosts(parsed.data, options.hosts);
   if (hosts.length === 0) throw new NepiError("BAD_VALUE", "hosts: the design has no host to run a command on", "hosts");
   const chosen = new Set(hosts.map((h) => h.guid));
-  const problems = validateDocument(parsed.data).filter((p) => p.guid !== undefined && chosen.has(p.guid) && p.severity !== "warning" && p.code !== "MISSING_CONNECTION");
-  if (problems.length > 0) throw new NepiError("INVALID_DOCUMENT", problems.map((p) => `${p.path}: ${p.message}`).join("; "), problems[0]!.path, problems);
+  const problems = validateDocument(parsed.data).filter(
+    (p) => p.guid !== undefined && chosen.has(p.guid) && p.severity !== "warning" && p.code !== "MISSING_CONNECTION",
+  );
+  if (problems.length > 0)
+    throw new NepiError(
+      "INVALID_DOCUMENT",
+      problems.map((p) => `${p.path}: ${p.message}`).join("; "),
+      problems[0]!.path,
+      problems,
+    );
 
   const script = options.timeoutMs === undefined ? command : `timeout -k 5 ${options.timeoutMs / 1000} sh -c ${shq(command)}`;
   const limit = options.concurrency ?? 256;
@@ -65,7 +75,10 @@ export async function execOnHosts(doc: unknown, command: string, options: ExecOn
 
 async function runOn(host: DesignHost, script: string, o: ExecOnHostsOptions): Promise<HostExecResult> {
   const t0 = performance.now();
-  const answer = (address: string, rest: Pick<HostExecResult, "ok" | "code" | "stdout" | "stderr"> & { error?: string; truncated?: boolean }): HostExecResult => ({
+  const answer = (
+    address: string,
+    rest: Pick<HostExecResult, "ok" | "code" | "stdout" | "stderr"> & { error?: string; truncated?: boolean },
+  ): HostExecResult => ({
     guid: host.guid,
     label: host.label,
     address,
@@ -75,7 +88,14 @@ async function runOn(host: DesignHost, script: string, o: ExecOnHostsOptions): P
   let reach: HostReach | undefined;
   try {
     const manager = getResourceManagerFactory(host.resource.type)(new DesignResourceContext(host.resource));
-    if (!manager.reach) return answer("", { ok: false, code: null, stdout: "", stderr: "", error: `${host.resource.type} cannot be reached outside a run` });
+    if (!manager.reach)
+      return answer("", {
+        ok: false,
+        code: null,
+        stdout: "",
+        stderr: "",
+        error: `${host.resource.type} cannot be reached outside a run`,
+      });
     reach = manager.reach({ connectTimeout: o.connectTimeoutMs ?? 10_000, attempts: o.attempts ?? 1 });
     const r = await reach.transport.exec(script);
     const max = o.maxOutput ?? MAX_OUTPUT;

@@ -34,7 +34,10 @@ export function hostNeeds(doc: ExperimentDocument): HostNeeds[] {
   const byGuid = new Map(doc.resources.map((r) => [r.guid, r]));
   const neighbours = new Map<number, number[]>();
   for (const c of doc.connections) {
-    for (const [a, b] of [[c.source, c.target], [c.target, c.source]] as const) {
+    for (const [a, b] of [
+      [c.source, c.target],
+      [c.target, c.source],
+    ] as const) {
       let list = neighbours.get(a);
       if (!list) neighbours.set(a, (list = []));
       list.push(b);
@@ -44,7 +47,13 @@ export function hostNeeds(doc: ExperimentDocument): HostNeeds[] {
   for (const r of doc.resources) {
     const info = findResourceType(r.type);
     if (!hasRole(info, HOST_ROLE)) continue;
-    const needs: HostNeeds = { guid: r.guid, settings: documentHost(doc, r.guid).settings, sudo: [], packages: [], unreadable: [] };
+    const needs: HostNeeds = {
+      guid: r.guid,
+      settings: documentHost(doc, r.guid).settings,
+      sudo: [],
+      packages: [],
+      unreadable: [],
+    };
     if (r.label) needs.label = r.label;
     const packages = new Map<string, NeededPackage>();
     for (const g of new Set(neighbours.get(r.guid) ?? [])) {

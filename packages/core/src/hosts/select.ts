@@ -21,7 +21,9 @@ const labelOf = (r: ResourceDoc): string => r.label || `guid ${r.guid}`;
 
 /** Every host of the design, in the document's order. */
 export function designHosts(doc: Resources, typeOf: TypeOf = findResourceType): DesignHost[] {
-  return doc.resources.filter((r) => hasRole(typeOf(r.type), HOST_ROLE)).map((r) => ({ guid: r.guid, label: labelOf(r), resource: r }));
+  return doc.resources
+    .filter((r) => hasRole(typeOf(r.type), HOST_ROLE))
+    .map((r) => ({ guid: r.guid, label: labelOf(r), resource: r }));
 }
 
 /**

@@ -7,11 +7,18 @@ import { patternProblem } from "./pattern.js";
 
 export const DOCUMENT_FORMAT = "nepi-experiment@1";
 
-const Guid = z.number({ error: "expected a guid (positive integer)" }).int("expected a guid (positive integer)").positive("expected a guid (positive integer)");
+const Guid = z
+  .number({ error: "expected a guid (positive integer)" })
+  .int("expected a guid (positive integer)")
+  .positive("expected a guid (positive integer)");
 const GuidGroup = z.array(Guid).min(1, "expected at least one guid");
 const TimeString = z.string().superRefine((value, ctx) => {
   const problem = timeStringProblem(value);
-  if (problem) ctx.addIssue({ code: "custom", message: isWellFormedTime(value) ? problem : "expected a time string such as 500ms, 2s, 1.5m, 1h, 10us" });
+  if (problem)
+    ctx.addIssue({
+      code: "custom",
+      message: isWellFormedTime(value) ? problem : "expected a time string such as 500ms, 2s, 1.5m, 1h, 10us",
+    });
 });
 
 export const PositionSchema = z.object({ x: z.number(), y: z.number() });
@@ -52,13 +59,22 @@ export const ConditionDocSchema = z
     delay: TimeString.optional(),
   })
   .superRefine((c, ctx) => {
-    if (c.trace === undefined && c.matches !== undefined) ctx.addIssue({ code: "custom", path: ["trace"], message: "expected the trace the pattern is matched on (e.g. \"stdout\")" });
-    if (c.trace !== undefined && c.matches === undefined) ctx.addIssue({ code: "custom", path: ["matches"], message: `expected a pattern to match on trace "${c.trace}"` });
+    if (c.trace === undefined && c.matches !== undefined)
+      ctx.addIssue({ code: "custom", path: ["trace"], message: 'expected the trace the pattern is matched on (e.g. "stdout")' });
+    if (c.trace !== undefined && c.matches === undefined)
+      ctx.addIssue({ code: "custom", path: ["matches"], message: `expected a pattern to match on trace "${c.trace}"` });
     // A trace is matched while its resource runs; a failure is a different kind of wait.
-    if (c.trace !== undefined && c.state === "FAILED") ctx.addIssue({ code: "custom", path: ["state"], message: "a condition on a trace waits for a state reached by running (STARTED to FINISHED), not FAILED" });
+    if (c.trace !== undefined && c.state === "FAILED")
+      ctx.addIssue({
+        code: "custom",
+        path: ["state"],
+        message: "a condition on a trace waits for a state reached by running (STARTED to FINISHED), not FAILED",
+      });
     if (c.trace === undefined && c.matches === undefined) {
-      if (c.state === undefined) ctx.addIssue({ code: "custom", path: ["state"], message: "expected a state to wait for (or a trace and a pattern)" });
-      if (c.timeout !== undefined) ctx.addIssue({ code: "custom", path: ["timeout"], message: "only a condition on a trace has a timeout" });
+      if (c.state === undefined)
+        ctx.addIssue({ code: "custom", path: ["state"], message: "expected a state to wait for (or a trace and a pattern)" });
+      if (c.timeout !== undefined)
+        ctx.addIssue({ code: "custom", path: ["timeout"], message: "only a condition on a trace has a timeout" });
     }
   })
   .transform((c) => ({ ...c, state: c.state ?? ResourceState.STARTED }));

@@ -32,8 +32,15 @@ export type EcState = (typeof EcState)[keyof typeof EcState];
  * terminal and not comparable (rank -1): they never satisfy "at least X".
  */
 const RANK: Record<ResourceState, number> = {
-  NEW: 0, DISCOVERED: 1, PROVISIONED: 2, READY: 3, STARTED: 4, STOPPED: 5, FINISHED: 5,
-  FAILED: -1, RELEASED: -1,
+  NEW: 0,
+  DISCOVERED: 1,
+  PROVISIONED: 2,
+  READY: 3,
+  STARTED: 4,
+  STOPPED: 5,
+  FINISHED: 5,
+  FAILED: -1,
+  RELEASED: -1,
 };
 export function stateRank(state: ResourceState): number {
   return RANK[state];

@@ -25,7 +25,8 @@ export function isWellFormedTime(text: string): boolean {
 export function timeStringProblem(value: string): string | undefined {
   const ms = toMs(value);
   if (ms === undefined) return `"${value}" is not a time string (expected a number and a unit: 10us, 500ms, 2s, 1.5m, 1h)`;
-  if (!(ms <= MAX_TIME_MS)) return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is longer than the maximum of ${MAX_TEXT}`;
+  if (!(ms <= MAX_TIME_MS))
+    return `"${value.length > 40 ? `${value.slice(0, 40)}…` : value}" is longer than the maximum of ${MAX_TEXT}`;
   return undefined;
 }
 

@@ -12,7 +12,14 @@ export interface Iperf3Result {
   protocol?: string;
   intervals: Iperf3Interval[];
   /** The whole test, as the receiver saw it (sender when the receiver is absent). */
-  summary?: { bytes: number; bitsPerSecond: number; seconds: number; retransmits?: number; lostPercent?: number; jitterMs?: number };
+  summary?: {
+    bytes: number;
+    bitsPerSecond: number;
+    seconds: number;
+    retransmits?: number;
+    lostPercent?: number;
+    jitterMs?: number;
+  };
   /** iperf3's own error message (`"error": …`), or why the text could not be read. */
   error?: string;
 }

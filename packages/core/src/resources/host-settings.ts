@@ -31,12 +31,27 @@ export interface DocumentHost {
 export function documentHost(doc: ExperimentDocument, guid: number): DocumentHost {
   const view = documentView(doc);
   const info = view.info(guid);
-  if (!doc.resources.some((r) => r?.guid === guid)) throw new NepiError("UNKNOWN_GUID", `guid: experiment "${doc.name}" has no resource ${guid}`, "guid");
+  if (!doc.resources.some((r) => r?.guid === guid))
+    throw new NepiError("UNKNOWN_GUID", `guid: experiment "${doc.name}" has no resource ${guid}`, "guid");
   const hostGuid = hasRole(info, HOST_ROLE) ? guid : view.connections(guid).find((g) => hasRole(view.info(g), HOST_ROLE));
-  if (hostGuid === undefined) throw new NepiError("BAD_CONNECTION", `guid: resource ${guid} (${info?.rtype ?? "unknown type"}) is not a host and runs on none`, "guid");
+  if (hostGuid === undefined)
+    throw new NepiError(
+      "BAD_CONNECTION",
+      `guid: resource ${guid} (${info?.rtype ?? "unknown type"}) is not a host and runs on none`,
+      "guid",
+    );
   const hostInfo = view.info(hostGuid)!;
   const settingsOf = SETTINGS.get(hostInfo.rtype);
-  if (!settingsOf) throw new NepiError("NO_MANAGER", `guid: ${hostInfo.rtype} hosts cannot be reached from this process (import "@nepi/core/node")`, "guid");
+  if (!settingsOf)
+    throw new NepiError(
+      "NO_MANAGER",
+      `guid: ${hostInfo.rtype} hosts cannot be reached from this process (import "@nepi/core/node")`,
+      "guid",
+    );
   const label = doc.resources.find((r) => r?.guid === hostGuid)?.label;
-  return { guid: hostGuid, label: label || `${hostInfo.rtype} #${hostGuid}`, settings: settingsOf((name) => view.value(hostGuid, name)) };
+  return {
+    guid: hostGuid,
+    label: label || `${hostInfo.rtype} #${hostGuid}`,
+    settings: settingsOf((name) => view.value(hostGuid, name)),
+  };
 }

@@ -166,11 +166,17 @@ export class ExitEvents {
 
   /** `offset`: where to begin reading (exits before it are not this follower's). */
   constructor(transport: Transport, eventsFile: string, onGiveUp?: (error: Error) => void, offset = 0) {
-    this.follower = new FileFollower(transport, eventsFile, offset, (text) => this.onText(text), (error) => {
-      this.lost = error;
-      onGiveUp?.(error);
-      for (const l of [...this.lostListeners.values()]) l(error);
-    });
+    this.follower = new FileFollower(
+      transport,
+      eventsFile,
+      offset,
+      (text) => this.onText(text),
+      (error) => {
+        this.lost = error;
+        onGiveUp?.(error);
+        for (const l of [...this.lostListeners.values()]) l(error);
+      },
+    );
   }
 
   private onText(text: string): void {

@@ -47,7 +47,13 @@ function parse(text: string): Entry[] {
     const [hosts, type, key] = fields as [string, string, string];
     if (hosts.startsWith("|1|")) {
       const [, , salt, hash] = hosts.split("|");
-      entries.push({ patterns: [], hashed: { salt: Buffer.from(salt ?? "", "base64"), hash: Buffer.from(hash ?? "", "base64") }, type, key, revoked });
+      entries.push({
+        patterns: [],
+        hashed: { salt: Buffer.from(salt ?? "", "base64"), hash: Buffer.from(hash ?? "", "base64") },
+        type,
+        key,
+        revoked,
+      });
     } else {
       entries.push({ patterns: hosts.split(","), type, key, revoked });
     }
@@ -56,7 +62,15 @@ function parse(text: string): Entry[] {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp("^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$", "i");
+  const re = new RegExp(
+    "^" +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".") +
+      "$",
+    "i",
+  );
   return re.test(name);
 }
 
@@ -137,5 +151,11 @@ export async function knownKeyTypes(file: string, host: string, port: number): P
     return [];
   }
   const name = knownHostsName(host, port);
-  return [...new Set(parse(text).filter((e) => !e.revoked && matches(e, name)).map((e) => e.type))];
+  return [
+    ...new Set(
+      parse(text)
+        .filter((e) => !e.revoked && matches(e, name))
+        .map((e) => e.type),
+    ),
+  ];
 }

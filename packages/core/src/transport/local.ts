@@ -60,7 +60,9 @@ export class LocalTransport implements Transport {
   /** The user's shell on a local pty (node-pty), in the home directory. */
   shell(size: TerminalSize, handlers: ShellHandlers): ShellHandle {
     // The server's own secrets stay out of the shell's environment.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && k !== "NEPI_TOKEN")) as Record<string, string>;
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(([k, v]) => v !== undefined && k !== "NEPI_TOKEN"),
+    ) as Record<string, string>;
     let pty: IPty | undefined;
     let closed = false;
     let ended = false;
@@ -77,7 +79,13 @@ export class LocalTransport implements Transport {
       ({ spawn: spawnPty }) => {
         if (closed) return end();
         try {
-          pty = spawnPty(process.env.SHELL || "/bin/bash", [], { name: "xterm-256color", cols: size.cols, rows: size.rows, cwd: env.HOME || homedir(), env: { ...env, TERM: "xterm-256color" } });
+          pty = spawnPty(process.env.SHELL || "/bin/bash", [], {
+            name: "xterm-256color",
+            cols: size.cols,
+            rows: size.rows,
+            cwd: env.HOME || homedir(),
+            env: { ...env, TERM: "xterm-256color" },
+          });
         } catch (e) {
           return end(new Error(`cannot start a local shell: ${(e as Error).message}`));
         }

@@ -25,7 +25,17 @@ const POOL = new Map<string, Entry>();
 
 function keyOf(s: HostSettings): string {
   if (isLocalHost(s)) return "local";
-  return JSON.stringify([s.host, s.port ?? 22, s.username ?? "", s.identity ?? "", s.gateway ?? "", s.gatewayUser ?? "", s.knownHosts ?? "", s.strictHostKeyChecking ?? "", s.password ?? ""]);
+  return JSON.stringify([
+    s.host,
+    s.port ?? 22,
+    s.username ?? "",
+    s.identity ?? "",
+    s.gateway ?? "",
+    s.gatewayUser ?? "",
+    s.knownHosts ?? "",
+    s.strictHostKeyChecking ?? "",
+    s.password ?? "",
+  ]);
 }
 
 /**

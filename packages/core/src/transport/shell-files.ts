@@ -9,7 +9,11 @@ import type { ExecResult } from "./types.js";
  * unchanged: `input` (a buffer or a stream) becomes its stdin, its stdout goes to `output`.
  * Resolves with its exit code and stderr once it ended.
  */
-export type RawExec = (script: string, input: Buffer | Readable | undefined, output: (chunk: Buffer) => void) => Promise<{ code: number; stderr: string }>;
+export type RawExec = (
+  script: string,
+  input: Buffer | Readable | undefined,
+  output: (chunk: Buffer) => void,
+) => Promise<{ code: number; stderr: string }>;
 
 /** Up to this size a file goes base64-encoded through the shared control shells (no channel to open). */
 const INLINE_MAX = 1 << 20;
@@ -39,7 +43,13 @@ export class ShellFiles {
     return new Error(`${path}: ${what} on ${this.label} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
   }
 
-  private async rawRun(what: string, path: string, script: string, input?: Buffer | Readable, output: (c: Buffer) => void = () => {}): Promise<void> {
+  private async rawRun(
+    what: string,
+    path: string,
+    script: string,
+    input?: Buffer | Readable,
+    output: (c: Buffer) => void = () => {},
+  ): Promise<void> {
     const r = await this.raw(script, input, output);
     if (r.code !== 0) throw this.fail(what, path, r);
   }
@@ -48,7 +58,9 @@ export class ShellFiles {
   private async readInline(path: string): Promise<Buffer | undefined> {
     if (!(await this.inline())) return undefined;
     const f = shq(path);
-    const r = await this.exec(`s=$(wc -c < ${f}) || exit 1; if [ "$s" -gt ${INLINE_MAX} ]; then echo large; else echo small; base64 < ${f}; fi`);
+    const r = await this.exec(
+      `s=$(wc -c < ${f}) || exit 1; if [ "$s" -gt ${INLINE_MAX} ]; then echo large; else echo small; base64 < ${f}; fi`,
+    );
     if (r.code !== 0) throw this.fail("reading", path, r);
     const nl = r.stdout.indexOf("\n");
     return r.stdout.slice(0, nl) === "small" ? Buffer.from(r.stdout.slice(nl + 1), "base64") : undefined;
@@ -91,7 +103,12 @@ export class ShellFiles {
   async upload(local: string, remote: string, mode: number): Promise<void> {
     const size = (await stat(local)).size;
     if (size <= INLINE_MAX) return this.writeFile(remote, await readFile(local), mode & 0o777);
-    await this.rawRun("writing", remote, `cat > ${shq(remote)} && chmod ${(mode & 0o777).toString(8)} ${shq(remote)}`, createReadStream(local));
+    await this.rawRun(
+      "writing",
+      remote,
+      `cat > ${shq(remote)} && chmod ${(mode & 0o777).toString(8)} ${shq(remote)}`,
+      createReadStream(local),
+    );
   }
 
   async download(remote: string, local: string): Promise<void> {

@@ -9,7 +9,17 @@ import { ShellFiles } from "./shell-files.js";
 import { OperationPool } from "../engine/pool.js";
 import type { Readable } from "node:stream";
 import type { TerminalSize } from "../model/terminal.js";
-import { ConnectionLostError, SshSetupError, TransportClosedError, type ExecResult, type ShellHandle, type ShellHandlers, type StreamHandle, type StreamHandlers, type Transport } from "./types.js";
+import {
+  ConnectionLostError,
+  SshSetupError,
+  TransportClosedError,
+  type ExecResult,
+  type ShellHandle,
+  type ShellHandlers,
+  type StreamHandle,
+  type StreamHandlers,
+  type Transport,
+} from "./types.js";
 
 export interface SshOptions {
   host: string;
@@ -32,7 +42,15 @@ export interface SshOptions {
   attempts?: number;
 }
 
-const DEFAULT_HOST_KEY_ALGOS = ["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"];
+const DEFAULT_HOST_KEY_ALGOS = [
+  "ssh-ed25519",
+  "ecdsa-sha2-nistp256",
+  "ecdsa-sha2-nistp384",
+  "ecdsa-sha2-nistp521",
+  "rsa-sha2-512",
+  "rsa-sha2-256",
+  "ssh-rsa",
+];
 const ALGOS_OF_TYPE: Record<string, string[]> = { "ssh-rsa": ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] };
 
 /** Errors of the network, worth another attempt; authentication and host key errors are not. */
@@ -78,7 +96,8 @@ function parseHostPort(text: string, defaultPort: number): { host: string; port:
 export class SshTransport implements Transport {
   readonly isLocal = false;
   readonly label: string;
-  private readonly opts: Required<Pick<SshOptions, "host" | "port" | "username" | "shells" | "connectTimeout" | "attempts">> & SshOptions;
+  private readonly opts: Required<Pick<SshOptions, "host" | "port" | "username" | "shells" | "connectTimeout" | "attempts">> &
+    SshOptions;
   private client?: Promise<Client>;
   private gatewayClient?: Client;
   private shells: ShellChannel[] = [];
@@ -197,13 +216,18 @@ export class SshTransport implements Transport {
         if (settled) return;
         settled = true;
         client.end();
-        if (hostKeyProblem) reject(new SshSetupError("hostkey", `${username}@${host}:${port}: host key verification failed: ${hostKeyProblem}`));
+        if (hostKeyProblem)
+          reject(new SshSetupError("hostkey", `${username}@${host}:${port}: host key verification failed: ${hostKeyProblem}`));
         else reject(e);
       });
       client.on("close", () => {
         if (!settled) {
           settled = true;
-          reject(Object.assign(new Error(`${host}:${port}: connection closed unexpectedly during the handshake`), { level: "client-socket" }));
+          reject(
+            Object.assign(new Error(`${host}:${port}: connection closed unexpectedly during the handshake`), {
+              level: "client-socket",
+            }),
+          );
         }
       });
       const config: ConnectConfig = {
@@ -213,7 +237,11 @@ export class SshTransport implements Transport {
         readyTimeout: this.opts.connectTimeout,
         keepaliveInterval: 5000,
         keepaliveCountMax: 3,
-        algorithms: { serverHostKey: [...new Set([...preferred.filter((a) => DEFAULT_HOST_KEY_ALGOS.includes(a)), ...DEFAULT_HOST_KEY_ALGOS])] as never },
+        algorithms: {
+          serverHostKey: [
+            ...new Set([...preferred.filter((a) => DEFAULT_HOST_KEY_ALGOS.includes(a)), ...DEFAULT_HOST_KEY_ALGOS]),
+          ] as never,
+        },
         hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
           checkHostKey({ file: knownHosts, host, port, key, policy }).then(
             (v) => {
@@ -247,7 +275,9 @@ export class SshTransport implements Transport {
       }
       this.gatewayClient = gwClient;
       sock = await new Promise<ClientChannel>((resolve, reject) =>
-        gwClient.forwardOut("127.0.0.1", 0, this.opts.host, this.opts.port, (err, stream) => (err ? reject(Object.assign(err, { level: "client-socket" })) : resolve(stream))),
+        gwClient.forwardOut("127.0.0.1", 0, this.opts.host, this.opts.port, (err, stream) =>
+          err ? reject(Object.assign(err, { level: "client-socket" })) : resolve(stream),
+        ),
       );
     }
     let client: Client;
@@ -389,7 +419,9 @@ export class SshTransport implements Transport {
       ended = true;
       handlers.end(error, code);
     };
-    this.openChannel<ClientChannel>((c, cb) => c.shell({ term: "xterm-256color", cols: size.cols, rows: size.rows, width: 0, height: 0 }, cb)).then(
+    this.openChannel<ClientChannel>((c, cb) =>
+      c.shell({ term: "xterm-256color", cols: size.cols, rows: size.rows, width: 0, height: 0 }, cb),
+    ).then(
       (ch) => {
         channel = ch;
         if (closed) {
@@ -402,7 +434,11 @@ export class SshTransport implements Transport {
         ch.on("exit", (c: number | null, signal?: string) => {
           code = c ?? (signal ? 128 + (SIGNALS[signal] ?? 0) : undefined);
         });
-        ch.on("close", () => end(closed || code !== undefined ? undefined : new ConnectionLostError(`${this.label}: the shell's connection was lost`)));
+        ch.on("close", () =>
+          end(
+            closed || code !== undefined ? undefined : new ConnectionLostError(`${this.label}: the shell's connection was lost`),
+          ),
+        );
         ch.on("error", (e: Error) => end(e));
         if (pendingSize) ch.setWindow(pendingSize.rows, pendingSize.cols, 0, 0);
         for (const d of pending.splice(0)) ch.write(d);
@@ -451,7 +487,11 @@ export class SshTransport implements Transport {
   }
 
   /** A script on an exec channel of its own, bytes in and out unchanged (see ShellFiles). */
-  private rawExec(script: string, input: Buffer | Readable | undefined, output: (chunk: Buffer) => void): Promise<{ code: number; stderr: string }> {
+  private rawExec(
+    script: string,
+    input: Buffer | Readable | undefined,
+    output: (chunk: Buffer) => void,
+  ): Promise<{ code: number; stderr: string }> {
     return this.fileChannels.run(async () => {
       const ch = await this.openChannel<ClientChannel>((c, cb) => c.exec(`exec sh -c ${shq(script)}`, cb));
       return new Promise<{ code: number; stderr: string }>((resolve, reject) => {
@@ -569,7 +609,9 @@ export class SshTransport implements Transport {
           const local = join(localPath, ...r.split("/"));
           // Each file keeps its own mode (an executable script stays executable).
           const mode = (await stat(local)).mode;
-          return sftp instanceof ShellFiles ? sftp.upload(local, posix.join(dest, r), mode) : fastPut(sftp, local, posix.join(dest, r), mode);
+          return sftp instanceof ShellFiles
+            ? sftp.upload(local, posix.join(dest, r), mode)
+            : fastPut(sftp, local, posix.join(dest, r), mode);
         }),
       );
     } else {
@@ -583,7 +625,9 @@ export class SshTransport implements Transport {
     const sftp = await this.files();
     const p = await this.abs(remotePath);
     if (sftp instanceof ShellFiles) return sftp.download(p, localPath);
-    await new Promise<void>((resolve, reject) => sftp.fastGet(p, localPath, (err) => (err ? reject(withPath(err, p)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      sftp.fastGet(p, localPath, (err) => (err ? reject(withPath(err, p)) : resolve())),
+    );
   }
 
   private async mustExec(script: string): Promise<void> {
@@ -622,4 +666,3 @@ function fastPut(sftp: SFTPWrapper, local: string, remote: string, mode: number)
 function withPath(err: Error, path: string): Error {
   return new Error(`${path}: ${err.message}`);
 }
-

@@ -25,7 +25,11 @@ for (const kind of ["ssh", "local"] as HostKind[]) {
     it("runs a command, reaches FINISHED and collects its stdout into the results directory", async () => {
       ec = newController("stdout");
       const node = ec.registerResource("linux::Node", nodeAttributes(kind));
-      const app = ec.registerResource("linux::Application", { command: "echo hello from $APP_HOME; echo warn >&2" }, { label: "hello app" });
+      const app = ec.registerResource(
+        "linux::Application",
+        { command: "echo hello from $APP_HOME; echo warn >&2" },
+        { label: "hello app" },
+      );
       ec.registerConnection(app, node);
       ec.registerTrace(app, "stdout");
       ec.registerTrace(app, "stderr");
@@ -46,7 +50,9 @@ for (const kind of ["ssh", "local"] as HostKind[]) {
     it("fails with the exit code and the last lines of stderr", async () => {
       ec = newController("fail");
       const node = ec.registerResource("linux::Node", nodeAttributes(kind));
-      const app = ec.registerResource("linux::Application", { command: "echo step one >&2; echo 'no such thing: frobnicate' >&2; exit 3" });
+      const app = ec.registerResource("linux::Application", {
+        command: "echo step one >&2; echo 'no such thing: frobnicate' >&2; exit 3",
+      });
       ec.registerConnection(app, node);
       ec.deploy();
       await expect(ec.waitFinished(app, { timeout: "30s" })).rejects.toThrow(/exit code 3/);
@@ -68,7 +74,10 @@ for (const kind of ["ssh", "local"] as HostKind[]) {
       await new Promise<void>((resolve) => {
         const stop = ec!.followTrace(app, "stdout", {}, (chunk) => chunk.includes("ready") && (stop(), resolve()));
       });
-      const pids = String(await ec.trace(app, "pids")).trim().split("\n").map(Number);
+      const pids = String(await ec.trace(app, "pids"))
+        .trim()
+        .split("\n")
+        .map(Number);
       expect(pids).toHaveLength(2);
       for (const pid of pids) expect(alive(pid)).toBe(true);
       await ec.stop(app);
@@ -80,14 +89,19 @@ for (const kind of ["ssh", "local"] as HostKind[]) {
     it("stop escalates to SIGKILL for a command that ignores SIGTERM", async () => {
       ec = newController("stubborn");
       const node = ec.registerResource("linux::Node", nodeAttributes(kind));
-      const app = ec.registerResource("linux::Application", { command: "trap '' TERM; echo \"$$\" > pids; sleep 301 & echo \"$!\" >> pids; wait" });
+      const app = ec.registerResource("linux::Application", {
+        command: 'trap \'\' TERM; echo "$$" > pids; sleep 301 & echo "$!" >> pids; wait',
+      });
       ec.registerConnection(app, node);
       ec.deploy();
       await ec.waitStarted(app, { timeout: "30s" });
       await new Promise<void>((resolve) => {
         const stop = ec!.followTrace(app, "pids", {}, (chunk) => chunk.trim().split("\n").length === 2 && (stop(), resolve()));
       });
-      const pids = String(await ec.trace(app, "pids")).trim().split("\n").map(Number);
+      const pids = String(await ec.trace(app, "pids"))
+        .trim()
+        .split("\n")
+        .map(Number);
       await ec.stop(app);
       expect(ec.state(app)).toBe("STOPPED");
       for (const pid of pids) expect(alive(pid)).toBe(false);

@@ -13,7 +13,28 @@ const bin = join(repo, "apps/backend/bin/nepi.js");
 /** Builds the CLI's files only (the rest of the backend is not needed to run experiments). */
 beforeAll(() => {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
-  execFileSync(process.execPath, [tsc, "--rootDir", "apps/backend/src", "--outDir", "apps/backend/dist", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--strict", "--skipLibCheck", "--types", "node", "apps/backend/src/cli/main.ts"], { cwd: repo, stdio: "pipe" });
+  execFileSync(
+    process.execPath,
+    [
+      tsc,
+      "--rootDir",
+      "apps/backend/src",
+      "--outDir",
+      "apps/backend/dist",
+      "--module",
+      "nodenext",
+      "--moduleResolution",
+      "nodenext",
+      "--target",
+      "es2022",
+      "--strict",
+      "--skipLibCheck",
+      "--types",
+      "node",
+      "apps/backend/src/cli/main.ts",
+    ],
+    { cwd: repo, stdio: "pipe" },
+  );
 }, 120_000);
 
 function writeDoc(doc: object): string {
@@ -85,7 +106,13 @@ describe("nepi CLI", () => {
       resources: [
         { guid: 1, type: "linux::Node", attributes: nodeAttributes("ssh") },
         { guid: 2, type: "linux::Application", label: "long", attributes: { command: "sleep 600" } },
-        { guid: 3, type: "linux::Application", label: "longer", attributes: { command: "sleep 601 & sleep 602" }, traces: ["stdout"] },
+        {
+          guid: 3,
+          type: "linux::Application",
+          label: "longer",
+          attributes: { command: "sleep 601 & sleep 602" },
+          traces: ["stdout"],
+        },
       ],
       connections: [
         { source: 2, target: 1 },
@@ -104,7 +131,8 @@ describe("nepi CLI", () => {
     expect(await cli.exit).toBe(130);
     const result = cli.events.find((e) => e.event === "result")!;
     expect(result).toMatchObject({ ok: false, interrupted: true, exitCode: 130 });
-    for (const g of [1, 2, 3]) expect(cli.events.some((e) => e.event === "state" && e.guid === g && e.state === "RELEASED")).toBe(true);
+    for (const g of [1, 2, 3])
+      expect(cli.events.some((e) => e.event === "state" && e.guid === g && e.state === "RELEASED")).toBe(true);
     for (const pid of pids) expect(alive(pid)).toBe(false);
     expect(execFileSync("ps", ["-eo", "args="]).toString()).not.toMatch(/sleep 60[012]/);
     // The timeline and the enabled traces are in the results directory.
@@ -120,7 +148,12 @@ describe("nepi CLI", () => {
       resources: [
         { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
         { guid: 2, type: "linux::Application", label: "ok", attributes: { command: "echo fine" } },
-        { guid: 3, type: "linux::Application", label: "bad", attributes: { command: "echo 'disk on fire' >&2; exit 4", critical: false } },
+        {
+          guid: 3,
+          type: "linux::Application",
+          label: "bad",
+          attributes: { command: "echo 'disk on fire' >&2; exit 4", critical: false },
+        },
       ],
       connections: [
         { source: 2, target: 1 },
@@ -131,7 +164,12 @@ describe("nepi CLI", () => {
     // Only a non-critical resource failed, the rest finished: FINISHED_WITH_FAILURES.
     expect(await cli.exit).toBe(3);
     expect(cli.stderr()).toContain("FAILED guid 3 (bad): exit code 4: disk on fire");
-    const ok = nepi(["run", join(repo, "examples/two-apps-start-condition.json"), "--results", mkdtempSync(join(tmpdir(), "nepi-cli-results-"))]);
+    const ok = nepi([
+      "run",
+      join(repo, "examples/two-apps-start-condition.json"),
+      "--results",
+      mkdtempSync(join(tmpdir(), "nepi-cli-results-")),
+    ]);
     expect(await ok.exit).toBe(0);
     expect(ok.events.some((e) => String(e.text).includes("guid 3 (reader) FINISHED"))).toBe(true);
   });
@@ -143,7 +181,13 @@ describe("nepi CLI", () => {
       resources: [
         { guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } },
         // Finishes fine, but its "out" trace is a directory: copying it fails.
-        { guid: 2, type: "linux::Application", label: "writer", attributes: { command: "mkdir out; echo done" }, traces: ["stdout", "out"] },
+        {
+          guid: 2,
+          type: "linux::Application",
+          label: "writer",
+          attributes: { command: "mkdir out; echo done" },
+          traces: ["stdout", "out"],
+        },
       ],
       connections: [{ source: 2, target: 1 }],
     });
@@ -151,7 +195,9 @@ describe("nepi CLI", () => {
     expect(await cli.exit).toBe(1);
     const result = cli.events.find((e) => e.event === "result")!;
     expect(result).toMatchObject({ ok: false, exitCode: 1, failures: [] });
-    expect(result.missingTraces).toEqual([{ guid: 2, label: "writer", name: "out", reason: expect.stringMatching(/copying it from local failed: .*EISDIR/) }]);
+    expect(result.missingTraces).toEqual([
+      { guid: 2, label: "writer", name: "out", reason: expect.stringMatching(/copying it from local failed: .*EISDIR/) },
+    ]);
     const text = nepi(["run", file, "--results", mkdtempSync(join(tmpdir(), "nepi-cli-results-"))]);
     expect(await text.exit).toBe(1);
     expect(text.stderr()).toMatch(/MISSING trace "out" of guid 2 \(writer\): copying it from local failed/);
@@ -169,17 +215,41 @@ describe("nepi CLI", () => {
     // Redrawn in place (cursor up, clear), ending with every row released.
     expect(out).toContain("\x1b[J");
     const last = out.slice(out.lastIndexOf("GUID"));
-    for (const label of ["setup", "measure", "monitor", "report"]) expect(last).toMatch(new RegExp(`${label} +sim::Task +\\S*RELEASED`));
+    for (const label of ["setup", "measure", "monitor", "report"])
+      expect(last).toMatch(new RegExp(`${label} +sim::Task +\\S*RELEASED`));
     expect(last).toMatch(/RELEASED 4/);
   });
 
   it("`nepi run` refuses an invalid document (exit 2) and runs a document of nodes only (deploy, release)", async () => {
-    const bad = nepi(["run", writeDoc({ format: "nepi-experiment@1", name: "test-cli-x", resources: [{ guid: 1, type: "linux::Ping", attributes: { count: "many" } }] })]);
+    const bad = nepi([
+      "run",
+      writeDoc({
+        format: "nepi-experiment@1",
+        name: "test-cli-x",
+        resources: [{ guid: 1, type: "linux::Ping", attributes: { count: "many" } }],
+      }),
+    ]);
     expect(await bad.exit).toBe(2);
     expect(bad.stderr()).toMatch(/resources\[0\]\.attributes\.count/);
-    const nodes = nepi(["run", writeDoc({ format: "nepi-experiment@1", name: "test-cli-nodes", resources: [{ guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } }] }), "--json", "--results", mkdtempSync(join(tmpdir(), "nepi-cli-results-"))]);
+    const nodes = nepi([
+      "run",
+      writeDoc({
+        format: "nepi-experiment@1",
+        name: "test-cli-nodes",
+        resources: [{ guid: 1, type: "linux::Node", attributes: { hostname: "localhost" } }],
+      }),
+      "--json",
+      "--results",
+      mkdtempSync(join(tmpdir(), "nepi-cli-results-")),
+    ]);
     expect(await nodes.exit).toBe(0);
-    expect(nodes.events.filter((e) => e.event === "state").map((e) => e.state)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "RELEASED"]);
+    expect(nodes.events.filter((e) => e.event === "state").map((e) => e.state)).toEqual([
+      "DISCOVERED",
+      "PROVISIONED",
+      "READY",
+      "STARTED",
+      "RELEASED",
+    ]);
   });
 
   it("`nepi run` is over once what ends by itself ended: a sim::Task with no duration runs until released", async () => {

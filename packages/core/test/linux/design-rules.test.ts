@@ -34,7 +34,10 @@ describe("validateDocument and deploy() apply the same rules", () => {
     const doc = twoHosts([{ group: [3], action: "DEPLOY", after: [2], state: "STARTED" }]);
     // App 4 deploys after node 3, which comes later: it is not held in the start-together group.
     expect(validateDocument(doc)).toEqual([]);
-    ec = ExperimentController.fromDocument(doc, { expId: "test-deploy-after-started", rootDir: mkdtempSync(join(tmpdir(), "nepi-results-")) });
+    ec = ExperimentController.fromDocument(doc, {
+      expId: "test-deploy-after-started",
+      rootDir: mkdtempSync(join(tmpdir(), "nepi-results-")),
+    });
     ec.deploy();
     await ec.waitFinished([2, 4], { timeout: "30s" });
     const index = (guid: number, state: string) => ec!.timeline().findIndex((e) => e.guid === guid && e.state === state);
@@ -61,9 +64,7 @@ describe("validateDocument and deploy() apply the same rules", () => {
   it("a wait for a node to end is refused by both: a node never ends by itself", () => {
     const doc = twoHosts([{ group: [4], action: "START", after: [1], state: "FINISHED" }]);
     const problems = validateDocument(doc);
-    expect(problems).toEqual([
-      expect.objectContaining({ path: "conditions[0]", code: "NEVER_ENDS", guid: 1 }),
-    ]);
+    expect(problems).toEqual([expect.objectContaining({ path: "conditions[0]", code: "NEVER_ENDS", guid: 1 })]);
     expect(problems[0]!.message).toBe(
       "START guid 4 after guid 1 FINISHED can never happen: guid 1 (linux::Node) does not end by itself and no STOP condition stops it",
     );

@@ -39,7 +39,10 @@ const ESCAPE = [
 for (const kind of ["ssh", "local"] as HostKind[]) {
   describe(`processes that leave the process group, on ${kind}`, () => {
     async function escapees(app: number, entry: string): Promise<number[]> {
-      const pids = String(await ec!.trace(app, "escapees")).trim().split("\n").map(Number);
+      const pids = String(await ec!.trace(app, "escapees"))
+        .trim()
+        .split("\n")
+        .map(Number);
       expect(pids).toHaveLength(2);
       const carrying = marked(entry);
       for (const pid of pids) expect(carrying).toContain(pid);

@@ -15,7 +15,14 @@ beforeAll(async () => {
 afterAll(async () => sshd?.stop());
 
 function design(): ExperimentDocumentInput {
-  const ssh = { hostname: sshd.host, port: sshd.port, username: userInfo().username, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" };
+  const ssh = {
+    hostname: sshd.host,
+    port: sshd.port,
+    username: userInfo().username,
+    identity: sshd.identity,
+    knownHosts: sshd.knownHosts,
+    strictHostKeyChecking: "yes",
+  };
   return {
     format: "nepi-experiment@1",
     name: "test-exec",
@@ -37,7 +44,9 @@ describe("one command on many hosts (execOnHosts)", () => {
   it("runs on every host at once: each one's output and exit code, an unreachable one its error", async () => {
     const token = randomBytes(6).toString("hex");
     const seen: string[] = [];
-    const results = await execOnHosts(design(), `echo ${token}; echo to-stderr >&2; printf '%s' "$0" >/dev/null`, { onResult: (r) => seen.push(r.label) });
+    const results = await execOnHosts(design(), `echo ${token}; echo to-stderr >&2; printf '%s' "$0" >/dev/null`, {
+      onResult: (r) => seen.push(r.label),
+    });
     // The design's order, whatever order they answered in; the label-less host named by its guid.
     expect(results.map((r) => r.label)).toEqual(["local", "ssh", "down", "guid 5"]);
     expect(seen.sort()).toEqual(["down", "guid 5", "local", "ssh"]);
@@ -49,14 +58,23 @@ describe("one command on many hosts (execOnHosts)", () => {
     }
     expect(r.local!.address).toBe("local");
     expect(r.ssh!.address).toBe(`${userInfo().username}@${sshd.host}:${sshd.port}`);
-    expect(r.down).toMatchObject({ ok: false, code: null, stdout: "", address: `${userInfo().username}@${sshd.host}:${closedPort}` });
+    expect(r.down).toMatchObject({
+      ok: false,
+      code: null,
+      stdout: "",
+      address: `${userInfo().username}@${sshd.host}:${closedPort}`,
+    });
     expect(r.down!.error).toMatch(/^cannot connect after 1 attempt\(s\): .*ECONNREFUSED/);
     // Every connection was closed once answered.
     expect(await sshd.sessionPids()).toEqual([]);
   });
 
   it("reports a failing command with its exit code and stderr, the others unaffected", async () => {
-    const results = await execOnHosts(design(), `if [ "$(id -u)" = 0 ] && [ -z "$SSH_CONNECTION" ]; then echo local-fails >&2; exit 7; fi; echo fine`, { hosts: ["local", "ssh"] });
+    const results = await execOnHosts(
+      design(),
+      `if [ "$(id -u)" = 0 ] && [ -z "$SSH_CONNECTION" ]; then echo local-fails >&2; exit 7; fi; echo fine`,
+      { hosts: ["local", "ssh"] },
+    );
     const r = byLabel(results);
     expect(r.local).toMatchObject({ ok: false, code: 7, stdout: "", stderr: "local-fails\n" });
     expect(r.local!.error).toBeUndefined();
@@ -72,7 +90,11 @@ describe("one command on many hosts (execOnHosts)", () => {
   });
 
   it("refuses a name that is no host of the design, naming it", async () => {
-    const refusal = (hosts: Array<string | number>) => execOnHosts(design(), "true", { hosts }).then(() => undefined, (e: NepiError) => e);
+    const refusal = (hosts: Array<string | number>) =>
+      execOnHosts(design(), "true", { hosts }).then(
+        () => undefined,
+        (e: NepiError) => e,
+      );
     const unknown = await refusal(["ssh", "nope"]);
     expect(unknown).toBeInstanceOf(NepiError);
     expect(unknown).toMatchObject({ code: "BAD_VALUE", path: "hosts[1]" });

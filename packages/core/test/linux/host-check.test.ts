@@ -29,7 +29,10 @@ beforeAll(async () => {
   chmodSync(dir, 0o755);
   // It reads its input to the end (so it ends when the connection does) and says nothing.
   writeFileSync(join(dir, "hang.sh"), "#!/bin/sh\nexec cat >/dev/null\n", { mode: 0o755 });
-  for (const [user, shell] of [[plainUser, "/bin/sh"], [hangUser, join(dir, "hang.sh")]] as const) {
+  for (const [user, shell] of [
+    [plainUser, "/bin/sh"],
+    [hangUser, join(dir, "hang.sh")],
+  ] as const) {
     execFileSync("useradd", ["--create-home", "--shell", shell, user]);
     // A password, never used: sshd (without PAM) refuses a locked account even with a good key.
     execFileSync("chpasswd", [], { input: `${user}:pw-${Math.random().toString(36).slice(2)}\n` });
@@ -52,7 +55,13 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function design(hosts: Array<{ label: string; attributes: Record<string, string | number>; apps?: Array<{ type: string; attributes: Record<string, string | number | boolean> }> }>): ExperimentDocumentInput {
+function design(
+  hosts: Array<{
+    label: string;
+    attributes: Record<string, string | number>;
+    apps?: Array<{ type: string; attributes: Record<string, string | number | boolean> }>;
+  }>,
+): ExperimentDocumentInput {
   const resources: ExperimentDocumentInput["resources"] = [];
   const connections: Array<{ source: number; target: number }> = [];
   let guid = 0;
@@ -73,28 +82,53 @@ function host(report: HostsCheckReport, label: string): HostReport {
   return h;
 }
 const statusOf = (h: HostReport) => Object.fromEntries(h.checks.map((c) => [c.name, c.status]));
-const checkOf = (h: HostReport, name: string, match?: RegExp) => h.checks.find((c) => c.name === name && (!match || match.test(c.reason)));
+const checkOf = (h: HostReport, name: string, match?: RegExp) =>
+  h.checks.find((c) => c.name === name && (!match || match.test(c.reason)));
 
 describe("host checks before deploy", () => {
   let report: HostsCheckReport;
   beforeAll(async () => {
-    expect(execFileSync("sh", ["-c", `dpkg-query -W -f='\${Status}' ${NOT_INSTALLED} 2>/dev/null || true`]).toString()).not.toContain("install ok installed");
+    expect(
+      execFileSync("sh", ["-c", `dpkg-query -W -f='\${Status}' ${NOT_INSTALLED} 2>/dev/null || true`]).toString(),
+    ).not.toContain("install ok installed");
     const ssh = nodeAttributes("ssh", sshd);
     report = await checkHosts(
       design([
-        { label: "good", attributes: ssh, apps: [{ type: "linux::Ping", attributes: { target: "127.0.0.1" } }, { type: "linux::Iperf3", attributes: { role: "server" } }] },
-        { label: "local", attributes: { hostname: "localhost" }, apps: [{ type: "linux::Ping", attributes: { target: "127.0.0.1" } }] },
+        {
+          label: "good",
+          attributes: ssh,
+          apps: [
+            { type: "linux::Ping", attributes: { target: "127.0.0.1" } },
+            { type: "linux::Iperf3", attributes: { role: "server" } },
+          ],
+        },
+        {
+          label: "local",
+          attributes: { hostname: "localhost" },
+          apps: [{ type: "linux::Ping", attributes: { target: "127.0.0.1" } }],
+        },
         { label: "wrong-key", attributes: { ...ssh, identity: join(dir, "stranger") } },
         { label: "no-such-user", attributes: { ...ssh, username: "nepi-nobody-here" } },
         { label: "closed-port", attributes: { ...ssh, port: await freePort() } },
         { label: "silent", attributes: { ...ssh, port: silentPort } },
-        { label: "unknown-key", attributes: { ...ssh, knownHosts: join(dir, "empty_known_hosts"), strictHostKeyChecking: "yes" } },
-        { label: "new-key", attributes: { ...ssh, knownHosts: join(dir, "learnt_known_hosts"), strictHostKeyChecking: "accept-new" } },
-        { label: "changed-key", attributes: { ...ssh, knownHosts: join(dir, "changed_known_hosts"), strictHostKeyChecking: "accept-new" } },
+        {
+          label: "unknown-key",
+          attributes: { ...ssh, knownHosts: join(dir, "empty_known_hosts"), strictHostKeyChecking: "yes" },
+        },
+        {
+          label: "new-key",
+          attributes: { ...ssh, knownHosts: join(dir, "learnt_known_hosts"), strictHostKeyChecking: "accept-new" },
+        },
+        {
+          label: "changed-key",
+          attributes: { ...ssh, knownHosts: join(dir, "changed_known_hosts"), strictHostKeyChecking: "accept-new" },
+        },
         {
           label: "root-missing-packages",
           attributes: ssh,
-          apps: [{ type: "linux::Application", attributes: { command: "true", depends: `${NOT_INSTALLED} nepi-no-such-package` } }],
+          apps: [
+            { type: "linux::Application", attributes: { command: "true", depends: `${NOT_INSTALLED} nepi-no-such-package` } },
+          ],
         },
         {
           label: "plain-user",
@@ -137,12 +171,16 @@ describe("host checks before deploy", () => {
     // accept-new records an unknown key, as the deploy would, and refuses a changed one.
     const learnt = host(report, "new-key");
     expect(learnt.ok).toBe(true);
-    expect(checkOf(learnt, "hostKey")!.reason).toBe(`was unknown: recorded in ${join(dir, "learnt_known_hosts")} (strictHostKeyChecking=accept-new)`);
+    expect(checkOf(learnt, "hostKey")!.reason).toBe(
+      `was unknown: recorded in ${join(dir, "learnt_known_hosts")} (strictHostKeyChecking=accept-new)`,
+    );
     expect(readFileSync(join(dir, "learnt_known_hosts"), "utf8")).toContain(sshd.hostKey);
     const changed = host(report, "changed-key");
     expect(statusOf(changed)).toEqual({ reachable: "ok", hostKey: "problem" });
     expect(checkOf(changed, "hostKey")!.reason).toMatch(/host key of .* has CHANGED/);
-    expect(checkOf(changed, "hostKey")!.fix).toBe(`if the change is expected: ssh-keygen -R '[${sshd.host}]:${sshd.port}' -f ${join(dir, "changed_known_hosts")}`);
+    expect(checkOf(changed, "hostKey")!.fix).toBe(
+      `if the change is expected: ssh-keygen -R '[${sshd.host}]:${sshd.port}' -f ${join(dir, "changed_known_hosts")}`,
+    );
   });
 
   it("an unreachable host answers: a closed port at once, a silent server after its connect timeout", () => {
@@ -158,14 +196,23 @@ describe("host checks before deploy", () => {
   it("reports missing packages: one the deploy will install (root), one apt does not know", () => {
     const h = host(report, "root-missing-packages");
     expect(h.ok).toBe(false);
-    expect(checkOf(h, "packages", new RegExp(`^${NOT_INSTALLED} is not installed`))).toMatchObject({ status: "warning", fix: `apt-get install ${NOT_INSTALLED} now, to save deploy time` });
-    expect(checkOf(h, "packages", /nepi-no-such-package/)).toMatchObject({ status: "problem", reason: expect.stringContaining("apt knows no package of that name") as string });
+    expect(checkOf(h, "packages", new RegExp(`^${NOT_INSTALLED} is not installed`))).toMatchObject({
+      status: "warning",
+      fix: `apt-get install ${NOT_INSTALLED} now, to save deploy time`,
+    });
+    expect(checkOf(h, "packages", /nepi-no-such-package/)).toMatchObject({
+      status: "problem",
+      reason: expect.stringContaining("apt knows no package of that name") as string,
+    });
   });
 
   it("a user without passwordless sudo: sudo asks for a password, and a missing package cannot be installed", () => {
     const h = host(report, "plain-user");
     expect(h.ok).toBe(false);
-    expect(checkOf(h, "sudo")).toMatchObject({ status: "problem", fix: `add "${plainUser} ALL=(ALL) NOPASSWD: ALL" to /etc/sudoers.d/${plainUser} (with visudo -f)` });
+    expect(checkOf(h, "sudo")).toMatchObject({
+      status: "problem",
+      fix: `add "${plainUser} ALL=(ALL) NOPASSWD: ALL" to /etc/sudoers.d/${plainUser} (with visudo -f)`,
+    });
     expect(checkOf(h, "sudo")!.reason).toMatch(new RegExp(`runs with sudo, but sudo asks ${plainUser} for a password`));
     const pkg = checkOf(h, "packages", new RegExp(NOT_INSTALLED))!;
     expect(pkg.status).toBe("problem");
@@ -175,18 +222,28 @@ describe("host checks before deploy", () => {
   });
 
   it("a shell that never answers is a problem after the command timeout, and nothing of it is left running", async () => {
-    const r = await checkHosts(design([{ label: "hang", attributes: { ...nodeAttributes("ssh", sshd), username: hangUser } }]), { commandTimeout: 1000 });
+    const r = await checkHosts(design([{ label: "hang", attributes: { ...nodeAttributes("ssh", sshd), username: hangUser } }]), {
+      commandTimeout: 1000,
+    });
     const h = host(r, "hang");
     expect(statusOf(h)).toEqual({ reachable: "ok", hostKey: "ok", auth: "ok", shell: "problem" });
-    expect(checkOf(h, "shell")).toMatchObject({ reason: "the shell did not answer within 1 s", fix: "check the login shell and its start-up files on the host" });
+    expect(checkOf(h, "shell")).toMatchObject({
+      reason: "the shell did not answer within 1 s",
+      fix: "check the login shell and its start-up files on the host",
+    });
     // The connection is closed: the shell sees the end of its input and exits (pidwait waits on pidfds).
     spawnSync("timeout", ["10", "pidwait", "-u", hangUser]);
     // Exited ones may linger as zombies until sshd reaps them: only a live one is left running.
-    const alive = spawnSync("ps", ["-o", "stat=,args=", "-u", hangUser]).stdout.toString().split("\n").filter((l) => l.trim() && !l.trim().startsWith("Z"));
+    const alive = spawnSync("ps", ["-o", "stat=,args=", "-u", hangUser])
+      .stdout.toString()
+      .split("\n")
+      .filter((l) => l.trim() && !l.trim().startsWith("Z"));
     expect(alive).toEqual([]);
   });
 
   it("refuses a document that is not an experiment, naming the field", async () => {
-    await expect(checkHosts({ format: "nepi-experiment@1", name: "x", resources: [{ guid: 0, type: "linux::Node" }] })).rejects.toThrow(/resources\[0\]\.guid/);
+    await expect(
+      checkHosts({ format: "nepi-experiment@1", name: "x", resources: [{ guid: 0, type: "linux::Node" }] }),
+    ).rejects.toThrow(/resources\[0\]\.guid/);
   });
 });

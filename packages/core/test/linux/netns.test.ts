@@ -41,7 +41,9 @@ describe("three hosts in network namespaces (examples/netns-multihost.json)", ()
 
   it("pings, traceroutes and measures a tbf-limited link between hosts, each over its own SSH connection", async () => {
     // The example document as shipped, pointed at this test's own copy of the topology.
-    const text = readFileSync(example, "utf8").replaceAll("10.250.0.", `${env.NEPI_NETNS_NET}.`).replaceAll("/tmp/nepi-netns", env.NEPI_NETNS_DIR);
+    const text = readFileSync(example, "utf8")
+      .replaceAll("10.250.0.", `${env.NEPI_NETNS_NET}.`)
+      .replaceAll("/tmp/nepi-netns", env.NEPI_NETNS_DIR);
     const doc = JSON.parse(text) as ExperimentDocumentInput;
     const ec = ExperimentController.fromDocument(doc, { expId: "test-netns", runId: `r${process.pid}-${Date.now()}` });
     try {
@@ -59,8 +61,13 @@ describe("three hosts in network namespaces (examples/netns-multihost.json)", ()
       expect(iperf.summary!.bitsPerSecond).toBeGreaterThan(12e6);
       expect(iperf.summary!.bitsPerSecond).toBeLessThan(22e6);
       // The client ran inside h1's namespace and reached h3: its own addresses say so.
-      const raw = JSON.parse(String(await ec.trace(7, "stdout"))) as { start: { connected: Array<{ local_host: string; remote_host: string }> } };
-      expect(raw.start.connected[0]).toMatchObject({ local_host: `${env.NEPI_NETNS_NET}.1`, remote_host: `${env.NEPI_NETNS_NET}.3` });
+      const raw = JSON.parse(String(await ec.trace(7, "stdout"))) as {
+        start: { connected: Array<{ local_host: string; remote_host: string }> };
+      };
+      expect(raw.start.connected[0]).toMatchObject({
+        local_host: `${env.NEPI_NETNS_NET}.1`,
+        remote_host: `${env.NEPI_NETNS_NET}.3`,
+      });
     } finally {
       await ec.shutdown();
     }

@@ -25,7 +25,14 @@ afterAll(async () => {
 });
 
 function node(): Record<string, string | number> {
-  return { hostname: sshd.host, port: sshd.port, username: userInfo().username, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" };
+  return {
+    hostname: sshd.host,
+    port: sshd.port,
+    username: userInfo().username,
+    identity: sshd.identity,
+    knownHosts: sshd.knownHosts,
+    strictHostKeyChecking: "yes",
+  };
 }
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -37,11 +44,21 @@ function sftpRefusals(): number {
 
 describe("a host whose sshd has no SFTP subsystem", () => {
   it("moves files over the shell with the same results: binary-safe both ways, ranges, sizes, modes", async () => {
-    const t = new SshTransport({ host: sshd.host, port: sshd.port, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" });
+    const t = new SshTransport({
+      host: sshd.host,
+      port: sshd.port,
+      identity: sshd.identity,
+      knownHosts: sshd.knownHosts,
+      strictHostKeyChecking: "yes",
+    });
     transports.push(t);
     const dir = (await t.exec("mktemp -d")).stdout.trim();
     // Every byte value, NULs and a lone CR, LF and invalid UTF-8 included.
-    const blob = Buffer.concat([Buffer.from(Array.from({ length: 256 }, (_, i) => i)), randomBytes(300_000), Buffer.from("\r\n\0\xff", "latin1")]);
+    const blob = Buffer.concat([
+      Buffer.from(Array.from({ length: 256 }, (_, i) => i)),
+      randomBytes(300_000),
+      Buffer.from("\r\n\0\xff", "latin1"),
+    ]);
     const f = `${dir}/blob.bin`;
     await t.writeFile(f, blob, 0o640);
     expect(t.hasSftp).toBe(false);
@@ -83,7 +100,11 @@ describe("a host whose sshd has no SFTP subsystem", () => {
     const before = sftpRefusals();
     const host = ec.registerResource("linux::Node", node());
     const apps = Array.from({ length: 20 }, (_, i) => {
-      const app = ec!.registerResource("linux::Application", { command: `echo "app ${i}"; cp input.bin copy.bin`, files: join(local, "input.bin") }, { label: `app${i}` });
+      const app = ec!.registerResource(
+        "linux::Application",
+        { command: `echo "app ${i}"; cp input.bin copy.bin`, files: join(local, "input.bin") },
+        { label: `app${i}` },
+      );
       ec!.registerConnection(app, host);
       ec!.registerTrace(app, "stdout");
       ec!.registerTrace(app, "copy.bin");

@@ -30,9 +30,20 @@ describe("parsePing", () => {
       "rtt min/avg/max/mdev = 1.500/1.875/2.250/0.375 ms",
     ].join("\n");
     const p = parsePing(text);
-    expect(p.replies.map((r) => [r.seq, r.rttMs])).toEqual([[1, 1.5], [3, 2.25]]);
+    expect(p.replies.map((r) => [r.seq, r.rttMs])).toEqual([
+      [1, 1.5],
+      [3, 2.25],
+    ]);
     expect(p.missing).toEqual([2, 4]);
-    expect(p.summary).toEqual({ transmitted: 4, received: 2, lossPercent: 50, minMs: 1.5, avgMs: 1.875, maxMs: 2.25, mdevMs: 0.375 });
+    expect(p.summary).toEqual({
+      transmitted: 4,
+      received: 2,
+      lossPercent: 50,
+      minMs: 1.5,
+      avgMs: 1.875,
+      maxMs: 2.25,
+      mdevMs: 0.375,
+    });
     const live = parsePing(text.split("\n").slice(0, 3).join("\n"));
     expect(live.summary).toBeUndefined();
     expect(live.missing).toEqual([2]);
@@ -42,7 +53,9 @@ describe("parsePing", () => {
 describe("parseIperf3", () => {
   it("turns a real iperf3 JSON output into a throughput series", async () => {
     const port = await freePort();
-    const server = spawn("iperf3", ["-s", "-1", "--forceflush", "-p", String(port), "-B", "127.0.0.1"], { stdio: ["ignore", "pipe", "ignore"] });
+    const server = spawn("iperf3", ["-s", "-1", "--forceflush", "-p", String(port), "-B", "127.0.0.1"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
     await new Promise<void>((resolve) => server.stdout.on("data", (c: Buffer) => /listening/.test(c.toString()) && resolve()));
     const out = execFileSync("iperf3", ["-c", "127.0.0.1", "-p", String(port), "-t", "2", "-i", "0.5", "-J"]).toString();
     const r = parseIperf3(out);
@@ -56,9 +69,9 @@ describe("parseIperf3", () => {
   });
 
   it("reports iperf3's own error", () => {
-    expect(parseIperf3('{"start":{},"intervals":[],"end":{},"error":"unable to connect to server: Connection refused"}').error).toBe(
-      "unable to connect to server: Connection refused",
-    );
+    expect(
+      parseIperf3('{"start":{},"intervals":[],"end":{},"error":"unable to connect to server: Connection refused"}').error,
+    ).toBe("unable to connect to server: Connection refused");
   });
 });
 

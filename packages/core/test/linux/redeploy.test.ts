@@ -37,7 +37,11 @@ function stdoutMatching(c: ExperimentController, guid: number, pattern: RegExp):
   });
 }
 
-const states = (c: ExperimentController, guid: number) => c.timeline().filter((e) => e.guid === guid).map((e) => e.state);
+const states = (c: ExperimentController, guid: number) =>
+  c
+    .timeline()
+    .filter((e) => e.guid === guid)
+    .map((e) => e.state);
 const BACK = ["RELEASED", "NEW", "DISCOVERED", "PROVISIONED", "READY", "STARTED"];
 
 for (const kind of ["local", "ssh"] as HostKind[]) {

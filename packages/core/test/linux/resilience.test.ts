@@ -31,18 +31,32 @@ describe("a dropped SSH connection", () => {
     ec.registerTrace(app, "stdout");
     ec.deploy();
     await ec.waitStarted(app, { timeout: "30s" });
-    const transport = acquireTransport({ host: sshd.host, port: sshd.port, username: userInfo().username, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" }) as SshTransport;
+    const transport = acquireTransport({
+      host: sshd.host,
+      port: sshd.port,
+      username: userInfo().username,
+      identity: sshd.identity,
+      knownHosts: sshd.knownHosts,
+      strictHostKeyChecking: "yes",
+    }) as SshTransport;
     try {
       expect(transport.connections).toBe(1);
       const sessions = await sshd.sessionPids();
       expect(sessions.length).toBeGreaterThan(0);
       // Kill the server side of the connection, as a network failure or a crashed sshd would.
-      const closed = new Promise<void>((resolve) => (transport as unknown as { currentClient: { once(e: string, f: () => void): void } }).currentClient.once("close", resolve));
+      const closed = new Promise<void>((resolve) =>
+        (transport as unknown as { currentClient: { once(e: string, f: () => void): void } }).currentClient.once(
+          "close",
+          resolve,
+        ),
+      );
       for (const pid of sessions) process.kill(pid, "SIGKILL");
       await closed;
       expect(ec.state(app)).toBe("STARTED");
       // The application still runs on the host; let it end, with no connection open.
-      const appHome = execFileSync("sh", ["-c", `ls -d ~/.nepi/${ec.expId}/${ec.runId}/${app}`]).toString().trim();
+      const appHome = execFileSync("sh", ["-c", `ls -d ~/.nepi/${ec.expId}/${ec.runId}/${app}`])
+        .toString()
+        .trim();
       execFileSync("touch", [join(appHome, "go")]);
       await ec.waitFinished(app, { timeout: "30s" });
       expect(ec.state(app)).toBe("FINISHED");
@@ -65,13 +79,22 @@ describe("connection errors reach the resource's failure", () => {
     ec.deploy();
     await expect(ec.waitDeployed(node, { timeout: "30s" })).rejects.toThrow(/authentication failed/);
     expect(ec.state(node)).toBe("FAILED");
-    expect(ec.failure(node)).toMatch(new RegExp(`${userInfo().username}@${sshd.host}:${sshd.port}: authentication failed \\(user ${userInfo().username}, tried key ${key}`));
+    expect(ec.failure(node)).toMatch(
+      new RegExp(
+        `${userInfo().username}@${sshd.host}:${sshd.port}: authentication failed \\(user ${userInfo().username}, tried key ${key}`,
+      ),
+    );
   });
 
   it("an unknown host key under strictHostKeyChecking=yes fails with its fingerprint", async () => {
-    const fp = execFileSync("ssh-keygen", ["-lf", join(sshd.dir, "host_ed25519.pub")]).toString().split(" ")[1]!;
+    const fp = execFileSync("ssh-keygen", ["-lf", join(sshd.dir, "host_ed25519.pub")])
+      .toString()
+      .split(" ")[1]!;
     ec = newController("hostkey");
-    const node = ec.registerResource("linux::Node", { ...nodeAttributes("ssh"), knownHosts: join(mkdtempSync(join(tmpdir(), "nepi-kh-")), "known_hosts") });
+    const node = ec.registerResource("linux::Node", {
+      ...nodeAttributes("ssh"),
+      knownHosts: join(mkdtempSync(join(tmpdir(), "nepi-kh-")), "known_hosts"),
+    });
     ec.deploy();
     await expect(ec.waitDeployed(node, { timeout: "30s" })).rejects.toThrow(fp);
     expect(ec.failure(node)).toContain(`unknown host key for [${sshd.host}]:${sshd.port}: ssh-ed25519 ${fp}`);
@@ -117,7 +140,14 @@ describe("scale", () => {
       apps.push(a);
     }
     ec.deploy();
-    const transport = acquireTransport({ host: sshd.host, port: sshd.port, username: userInfo().username, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" }) as SshTransport;
+    const transport = acquireTransport({
+      host: sshd.host,
+      port: sshd.port,
+      username: userInfo().username,
+      identity: sshd.identity,
+      knownHosts: sshd.knownHosts,
+      strictHostKeyChecking: "yes",
+    }) as SshTransport;
     try {
       await ec.waitFinished(apps, { timeout: "120s" });
       await ec.release();

@@ -18,7 +18,11 @@ for (const kind of ["local", "ssh"] as HostKind[]) {
     it("an application that exits non-zero is retried; each attempt is in the timeline and its output kept apart", async () => {
       ec = newController("retries");
       const node = ec.registerResource("linux::Node", nodeAttributes(kind));
-      const app = ec.registerResource("linux::Application", { command: FLAKY, retries: 2, retryDelay: "200ms" }, { label: "flaky" });
+      const app = ec.registerResource(
+        "linux::Application",
+        { command: FLAKY, retries: 2, retryDelay: "200ms" },
+        { label: "flaky" },
+      );
       ec.registerConnection(app, node);
       ec.registerTrace(app, "stdout");
       ec.registerTrace(app, "stderr");
@@ -26,7 +30,13 @@ for (const kind of ["local", "ssh"] as HostKind[]) {
       await ec.waitFinished(app, { timeout: "30s" });
       const events = ec.timeline().filter((e) => e.guid === app);
       expect(events.map((e) => `${e.state}${e.attempt ? ` #${e.attempt}` : ""}`)).toEqual([
-        "DISCOVERED", "PROVISIONED", "READY", "STARTED", "READY #2", "STARTED #2", "FINISHED #2",
+        "DISCOVERED",
+        "PROVISIONED",
+        "READY",
+        "STARTED",
+        "READY #2",
+        "STARTED #2",
+        "FINISHED #2",
       ]);
       expect(events[4]!.reason).toBe("attempt 1 of 3 failed: exit code 1: not yet; attempt 2 in 200ms");
       expect(events[5]!.at - events[4]!.at).toBeGreaterThanOrEqual(200);
@@ -59,7 +69,11 @@ for (const kind of ["local", "ssh"] as HostKind[]) {
       await ec.waitFinished(app, { timeout: "30s" });
       expect(await ec.trace(app, "stdout")).toBe("second try\n");
       expect(await ec.trace(app, "stdout.1")).toBe("first try\n");
-      const states = (g: number) => ec!.timeline().filter((e) => e.guid === g).map((e) => e.state);
+      const states = (g: number) =>
+        ec!
+          .timeline()
+          .filter((e) => e.guid === g)
+          .map((e) => e.state);
       expect(states(app)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED", "FAILED", "READY", "STARTED", "FINISHED"]);
       // Neither the node nor the application that went well was touched.
       expect(states(node)).toEqual(["DISCOVERED", "PROVISIONED", "READY", "STARTED"]);

@@ -5,7 +5,19 @@ import { shq } from "../../src/transport/quote.js";
 
 describe("values reach the shell as data", () => {
   it("shq makes any text one literal word for sh", () => {
-    for (const text of ["plain", "", "it's", `"$(id)"`, "`id`", "a;b|c&d", "new\nline", "back\\slash", "$HOME ${PATH}", "-n", "*"]) {
+    for (const text of [
+      "plain",
+      "",
+      "it's",
+      `"$(id)"`,
+      "`id`",
+      "a;b|c&d",
+      "new\nline",
+      "back\\slash",
+      "$HOME ${PATH}",
+      "-n",
+      "*",
+    ]) {
       expect(execFileSync("sh", ["-c", `printf '%s' ${shq(text)}`]).toString()).toBe(text);
     }
     expect(() => shq("nul\0byte")).toThrow(/NUL/);

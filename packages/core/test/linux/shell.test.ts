@@ -44,7 +44,14 @@ for (const kind of ["ssh", "local"] as const) {
     beforeAll(() => {
       t =
         kind === "ssh"
-          ? new SshTransport({ host: sshd.host, port: sshd.port, username: userInfo().username, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" })
+          ? new SshTransport({
+              host: sshd.host,
+              port: sshd.port,
+              username: userInfo().username,
+              identity: sshd.identity,
+              knownHosts: sshd.knownHosts,
+              strictHostKeyChecking: "yes",
+            })
           : new LocalTransport();
     });
     afterAll(async () => t.close());
@@ -87,7 +94,14 @@ for (const kind of ["ssh", "local"] as const) {
 
 describe("a shell that cannot start", () => {
   it("ends with the connection's reason", async () => {
-    const t = new SshTransport({ host: sshd.host, port: sshd.port, username: userInfo().username, identity: "/nonexistent/key", knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes" });
+    const t = new SshTransport({
+      host: sshd.host,
+      port: sshd.port,
+      username: userInfo().username,
+      identity: "/nonexistent/key",
+      knownHosts: sshd.knownHosts,
+      strictHostKeyChecking: "yes",
+    });
     const s = openShell(t);
     const { error } = await s.end;
     expect(error?.message).toMatch(/cannot read identity \/nonexistent\/key/);

@@ -44,11 +44,18 @@ describe("sudo for an unprivileged user", () => {
     const ec = newController("sudo");
     try {
       const node = ec.registerResource("linux::Node", {
-        hostname: server.host, port: server.port, username: user, password, knownHosts: server.knownHosts, strictHostKeyChecking: "yes",
+        hostname: server.host,
+        port: server.port,
+        username: user,
+        password,
+        knownHosts: server.knownHosts,
+        strictHostKeyChecking: "yes",
       });
       const asRoot = ec.registerResource("linux::Application", { command: "id -u", sudo: true });
       const needs = ec.registerResource("linux::Application", {
-        command: `dpkg-query -W -f='\${Status}' ${PACKAGE}; echo; id -un`, depends: PACKAGE, sudo: true,
+        command: `dpkg-query -W -f='\${Status}' ${PACKAGE}; echo; id -un`,
+        depends: PACKAGE,
+        sudo: true,
       });
       for (const app of [asRoot, needs]) {
         ec.registerConnection(app, node);

@@ -78,7 +78,12 @@ describe("tool failures", () => {
   it("an iperf3 client with no server fails with iperf3's own error from its JSON", async () => {
     ec = newController("iperf3-fail");
     const node = ec.registerResource("linux::Node", nodeAttributes("ssh"));
-    const client = ec.registerResource("linux::Iperf3", { role: "client", server: "127.0.0.1", port: await freePort(), duration: "1s" });
+    const client = ec.registerResource("linux::Iperf3", {
+      role: "client",
+      server: "127.0.0.1",
+      port: await freePort(),
+      duration: "1s",
+    });
     ec.registerConnection(client, node);
     ec.deploy();
     await expect(ec.waitFinished(client, { timeout: "30s" })).rejects.toThrow();
@@ -104,7 +109,13 @@ describe("attribute values never become options of a tool", () => {
     const node = ec.registerResource("linux::Node", nodeAttributes("ssh"));
     const ping = ec.registerResource("linux::Ping", { target: "-V", count: 1, critical: false });
     const tr = ec.registerResource("linux::Traceroute", { target: "-V", maxHops: 2, queries: 1, critical: false });
-    const iperf = ec.registerResource("linux::Iperf3", { role: "client", server: "-V", port: await freePort(), duration: "1s", critical: false });
+    const iperf = ec.registerResource("linux::Iperf3", {
+      role: "client",
+      server: "-V",
+      port: await freePort(),
+      duration: "1s",
+      critical: false,
+    });
     for (const r of [ping, tr, iperf]) ec.registerConnection(r, node);
     ec.deploy();
     const ends = await Promise.allSettled([ping, tr, iperf].map((r) => ec!.waitFinished(r, { timeout: "30s" })));
@@ -132,7 +143,8 @@ describe("linux::Application set-up steps", () => {
       depends: "coreutils",
       env: "WHO=world",
       stdin: "from stdin\n",
-      command: 'nepi-greet-test "$WHO"; cat; cat "${APP_HOME}/data.txt"; test -d "${NODE_HOME}" && test -d "${EXP_HOME}" && echo "$RUN_HOME" | grep -q "${EXP_HOME}"',
+      command:
+        'nepi-greet-test "$WHO"; cat; cat "${APP_HOME}/data.txt"; test -d "${NODE_HOME}" && test -d "${EXP_HOME}" && echo "$RUN_HOME" | grep -q "${EXP_HOME}"',
     });
     ec.registerConnection(app, node);
     ec.registerTrace(app, "stdout");
@@ -144,7 +156,10 @@ describe("linux::Application set-up steps", () => {
   it("fails the deploy with the build's own error, and names bad `depends` values", async () => {
     ec = newController("buildfail");
     const node = ec.registerResource("linux::Node", nodeAttributes("ssh"));
-    const app = ec.registerResource("linux::Application", { command: "true", build: "echo compiling; echo 'error: missing header' >&2; exit 2" });
+    const app = ec.registerResource("linux::Application", {
+      command: "true",
+      build: "echo compiling; echo 'error: missing header' >&2; exit 2",
+    });
     const bad = ec.registerResource("linux::Application", { command: "true", depends: "ok-name $(reboot)", critical: false });
     ec.registerConnection(app, node);
     ec.registerConnection(bad, node);

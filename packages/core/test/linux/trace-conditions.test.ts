@@ -35,7 +35,9 @@ for (const kind of ["local", "ssh"] as HostKind[]) {
       expect(ec.state(server)).toBe("STARTED");
       expect(clientStarted - serverStarted).toBeLessThan(15_000);
       // Matched: no follow of the server's stdout is left on the host.
-      expect(processes().filter((p) => p.startsWith("tail -c +1 -F") && p.includes(`/${ec!.runId}/${server}/stdout`))).toEqual([]);
+      expect(processes().filter((p) => p.startsWith("tail -c +1 -F") && p.includes(`/${ec!.runId}/${server}/stdout`))).toEqual(
+        [],
+      );
     });
 
     it("fails the client past the timeout, naming the trace and the pattern; the server runs on", async () => {
@@ -67,7 +69,9 @@ for (const kind of ["local", "ssh"] as HostKind[]) {
       ec.registerCondition(client, "START", server, { trace: "stdout", matches: "listening on" });
       ec.deploy();
       await expect(ec.waitStarted(client, { timeout: "30s" })).rejects.toThrow();
-      expect(ec.failure(client)).toMatch(/but guid \d+ \(server\) is FINISHED and its stdout never matched \/listening on\/ \(2 lines seen\)$/);
+      expect(ec.failure(client)).toMatch(
+        /but guid \d+ \(server\) is FINISHED and its stdout never matched \/listening on\/ \(2 lines seen\)$/,
+      );
     });
   });
 }

@@ -12,7 +12,15 @@ const sshd = inject("sshd");
 const user = userInfo().username;
 
 function ssh(extra: Partial<ConstructorParameters<typeof SshTransport>[0]> = {}): SshTransport {
-  return new SshTransport({ host: sshd.host, port: sshd.port, username: user, identity: sshd.identity, knownHosts: sshd.knownHosts, strictHostKeyChecking: "yes", ...extra });
+  return new SshTransport({
+    host: sshd.host,
+    port: sshd.port,
+    username: user,
+    identity: sshd.identity,
+    knownHosts: sshd.knownHosts,
+    strictHostKeyChecking: "yes",
+    ...extra,
+  });
 }
 
 /** Resolves when `predicate` holds on the text followed so far. */
@@ -23,7 +31,11 @@ function collect(): { text: () => string; until: (p: (t: string) => boolean) => 
     text: () => acc,
     push(t) {
       acc += t;
-      for (const w of [...waiters]) if (w.p(acc)) { waiters.splice(waiters.indexOf(w), 1); w.r(); }
+      for (const w of [...waiters])
+        if (w.p(acc)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.r();
+        }
     },
     until(p) {
       return p(acc) ? Promise.resolve() : new Promise((r) => waiters.push({ p, r }));
@@ -127,12 +139,21 @@ describe("password authentication (a credential)", () => {
     const env = process.env.SSH_AUTH_SOCK;
     delete process.env.SSH_AUTH_SOCK;
     try {
-      const opts = { host: server.host, port: server.port, username: user, knownHosts: server.knownHosts, strictHostKeyChecking: "yes" as const };
+      const opts = {
+        host: server.host,
+        port: server.port,
+        username: user,
+        knownHosts: server.knownHosts,
+        strictHostKeyChecking: "yes" as const,
+      };
       const good = new SshTransport({ ...opts, password });
       expect((await good.exec("id -un")).stdout).toBe(`${user}\n`);
       await good.close();
       const bad = new SshTransport({ ...opts, password: password + "x" });
-      const err = (await bad.connect().then(() => undefined, (e: unknown) => e)) as SshSetupError;
+      const err = (await bad.connect().then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as SshSetupError;
       expect(err.kind).toBe("auth");
       expect(err.message).toMatch(/authentication failed \(user nepipw\d+, tried password\)/);
       expect(err.message).not.toContain(password);
@@ -146,9 +167,20 @@ describe("password authentication (a credential)", () => {
     const { newController } = await import("../support/linux.js");
     const ec = newController("pwuser");
     try {
-      const node = ec.registerResource("linux::Node", { hostname: server.host, port: server.port, username: user, password, knownHosts: server.knownHosts, strictHostKeyChecking: "yes" });
+      const node = ec.registerResource("linux::Node", {
+        hostname: server.host,
+        port: server.port,
+        username: user,
+        password,
+        knownHosts: server.knownHosts,
+        strictHostKeyChecking: "yes",
+      });
       const app = ec.registerResource("linux::Application", { command: 'id -un; echo "$APP_HOME"' });
-      const needs = ec.registerResource("linux::Application", { command: "true", depends: "iputils-ping nepi-absent-package", critical: false });
+      const needs = ec.registerResource("linux::Application", {
+        command: "true",
+        depends: "iputils-ping nepi-absent-package",
+        critical: false,
+      });
       ec.registerConnection(app, node);
       ec.registerConnection(needs, node);
       ec.deploy();
@@ -171,7 +203,10 @@ describe("ssh transport failures", () => {
     delete process.env.SSH_AUTH_SOCK;
     const t = ssh({ identity: other });
     try {
-      const err = await t.connect().then(() => undefined, (e: unknown) => e);
+      const err = await t.connect().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(SshSetupError);
       expect((err as SshSetupError).kind).toBe("auth");
       expect((err as Error).message).toMatch(new RegExp(`authentication failed .*key ${other}`));
@@ -185,10 +220,15 @@ describe("ssh transport failures", () => {
   it("refuses an unknown host key under strictHostKeyChecking=yes, naming its fingerprint", async () => {
     const empty = join(await mkdtemp(join(tmpdir(), "nepi-kh-")), "known_hosts");
     const t = ssh({ knownHosts: empty });
-    const err = (await t.connect().then(() => undefined, (e: unknown) => e)) as SshSetupError;
+    const err = (await t.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as SshSetupError;
     expect(err.kind).toBe("hostkey");
     const { execFileSync } = await import("node:child_process");
-    const fp = execFileSync("ssh-keygen", ["-lf", join(sshd.dir, "host_ed25519.pub")]).toString().split(" ")[1]!;
+    const fp = execFileSync("ssh-keygen", ["-lf", join(sshd.dir, "host_ed25519.pub")])
+      .toString()
+      .split(" ")[1]!;
     expect(err.message).toContain(fp);
     expect(err.message).toContain("unknown host key");
     await t.close();
@@ -204,7 +244,10 @@ describe("ssh transport failures", () => {
     const fake = sshd.hostKey.replace(/.{8}$/, "AAAAAAAA");
     await writeFile(kh, `[${sshd.host}]:${sshd.port} ${fake}\n`);
     const t2 = ssh({ knownHosts: kh, strictHostKeyChecking: "accept-new" });
-    const err = (await t2.connect().then(() => undefined, (e: unknown) => e)) as Error;
+    const err = (await t2.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
     expect(err.message).toMatch(/CHANGED.*SHA256:/);
     await t2.close();
     // …and accepted under `no`.
@@ -215,7 +258,10 @@ describe("ssh transport failures", () => {
 
   it("recognises hashed known_hosts entries (ssh-keygen -H)", async () => {
     const kh = join(await mkdtemp(join(tmpdir(), "nepi-kh-")), "known_hosts");
-    await writeFile(kh, `# a comment\nother.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n[${sshd.host}]:${sshd.port} ${sshd.hostKey}\n`);
+    await writeFile(
+      kh,
+      `# a comment\nother.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n[${sshd.host}]:${sshd.port} ${sshd.hostKey}\n`,
+    );
     const { execFileSync } = await import("node:child_process");
     execFileSync("ssh-keygen", ["-H", "-f", kh], { stdio: "ignore" });
     expect(await readFile(kh, "utf8")).not.toContain(sshd.host);
@@ -227,7 +273,10 @@ describe("ssh transport failures", () => {
   it("retries a refused connection with backoff, then reports it", async () => {
     const { freePort } = await import("../../src/bench/sshd.js");
     const t = ssh({ port: await freePort(), attempts: 3 });
-    const err = (await t.connect().then(() => undefined, (e: unknown) => e)) as Error;
+    const err = (await t.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
     expect(err.message).toMatch(/cannot connect after 3 attempt\(s\).*ECONNREFUSED/);
     await t.close();
   });
@@ -239,7 +288,10 @@ describe("ssh transport failures", () => {
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     const port = (silent.address() as { port: number }).port;
     const t = ssh({ port, connectTimeout: 300, attempts: 2 });
-    const err = (await t.connect().then(() => undefined, (e: unknown) => e)) as Error;
+    const err = (await t.connect().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error;
     expect(err.message).toMatch(/cannot connect after 2 attempt\(s\): Timed out while waiting for handshake/);
     expect(sockets.length).toBe(2);
     await t.close();

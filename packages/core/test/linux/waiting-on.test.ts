@@ -33,7 +33,14 @@ describe("a run that explains itself, on localhost", () => {
     ec.deploy();
     const arm = await armed;
     const serverStarted = ec.timeline().find((e) => e.guid === server && e.state === "STARTED")!.at;
-    expect(arm).toMatchObject({ condition: 0, action: "START", subjects: [client], after: [server], delayMs: 1500, firesAt: serverStarted + 1500 });
+    expect(arm).toMatchObject({
+      condition: 0,
+      action: "START",
+      subjects: [client],
+      after: [server],
+      delayMs: 1500,
+      firesAt: serverStarted + 1500,
+    });
     expect(ec.state(client)).toBe("READY");
     const [reason] = ec.waitingOn(client);
     expect(reason).toMatchObject({ kind: "condition", remaining: [], firesAt: serverStarted + 1500 });
@@ -62,6 +69,11 @@ describe("a run that explains itself, on localhost", () => {
     // Its node came with it (it deploys after the node) and is not held back by the failure.
     await ec.waitDeployed(node, { timeout: "20s" });
     expect(ec.state(server)).toBe("NEW");
-    expect(ec.timeline().filter((e) => e.guid === client).map((e) => e.state)).toEqual(["FAILED"]);
+    expect(
+      ec
+        .timeline()
+        .filter((e) => e.guid === client)
+        .map((e) => e.state),
+    ).toEqual(["FAILED"]);
   });
 });

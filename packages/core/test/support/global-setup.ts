@@ -32,7 +32,22 @@ let sshd: PrivateSshd | undefined;
 let startedAt = 0;
 
 export async function setup(project: TestProject): Promise<void> {
-  await run("bash", [ensure, "openssh-server", "openssh-client", "iputils-ping", "traceroute", "tcpdump", "iperf3", "mtr-tiny", "iproute2", "procps"], { timeout: 600_000 });
+  await run(
+    "bash",
+    [
+      ensure,
+      "openssh-server",
+      "openssh-client",
+      "iputils-ping",
+      "traceroute",
+      "tcpdump",
+      "iperf3",
+      "mtr-tiny",
+      "iproute2",
+      "procps",
+    ],
+    { timeout: 600_000 },
+  );
   startedAt = Date.now();
   sshd = await startSshd();
   project.provide("sshd", {

@@ -1,4 +1,11 @@
-import { makeNode, type ContentIds, type DesignAttributeCondition, type DesignCondition, type DesignConnection, type ResourceNode } from "../model";
+import {
+  makeNode,
+  type ContentIds,
+  type DesignAttributeCondition,
+  type DesignCondition,
+  type DesignConnection,
+  type ResourceNode,
+} from "../model";
 import { connectionEdgeId } from "../edge-ids";
 import { nextGuid } from "./content";
 import type { History } from "./history";
@@ -62,7 +69,11 @@ export function createClipboardSlice(history: History, ids: ContentIds): DesignS
         }
         const connections = [
           ...s.connections,
-          ...clip.connections.map((c) => ({ id: connectionEdgeId(to(c.source), to(c.target)), source: to(c.source), target: to(c.target) })),
+          ...clip.connections.map((c) => ({
+            id: connectionEdgeId(to(c.source), to(c.target)),
+            source: to(c.source),
+            target: to(c.target),
+          })),
         ];
         const conditions = [
           ...s.conditions,
@@ -70,14 +81,22 @@ export function createClipboardSlice(history: History, ids: ContentIds): DesignS
         ];
         const attributeConditions = [
           ...s.attributeConditions,
-          ...clip.attributeConditions.map((c) => ({ ...c, id: ids.attributeCondition(), group: c.group.map(to), after: c.after.map(to) })),
+          ...clip.attributeConditions.map((c) => ({
+            ...c,
+            id: ids.attributeCondition(),
+            group: c.group.map(to),
+            after: c.after.map(to),
+          })),
         ];
         return { nodes, connections, conditions, attributeConditions };
       });
       if (!done) return [];
       get().select(pasted);
       // The next paste lands beside this one rather than on top of it.
-      const moved = clip.nodes.map((n) => ({ ...n, position: { x: n.position.x + PASTE_OFFSET, y: n.position.y + PASTE_OFFSET } }));
+      const moved = clip.nodes.map((n) => ({
+        ...n,
+        position: { x: n.position.x + PASTE_OFFSET, y: n.position.y + PASTE_OFFSET },
+      }));
       set({ clipboard: { ...clip, nodes: moved } });
       return pasted;
     },

@@ -20,7 +20,9 @@ import type { DesignSlice } from "./state";
 
 export type ExperimentId = string;
 
-export type AttributeConditionPatch = Partial<Pick<DesignAttributeCondition, "attribute" | "value" | "after" | "state" | "delay">>;
+export type AttributeConditionPatch = Partial<
+  Pick<DesignAttributeCondition, "attribute" | "value" | "after" | "state" | "delay">
+>;
 
 /** The design on the canvas, its undo history, and every edit of it. */
 export interface ContentSlice extends DesignContent {
@@ -54,7 +56,10 @@ export interface ContentSlice extends DesignContent {
   connect(source: number, target: number): Check;
   addCondition(after: number, waiting: number, init?: Partial<Pick<DesignCondition, "action" | "state" | "delay">>): Check;
   /** `trace: undefined` makes it a state condition again (its pattern and timeout go too). */
-  updateCondition(id: string, patch: Partial<Pick<DesignCondition, "action" | "state" | "delay" | "trace" | "matches" | "timeout">>): void;
+  updateCondition(
+    id: string,
+    patch: Partial<Pick<DesignCondition, "action" | "state" | "delay" | "trace" | "matches" | "timeout">>,
+  ): void;
   removeCondition(id: string): void;
   /** Adds "set an attribute of `guid` once another resource reached a state"; returns its id. */
   addAttributeCondition(guid: number): string | null;
@@ -118,7 +123,13 @@ function pruneConditions<C extends { group: number[]; after: number[] }>(conditi
 }
 
 /** Removes the single edge `after → waiting` of a condition, splitting it when it has several. */
-function removeConditionPair(conditions: DesignCondition[], id: string, after: number, waiting: number, newId: () => string): DesignCondition[] {
+function removeConditionPair(
+  conditions: DesignCondition[],
+  id: string,
+  after: number,
+  waiting: number,
+  newId: () => string,
+): DesignCondition[] {
   const out: DesignCondition[] = [];
   for (const c of conditions) {
     if (c.id !== id) {
@@ -242,7 +253,8 @@ export function createContentSlice(history: History, ids: ContentIds): DesignSli
         ...(init.delay ? { delay: init.delay } : {}),
       };
       // Select the new edge so the inspector opens on it.
-      if (commit((s) => ({ conditions: [...s.conditions, condition] }))) get().selectEdge(conditionEdgeId(condition.id, after, waiting));
+      if (commit((s) => ({ conditions: [...s.conditions, condition] })))
+        get().selectEdge(conditionEdgeId(condition.id, after, waiting));
       return check;
     },
 
@@ -339,10 +351,9 @@ export function createContentSlice(history: History, ids: ContentIds): DesignSli
     },
 
     setLabel(guid, label) {
-      commit(
-        (s) => ({ nodes: s.nodes.map((n) => (n.data.guid === guid ? { ...n, data: { ...n.data, label } } : n)) }),
-        { coalesce: `label:${guid}` },
-      );
+      commit((s) => ({ nodes: s.nodes.map((n) => (n.data.guid === guid ? { ...n, data: { ...n.data, label } } : n)) }), {
+        coalesce: `label:${guid}`,
+      });
     },
 
     setAttribute(guid, name, value) {
@@ -390,7 +401,8 @@ export function createContentSlice(history: History, ids: ContentIds): DesignSli
         let conditions = pruneConditions(s.conditions, guids);
         for (const id of edgeIds) {
           const edge = parseEdgeId(id);
-          if (edge?.kind === "condition") conditions = removeConditionPair(conditions, edge.conditionId, edge.after, edge.waiting, ids.condition);
+          if (edge?.kind === "condition")
+            conditions = removeConditionPair(conditions, edge.conditionId, edge.after, edge.waiting, ids.condition);
         }
         return {
           nodes: s.nodes.filter((n) => !guids.has(n.data.guid)),

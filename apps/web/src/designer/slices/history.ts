@@ -46,7 +46,10 @@ export function createHistory(set: DesignStore["setState"], get: DesignStore["ge
       const sameGesture = opts.coalesce !== undefined && opts.coalesce === lastCoalesceKey;
       lastCoalesceKey = opts.coalesce ?? null;
       const next = { ...contentOf(s), ...patch };
-      const edges = patch.connections !== undefined || patch.conditions !== undefined ? buildEdges(next.connections, next.conditions) : s.edges;
+      const edges =
+        patch.connections !== undefined || patch.conditions !== undefined
+          ? buildEdges(next.connections, next.conditions)
+          : s.edges;
       set({
         ...patch,
         past: sameGesture ? s.past : pastWith(s.past, s),

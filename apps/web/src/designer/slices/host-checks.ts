@@ -44,7 +44,13 @@ export function hostMarks(report: HostsCheckReport): Record<number, HostMark> {
       .join("\n");
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
     const text = problems ? `× ${plural(problems, "problem")}` : warnings ? `! ${plural(warnings, "warning")}` : "✓ host ok";
-    marks[h.guid] = { status: problems ? "problem" : warnings ? "warning" : "ok", problems, warnings, text, detail: detail || `${h.target}: every check passed` };
+    marks[h.guid] = {
+      status: problems ? "problem" : warnings ? "warning" : "ok",
+      problems,
+      warnings,
+      text,
+      detail: detail || `${h.target}: every check passed`,
+    };
   }
   return marks;
 }

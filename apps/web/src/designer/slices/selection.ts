@@ -24,7 +24,11 @@ export interface SelectionSlice {
 }
 
 /** `current` with xyflow's select changes applied: new ones appended, deselected ones dropped. */
-function applied<T>(current: readonly T[], changes: readonly (NodeChange<ResourceNode> | EdgeChange)[], key: (id: string) => T): T[] {
+function applied<T>(
+  current: readonly T[],
+  changes: readonly (NodeChange<ResourceNode> | EdgeChange)[],
+  key: (id: string) => T,
+): T[] {
   const out = new Set(current);
   for (const c of changes) {
     if (c.type !== "select") continue;
@@ -46,8 +50,12 @@ export function selectionWithin(
 ): Pick<SelectionSlice, "selectedGuids" | "selectedEdgeIds"> {
   const guids = new Set(nodes.map((n) => n.data.guid));
   const edgeIds = new Set(edges.map((e) => e.id));
-  const selectedGuids = s.selectedGuids.every((g) => guids.has(g)) ? s.selectedGuids : s.selectedGuids.filter((g) => guids.has(g));
-  const selectedEdgeIds = s.selectedEdgeIds.every((id) => edgeIds.has(id)) ? s.selectedEdgeIds : s.selectedEdgeIds.filter((id) => edgeIds.has(id));
+  const selectedGuids = s.selectedGuids.every((g) => guids.has(g))
+    ? s.selectedGuids
+    : s.selectedGuids.filter((g) => guids.has(g));
+  const selectedEdgeIds = s.selectedEdgeIds.every((id) => edgeIds.has(id))
+    ? s.selectedEdgeIds
+    : s.selectedEdgeIds.filter((id) => edgeIds.has(id));
   return { selectedGuids, selectedEdgeIds };
 }
 
@@ -55,7 +63,10 @@ export function selectionWithin(
  * The items xyflow draws, each flagged `selected` from the selection. Items whose flag does not
  * change keep their identity, so only they are not re-rendered.
  */
-export function withSelection<T extends { id: string; selected?: boolean }>(items: readonly T[], selected: ReadonlySet<string>): T[] {
+export function withSelection<T extends { id: string; selected?: boolean }>(
+  items: readonly T[],
+  selected: ReadonlySet<string>,
+): T[] {
   return items.map((i) => {
     const want = selected.has(i.id);
     return Boolean(i.selected) === want ? i : { ...i, selected: want };

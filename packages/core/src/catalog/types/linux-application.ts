@@ -6,7 +6,13 @@ export const LINUX_APPLICATION: ResourceTypeInfo = {
   backend: "linux",
   help: "A command run detached on a Linux host, with optional sources, files, packages, build and install steps.",
   attributes: [
-    { name: "command", type: "string", help: "Shell command to run; may use ${SRC} ${BIN} ${LIB} ${SHARE} ${APP_HOME} ${RUN_HOME} ${NODE_HOME} ${EXP_HOME}.", required: true, flags: { design: true } },
+    {
+      name: "command",
+      type: "string",
+      help: "Shell command to run; may use ${SRC} ${BIN} ${LIB} ${SHARE} ${APP_HOME} ${RUN_HOME} ${NODE_HOME} ${EXP_HOME}.",
+      required: true,
+      flags: { design: true },
+    },
     { name: "sources", type: "string", help: "Local paths uploaded to ${SRC} (separated by ;).", flags: { design: true } },
     { name: "files", type: "string", help: "Local paths uploaded to ${APP_HOME} (separated by ;).", flags: { design: true } },
     { name: "build", type: "string", help: "Shell command run once in ${SRC} before install.", flags: { design: true } },

@@ -2,7 +2,13 @@ import { mkdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { AttributeValue } from "../../model/catalog-schema.js";
-import type { ResourceContext, ResourceManager, TraceCollection, TraceQuery, TraceResult } from "../../engine/resource-manager.js";
+import type {
+  ResourceContext,
+  ResourceManager,
+  TraceCollection,
+  TraceQuery,
+  TraceResult,
+} from "../../engine/resource-manager.js";
 import { FileFollower } from "../../transport/follower.js";
 import { shq } from "../../transport/quote.js";
 import type { Transport } from "../../transport/types.js";
@@ -10,7 +16,19 @@ import type { Host } from "../../engine/host.js";
 import { getResourceType, registerResourceManager } from "../../catalog/registry.js";
 import { LINUX_APPLICATION } from "../../catalog/types/linux-application.js";
 import { lastLines } from "./node.js";
-import { ATTEMPT_OUTPUTS, appMarker, endGroupsScript, endMarkedScript, launchScript, neededPackages, parseEnv, runMarker, startScript, wrapperScript, writeFileScript } from "./scripts.js";
+import {
+  ATTEMPT_OUTPUTS,
+  appMarker,
+  endGroupsScript,
+  endMarkedScript,
+  launchScript,
+  neededPackages,
+  parseEnv,
+  runMarker,
+  startScript,
+  wrapperScript,
+  writeFileScript,
+} from "./scripts.js";
 
 /** How long a stopped command gets to end after SIGTERM before its group gets SIGKILL, s. */
 const STOP_GRACE_S = 3;
@@ -104,8 +122,12 @@ export class LinuxApplicationManager implements ResourceManager {
       writeFileScript(
         "wrapper.sh",
         wrapperScript({
-          guid: this.ctx.guid, appHome: this.home, eventsFile: host.paths.events, exports,
-          markers: [runMarker(this.ctx.runId), appMarker(this.ctx.runId, this.ctx.guid)], hasStdin: stdin !== undefined,
+          guid: this.ctx.guid,
+          appHome: this.home,
+          eventsFile: host.paths.events,
+          exports,
+          markers: [runMarker(this.ctx.runId), appMarker(this.ctx.runId, this.ctx.guid)],
+          hasStdin: stdin !== undefined,
         }),
       ),
       ...(stdin !== undefined ? [writeFileScript("stdin", stdin)] : []),
@@ -113,8 +135,14 @@ export class LinuxApplicationManager implements ResourceManager {
     const r = await t.exec(script);
     if (r.code !== 0) throw new Error(`preparing ${this.home} on ${t.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`);
 
-    for (const [attr, dest] of [["sources", `${this.home}/src`], ["files", this.home]] as const) {
-      for (const local of (text(this.ctx.get(attr)) ?? "").split(";").map((s) => s.trim()).filter(Boolean)) {
+    for (const [attr, dest] of [
+      ["sources", `${this.home}/src`],
+      ["files", this.home],
+    ] as const) {
+      for (const local of (text(this.ctx.get(attr)) ?? "")
+        .split(";")
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         try {
           await stat(local);
         } catch {
@@ -130,7 +158,8 @@ export class LinuxApplicationManager implements ResourceManager {
       if (!code) continue;
       const run = [...exports, `cd "$SRC"`, code].join("\n");
       const res = await t.exec(run);
-      if (res.code !== 0) throw new Error(`${step} failed with exit code ${res.code}: ${lastLines(res.stderr) || lastLines(res.stdout)}`);
+      if (res.code !== 0)
+        throw new Error(`${step} failed with exit code ${res.code}: ${lastLines(res.stderr) || lastLines(res.stdout)}`);
     }
   }
 
@@ -143,13 +172,17 @@ export class LinuxApplicationManager implements ResourceManager {
     this.unlisten = host.events.listen(
       this.ctx.guid,
       (code) => this.onExit(code),
-      (error) => !this.stopping && !this.released && this.ctx.failed(`lost contact with ${host.transport.label}: ${error.message}`),
+      (error) =>
+        !this.stopping && !this.released && this.ctx.failed(`lost contact with ${host.transport.label}: ${error.message}`),
     );
     const earlier = this.attempts.at(-1);
     this.attempts.push(this.ctx.attempt);
     const r = await host.transport.exec(startScript(this.home, earlier));
     const m = /^(\d+) (\d+)\s*$/.exec(r.stdout);
-    if (r.code !== 0 || !m) throw new Error(`starting on ${host.transport.label} failed: ${lastLines(r.stderr) || `no pid (exit ${r.code}, output ${JSON.stringify(r.stdout)})`}`);
+    if (r.code !== 0 || !m)
+      throw new Error(
+        `starting on ${host.transport.label} failed: ${lastLines(r.stderr) || `no pid (exit ${r.code}, output ${JSON.stringify(r.stdout)})`}`,
+      );
     this.pid = { pid: Number(m[1]), start: m[2]! };
     const ready = this.readyWhen();
     if (ready) await this.waitReady(ready.trace, ready.pattern);
@@ -189,7 +222,8 @@ export class LinuxApplicationManager implements ResourceManager {
   private onExit(code: number): void {
     this.exitCode = code;
     // The files are complete: deliver their rest and free the follow channels.
-    for (const f of this.followers) f.finish().catch((e: Error) => this.ctx.log(`reading the end of a trace failed: ${e.message}`));
+    for (const f of this.followers)
+      f.finish().catch((e: Error) => this.ctx.log(`reading the end of a trace failed: ${e.message}`));
     this.followers.clear();
     for (const w of this.exitWaiters.splice(0)) w();
     if (this.stopping || this.released) return;
@@ -238,7 +272,10 @@ export class LinuxApplicationManager implements ResourceManager {
     this.stopping = true;
     await this.endGroup();
     // What left the group (setsid, a daemon) still carries this application's marker.
-    if (this.pid) await this.transport.exec(endMarkedScript([appMarker(this.ctx.runId, this.ctx.guid)], STOP_GRACE_S, this.ctx.get("sudo") === true));
+    if (this.pid)
+      await this.transport.exec(
+        endMarkedScript([appMarker(this.ctx.runId, this.ctx.guid)], STOP_GRACE_S, this.ctx.get("sudo") === true),
+      );
   }
 
   async release(): Promise<void> {
@@ -258,7 +295,8 @@ export class LinuxApplicationManager implements ResourceManager {
 
   /** The file of a trace in ${APP_HOME}: stdout, stderr, pcap, or any file by name. */
   protected tracePath(name: string): string {
-    if (!name || name.includes("/") || name === "." || name === "..") throw new Error(`trace "${name}": expected a file name in the application's directory`);
+    if (!name || name.includes("/") || name === "." || name === "..")
+      throw new Error(`trace "${name}": expected a file name in the application's directory`);
     return `${this.home}/${name}`;
   }
 
@@ -284,14 +322,16 @@ export class LinuxApplicationManager implements ResourceManager {
     const earlier = this.attempts.slice(0, -1);
     const outputs = traces.filter((n) => (ATTEMPT_OUTPUTS as readonly string[]).includes(n));
     await Promise.all(
-      outputs.flatMap((name) => earlier.map((k) => `${name}.${k}`)).map(async (name) => {
-        const remote = this.tracePath(name);
-        if ((await t.size(remote).catch(() => -1)) < 0) return;
-        await t.download(remote, join(dir, name)).then(
-          () => this.collected.add(name),
-          (e: Error) => missing.push({ name, reason: `copying it from ${t.label} failed: ${e.message}` }),
-        );
-      }),
+      outputs
+        .flatMap((name) => earlier.map((k) => `${name}.${k}`))
+        .map(async (name) => {
+          const remote = this.tracePath(name);
+          if ((await t.size(remote).catch(() => -1)) < 0) return;
+          await t.download(remote, join(dir, name)).then(
+            () => this.collected.add(name),
+            (e: Error) => missing.push({ name, reason: `copying it from ${t.label} failed: ${e.message}` }),
+          );
+        }),
     );
     await Promise.all(
       traces.map(async (name) => {
@@ -365,7 +405,7 @@ export class LinuxApplicationManager implements ResourceManager {
         const size = await this.transport.size(path);
         const decoder = new StringDecoder("utf8");
         let textAt = offset;
-        for (let at = offset; at < size && !cancelled; ) {
+        for (let at = offset; at < size && !cancelled;) {
           const chunk = await this.transport.readRange(path, at, Math.min(size - at, 1 << 20));
           if (chunk.length === 0) break;
           at += chunk.length;
@@ -378,7 +418,14 @@ export class LinuxApplicationManager implements ResourceManager {
         cancelled = true;
       };
     }
-    const follower = new FileFollower(this.transport, path, offset, onChunk, (e) => this.ctx.log(`following ${name} stopped: ${e.message}`), limited);
+    const follower = new FileFollower(
+      this.transport,
+      path,
+      offset,
+      onChunk,
+      (e) => this.ctx.log(`following ${name} stopped: ${e.message}`),
+      limited,
+    );
     this.followers.add(follower);
     return () => {
       this.followers.delete(follower);

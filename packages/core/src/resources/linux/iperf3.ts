@@ -70,7 +70,12 @@ export class LinuxIperf3Manager extends LinuxApplicationManager {
     // A client started together with its server waits until the server listens.
     const peer = this.server();
     if (peer && !str(this.ctx.get("server")) && peer.manager instanceof LinuxIperf3Manager) {
-      await untilSettled(peer.manager.listening.promise, this.ctx.signal, 60_000, `the iperf3 server guid ${peer.guid} did not start listening within 60s`);
+      await untilSettled(
+        peer.manager.listening.promise,
+        this.ctx.signal,
+        60_000,
+        `the iperf3 server guid ${peer.guid} did not start listening within 60s`,
+      );
     }
     return super.start();
   }

@@ -8,7 +8,15 @@ import { num, required } from "./values.js";
 export class LinuxMtrManager extends LinuxApplicationManager {
   protected override command(): string {
     const g = (n: string) => this.ctx.get(n);
-    const args: Array<string | number> = ["mtr", "--report", "--json", "--report-cycles", num(g("cycles")) ?? 10, "--interval", num(g("interval")) ?? 1];
+    const args: Array<string | number> = [
+      "mtr",
+      "--report",
+      "--json",
+      "--report-cycles",
+      num(g("cycles")) ?? 10,
+      "--interval",
+      num(g("interval")) ?? 1,
+    ];
     args.push("--max-ttl", num(g("maxHops")) ?? 30, "--gracetime", num(g("gracetime")) ?? 5);
     if (g("numeric") !== false) args.push("--no-dns");
     // mtr exits 0 when it could not even start (an unknown host): no report is a failure.

@@ -106,7 +106,9 @@ export class LinuxNodeManager implements ResourceManager, Host {
 
   async discover(): Promise<void> {
     this.transport_ = acquireTransport(this.settings());
-    const r = await this.transport_.exec(`uname -s; printf "%s\\n" "$HOME"; for c in ${HOST_COMMANDS.join(" ")}; do command -v $c >/dev/null || echo "missing $c"; done`);
+    const r = await this.transport_.exec(
+      `uname -s; printf "%s\\n" "$HOME"; for c in ${HOST_COMMANDS.join(" ")}; do command -v $c >/dev/null || echo "missing $c"; done`,
+    );
     const [os, home, ...rest] = r.stdout.split("\n");
     if (r.code !== 0) throw new Error(`${this.transport_.label}: cannot run commands: ${r.stderr.trim()}`);
     if (os !== "Linux") throw new Error(`${this.transport_.label} runs ${os || "an unknown OS"}, not Linux`);
@@ -114,7 +116,14 @@ export class LinuxNodeManager implements ResourceManager, Host {
     if (missing.length) throw new Error(`${this.transport_.label} lacks ${missing.join(", ")}`);
     const root = `${home}/.nepi`;
     const run = `${root}/${this.ctx.expId}/${this.ctx.runId}`;
-    this.paths_ = { root, usr: `${root}/usr`, exp: `${root}/${this.ctx.expId}`, run, node: `${run}/${this.ctx.guid}`, events: `${run}/events` };
+    this.paths_ = {
+      root,
+      usr: `${root}/usr`,
+      exp: `${root}/${this.ctx.expId}`,
+      run,
+      node: `${run}/${this.ctx.guid}`,
+      events: `${run}/events`,
+    };
   }
 
   async provision(): Promise<void> {
@@ -130,7 +139,12 @@ export class LinuxNodeManager implements ResourceManager, Host {
     let shared = perHost.get(p.events);
     if (!shared) {
       shared = {
-        events: new ExitEvents(this.transport, p.events, (e) => this.ctx.log(`event channel of ${this.transport.label} lost: ${e.message}`), seen),
+        events: new ExitEvents(
+          this.transport,
+          p.events,
+          (e) => this.ctx.log(`event channel of ${this.transport.label} lost: ${e.message}`),
+          seen,
+        ),
         users: 0,
       };
       perHost.set(p.events, shared);
@@ -144,7 +158,10 @@ export class LinuxNodeManager implements ResourceManager, Host {
     if (packages.length === 0) return Promise.resolve();
     const run = this.installs.then(async () => {
       const r = await this.transport.exec(installScript(packages, sudo));
-      if (r.code !== 0) throw new Error(`installing ${packages.join(" ")} on ${this.transport.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`);
+      if (r.code !== 0)
+        throw new Error(
+          `installing ${packages.join(" ")} on ${this.transport.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`,
+        );
     });
     this.installs = run.catch(() => {});
     return run;
@@ -165,7 +182,14 @@ export class LinuxNodeManager implements ResourceManager, Host {
           if (dirs.length) await t.exec(endGroupsScript(dirs, 0));
           // And what left those groups (setsid, double-forking daemons): found by its marker.
           const sudo = apps.some((h) => h.get("sudo") === true);
-          if (apps.length) await t.exec(endMarkedScript(apps.map((h) => appMarker(this.ctx.runId, h.guid)), STOP_GRACE_S, sudo));
+          if (apps.length)
+            await t.exec(
+              endMarkedScript(
+                apps.map((h) => appMarker(this.ctx.runId, h.guid)),
+                STOP_GRACE_S,
+                sudo,
+              ),
+            );
         }
         if (this.events_) {
           const perHost = EVENTS.get(t);

@@ -106,7 +106,9 @@ export interface WrapperOptions {
  * starter on fd 3, then becomes the command (exec keeps the pid and the start time).
  */
 export function launchScript(sudo: boolean): string {
-  const exec = sudo ? 'if [ "$(id -u)" = 0 ]; then exec sh ./cmd.sh 3>&-; else exec sudo -n -E sh ./cmd.sh 3>&-; fi' : "exec sh ./cmd.sh 3>&-";
+  const exec = sudo
+    ? 'if [ "$(id -u)" = 0 ]; then exec sh ./cmd.sh 3>&-; else exec sudo -n -E sh ./cmd.sh 3>&-; fi'
+    : "exec sh ./cmd.sh 3>&-";
   return [START_TIME_FN, 'starttime "$$"', 'echo "$$ $ST" > pid', 'echo "$$ $ST" >&3', exec, ""].join("\n");
 }
 
@@ -143,7 +145,10 @@ export const ATTEMPT_OUTPUTS = ["stdout", "stderr"] as const;
  * writes its own and the last attempt's stays `stdout`.
  */
 export function startScript(appHome: string, keepAttempt?: number): string {
-  const keep = keepAttempt === undefined ? "" : `for f in ${ATTEMPT_OUTPUTS.join(" ")}; do [ ! -f "$f" ] || mv -f "$f" "$f.${keepAttempt}"; done && `;
+  const keep =
+    keepAttempt === undefined
+      ? ""
+      : `for f in ${ATTEMPT_OUTPUTS.join(" ")}; do [ ! -f "$f" ] || mv -f "$f" "$f.${keepAttempt}"; done && `;
   return `cd ${shq(appHome)} && ${keep}rm -f exitcode pid && r=$(setsid sh ./wrapper.sh 3>&1 </dev/null >/dev/null 2>&1 &) && echo "$r"`;
 }
 
@@ -180,7 +185,9 @@ export function installScript(packages: string[], sudo: boolean): string {
     `for p in ${pk}; do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"; done`,
     '[ -z "$missing" ] && exit 0',
     'if [ "$(id -u)" = 0 ]; then S=""; ' +
-      (sudo ? 'else S="sudo -n"; fi' : 'else echo "packages missing:$missing (set sudo to install them, or install them on the host)" >&2; exit 1; fi'),
+      (sudo
+        ? 'else S="sudo -n"; fi'
+        : 'else echo "packages missing:$missing (set sudo to install them, or install them on the host)" >&2; exit 1; fi'),
     "export DEBIAN_FRONTEND=noninteractive",
     // One install at a time from this user (a lock file of its own: another user's is not
     // writable); apt's own lock, waited for, orders installs across users.

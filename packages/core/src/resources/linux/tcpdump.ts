@@ -10,7 +10,17 @@ export class LinuxTcpdumpManager extends LinuxApplicationManager {
     const g = (n: string) => this.ctx.get(n);
     // -U and --immediate-mode: each packet reaches the file at once (not held in a ring block), so
     // the pcap trace is complete when stopped.
-    const args = ["tcpdump", "-i", str(g("interface")) ?? "any", "-s", num(g("snaplen")) ?? 262144, "-U", "--immediate-mode", "-w", "pcap"];
+    const args = [
+      "tcpdump",
+      "-i",
+      str(g("interface")) ?? "any",
+      "-s",
+      num(g("snaplen")) ?? 262144,
+      "-U",
+      "--immediate-mode",
+      "-w",
+      "pcap",
+    ];
     const filter = str(g("filter"));
     // `--`: a filter that starts with "-" is a filter expression, never an option (-w elsewhere).
     return args.map(shq).join(" ") + (filter ? ` -- ${shq(filter)}` : "");
