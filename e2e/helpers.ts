@@ -3,6 +3,18 @@ import type { RunSummary } from "@nepi/core";
 
 export const DOCUMENT_FORMAT = "nepi-experiment@1";
 
+type Position = { x: number; y: number };
+
+/** A `linux::Node` on this machine (no SSH), as a resource of an imported design. */
+export function localHost(guid: number, label: string, position: Position) {
+  return { guid, type: "linux::Node", label, attributes: { hostname: "localhost" }, traces: [], position };
+}
+
+/** A `linux::Application` running `command`, as a resource of an imported design. */
+export function application(guid: number, label: string, command: string, traces: string[], position: Position) {
+  return { guid, type: "linux::Application", label, attributes: { command }, traces, position };
+}
+
 export function node(page: Page, guid: number): Locator {
   return page.locator(`[data-testid="resource-node"][data-guid="${guid}"]`);
 }

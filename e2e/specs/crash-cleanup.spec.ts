@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, expect } from "../fixtures.js";
-import { DOCUMENT_FORMAT, importDocument, node, openDockTab } from "../helpers.js";
+import { DOCUMENT_FORMAT, importDocument, node, openDockTab, localHost } from "../helpers.js";
 import { startApp } from "../server.js";
 
 /** Whether a process whose command line contains `text` exists on this machine. */
@@ -29,14 +29,7 @@ test("a run interrupted by a server crash is shown INTERRUPTED and its clean-up 
       format: DOCUMENT_FORMAT,
       name: "crash",
       resources: [
-        {
-          guid: 1,
-          type: "linux::Node",
-          label: "host",
-          attributes: { hostname: "localhost" },
-          traces: [],
-          position: { x: 0, y: 0 },
-        },
+        localHost(1, "host", { x: 0, y: 0 }),
         {
           guid: 2,
           type: "linux::Application",

@@ -1,19 +1,12 @@
 import { test, expect } from "../fixtures.js";
-import { DOCUMENT_FORMAT, importDocument, node, openDockTab, selectNode } from "../helpers.js";
+import { DOCUMENT_FORMAT, importDocument, node, openDockTab, selectNode, localHost } from "../helpers.js";
 
 test("Deploy selected runs only the selected part; Redeploy brings a node and its command back", async ({ app: page, shot }) => {
   await importDocument(page, {
     format: DOCUMENT_FORMAT,
     name: "two hosts",
     resources: [
-      {
-        guid: 1,
-        type: "linux::Node",
-        label: "used",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 0 },
-      },
+      localHost(1, "used", { x: 0, y: 0 }),
       {
         guid: 2,
         type: "linux::Application",
@@ -26,14 +19,7 @@ test("Deploy selected runs only the selected part; Redeploy brings a node and it
         traces: ["stdout"],
         position: { x: 320, y: 0 },
       },
-      {
-        guid: 3,
-        type: "linux::Node",
-        label: "left out",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 220 },
-      },
+      localHost(3, "left out", { x: 0, y: 220 }),
     ],
     connections: [{ source: 2, target: 1 }],
     conditions: [],

@@ -8,6 +8,8 @@ import {
   recordedOrder,
   runsOnServer,
   uniqueName,
+  localHost,
+  application,
 } from "../helpers.js";
 
 test("a dry run plays the design's order of events with simulated tasks", async ({ app: page, shot }) => {
@@ -16,22 +18,8 @@ test("a dry run plays the design's order of events with simulated tasks", async 
     format: DOCUMENT_FORMAT,
     name,
     resources: [
-      {
-        guid: 1,
-        type: "linux::Node",
-        label: "host",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 0 },
-      },
-      {
-        guid: 2,
-        type: "linux::Application",
-        label: "app",
-        attributes: { command: "sleep 30" },
-        traces: ["stdout"],
-        position: { x: 320, y: -80 },
-      },
+      localHost(1, "host", { x: 0, y: 0 }),
+      application(2, "app", "sleep 30", ["stdout"], { x: 320, y: -80 }),
       {
         guid: 3,
         type: "linux::Ping",

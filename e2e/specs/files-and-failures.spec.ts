@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { test, expect } from "../fixtures.js";
-import { DOCUMENT_FORMAT, importDocument, node } from "../helpers.js";
+import { DOCUMENT_FORMAT, importDocument, node, localHost, application } from "../helpers.js";
 
 const design = {
   format: DOCUMENT_FORMAT,
@@ -70,22 +70,8 @@ test("a failing command turns its node FAILED with the reason", async ({ app: pa
     format: DOCUMENT_FORMAT,
     name: "failing",
     resources: [
-      {
-        guid: 1,
-        type: "linux::Node",
-        label: "host",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 0 },
-      },
-      {
-        guid: 2,
-        type: "linux::Application",
-        label: "broken",
-        attributes: { command: "echo about to fail >&2; exit 3" },
-        traces: ["stdout", "stderr"],
-        position: { x: 320, y: 0 },
-      },
+      localHost(1, "host", { x: 0, y: 0 }),
+      application(2, "broken", "echo about to fail >&2; exit 3", ["stdout", "stderr"], { x: 320, y: 0 }),
     ],
     connections: [{ source: 2, target: 1 }],
     conditions: [],
@@ -111,23 +97,9 @@ test("a trace the release could not collect is shown in the run panel", async ({
     format: DOCUMENT_FORMAT,
     name: "missing-trace",
     resources: [
-      {
-        guid: 1,
-        type: "linux::Node",
-        label: "host",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 0 },
-      },
+      localHost(1, "host", { x: 0, y: 0 }),
       // It finishes, but its "out" trace is a directory: copying it fails.
-      {
-        guid: 2,
-        type: "linux::Application",
-        label: "writer",
-        attributes: { command: "mkdir out; echo done" },
-        traces: ["stdout", "out"],
-        position: { x: 320, y: 0 },
-      },
+      application(2, "writer", "mkdir out; echo done", ["stdout", "out"], { x: 320, y: 0 }),
     ],
     connections: [{ source: 2, target: 1 }],
     conditions: [],

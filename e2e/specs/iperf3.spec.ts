@@ -1,5 +1,5 @@
 import { test, expect } from "../fixtures.js";
-import { DOCUMENT_FORMAT, importDocument, node } from "../helpers.js";
+import { DOCUMENT_FORMAT, importDocument, node, localHost } from "../helpers.js";
 
 test("an iperf3 client's trace renders its throughput chart", async ({ app: page, shot }) => {
   // A port of its own: other suites may run iperf3 on the default one.
@@ -8,14 +8,7 @@ test("an iperf3 client's trace renders its throughput chart", async ({ app: page
     format: DOCUMENT_FORMAT,
     name: "iperf3 on loopback",
     resources: [
-      {
-        guid: 1,
-        type: "linux::Node",
-        label: "host",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 0 },
-      },
+      localHost(1, "host", { x: 0, y: 0 }),
       {
         guid: 2,
         type: "linux::Iperf3",

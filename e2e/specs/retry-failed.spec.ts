@@ -1,5 +1,5 @@
 import { test, expect } from "../fixtures.js";
-import { DOCUMENT_FORMAT, importDocument, node, openDockTab } from "../helpers.js";
+import { DOCUMENT_FORMAT, importDocument, node, openDockTab, localHost, application } from "../helpers.js";
 
 test("a non-critical command that fails: the run FINISHED_WITH_FAILURES in the history, Retry failed re-runs it", async ({
   app: page,
@@ -9,14 +9,7 @@ test("a non-critical command that fails: the run FINISHED_WITH_FAILURES in the h
     format: DOCUMENT_FORMAT,
     name: "flaky",
     resources: [
-      {
-        guid: 1,
-        type: "linux::Node",
-        label: "host",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 0 },
-      },
+      localHost(1, "host", { x: 0, y: 0 }),
       {
         guid: 2,
         type: "linux::Application",
@@ -26,14 +19,7 @@ test("a non-critical command that fails: the run FINISHED_WITH_FAILURES in the h
         traces: ["stdout"],
         position: { x: 320, y: 0 },
       },
-      {
-        guid: 3,
-        type: "linux::Application",
-        label: "fine",
-        attributes: { command: "echo fine" },
-        traces: [],
-        position: { x: 320, y: 200 },
-      },
+      application(3, "fine", "echo fine", [], { x: 320, y: 200 }),
     ],
     connections: [
       { source: 2, target: 1 },

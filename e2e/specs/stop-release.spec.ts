@@ -1,27 +1,13 @@
 import { test, expect } from "../fixtures.js";
-import { DOCUMENT_FORMAT, importDocument, node, openDockTab } from "../helpers.js";
+import { DOCUMENT_FORMAT, importDocument, node, openDockTab, localHost, application } from "../helpers.js";
 
 test("Stop ends a long command, Release frees everything", async ({ app: page, shot }) => {
   await importDocument(page, {
     format: DOCUMENT_FORMAT,
     name: "long",
     resources: [
-      {
-        guid: 1,
-        type: "linux::Node",
-        label: "host",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 0 },
-      },
-      {
-        guid: 2,
-        type: "linux::Application",
-        label: "sleeper",
-        attributes: { command: "echo started; sleep 300" },
-        traces: ["stdout"],
-        position: { x: 320, y: 0 },
-      },
+      localHost(1, "host", { x: 0, y: 0 }),
+      application(2, "sleeper", "echo started; sleep 300", ["stdout"], { x: 320, y: 0 }),
     ],
     connections: [{ source: 2, target: 1 }],
     conditions: [],

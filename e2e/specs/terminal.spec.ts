@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import type { Locator, Page } from "@playwright/test";
 import { test, expect } from "../fixtures.js";
-import { DOCUMENT_FORMAT, importDocument, selectNode, uniqueName } from "../helpers.js";
+import { DOCUMENT_FORMAT, importDocument, selectNode, uniqueName, localHost } from "../helpers.js";
 
 /** The pane's screen rows (xterm.js's DOM renderer), one string each. */
 function rows(pane: Locator): Locator {
@@ -27,16 +27,7 @@ test("a terminal on localhost from the designer runs what is typed, follows the 
   await importDocument(page, {
     format: DOCUMENT_FORMAT,
     name: uniqueName("terminal"),
-    resources: [
-      {
-        guid: 1,
-        type: "linux::Node",
-        label: "this machine",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 0 },
-      },
-    ],
+    resources: [localHost(1, "this machine", { x: 0, y: 0 })],
   });
   await selectNode(page, 1);
   // Saves the design (the backend reads the host's settings from the saved experiment), then opens.

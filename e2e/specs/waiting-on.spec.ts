@@ -1,5 +1,14 @@
 import { test, expect } from "../fixtures.js";
-import { DOCUMENT_FORMAT, importDocument, node, openDockTab, selectNode, uniqueName } from "../helpers.js";
+import {
+  DOCUMENT_FORMAT,
+  importDocument,
+  node,
+  openDockTab,
+  selectNode,
+  uniqueName,
+  localHost,
+  application,
+} from "../helpers.js";
 
 test("a run explains itself: the armed condition counts down, the waiting node says why, the timeline shows the critical path", async ({
   app: page,
@@ -9,30 +18,9 @@ test("a run explains itself: the armed condition counts down, the waiting node s
     format: DOCUMENT_FORMAT,
     name: uniqueName("waiting"),
     resources: [
-      {
-        guid: 1,
-        type: "linux::Node",
-        label: "host",
-        attributes: { hostname: "localhost" },
-        traces: [],
-        position: { x: 0, y: 200 },
-      },
-      {
-        guid: 2,
-        type: "linux::Application",
-        label: "server",
-        attributes: { command: "sleep 1" },
-        traces: [],
-        position: { x: 0, y: 0 },
-      },
-      {
-        guid: 3,
-        type: "linux::Application",
-        label: "client",
-        attributes: { command: "sleep 1" },
-        traces: [],
-        position: { x: 420, y: 0 },
-      },
+      localHost(1, "host", { x: 0, y: 200 }),
+      application(2, "server", "sleep 1", [], { x: 0, y: 0 }),
+      application(3, "client", "sleep 1", [], { x: 420, y: 0 }),
     ],
     connections: [
       { source: 2, target: 1 },
