@@ -1,6 +1,6 @@
 import { memo, useMemo, useState } from "react";
 import { useReactFlow } from "@xyflow/react";
-import { describeRule, type ResourceTypeInfo } from "@nepi/core";
+import { HOST_ROLE, describeRule, hasRole, type ResourceTypeInfo } from "@nepi/core";
 import { useDesignStore, useDesignStoreApi } from "./store";
 
 /** The drag payload of a palette item: its rtype. */
@@ -97,6 +97,9 @@ export function Palette() {
       list.push(t);
       byGroup.set(t.look.group, list);
     }
+    // Within a group, hosts (what the others run on) come first, then by name.
+    const rank = (t: ResourceTypeInfo) => (hasRole(t, HOST_ROLE) ? 0 : 1);
+    for (const list of byGroup.values()) list.sort((a, b) => rank(a) - rank(b) || a.rtype.localeCompare(b.rtype));
     return [...byGroup.entries()].sort(([a], [b]) => a.localeCompare(b));
   }, [catalog, query]);
 

@@ -58,6 +58,10 @@ describe("the designer reads the type definitions", () => {
     expect(linux).toContain('data-rtype="linux::Mtr"');
     expect(linux).toMatch(/data-rtype="linux::Mtr".*?class="palette-icon[^"]*"[^>]*>MT</);
     expect(linux).not.toContain("test::Namespace");
+    // A host comes first in its group (what the others run on), then the rest by name.
+    const order = [...linux.matchAll(/data-rtype="([^"]+)"/g)].map((m) => m[1]);
+    expect(order[0]).toBe("linux::Node");
+    expect(order.slice(1)).toEqual([...order.slice(1)].sort());
   });
 
   it("shows a node's summary line as its definition builds it", () => {
