@@ -63,4 +63,10 @@ describe("nepi import", () => {
     expect(out.code).toBe(2);
     expect(out.stderr).toContain("not well-formed XML");
   });
+
+  it("exits 2 when -o cannot be written, saying why", async () => {
+    const out = await nepi("import", fixture("ping.xml"), "-o", join(tempDir(), "no", "such", "dir.json"));
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/^error: \(output\): cannot write .*dir\.json: ENOENT/m);
+  });
 });

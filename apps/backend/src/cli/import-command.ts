@@ -37,8 +37,14 @@ export async function importCommand(o: ImportCommandOptions): Promise<number> {
     return UNREADABLE;
   }
   const json = JSON.stringify(result.document, null, 2) + "\n";
-  if (o.output) await writeFile(o.output, json);
-  else o.out.write(json);
+  if (o.output) {
+    try {
+      await writeFile(o.output, json);
+    } catch (e) {
+      o.err.write(`error: (output): cannot write ${o.output}: ${(e as Error).message}\n`);
+      return UNREADABLE;
+    }
+  } else o.out.write(json);
   for (const w of result.warnings) o.err.write(`warning: ${w.path}: ${w.message}\n`);
   for (const p of result.problems) o.err.write(formatProblem(p) + "\n");
   const errors = result.problems.filter((p) => p.severity !== "warning").length;
@@ -62,7 +68,8 @@ export function registerImportCommand(program: Command, exit: (code: number) => 
       "after",
       "\nWhat has no equivalent here (resource types, attributes, conditions) is listed on stderr.\n" +
         "Exit code: 0 when the document is valid (warnings allowed), 1 when it still has problems\n" +
-        "(written anyway), 2 for a file that cannot be read or is not a NEPI experiment.",
+        "(written anyway), 2 for a file that cannot be read or is not a NEPI experiment, or an -o\n" +
+        "file that cannot be written.",
     )
     .action(async (file: string, opts: { output?: string }) => {
       exit(

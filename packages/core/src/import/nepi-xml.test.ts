@@ -127,6 +127,7 @@ describe("importNepiXml", () => {
     expect(() => importNepiXml("<experiment><rms></experiment>")).toThrow(/not well-formed XML/);
     expect(() => importNepiXml('{"format":"nepi-experiment@1"}')).toThrow(/not well-formed XML/);
     expect(() => importNepiXml("<scenario/>")).toThrow(/root element must be <experiment>/);
+    expect(importNepiXml("<experiment/>").document).toMatchObject({ name: "imported NEPI experiment", resources: [] });
   });
 
   it("does not let a rtype or attribute name reach the prototype", () => {

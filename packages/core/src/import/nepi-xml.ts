@@ -45,7 +45,8 @@ export function importNepiXml(xml: string): NepiImport {
   if (valid !== true)
     throw new NepiError("INVALID_DOCUMENT", `not well-formed XML (line ${valid.err.line}): ${valid.err.msg}`, "(xml)");
   const root = parser.parse(xml) as XmlNode;
-  const experiment = root.experiment;
+  // An empty <experiment/> is read as text: an experiment without resources.
+  const experiment = root.experiment === "" ? {} : root.experiment;
   if (!isNode(experiment))
     throw new NepiError("INVALID_DOCUMENT", "expected a NEPI experiment: the root element must be <experiment>", "(xml)");
 
