@@ -39,6 +39,7 @@ const parser = new XMLParser({
  * Converts NEPI's XML serialisation of an experiment (its `ExperimentParser`) into a
  * `nepi-experiment@1` document. Throws a NepiError only when the text cannot be read (not XML,
  * not an experiment, a group that is not a list of guids); everything else is a warning.
+ * An rm's `state` and `*_time` are what a run reached, not the design: they are not read.
  */
 export function importNepiXml(xml: string): NepiImport {
   const valid = XMLValidator.validate(xml);
