@@ -5,4 +5,5 @@ export * from "./catalog/index.js";
 export * from "./engine/index.js";
 export * from "./parsers/index.js";
 export { designHosts, selectHosts, type DesignHost } from "./hosts/select.js";
+export { importNepiXml, type ImportWarning, type NepiImport } from "./import/nepi-xml.js";
 import "./resources/sim/task.js";

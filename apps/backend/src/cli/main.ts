@@ -4,6 +4,7 @@ import { registerCheckCommand } from "./check-command.js";
 import { bashCompletion } from "./completion.js";
 import { formatProblem, loadDocument } from "./document.js";
 import { addExecCommand } from "./exec.js";
+import { registerImportCommand } from "./import-command.js";
 import { runCommand } from "./run.js";
 
 /** Exit code of a command line the CLI cannot make sense of (unknown option, missing file…). */
@@ -88,6 +89,7 @@ export function nepiProgram(exit: (code: number) => void): Command {
     });
 
   addExecCommand(program, exit);
+  registerImportCommand(program, exit);
 
   program
     .command("completion")

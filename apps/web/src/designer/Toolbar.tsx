@@ -103,14 +103,14 @@ export function Toolbar() {
           data-testid="import"
           disabled={readOnly}
           onClick={() => fileInput.current?.click()}
-          title={readOnly ? LEAVE_RUN_FIRST : "Import a design from a JSON file"}
+          title={readOnly ? LEAVE_RUN_FIRST : "Import a design from a JSON file, or an experiment saved by NEPI (XML)"}
         >
           Import
         </button>
         <input
           ref={fileInput}
           type="file"
-          accept="application/json,.json"
+          accept="application/json,.json,application/xml,text/xml,.xml"
           data-testid="import-file"
           className="visually-hidden"
           onChange={(e) => {

@@ -2,8 +2,11 @@ import {
   CREDENTIAL_PLACEHOLDER,
   ExperimentDocumentSchema,
   formatPath,
+  importNepiXml,
+  NepiError,
   redactCredentials as redactDocumentCredentials,
   type ExperimentDocument,
+  type NepiImport,
   type ResourceTypeInfo,
 } from "@nepi/core";
 import type { RouterOutputs } from "@nepi/backend/router";
@@ -136,6 +139,10 @@ export function parseDocumentText(text: string): { ok: true; doc: ExperimentDocu
   } catch (err) {
     return { ok: false, errors: [`not JSON: ${(err as Error).message}`] };
   }
+  return parseDocumentValue(json);
+}
+
+function parseDocumentValue(json: unknown): { ok: true; doc: ExperimentDocument } | { ok: false; errors: string[] } {
   const parsed = ExperimentDocumentSchema.safeParse(json);
   if (!parsed.success) {
     return { ok: false, errors: parsed.error.issues.map((i) => `${formatPath(i.path) || "document"}: ${i.message}`) };
@@ -143,9 +150,31 @@ export function parseDocumentText(text: string): { ok: true; doc: ExperimentDocu
   return { ok: true, doc: parsed.data as ExperimentDocument };
 }
 
+export type ImportedFile = { ok: true; doc: ExperimentDocument; warnings: string[] } | { ok: false; errors: string[] };
+
+/**
+ * Reads a file chosen for Import: an experiment saved by NEPI (XML) goes through core's
+ * converter, the one `nepi import` uses; anything else is a JSON document.
+ */
+export function parseImportedFile(name: string, text: string): ImportedFile {
+  if (!/\.xml$/i.test(name) && !text.trimStart().startsWith("<")) {
+    const result = parseDocumentText(text);
+    return result.ok ? { ...result, warnings: [] } : result;
+  }
+  let imported: NepiImport;
+  try {
+    imported = importNepiXml(text);
+  } catch (err) {
+    if (err instanceof NepiError) return { ok: false, errors: [err.message] };
+    throw err;
+  }
+  const result = parseDocumentValue(imported.document);
+  return result.ok ? { ...result, warnings: imported.warnings.map((w) => `${w.path}: ${w.message}`) } : result;
+}
+
 /** Loads a design from a file chosen by the user (it becomes a new, unsaved experiment). */
 export async function importFile(editor: Pick<Editor, "design" | "live" | "run">, file: File): Promise<boolean> {
-  const result = parseDocumentText(await file.text());
+  const result = parseImportedFile(file.name, await file.text());
   const store = editor.design.getState();
   if (!result.ok) {
     const more = result.errors.length > 3 ? ` (and ${result.errors.length - 3} more)` : "";
@@ -157,6 +186,12 @@ export async function importFile(editor: Pick<Editor, "design" | "live" | "run">
   store.loadDocument(doc, { experimentId: null });
   if (missing.length)
     store.notify("info", `Imported “${doc.name}”. Credentials were not exported; enter them again: ${missing.join(", ")}.`);
-  else store.notify("success", `Imported “${doc.name}” from ${file.name}.`);
+  else if (result.warnings.length) {
+    const more = result.warnings.length > 3 ? ` (and ${result.warnings.length - 3} more)` : "";
+    store.notify(
+      "info",
+      `Imported “${doc.name}” from ${file.name}; not imported: ${result.warnings.slice(0, 3).join("; ")}${more}`,
+    );
+  } else store.notify("success", `Imported “${doc.name}” from ${file.name}.`);
   return true;
 }
