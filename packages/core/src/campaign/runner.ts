@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import type { ExperimentDocument } from "../model/document.js";
+import { ExperimentDocumentSchema } from "../model/document.js";
 import { NepiError } from "../model/errors.js";
 import { validateDocument } from "../engine/validate.js";
 import { campaignPoints, documentAtPoint, parameterKey, type CampaignPoint } from "./points.js";
@@ -52,7 +52,8 @@ export async function runCampaign(input: unknown, options: CampaignOptions = {})
       problems[0]!.path,
       problems,
     );
-  const doc = input as ExperimentDocument;
+  // Parsed: the defaults (no parameters, no traces…) filled in.
+  const doc = ExperimentDocumentSchema.parse(input);
   const campaign = doc.campaign;
   if (!campaign) throw new NepiError("INVALID_DOCUMENT", "the document has no campaign", "campaign");
 
