@@ -17,6 +17,8 @@ export interface CampaignOptions {
   stopAfter?: number;
   /** Aborting stops the current run, releases it, and records nothing of it. */
   signal?: AbortSignal;
+  /** The campaign's directory and points, before the first run. */
+  onStart?: (info: { dir: string; points: number; resumedRuns: number }) => void;
   /** Each run's row as soon as it is written, with the point's current statistics of the tracked metric. */
   onRun?: (row: CampaignRunRow, progress: { metric?: string; stats?: SampleStats; points: number }) => void;
 }
@@ -67,6 +69,7 @@ export async function runCampaign(input: unknown, options: CampaignOptions = {})
   const tracked = "metric" in reps ? reps.metric : metricNames[0];
   const points = campaignPoints(campaign);
   const rows = await readRuns(dir);
+  options.onStart?.({ dir, points: points.length, resumedRuns: rows.length });
 
   const okValues = (point: number, metric: string) =>
     rows
