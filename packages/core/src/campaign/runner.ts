@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { ExperimentDocumentSchema } from "../model/document.js";
 import { NepiError } from "../model/errors.js";
@@ -60,8 +60,20 @@ export async function runCampaign(input: unknown, options: CampaignOptions = {})
   if (!campaign) throw new NepiError("INVALID_DOCUMENT", "the document has no campaign", "campaign");
 
   const dir = resolve(options.resume ?? join(options.resultsDir ?? "results", safeName(doc.name), `campaign-${stamp()}`));
+  const docText = JSON.stringify(doc, null, 1) + "\n";
+  // Resuming with another design would mix two campaigns' runs in one table.
+  if (options.resume !== undefined) {
+    const before = await readFile(join(dir, "document.json"), "utf8").catch(() => undefined);
+    if (before === undefined) throw new NepiError("BAD_VALUE", `${dir} is not a campaign directory (no document.json)`, "resume");
+    if (before !== docText)
+      throw new NepiError(
+        "BAD_VALUE",
+        `${dir} holds a campaign of another document: resume it with the document it was started with`,
+        "resume",
+      );
+  }
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, "document.json"), JSON.stringify(doc, null, 1) + "\n");
+  await writeFile(join(dir, "document.json"), docText);
   const parameters = campaign.parameters.map(parameterKey);
   const metricNames = campaign.metrics.map((m) => m.name);
   const reps = campaign.repetitions;

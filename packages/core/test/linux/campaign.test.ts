@@ -99,6 +99,9 @@ describe("campaign runner (NEPI's ExperimentRunner cases)", () => {
     // The applications themselves ran six times: nothing was done twice.
     expect(readFileSync(ledger, "utf8").trim().split("\n")).toHaveLength(6);
     expect(again.summary.map((s) => s.mean)).toEqual([1, 2, 3]);
+    // Resuming with another design is refused: two campaigns never share one table.
+    await expect(runCampaign({ ...doc, name: "another" }, { resume: first.dir })).rejects.toThrow(/campaign of another document/);
+    await expect(runCampaign(doc, { resume: join(first.dir, "nope") })).rejects.toThrow(/is not a campaign directory/);
   });
 
   it("records a failed run, reports why, and leaves it out of the summary", async () => {
