@@ -9,7 +9,7 @@ import { tempDir } from "./helpers.js";
 const BIN = fileURLToPath(new URL("../bin/nepi.js", import.meta.url));
 
 /** A campaign of 3 points × 2 runs of a localhost application that logs each of its runs. */
-function writeCampaign(dir: string, ledger: string): string {
+function writeCampaign(dir: string, ledger: string, command = (v: number) => `echo ran >> ${ledger}; echo value=${v}`): string {
   const file = join(dir, "campaign.json");
   writeFileSync(
     file,
@@ -22,9 +22,7 @@ function writeCampaign(dir: string, ledger: string): string {
       ],
       connections: [{ source: 2, target: 1 }],
       campaign: {
-        parameters: [
-          { resource: "app", attribute: "command", values: [1, 2, 3].map((v) => `echo ran >> ${ledger}; echo value=${v}`) },
-        ],
+        parameters: [{ resource: "app", attribute: "command", values: [1, 2, 3].map(command) }],
         repetitions: { count: 2 },
         metrics: [{ name: "value", resource: "app", trace: "stdout", regex: "value=([0-9]+)" }],
       },
@@ -88,5 +86,42 @@ describe("nepi run on a campaign", () => {
     // Each application run once per campaign run: a run cut short by the kill is the only one that can repeat.
     const ran = readFileSync(ledger, "utf8").trim().split("\n").length;
     expect(ran === 6 || ran === 7).toBe(true);
+  });
+
+  it("reports a failed run by name on stderr and exits 1; the summary leaves it out", async () => {
+    const dir = tempDir();
+    const ledger = join(dir, "ledger");
+    // The second application run of the campaign exits 1.
+    const failSecond = (v: number) => `echo ran >> ${ledger}; [ $(wc -l < ${ledger}) -eq 2 ] && exit 1; echo value=${v}`;
+    const out = await nepi("run", writeCampaign(dir, ledger, failSecond), "--results", join(dir, "results"));
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/^FAILED point 1 run 2: app \(guid 2\) failed: exit code 1/m);
+    expect(out.stdout).toMatch(/done: 6 runs \(1 failed\)/);
+    const campaignDir = /summary\.csv in (\S+)/.exec(out.stdout)![1]!;
+    const summary = JSON.parse(readFileSync(join(campaignDir, "summary.json"), "utf8")) as {
+      point: number;
+      n: number;
+      failed: number;
+    }[];
+    expect(summary[0]).toMatchObject({ point: 1, n: 1, failed: 1 });
+  });
+
+  it("on SIGINT stops, releases, exits 130 and can be resumed", async () => {
+    const dir = tempDir();
+    const file = writeCampaign(dir, join(dir, "ledger"), (v) => `sleep 0.3; echo value=${v}`);
+    const child = spawn(process.execPath, [BIN, "run", file, "--json", "--results", join(dir, "results")], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const events: { event: string; results?: string; complete?: boolean }[] = [];
+    for await (const line of createInterface({ input: child.stdout })) {
+      events.push(JSON.parse(line) as (typeof events)[number]);
+      if (events.at(-1)!.event === "run") child.kill("SIGINT");
+    }
+    expect(await exited).toBe(130);
+    expect(events.at(-1)).toMatchObject({ event: "result", complete: false });
+    const resumed = await nepi("run", file, "--json", "--resume", events[0]!.results!);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout.trim().split("\n").at(-1)).toMatch(/"runs":6,"failed":0/);
   });
 });
