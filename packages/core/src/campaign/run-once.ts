@@ -28,6 +28,7 @@ export async function runOnce(
   const ec = ExperimentController.fromDocument(doc, ids);
   const guids = ec.guids();
   const pending = new Set(guids.filter((g) => endsByItself(getResourceType(ec.rtype(g)), (n) => ec.get(g, n))));
+  let onAbort = () => {};
   const settled = new Promise<void>((settle) => {
     if (pending.size === 0) ec.waitDeployed(guids).then(settle, settle);
     ec.on("state", (e) => {
@@ -35,7 +36,8 @@ export async function runOnce(
       if (pending.size === 0) settle();
     });
     ec.on("experiment", (e) => e.state === "FAILED" && settle());
-    signal?.addEventListener("abort", () => settle(), { once: true });
+    onAbort = () => settle();
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
   const values: Record<string, number | null> = {};
   const problems: string[] = [];
@@ -52,6 +54,8 @@ export async function runOnce(
   } catch (e) {
     problems.push((e as Error).message);
   } finally {
+    // One listener per run on the campaign's signal: removed, or a long campaign piles them up.
+    signal?.removeEventListener("abort", onAbort);
     await ec.shutdown();
   }
   if (signal?.aborted) return { status: "interrupted", reason: "interrupted", metrics: values };
