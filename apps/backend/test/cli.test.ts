@@ -164,7 +164,7 @@ describe("the nepi CLI's command line", () => {
       "completion",
       "help",
     ]);
-    expect(await complete(out.stdout, ["nepi", "run", "--"])).toEqual(["--results", "--json", "--help"]);
+    expect(await complete(out.stdout, ["nepi", "run", "--"])).toEqual(["--results", "--json", "--resume", "--help"]);
     expect(await complete(out.stdout, ["nepi", "serve", "--p"])).toEqual(["--port"]);
     expect(await complete(out.stdout, ["nepi", "help", "v"])).toEqual(["validate"]);
     // A file argument completes as a file name.

@@ -36,14 +36,26 @@ export function nepiProgram(exit: (code: number) => void): Command {
     .argument("<experiment.json>", "the experiment document")
     .option("--results <dir>", "where the traces and timeline.json are written", "results")
     .option("--json", "one JSON event per line instead of the table")
+    .option("--resume <campaignDir>", "continue a campaign in this directory with the runs still missing")
     .addHelpText(
       "after",
       "\nExit code: 0 when every resource that ends by itself finished, 1 when one failed (each\n" +
         "named with its reason), 3 when only non-critical resources failed and the rest finished\n" +
-        "(FINISHED_WITH_FAILURES), 2 for an invalid document, 130 when interrupted.",
+        "(FINISHED_WITH_FAILURES), 2 for an invalid document, 130 when interrupted.\n" +
+        "A document with a campaign runs every point's runs, one line (or JSON object) per run:\n" +
+        "exit 0 when every run succeeded, 1 when some run failed, 130 when interrupted.",
     )
-    .action(async (file: string, o: { results: string; json?: boolean }) => {
-      exit(await runCommand({ file, results: o.results, json: o.json === true, out: process.stdout, err: process.stderr }));
+    .action(async (file: string, o: { results: string; json?: boolean; resume?: string }) => {
+      exit(
+        await runCommand({
+          file,
+          results: o.results,
+          json: o.json === true,
+          resume: o.resume,
+          out: process.stdout,
+          err: process.stderr,
+        }),
+      );
     });
 
   program

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { ExperimentController, endsByItself, getResourceType, type ResourceState, type StateEvent } from "@nepi/core/node";
+import { campaignCommand } from "./campaign.js";
 import { formatProblem, loadDocument } from "./document.js";
 import { LiveTable, type Row } from "./table.js";
 
@@ -7,6 +8,8 @@ export interface RunOptions {
   file: string;
   results: string;
   json: boolean;
+  /** A campaign directory to continue (documents with a campaign only). */
+  resume?: string;
   out: NodeJS.WriteStream;
   err: NodeJS.WriteStream;
 }
@@ -36,6 +39,11 @@ export async function runCommand(o: RunOptions): Promise<number> {
   if (errors.length > 0 || doc === undefined) {
     if (o.json) o.out.write(JSON.stringify({ event: "invalid", problems }) + "\n");
     else for (const p of problems) o.err.write(formatProblem(p) + "\n");
+    return 2;
+  }
+  if ((doc as { campaign?: unknown }).campaign !== undefined) return campaignCommand({ ...o, doc });
+  if (o.resume !== undefined) {
+    o.err.write("nepi run: --resume continues a campaign, and this document has none\n");
     return 2;
   }
   const docName = (doc as { name?: unknown }).name;

@@ -15,6 +15,7 @@ import { linkProblem, missingLinks, type LinkView } from "../catalog/links.js";
 import { isWaitable, type ResourceState } from "../model/states.js";
 import { blockedWait, startsTogether } from "./design-rules.js";
 import { documentView } from "./design-view.js";
+import { campaignProblems } from "../campaign/validate.js";
 
 /**
  * Every problem of an experiment document, each with the JSON path of the offending field:
@@ -202,6 +203,8 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
       }
     }
   });
+
+  problems.push(...campaignProblems(doc));
 
   const complete = [...doc.resources, ...doc.connections, ...doc.conditions].every(Boolean);
   if (conditionsOk && complete && problems.length === 0) {

@@ -4,6 +4,7 @@ import { ResourceState } from "./states.js";
 import { AttributeValueSchema } from "./catalog-schema.js";
 import { isWellFormedTime, timeStringProblem } from "./time.js";
 import { patternProblem } from "./pattern.js";
+import { CampaignSchema } from "./campaign.js";
 
 export const DOCUMENT_FORMAT = "nepi-experiment@1";
 
@@ -100,6 +101,7 @@ export const ExperimentDocumentSchema = z.object({
   connections: z.array(ConnectionDocSchema).default([]),
   conditions: z.array(ConditionDocSchema).default([]),
   attributeConditions: z.array(AttributeConditionDocSchema).optional(),
+  campaign: CampaignSchema.optional(),
 });
 export type ExperimentDocument = z.infer<typeof ExperimentDocumentSchema>;
 /** What a caller may hand in: defaults (`attributes`, `traces`, `connections`…) may be omitted. */

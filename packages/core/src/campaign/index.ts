@@ -1,0 +1,6 @@
+// Campaigns (Node entry): repetitions until a metric converges, parameter sweeps, resumable results.
+export * from "./stats.js";
+export * from "./metrics.js";
+export * from "./points.js";
+export * from "./results-files.js";
+export * from "./runner.js";
