@@ -1,5 +1,6 @@
 import type { Edge, Node } from "@xyflow/react";
 import type {
+  Campaign,
   AttributeConditionDoc,
   AttributeValue,
   ConditionDoc,
@@ -70,6 +71,8 @@ export interface DesignContent {
   connections: DesignConnection[];
   conditions: DesignCondition[];
   attributeConditions: DesignAttributeCondition[];
+  /** A campaign of the document (sweeps, repetitions, metrics): kept as it is, so saving the design never drops it. */
+  campaign?: Campaign;
 }
 
 /** "START after STARTED + 2s", "START after stdout ~ /listening on/" — what a condition edge reads. */
@@ -164,6 +167,8 @@ export function documentToContent(doc: ExperimentDocument, ids: ContentIds): Des
       state: c.state,
       ...(c.delay ? { delay: c.delay } : {}),
     })),
+    // Always set (undefined when absent), so that loading another design never keeps this one.
+    campaign: doc.campaign ? structuredClone(doc.campaign) : undefined,
   };
 }
 
@@ -194,6 +199,7 @@ export function contentToDocument(content: DesignContent): ExperimentDocument {
     })),
   };
   if (content.description) doc.description = content.description;
+  if (content.campaign) doc.campaign = structuredClone(content.campaign);
   if (content.attributeConditions.length) {
     doc.attributeConditions = content.attributeConditions.map((c): AttributeConditionDoc => ({
       group: [...c.group],

@@ -450,3 +450,26 @@ describe("the deploy gate", () => {
     });
   });
 });
+
+describe("a campaign in the document", () => {
+  const CAMPAIGN: NonNullable<ExperimentDocument["campaign"]> = {
+    parameters: [{ resource: "ping", attribute: "count", values: [1, 3] }],
+    repetitions: { count: 2 },
+    metrics: [{ name: "rtt", resource: "ping", trace: "stdout", extract: "ping.rttAvg" }],
+  };
+
+  it("is kept through an edit, undo and save, and not carried into the next design", () => {
+    const design = createDesignerStore();
+    design.getState().loadDocument({ ...PING_DEMO, campaign: CAMPAIGN });
+    expect(design.getState().problems).toEqual([]);
+    design.getState().setDescription("edited");
+    expect(design.getState().toDocument().campaign).toEqual(CAMPAIGN);
+    design.getState().undo();
+    expect(design.getState().toDocument().campaign).toEqual(CAMPAIGN);
+    design.getState().loadDocument(PING_DEMO);
+    expect(design.getState().toDocument().campaign).toBeUndefined();
+    design.getState().loadDocument({ ...PING_DEMO, campaign: CAMPAIGN });
+    design.getState().newDesign();
+    expect(design.getState().toDocument().campaign).toBeUndefined();
+  });
+});

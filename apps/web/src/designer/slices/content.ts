@@ -79,7 +79,14 @@ export interface ContentSlice extends DesignContent {
   redo(): void;
 }
 
-const EMPTY: DesignContent = { name: "untitled", nodes: [], connections: [], conditions: [], attributeConditions: [] };
+const EMPTY: DesignContent = {
+  name: "untitled",
+  nodes: [],
+  connections: [],
+  conditions: [],
+  attributeConditions: [],
+  campaign: undefined,
+};
 
 export function ruleResources(nodes: readonly ResourceNode[]): Map<number, RuleResource> {
   const m = new Map<number, RuleResource>();

@@ -14,6 +14,7 @@ export function contentOf(s: DesignContent): DesignContent {
     connections: s.connections,
     conditions: s.conditions,
     attributeConditions: s.attributeConditions,
+    campaign: s.campaign,
   };
 }
 
