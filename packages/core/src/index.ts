@@ -6,3 +6,11 @@ export * from "./engine/index.js";
 export * from "./parsers/index.js";
 export { designHosts, selectHosts, type DesignHost } from "./hosts/select.js";
 import "./resources/sim/task.js";
+export {
+  diffRuns,
+  type AttributeDifference,
+  type FactDifference,
+  type RunDifference,
+  type RunRecord,
+  type StateTiming,
+} from "./run-diff.js";

@@ -6,31 +6,7 @@ import type { ExperimentController } from "./engine/controller.js";
 import { execOnHosts } from "./hosts/exec.js";
 import type { ExperimentDocument } from "./model/document.js";
 import type { HostExecResult } from "./model/hosts.js";
-
-/** A fact about a machine: its value, or why it could not be read (never silently missing). */
-export type ManifestFact = { value: string } | { error: string };
-
-/** The facts of one host of the design that change results. */
-export interface MachineFacts {
-  guid: number;
-  label: string;
-  address: string;
-  uname: ManifestFact;
-  os: ManifestFact;
-  cpus: ManifestFact;
-  /** Installed version of each Debian package the resources on this host use. */
-  tools: Record<string, ManifestFact>;
-}
-
-/** What a run was: the document as run (every attribute resolved, credentials redacted) and its machines. */
-export interface RunManifest {
-  format: "nepi-manifest@1";
-  nepiStudio: string;
-  expId: string;
-  runId: string;
-  document: ExperimentDocument;
-  machines: MachineFacts[];
-}
+import type { MachineFacts, ManifestFact, RunManifest } from "./model/manifest.js";
 
 /** NEPI Studio's version: core's package.json (one directory up from src/ and from dist/). */
 export function nepiStudioVersion(): string {

@@ -8,4 +8,4 @@ export { documentHost, registerHostSettings, type DocumentHost, type HostSetting
 // Shadows the browser-safe controller exported above: this one also writes timeline.json.
 export { ExperimentController } from "./results.js";
 export { execOnHosts, type ExecOnHostsOptions } from "./hosts/exec.js";
-export { buildManifest, resolvedDocument, type MachineFacts, type ManifestFact, type RunManifest } from "./manifest.js";
+export { buildManifest, resolvedDocument } from "./manifest.js";

@@ -1,13 +1,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { ExperimentController as BrowserSafeController } from "./engine/controller.js";
-import { buildManifest, type RunManifest } from "./manifest.js";
+import { buildManifest } from "./manifest.js";
+import type { RunManifest } from "./model/manifest.js";
 
 /**
  * The controller of the Node entry: the same engine, and once the whole experiment is released
  * (by `release()`, `shutdown()`, or after a critical failure) it writes every transition to
  * `<rootDir>/<expId>/<runId>/timeline.json`, beside the traces the resources collected there,
- * and the run's `manifest.json` (its machines' facts are read just before the release, while
+ * the run's `manifest.json` and the document as run in `experiment.json` (the machines' facts are read just before the release, while
  * the run's connections are still open).
  */
 export class ExperimentController extends BrowserSafeController {
@@ -20,6 +21,8 @@ export class ExperimentController extends BrowserSafeController {
     if (manifest) {
       await this.writeTimeline();
       await this.writeResult("manifest.json", manifest);
+      // The design as run, on its own: what `nepi run` takes to run it again.
+      await this.writeResult("experiment.json", manifest.document);
     }
   }
 

@@ -11,3 +11,4 @@ export * from "./terminal.js";
 export * from "./hosts.js";
 export * from "./pattern.js";
 export * from "./waiting.js";
+export * from "./manifest.js";
