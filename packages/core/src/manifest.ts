@@ -41,6 +41,19 @@ function packagesOn(doc: ExperimentDocument, guid: number): string[] {
 }
 
 const MARK = "@@nepi-fact ";
+/** How long the facts command may run on a host; the release waits no longer for a host that hangs. */
+const FACTS_TIMEOUT_MS = 15_000;
+
+/** The promise's value, or undefined when it has not settled after `ms` (a hung connection). */
+async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** One short script: each fact on a line of its own after a marker; an empty value is "not readable". */
 export function factsScript(packages: readonly string[]): string {
@@ -91,30 +104,32 @@ export async function buildManifest(ec: ExperimentController): Promise<RunManife
   const machines = await Promise.all(
     hosts.map(async (h): Promise<MachineFacts> => {
       const packages = packagesOn(full, h.guid);
-      try {
-        const [r] = await execOnHosts(full, factsScript(packages), {
-          hosts: [h.guid],
-          timeoutMs: 15_000,
-          connectTimeoutMs: 5000,
-        });
-        return parseFacts(r!, packages);
-      } catch (e) {
-        // A host the document cannot reach (invalid settings): every fact says why.
-        const label = h.label || `guid ${h.guid}`;
-        return parseFacts(
+      const unread = (error: string, address = "") =>
+        parseFacts(
           {
             guid: h.guid,
-            label,
-            address: "",
+            label: h.label || `guid ${h.guid}`,
+            address,
             ok: false,
             code: null,
             stdout: "",
             stderr: "",
-            error: (e as Error).message,
+            error,
             durationMs: 0,
           },
           packages,
         );
+      // Only a host the run reached and still holds: no new connection to a host known to be down.
+      const reached = ec.timeline().some((e) => e.guid === h.guid && e.state === "DISCOVERED");
+      if (!reached || ec.state(h.guid) === "FAILED")
+        return unread(`not reached in this run (${ec.state(h.guid)}${ec.failure(h.guid) ? `: ${ec.failure(h.guid)}` : ""})`);
+      try {
+        const answer = execOnHosts(full, factsScript(packages), { hosts: [h.guid], timeoutMs: FACTS_TIMEOUT_MS });
+        const r = await withDeadline(answer, FACTS_TIMEOUT_MS + 5000);
+        return r ? parseFacts(r[0]!, packages) : unread(`no answer within ${(FACTS_TIMEOUT_MS + 5000) / 1000} s`);
+      } catch (e) {
+        // A host the document cannot reach (invalid settings): every fact says why.
+        return unread((e as Error).message);
       }
     }),
   );
