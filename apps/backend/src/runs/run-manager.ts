@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
-import { HOST_ROLE, NepiError, findResourceType, hasRole } from "@nepi/core";
+import { HOST_ROLE, NepiError, RunManifestSchema, findResourceType, hasRole, type RunManifest } from "@nepi/core";
 import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, RunWaiting, StateEvent } from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
@@ -152,6 +154,21 @@ export class RunManager {
 
   list(experimentId?: string): RunSummary[] {
     return this.store.listRuns(experimentId).map((r) => this.summary(r));
+  }
+
+  /** The run's manifest.json (the document as run, its machines' facts), written once the run is released. */
+  async manifest(runId: string): Promise<RunManifest> {
+    const run = this.stored(runId);
+    let text: string;
+    try {
+      text = await readFile(join(this.rootDir, run.experimentId, runId, "manifest.json"), "utf8");
+    } catch {
+      throw new TRPCError({
+        code: "PRECONDITION_FAILED",
+        message: `run "${runId}" has no manifest: it is written once the run is released (runs before this version have none)`,
+      });
+    }
+    return RunManifestSchema.parse(JSON.parse(text));
   }
 
   get(runId: string): RunDetail {
