@@ -154,7 +154,17 @@ describe("the nepi CLI's command line", () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toContain("complete -o filenames -F _nepi_complete nepi");
     expect(await complete(out.stdout, ["nepi", "r"])).toEqual(["run"]);
-    expect(await complete(out.stdout, ["nepi", ""])).toEqual(["run", "validate", "check", "serve", "exec", "completion", "help"]);
+    expect(await complete(out.stdout, ["nepi", ""])).toEqual([
+      "run",
+      "validate",
+      "check",
+      "serve",
+      "exec",
+      "bundle",
+      "diff",
+      "completion",
+      "help",
+    ]);
     expect(await complete(out.stdout, ["nepi", "run", "--"])).toEqual(["--results", "--json", "--help"]);
     expect(await complete(out.stdout, ["nepi", "serve", "--p"])).toEqual(["--port"]);
     expect(await complete(out.stdout, ["nepi", "help", "v"])).toEqual(["validate"]);

@@ -50,7 +50,7 @@ export function addBundleCommand(program: Command, exit: (code: number) => void)
   program
     .command("bundle")
     .description("pack a run directory (design, manifest, timeline, traces) into one .tar.gz")
-    .argument("<run dir>", "the run's results directory: <results>/<expId>/<runId>")
+    .argument("<run-dir>", "the run's results directory: <results>/<expId>/<runId>")
     .option("-o, --output <file>", "the archive to write (default: <expId>-<runId>.tar.gz here)")
     .addHelpText("after", "\nExit code: 0 when written (its path is printed), 2 when the directory is not a whole run.")
     .action(async (runDir: string, o: { output?: string }) => {

@@ -41,10 +41,9 @@ async function readChecked<T>(dir: string, name: string, schema: z.ZodType<T>): 
 
 /** A run directory's manifest and timeline. */
 export async function loadRunRecord(dir: string): Promise<RunRecord> {
-  const [manifest, timeline] = await Promise.all([
-    readChecked(dir, "manifest.json", RunManifestSchema),
-    readChecked(dir, "timeline.json", z.array(StateEventSchema)),
-  ]);
+  // One after the other: the error of a directory that is no run always names its manifest.
+  const manifest = await readChecked(dir, "manifest.json", RunManifestSchema);
+  const timeline = await readChecked(dir, "timeline.json", z.array(StateEventSchema));
   return { manifest, timeline };
 }
 
@@ -76,7 +75,8 @@ export function formatDifference(d: RunDifference, a: string, b: string): string
 export async function diffCommand(o: DiffOptions): Promise<number> {
   let ra: RunRecord, rb: RunRecord;
   try {
-    [ra, rb] = await Promise.all([loadRunRecord(o.a), loadRunRecord(o.b)]);
+    ra = await loadRunRecord(o.a);
+    rb = await loadRunRecord(o.b);
   } catch (e) {
     o.err.write(`nepi diff: ${(e as Error).message}\n`);
     return USAGE_ERROR;
@@ -91,8 +91,8 @@ export function addDiffCommand(program: Command, exit: (code: number) => void): 
   program
     .command("diff")
     .description("show what differs between two runs: attributes, machine facts, and when each state was reached")
-    .argument("<run A>", "a run's results directory")
-    .argument("<run B>", "another run's results directory")
+    .argument("<run-a>", "a run's results directory")
+    .argument("<run-b>", "another run's results directory")
     .option("--json", "the differences as one JSON object")
     .addHelpText(
       "after",
