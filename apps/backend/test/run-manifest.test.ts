@@ -1,5 +1,8 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { extract } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./helpers.js";
+import { startTestServer, tempDir, type TestServer } from "./helpers.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -26,6 +29,9 @@ describe("runs.manifest", () => {
     const { runId } = await client.runs.start.mutate({ experimentId: id });
     // Before the release the manifest is not there yet: said so, not an empty answer.
     await expect(client.runs.manifest.query({ runId })).rejects.toThrow(/written once the run is released/);
+    const early = await fetch(`${t.server.url}files/runs/${runId}/bundle.tar.gz`);
+    expect(early.status).toBe(409);
+    expect(await early.text()).toMatch(/manifest\.json, timeline\.json are written once it is released/);
     await client.runs.release.mutate({ runId });
 
     const m = await client.runs.manifest.query({ runId });
@@ -39,9 +45,24 @@ describe("runs.manifest", () => {
       cpus: { value: expect.stringMatching(/^\d+$/) },
       tools: { "iputils-ping": { value: expect.stringMatching(/\d/) } },
     });
+
+    // The bundle download: the same manifest, and the timeline, in one .tar.gz.
+    const res = await fetch(`${t.server.url}files/runs/${runId}/bundle.tar.gz`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/gzip");
+    expect(res.headers.get("content-disposition")).toBe(`attachment; filename="${runId}.tar.gz"`);
+    const dir = tempDir("nepi-bundle-http-");
+    await writeFile(join(dir, "run.tar.gz"), Buffer.from(await res.arrayBuffer()));
+    await extract({ file: join(dir, "run.tar.gz"), cwd: dir });
+    expect(JSON.parse(await readFile(join(dir, runId, "manifest.json"), "utf8"))).toEqual(m);
+    const timeline = JSON.parse(await readFile(join(dir, runId, "timeline.json"), "utf8")) as Array<{ state: string }>;
+    expect(timeline.filter((e) => e.state === "RELEASED")).toHaveLength(2);
   });
 
   it("names the run that does not exist", async () => {
     await expect(t.client.runs.manifest.query({ runId: "nope" })).rejects.toThrow(/run "nope" does not exist/);
+    const res = await fetch(`${t.server.url}files/runs/nope/bundle.tar.gz`);
+    expect(res.status).toBe(404);
+    expect(await res.text()).toMatch(/run "nope" does not exist/);
   });
 });

@@ -1,13 +1,9 @@
-import { access } from "node:fs/promises";
 import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
-import { create } from "tar";
+import { missingRunFiles, writeRunBundle } from "../runs/bundle.js";
 
 /** Exit code of a run directory (or output) the CLI cannot use. */
 const USAGE_ERROR = 2;
-
-/** What a run directory must hold to be a run: without them a bundle would be missing data. */
-export const RUN_FILES = ["manifest.json", "timeline.json"];
 
 export interface BundleOptions {
   runDir: string;
@@ -28,15 +24,14 @@ export function defaultBundleName(runDir: string): string {
  */
 export async function bundleCommand(o: BundleOptions): Promise<number> {
   const dir = resolve(o.runDir);
-  const missing: string[] = [];
-  for (const f of RUN_FILES) await access(resolve(dir, f)).catch(() => missing.push(f));
+  const missing = await missingRunFiles(dir);
   if (missing.length > 0) {
     o.err.write(`nepi bundle: ${o.runDir} is not a run directory: ${missing.join(", ")} missing\n`);
     return USAGE_ERROR;
   }
   const file = resolve(o.output ?? defaultBundleName(dir));
   try {
-    await create({ gzip: true, file, cwd: dirname(dir), portable: true }, [basename(dir)]);
+    await writeRunBundle(dir, file);
   } catch (e) {
     o.err.write(`nepi bundle: cannot write ${file}: ${(e as Error).message}\n`);
     return USAGE_ERROR;

@@ -7,7 +7,7 @@ import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceI
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { redactCredentials } from "../security/credentials.js";
-import { ActiveRun, createController, type RunPlace } from "./active-run.js";
+import { ActiveRun, createController, runDirOf, type RunPlace } from "./active-run.js";
 import { RunState } from "./run-state.js";
 
 /**
@@ -156,12 +156,18 @@ export class RunManager {
     return this.store.listRuns(experimentId).map((r) => this.summary(r));
   }
 
+  /** Where a run keeps its files (manifest, timeline, traces); NOT_FOUND for an unknown run. */
+  runDir(runId: string): string {
+    const run = this.stored(runId);
+    return runDirOf({ runId, experimentId: run.experimentId, rootDir: this.rootDir });
+  }
+
   /** The run's manifest.json (the document as run, its machines' facts), written once the run is released. */
   async manifest(runId: string): Promise<RunManifest> {
-    const run = this.stored(runId);
+    const file = join(this.runDir(runId), "manifest.json");
     let text: string;
     try {
-      text = await readFile(join(this.rootDir, run.experimentId, runId, "manifest.json"), "utf8");
+      text = await readFile(file, "utf8");
     } catch {
       throw new TRPCError({
         code: "PRECONDITION_FAILED",
