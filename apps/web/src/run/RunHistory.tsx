@@ -98,6 +98,16 @@ export function RunHistory() {
                           {cleaning === r.runId ? "Cleaning up…" : "Clean up"}
                         </button>
                       )}
+                      {r.releasedAt && (
+                        <a
+                          data-testid="bundle-run"
+                          href={`/files/runs/${encodeURIComponent(r.runId)}/bundle.tar.gz`}
+                          download
+                          title="Download this run's design, manifest, timeline and traces as one .tar.gz"
+                        >
+                          Bundle
+                        </a>
+                      )}
                       <button type="button" data-testid="open-run" onClick={() => void actions.openRun(r.runId)}>
                         {r.runId === shownRun ? "Shown" : "Open"}
                       </button>
