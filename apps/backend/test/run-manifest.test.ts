@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { extract } from "tar";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, tempDir, type TestServer } from "./helpers.js";
+import { collectEvents, startTestServer, tempDir, type TestServer } from "./helpers.js";
 
 let t: TestServer;
 beforeAll(async () => {
@@ -64,5 +64,45 @@ describe("runs.manifest", () => {
     const res = await fetch(`${t.server.url}files/runs/nope/bundle.tar.gz`);
     expect(res.status).toBe(404);
     expect(await res.text()).toMatch(/run "nope" does not exist/);
+  });
+});
+
+describe("runs.diff", () => {
+  const design = (count: number) => ({
+    format: "nepi-experiment@1" as const,
+    name: "diff",
+    resources: [
+      { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" } },
+      { guid: 2, type: "linux::Ping", label: "pinger", attributes: { target: "127.0.0.1", count, interval: 0.2 } },
+    ],
+    connections: [{ source: 2, target: 1 }],
+  });
+  /** Runs the saved experiment until it finished, then releases it. */
+  async function finishedRun(experimentId: string): Promise<string> {
+    const { runId } = await t.client.runs.start.mutate({ experimentId });
+    await collectEvents(t.client, { runId, lastEventId: "0" }, (e) => e.type === "status" && e.status !== "RUNNING");
+    await t.client.runs.release.mutate({ runId });
+    return runId;
+  }
+
+  it("finds only times between two runs of one design; the changed attribute once it is changed", async () => {
+    const { id } = await t.client.experiments.save.mutate({ document: design(1) });
+    const first = await finishedRun(id);
+    const again = await finishedRun(id);
+    const same = await t.client.runs.diff.query({ a: first, b: again });
+    expect(same).toMatchObject({ same: true, attributes: [], facts: [] });
+    expect(same.timing.find((x) => x.guid === 2 && x.state === "FINISHED")).toMatchObject({
+      a: expect.any(Number),
+      b: expect.any(Number),
+    });
+
+    await t.client.experiments.save.mutate({ id, document: design(3) });
+    const changed = await finishedRun(id);
+    const d = await t.client.runs.diff.query({ a: first, b: changed });
+    expect(d.same).toBe(false);
+    expect(d.attributes).toEqual([{ guid: 2, resource: "pinger (guid 2)", attribute: "count", a: 1, b: 3 }]);
+    const finished = d.timing.find((x) => x.guid === 2 && x.state === "FINISHED")!;
+    // Three echoes 0.2 s apart end later than one.
+    expect(finished.b! - finished.a!).toBeGreaterThan(300);
   });
 });

@@ -2,7 +2,18 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
-import { HOST_ROLE, NepiError, RunManifestSchema, findResourceType, hasRole, type RunManifest } from "@nepi/core";
+import { z } from "zod";
+import {
+  HOST_ROLE,
+  NepiError,
+  RunManifestSchema,
+  StateEventSchema,
+  diffRuns,
+  findResourceType,
+  hasRole,
+  type RunDifference,
+  type RunManifest,
+} from "@nepi/core";
 import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, RunWaiting, StateEvent } from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
@@ -175,6 +186,18 @@ export class RunManager {
       });
     }
     return RunManifestSchema.parse(JSON.parse(text));
+  }
+
+  /** What differs between two released runs (core's `diffRuns`): attributes, machine facts, each state's time. */
+  async diff(a: string, b: string): Promise<RunDifference> {
+    const record = async (runId: string) => {
+      const manifest = await this.manifest(runId);
+      const timeline = z
+        .array(StateEventSchema)
+        .parse(JSON.parse(await readFile(join(this.runDir(runId), "timeline.json"), "utf8")));
+      return { manifest, timeline };
+    };
+    return diffRuns(await record(a), await record(b));
   }
 
   get(runId: string): RunDetail {
