@@ -1,6 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { extract } from "tar";
+import type { ExperimentDocumentInput } from "@nepi/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectEvents, startTestServer, tempDir, type TestServer } from "./helpers.js";
 
@@ -68,8 +69,8 @@ describe("runs.manifest", () => {
 });
 
 describe("runs.diff", () => {
-  const design = (count: number) => ({
-    format: "nepi-experiment@1" as const,
+  const design = (count: number): ExperimentDocumentInput => ({
+    format: "nepi-experiment@1",
     name: "diff",
     resources: [
       { guid: 1, type: "linux::Node", label: "host", attributes: { hostname: "localhost" } },
