@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { list } from "tar";
 import { test, expect } from "../fixtures.js";
 import {
   connect,
@@ -114,6 +115,16 @@ test("a new user designs, deploys, watches and reopens a run", async ({ app: pag
   await expect(item).toBeVisible();
   await expect(item).toHaveAttribute("data-status", "RELEASED");
   await shot("history after reload");
+  // The released run as one archive: what `nepi bundle` writes.
+  const bundleDownload = page.waitForEvent("download");
+  await item.getByTestId("bundle-run").click();
+  const bundle = await bundleDownload;
+  expect(bundle.suggestedFilename()).toBe(`${runId}.tar.gz`);
+  const listed: string[] = [];
+  await list({ file: await bundle.path(), onReadEntry: (e) => listed.push(e.path) });
+  expect(listed).toEqual(
+    expect.arrayContaining([`${runId}/manifest.json`, `${runId}/timeline.json`, `${runId}/experiment.json`]),
+  );
   await item.getByTestId("open-run").click();
   await expect(page.getByTestId("history-banner")).toBeVisible();
   await expect(page.getByTestId("resource-node")).toHaveCount(3);

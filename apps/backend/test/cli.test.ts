@@ -161,6 +161,8 @@ describe("the nepi CLI's command line", () => {
       "serve",
       "exec",
       "import",
+      "bundle",
+      "diff",
       "completion",
       "help",
     ]);

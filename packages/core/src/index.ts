@@ -7,3 +7,11 @@ export * from "./parsers/index.js";
 export { designHosts, selectHosts, type DesignHost } from "./hosts/select.js";
 export { importNepiXml, type ImportWarning, type NepiImport } from "./import/nepi-xml.js";
 import "./resources/sim/task.js";
+export {
+  diffRuns,
+  type AttributeDifference,
+  type FactDifference,
+  type RunDifference,
+  type RunRecord,
+  type StateTiming,
+} from "./run-diff.js";

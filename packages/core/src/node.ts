@@ -9,3 +9,4 @@ export { documentHost, registerHostSettings, type DocumentHost, type HostSetting
 export { ExperimentController } from "./results.js";
 export { execOnHosts, type ExecOnHostsOptions } from "./hosts/exec.js";
 export * from "./campaign/index.js";
+export { buildManifest, resolvedDocument } from "./manifest.js";

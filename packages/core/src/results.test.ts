@@ -34,5 +34,10 @@ describe("the Node entry's controller", () => {
       "FINISHED",
       "RELEASED",
     ]);
+    // The manifest beside it: a design with no host has no machine facts, never a missing file.
+    const manifest = JSON.parse(await readFile(join(dir, "e", "r", "manifest.json"), "utf8"));
+    expect(manifest).toMatchObject({ format: "nepi-manifest@1", expId: "e", runId: "r", machines: [] });
+    expect(manifest.document.resources[0].attributes).toMatchObject({ duration: "0s", critical: true });
+    expect(JSON.parse(await readFile(join(dir, "e", "r", "experiment.json"), "utf8"))).toEqual(manifest.document);
   });
 });

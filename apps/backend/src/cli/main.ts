@@ -1,7 +1,9 @@
 import { resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { addBundleCommand } from "./bundle.js";
 import { registerCheckCommand } from "./check-command.js";
 import { bashCompletion } from "./completion.js";
+import { addDiffCommand } from "./diff.js";
 import { formatProblem, loadDocument } from "./document.js";
 import { addExecCommand } from "./exec.js";
 import { registerImportCommand } from "./import-command.js";
@@ -102,6 +104,8 @@ export function nepiProgram(exit: (code: number) => void): Command {
 
   addExecCommand(program, exit);
   registerImportCommand(program, exit);
+  addBundleCommand(program, exit);
+  addDiffCommand(program, exit);
 
   program
     .command("completion")

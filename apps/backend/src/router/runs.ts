@@ -124,6 +124,12 @@ export const runsRouter = router({
   /** A run: the document as run, status, every resource's state and reason, the timeline, its traces. */
   get: procedure.input(RunRef).query(({ ctx, input }) => ctx.runs.get(input.runId)),
 
+  /** A released run's manifest: the document as run (resolved, credentials redacted) and each machine's facts. */
+  manifest: procedure.input(RunRef).query(({ ctx, input }) => ctx.runs.manifest(input.runId)),
+
+  /** What differs between two released runs: attributes, machine facts, when each state was reached. */
+  diff: procedure.input(z.object({ a: IdSchema, b: IdSchema })).query(({ ctx, input }) => ctx.runs.diff(input.a, input.b)),
+
   /**
    * What each resource of a live run waits for before its next state, in words and as data
    * (`ec.waitingOn`): the designer asks again on state and gate events, never on a timer.

@@ -1,11 +1,24 @@
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { TRPCError } from "@trpc/server";
-import { HOST_ROLE, NepiError, findResourceType, hasRole } from "@nepi/core";
+import { z } from "zod";
+import {
+  HOST_ROLE,
+  NepiError,
+  RunManifestSchema,
+  StateEventSchema,
+  diffRuns,
+  findResourceType,
+  hasRole,
+  type RunDifference,
+  type RunManifest,
+} from "@nepi/core";
 import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, RunWaiting, StateEvent } from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { redactCredentials } from "../security/credentials.js";
-import { ActiveRun, createController, type RunPlace } from "./active-run.js";
+import { ActiveRun, createController, runDirOf, type RunPlace } from "./active-run.js";
 import { RunState } from "./run-state.js";
 
 /**
@@ -152,6 +165,39 @@ export class RunManager {
 
   list(experimentId?: string): RunSummary[] {
     return this.store.listRuns(experimentId).map((r) => this.summary(r));
+  }
+
+  /** Where a run keeps its files (manifest, timeline, traces); NOT_FOUND for an unknown run. */
+  runDir(runId: string): string {
+    const run = this.stored(runId);
+    return runDirOf({ runId, experimentId: run.experimentId, rootDir: this.rootDir });
+  }
+
+  /** The run's manifest.json (the document as run, its machines' facts), written once the run is released. */
+  async manifest(runId: string): Promise<RunManifest> {
+    const file = join(this.runDir(runId), "manifest.json");
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch {
+      throw new TRPCError({
+        code: "PRECONDITION_FAILED",
+        message: `run "${runId}" has no manifest: it is written once the run is released (runs before this version have none)`,
+      });
+    }
+    return RunManifestSchema.parse(JSON.parse(text));
+  }
+
+  /** What differs between two released runs (core's `diffRuns`): attributes, machine facts, each state's time. */
+  async diff(a: string, b: string): Promise<RunDifference> {
+    const record = async (runId: string) => {
+      const manifest = await this.manifest(runId);
+      const timeline = z
+        .array(StateEventSchema)
+        .parse(JSON.parse(await readFile(join(this.runDir(runId), "timeline.json"), "utf8")));
+      return { manifest, timeline };
+    };
+    return diffRuns(await record(a), await record(b));
   }
 
   get(runId: string): RunDetail {

@@ -15,6 +15,7 @@ import { loadNodeResources } from "./engine.js";
 import { appRouter } from "../router/index.js";
 import type { Context, Services } from "../router/context.js";
 import { OpenStreams } from "../router/streams.js";
+import { missingRunFiles, runBundleStream } from "../runs/bundle.js";
 import { RunManager } from "../runs/run-manager.js";
 import { AccessPolicy, isLoopback, TOKEN_COOKIE } from "../security/access.js";
 import { setSecurityHeaders } from "../security/headers.js";
@@ -121,6 +122,13 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       const name = decodeComponent(download[3]!);
       if (runId === undefined || name === undefined) return reply(res, 400, "malformed percent-encoding in the path");
       sendTrace(store, res, runId, Number(download[2]), name, log).catch((err: unknown) => failed(res, err));
+      return;
+    }
+    const bundle = /^\/files\/runs\/([^/]+)\/bundle\.tar\.gz$/.exec(url.pathname);
+    if (bundle && (req.method === "GET" || req.method === "HEAD")) {
+      const runId = decodeComponent(bundle[1]!);
+      if (runId === undefined) return reply(res, 400, "malformed percent-encoding in the path");
+      sendBundle(runs, res, runId, req.method === "HEAD").catch((err: unknown) => failed(res, err));
       return;
     }
     // A browser opened /?token=…: keep the token in a cookie and drop it from the address bar.
@@ -317,6 +325,29 @@ async function sendTrace(
     if (err)
       log(`download of trace "${name}" of resource ${guid} cut: ${err.message}`, { level: "warn", runId, guid, trace: name });
   });
+}
+
+/**
+ * GET /files/runs/<runId>/bundle.tar.gz: the released run's directory (design, manifest,
+ * timeline, kept traces) as one archive, packed as it streams; 409 while the run is live.
+ */
+async function sendBundle(runs: RunManager, res: ServerResponse, runId: string, head: boolean): Promise<void> {
+  let dir: string;
+  try {
+    dir = runs.runDir(runId);
+  } catch (err) {
+    return reply(res, 404, (err as Error).message);
+  }
+  const missing = await missingRunFiles(dir);
+  if (missing.length > 0)
+    return reply(res, 409, `run "${runId}" has no bundle yet: ${missing.join(", ")} are written once it is released`);
+  res.writeHead(200, {
+    "Content-Type": "application/gzip",
+    "Content-Disposition": `attachment; filename="${encodeURIComponent(runId)}.tar.gz"`,
+  });
+  if (head) return void res.end();
+  // A file that cannot be read part-way cuts the answer short: never a complete-looking archive.
+  pipeline(runBundleStream(dir), res, (err) => err && res.destroy(err));
 }
 
 function reply(res: ServerResponse, status: number, message: string): void {

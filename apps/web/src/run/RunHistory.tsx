@@ -1,9 +1,10 @@
 import { useEffect, useState } from "react";
-import type { RunSummary } from "@nepi/core";
+import type { RunDifference, RunSummary } from "@nepi/core";
 import { useDesignStore } from "../designer/store";
 import { trpc, errorMessage } from "../api/trpc";
 import { useRunStore } from "./store";
 import { useEditor } from "../editor";
+import { RunCompare } from "./RunCompare";
 
 function when(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" });
@@ -20,6 +21,18 @@ export function RunHistory() {
   const [error, setError] = useState<string | null>(null);
   const [cleaned, setCleaned] = useState(0);
   const [cleaning, setCleaning] = useState<string | null>(null);
+  // Compare: the first run picked, then the differences once a second one is.
+  const [compareFrom, setCompareFrom] = useState<string | null>(null);
+  const [diff, setDiff] = useState<RunDifference | null>(null);
+
+  const compare = (runId: string) => {
+    if (compareFrom === null || compareFrom === runId) return setCompareFrom(compareFrom === runId ? null : runId);
+    trpc.runs.diff
+      .query({ a: compareFrom, b: runId })
+      .then((d) => (setDiff(d), setError(null)))
+      .catch((err) => setError(`compare failed: ${errorMessage(err)}`))
+      .finally(() => setCompareFrom(null));
+  };
 
   // An interrupted run (the server died during it) may have left processes on its hosts.
   const cleanup = (runId: string) => {
@@ -98,6 +111,31 @@ export function RunHistory() {
                           {cleaning === r.runId ? "Cleaning up…" : "Clean up"}
                         </button>
                       )}
+                      {r.releasedAt && (
+                        <button
+                          type="button"
+                          data-testid="compare-run"
+                          aria-pressed={compareFrom === r.runId}
+                          title={
+                            compareFrom
+                              ? "Compare the run picked first with this one"
+                              : "Pick this run, then the one to compare it with"
+                          }
+                          onClick={() => compare(r.runId)}
+                        >
+                          {compareFrom === r.runId ? "Compare with…" : "Compare"}
+                        </button>
+                      )}
+                      {r.releasedAt && (
+                        <a
+                          data-testid="bundle-run"
+                          href={`/files/runs/${encodeURIComponent(r.runId)}/bundle.tar.gz`}
+                          download
+                          title="Download this run's design, manifest, timeline and traces as one .tar.gz"
+                        >
+                          Bundle
+                        </a>
+                      )}
                       <button type="button" data-testid="open-run" onClick={() => void actions.openRun(r.runId)}>
                         {r.runId === shownRun ? "Shown" : "Open"}
                       </button>
@@ -108,6 +146,7 @@ export function RunHistory() {
           </tbody>
         </table>
       )}
+      {diff && <RunCompare diff={diff} onClose={() => setDiff(null)} />}
     </div>
   );
 }

@@ -12,3 +12,4 @@ export * from "./hosts.js";
 export * from "./pattern.js";
 export * from "./waiting.js";
 export * from "./campaign.js";
+export * from "./manifest.js";
