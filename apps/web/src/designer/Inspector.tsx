@@ -395,7 +395,6 @@ function TraceWaitFields({ condition, readOnly }: { condition: DesignCondition; 
     condition.trace !== undefined && !traceNames.includes(condition.trace) ? [condition.trace, ...traceNames] : traceNames;
   const pattern = condition.matches ?? "";
   const patternBad = patternProblem(pattern);
-  const timeoutBad = !!condition.timeout && !isTimeString(condition.timeout);
   return (
     <>
       <div className="field">
@@ -438,30 +437,53 @@ function TraceWaitFields({ condition, readOnly }: { condition: DesignCondition; 
           <div className="field-help">A regular expression, tried on each line as it is printed.</div>
         )}
       </div>
-      <div className={`field${timeoutBad ? " has-error" : ""}`}>
-        <label className="field-label" htmlFor="cond-timeout">
-          <span>timeout</span>
-          <span className="field-type">time</span>
-        </label>
-        <input
-          id="cond-timeout"
-          data-testid="cond-timeout"
-          type="text"
-          placeholder="none (e.g. 30s)"
-          disabled={readOnly}
-          value={condition.timeout ?? ""}
-          aria-invalid={timeoutBad || undefined}
-          onChange={(e) => store.updateCondition(condition.id, { timeout: e.target.value })}
-        />
-        {timeoutBad ? (
-          <div className="field-error" role="alert">
-            {TIME_HELP}
-          </div>
-        ) : (
-          <div className="field-help">Past it, counted from the awaited resource's start, the waiting resources fail.</div>
-        )}
-      </div>
+      <TimeField
+        name="timeout"
+        placeholder="none (e.g. 30s)"
+        value={condition.timeout}
+        readOnly={readOnly}
+        onChange={(timeout) => store.updateCondition(condition.id, { timeout })}
+        help="Past it, counted from the awaited resource's start, the waiting resources fail."
+      />
     </>
+  );
+}
+
+/** A condition's time field (its delay, its timeout): the value, checked as it is typed. */
+function TimeField(props: {
+  name: "delay" | "timeout";
+  placeholder: string;
+  value: string | undefined;
+  readOnly: boolean;
+  onChange: (value: string) => void;
+  help: string;
+}) {
+  const bad = !!props.value && !isTimeString(props.value);
+  const id = `cond-${props.name}`;
+  return (
+    <div className={`field${bad ? " has-error" : ""}`}>
+      <label className="field-label" htmlFor={id}>
+        <span>{props.name}</span>
+        <span className="field-type">time</span>
+      </label>
+      <input
+        id={id}
+        data-testid={id}
+        type="text"
+        placeholder={props.placeholder}
+        disabled={props.readOnly}
+        value={props.value ?? ""}
+        aria-invalid={bad || undefined}
+        onChange={(e) => props.onChange(e.target.value)}
+      />
+      {bad ? (
+        <div className="field-error" role="alert">
+          {TIME_HELP}
+        </div>
+      ) : (
+        <div className="field-help">{props.help}</div>
+      )}
+    </div>
   );
 }
 
@@ -474,7 +496,6 @@ function ConditionInspector({ condition, edgeId }: { condition: DesignCondition;
     return names.includes("stdout") ? "stdout" : names[0];
   });
   const store = useDesignStoreApi().getState();
-  const delayBad = condition.delay !== undefined && condition.delay !== "" && !isTimeString(condition.delay);
   const name = (g: number) => `${labelOf[g] || "unnamed"} #${g}`;
   const onTrace = condition.trace !== undefined;
   return (
@@ -559,31 +580,14 @@ function ConditionInspector({ condition, edgeId }: { condition: DesignCondition;
           <div className="field-help">The state every awaited resource must reach.</div>
         </div>
       )}
-      <div className={`field${delayBad ? " has-error" : ""}`}>
-        <label className="field-label" htmlFor="cond-delay">
-          <span>delay</span>
-          <span className="field-type">time</span>
-        </label>
-        <input
-          id="cond-delay"
-          data-testid="cond-delay"
-          type="text"
-          placeholder="none (e.g. 2s, 500ms)"
-          disabled={readOnly}
-          value={condition.delay ?? ""}
-          aria-invalid={delayBad || undefined}
-          onChange={(e) => store.updateCondition(condition.id, { delay: e.target.value })}
-        />
-        {delayBad ? (
-          <div className="field-error" role="alert">
-            expected a time string such as 500ms, 2s, 1.5m, 1h, 10us
-          </div>
-        ) : (
-          <div className="field-help">
-            Counted from the moment the last awaited resource {onTrace ? "printed the match" : "reached the state"}.
-          </div>
-        )}
-      </div>
+      <TimeField
+        name="delay"
+        placeholder="none (e.g. 2s, 500ms)"
+        value={condition.delay}
+        readOnly={readOnly}
+        onChange={(delay) => store.updateCondition(condition.id, { delay })}
+        help={`Counted from the moment the last awaited resource ${onTrace ? "printed the match" : "reached the state"}.`}
+      />
       {!readOnly && (
         <button type="button" className="btn btn-danger inspector-delete" onClick={() => store.removeCondition(condition.id)}>
           Delete condition
