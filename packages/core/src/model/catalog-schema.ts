@@ -84,6 +84,11 @@ export const LookSchema = z.object({
   summary: z.string().optional(),
   /** Its colour on the minimap (a CSS colour). */
   color: z.string(),
+  /**
+   * `edge`: drawn as the edge between the two resources it connects (a network link), and made by
+   * drawing an edge between two resources its connection rule accepts; `node` (the default): a box.
+   */
+  drawnAs: z.enum(["node", "edge"]).optional(),
 });
 export type Look = z.infer<typeof LookSchema>;
 

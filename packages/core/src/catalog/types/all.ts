@@ -7,3 +7,6 @@ export { LINUX_TRACEROUTE } from "./linux-traceroute.js";
 export { LINUX_TCPDUMP } from "./linux-tcpdump.js";
 export { LINUX_IPERF3 } from "./linux-iperf3.js";
 export { LINUX_MTR } from "./linux-mtr.js";
+export { NETNS_NODE } from "./netns-node.js";
+export { NETNS_SWITCH } from "./netns-switch.js";
+export { NETNS_LINK } from "./netns-link.js";

@@ -1,6 +1,6 @@
 import type { ResourceTypeInfo } from "../../model/catalog-schema.js";
 import { COMMON_ATTRIBUTES } from "../common.js";
-import { HOST_ROLE } from "../roles.js";
+import { HOST_ROLE, MACHINE_ROLE } from "../roles.js";
 import { LINUX_COLOR } from "./linux-shared.js";
 
 export const LINUX_NODE: ResourceTypeInfo = {
@@ -63,7 +63,7 @@ export const LINUX_NODE: ResourceTypeInfo = {
     ...COMMON_ATTRIBUTES,
   ],
   traces: [],
-  roles: [HOST_ROLE],
+  roles: [HOST_ROLE, MACHINE_ROLE],
   connections: [],
   finishes: "never",
   look: { abbreviation: "ND", group: "linux", summary: "{hostname}", color: LINUX_COLOR },
