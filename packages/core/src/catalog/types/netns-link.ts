@@ -43,7 +43,7 @@ export const NETNS_LINK: ResourceTypeInfo = {
   traces: [
     {
       name: "counters",
-      help: "Interface byte counters, one line per sample: <epoch ms> <bytes end 1 → end 2> <bytes end 2 → end 1>.",
+      help: "Interface byte counters, one line per sample: <epoch ms> <bytes end 1 → end 2> <bytes end 2 → end 1> <1 up | 0 down>.",
     },
   ],
   roles: [],
