@@ -4,3 +4,4 @@ export * from "./metrics.js";
 export * from "./points.js";
 export * from "./results-files.js";
 export * from "./runner.js";
+export * from "./plan.js";
