@@ -5,3 +5,4 @@ export * from "./points.js";
 export * from "./results-files.js";
 export * from "./runner.js";
 export * from "./plan.js";
+export * from "./run-once.js";
