@@ -1,8 +1,10 @@
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { TRPCClientError } from "@trpc/client";
 import type { CampaignEvent, ExperimentDocumentInput } from "@nepi/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, tempDir, type Client, type TestServer, type Tracked } from "./helpers.js";
+import { connect, startTestServer, tempDir, type Client, type TestServer, type Tracked } from "./helpers.js";
+import { spawnServer } from "./spawn.js";
 
 /** Two durations of a sim::Task × `count` runs, its duration as the metric. */
 function sweepDoc(name: string, durations: string[], count = 3): ExperimentDocumentInput {
@@ -40,6 +42,10 @@ function campaignEvents(
   });
 }
 
+/** A run of the campaign is under way (seen in the snapshot, when it started before the subscription). */
+const runUnderWay = (e: CampaignEvent) =>
+  (e.type === "run" && e.run.status === "running") ||
+  (e.type === "snapshot" && e.campaign.runs.some((r) => r.status === "running"));
 const ended = (e: CampaignEvent) => e.type === "status" || (e.type === "snapshot" && e.campaign.status !== "RUNNING");
 
 let t: TestServer;
@@ -58,10 +64,12 @@ describe("campaigns", () => {
     const events = await campaignEvents(client, { campaignId }, ended);
     expect(events[0]!.data.type).toBe("snapshot");
     expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "FINISHED" });
-    // Every run is seen starting, then ending.
+    // Every run is seen starting (or under way in the snapshot), then ending.
+    const snapshot = events[0]!.data as Extract<CampaignEvent, { type: "snapshot" }>;
     const runEvents = events.flatMap((e) => (e.data.type === "run" ? [e.data.run] : []));
-    expect(runEvents.filter((r) => r.status === "running")).toHaveLength(6);
-    expect(runEvents.filter((r) => r.status === "ok")).toHaveLength(6);
+    const seenRunning = [...snapshot.campaign.runs, ...runEvents].filter((r) => r.status === "running").map((r) => r.runId);
+    expect(new Set(seenRunning).size).toBe(6);
+    expect(runEvents.filter((r) => r.status === "ok")).toHaveLength(6 - snapshot.campaign.counts.ok);
 
     const c = await client.campaigns.get.query({ campaignId });
     expect(c).toMatchObject({
@@ -161,7 +169,7 @@ describe("campaigns", () => {
 
   it("stops: the run under way is released and not counted, no other starts", async () => {
     const { campaignId } = await t.client.campaigns.start.mutate({ document: sweepDoc("stopped", ["1h"], 5) });
-    await campaignEvents(t.client, { campaignId }, (e) => e.type === "run" && e.run.status === "running");
+    await campaignEvents(t.client, { campaignId }, runUnderWay);
     await t.client.campaigns.stop.mutate({ campaignId });
     const c = await t.client.campaigns.get.query({ campaignId });
     expect(c).toMatchObject({ status: "STOPPED", reason: "stopped by the user", counts: { ok: 0, running: 0, stopped: 1 } });
@@ -207,7 +215,7 @@ describe("campaigns across a restart", () => {
     const { campaignId: done } = await first.client.campaigns.start.mutate({ document: sweepDoc("kept", ["10ms", "20ms"], 2) });
     await campaignEvents(first.client, { campaignId: done }, ended);
     const { campaignId: cut } = await first.client.campaigns.start.mutate({ document: sweepDoc("cut", ["1h"], 2) });
-    await campaignEvents(first.client, { campaignId: cut }, (e) => e.type === "run" && e.run.status === "running");
+    await campaignEvents(first.client, { campaignId: cut }, runUnderWay);
     const before = await first.client.campaigns.get.query({ campaignId: done });
     await first.server.close();
 
@@ -226,6 +234,31 @@ describe("campaigns across a restart", () => {
       expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "INTERRUPTED" });
     } finally {
       await second.stop();
+    }
+  });
+
+  it("after SIGKILL, the campaign that was running is INTERRUPTED, its run under way stopped (and that run INTERRUPTED)", async () => {
+    const dataDir = tempDir();
+    const first = await spawnServer(dataDir);
+    const a = connect(first.url);
+    const { campaignId } = await a.client.campaigns.start.mutate({ document: sweepDoc("killed", ["1h"], 2) });
+    await campaignEvents(a.client, { campaignId }, runUnderWay);
+    a.close();
+    first.proc.kill("SIGKILL");
+    await first.exited;
+
+    const second = await spawnServer(dataDir);
+    const b = connect(second.url);
+    try {
+      const c = await b.client.campaigns.get.query({ campaignId });
+      expect(c).toMatchObject({ status: "INTERRUPTED", reason: expect.stringMatching(/server stopped/), counts: { stopped: 1 } });
+      expect((await b.client.runs.get.query({ runId: c.runs[0]!.runId })).status).toBe("INTERRUPTED");
+      expect(second.lines.join("\n")).toMatch(new RegExp(`campaign ${campaignId} was interrupted`));
+    } finally {
+      b.close();
+      second.proc.kill("SIGTERM");
+      await second.exited;
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
