@@ -1,3 +1,4 @@
+import { useMemo } from "react";
 import { METRIC_EXTRACTORS, type AttributeValue, type Campaign, type Metric, type Repetitions } from "@nepi/core";
 import { useShallow } from "zustand/react/shallow";
 import { useDesignStore, useDesignStoreApi } from "../designer/store";
@@ -10,10 +11,11 @@ export function CampaignEditor() {
   const store = useDesignStoreApi();
   const campaign = useDesignStore((s) => s.campaign);
   const readOnly = useDesignStore((s) => s.readOnly);
-  const resources = useDesignStore(
-    useShallow((s) =>
-      s.nodes.map((n) => ({ label: n.data.label, traces: (s.catalog[n.data.rtype]?.traces ?? []).map((t) => t.name) })),
-    ),
+  const nodes = useDesignStore((s) => s.nodes);
+  const catalog = useDesignStore((s) => s.catalog);
+  const resources = useMemo(
+    () => nodes.map((n) => ({ label: n.data.label, traces: (catalog[n.data.rtype]?.traces ?? []).map((t) => t.name) })),
+    [nodes, catalog],
   );
   const problems = useDesignStore(useShallow((s) => s.problems.filter((p) => p.path.startsWith("campaign"))));
 

@@ -95,29 +95,35 @@ export function CampaignPanel() {
 
   return (
     <div className="campaign-panel" data-testid="campaign-panel">
-      <CampaignEditor />
-      <div className="campaign-actions">
-        <button
-          type="button"
-          data-testid="campaign-run"
-          disabled={busy || blocker !== null}
-          title={blocker ?? "Run every point of the sweep"}
-          onClick={() => void run()}
-        >
-          Run the campaign
-        </button>
-        {running && (
-          <button type="button" data-testid="campaign-stop" onClick={stop}>
-            Stop
+      <div className="campaign-setup">
+        <CampaignEditor />
+        <div className="campaign-actions">
+          <button
+            type="button"
+            data-testid="campaign-run"
+            disabled={busy || blocker !== null}
+            title={blocker ?? "Run every point of the sweep"}
+            onClick={() => void run()}
+          >
+            Run the campaign
           </button>
+          {running && (
+            <button type="button" data-testid="campaign-stop" onClick={stop}>
+              Stop
+            </button>
+          )}
+        </div>
+        {error && (
+          <p role="alert" className="run-failed">
+            {error}
+          </p>
         )}
       </div>
-      {error && (
-        <p role="alert" className="run-failed">
-          {error}
-        </p>
+      {shown ? (
+        <CampaignResults campaign={shown} onOpen={(runId) => void runs.openRun(runId)} />
+      ) : (
+        <p className="dock-empty">{campaignId ? "Loading the campaign…" : "No campaign of this experiment has run yet."}</p>
       )}
-      {shown && <CampaignResults campaign={shown} onOpen={(runId) => void runs.openRun(runId)} />}
     </div>
   );
 }
