@@ -178,6 +178,42 @@ describe("campaigns", () => {
     await expect(t.client.campaigns.stop.mutate({ campaignId })).rejects.toThrow(/cannot stop campaign .*: it is STOPPED/);
   });
 
+  it("resumes a stopped campaign with only the runs it lacks: every run once, the same event ids going on", async () => {
+    const { campaignId } = await t.client.campaigns.start.mutate({ document: sweepDoc("resumed", ["30ms", "60ms"], 2) });
+    const first = await campaignEvents(t.client, { campaignId }, (e) => e.type === "run" && e.run.status === "ok");
+    await t.client.campaigns.stop.mutate({ campaignId });
+    const stopped = await t.client.campaigns.get.query({ campaignId });
+    expect(stopped.status).toBe("STOPPED");
+    const okBefore = stopped.runs.filter((r) => r.status === "ok").length;
+    expect(okBefore).toBeGreaterThanOrEqual(1);
+    expect(okBefore).toBeLessThan(4);
+
+    await t.client.campaigns.resume.mutate({ campaignId });
+    const after = await campaignEvents(
+      t.client,
+      { campaignId, lastEventId: first.at(-1)!.id },
+      (e) => e.type === "status" && e.status === "FINISHED",
+    );
+    // One stream of ids across the stop and the resume: the stop's status, RUNNING again, the rest, FINISHED.
+    const ids = after.map((e) => Number(e.id));
+    expect(ids).toEqual(ids.map((_, i) => Number(first.at(-1)!.id) + 1 + i));
+    expect(
+      after
+        .map((e) => e.data)
+        .filter((e) => e.type === "status")
+        .map((e) => e.status),
+    ).toEqual(["STOPPED", "RUNNING", "FINISHED"]);
+    const c = await t.client.campaigns.get.query({ campaignId });
+    const ok = c.runs.filter((r) => r.status === "ok").map((r) => `${r.point}/${r.run}`);
+    expect(ok.sort()).toEqual(["1/1", "1/2", "2/1", "2/2"]);
+    expect(c.summary.map((r) => r.n)).toEqual([2, 2]);
+    await expect(t.client.campaigns.resume.mutate({ campaignId })).rejects.toThrow(
+      /it is FINISHED \(it has every run it needs\)/,
+    );
+    const csv = (await (await fetch(`${t.server.url}files/campaigns/${campaignId}/runs.csv`)).text()).trim().split("\n");
+    expect(csv).toHaveLength(5);
+  });
+
   it("refuses malformed input with the field named", async () => {
     const problems = async (p: Promise<unknown>) => {
       const err = await p.then(
@@ -232,6 +268,15 @@ describe("campaigns across a restart", () => {
       // Its events end with that status, for a subscriber resuming after the restart.
       const events = await campaignEvents(second.client, { campaignId: cut, lastEventId: "0" });
       expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "INTERRUPTED" });
+      // The restarted server resumes it: its first run again (the one cut was not counted).
+      await second.client.campaigns.resume.mutate({ campaignId: cut });
+      await campaignEvents(second.client, { campaignId: cut }, runUnderWay);
+      const resumed = await second.client.campaigns.get.query({ campaignId: cut });
+      expect(resumed.runs.map((r) => [r.point, r.run, r.status])).toEqual([
+        [1, 1, "stopped"],
+        [1, 1, "running"],
+      ]);
+      await second.client.campaigns.stop.mutate({ campaignId: cut });
     } finally {
       await second.stop();
     }

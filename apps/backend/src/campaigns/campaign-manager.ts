@@ -86,19 +86,50 @@ export class CampaignManager {
       dir,
       startedAt: Date.now(),
     });
-    const live: LiveCampaign = {
-      campaignId,
-      experimentId: expId,
-      abort: new AbortController(),
-      events: new EventEmitter(),
-      seq: 0,
-      runSeq: 0,
-      done: Promise.resolve(),
-    };
+    this.launch({ campaignId, experimentId: expId, seq: 0, runSeq: 0 }, doc, { dir });
+    this.log(`campaign ${campaignId} of experiment ${expId} started`, { campaignId, experimentId: expId });
+    return campaignId;
+  }
+
+  /**
+   * Runs the campaign again where it stopped (STOPPED, INTERRUPTED by a shutdown or a crash, or
+   * FAILED): core's runner reads its runs.json and runs only what is missing; returns at once.
+   */
+  resume(campaignId: string): void {
+    if (!this.accepting) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" });
+    const c = this.stored(campaignId);
+    if (this.active.has(campaignId) || c.status === "FINISHED" || c.status === "FINISHED_WITH_FAILURES")
+      throw new TRPCError({
+        code: "CONFLICT",
+        message: `cannot resume campaign "${campaignId}": it is ${c.status}${c.status === "RUNNING" ? "" : " (it has every run it needs)"}`,
+      });
+    const runs = this.campaigns.runs(campaignId);
+    const live = this.launch(
+      {
+        campaignId,
+        experimentId: c.experimentId,
+        seq: this.campaigns.lastSeq(campaignId),
+        runSeq: Math.max(0, ...runs.map((r) => r.seq)),
+      },
+      c.document,
+      { resume: c.dir },
+    );
+    this.campaigns.setStatus(campaignId, "RUNNING", undefined, undefined);
+    this.publish(live, { type: "status", seq: ++live.seq, status: "RUNNING", at: Date.now() });
+    this.log(`campaign ${campaignId} resumed after ${runs.length} run(s)`, { campaignId });
+  }
+
+  /** Starts core's runner on the campaign (its directory new, or one to resume) and ends the campaign with it. */
+  private launch(
+    ids: Pick<LiveCampaign, "campaignId" | "experimentId" | "seq" | "runSeq">,
+    doc: ExperimentDocument,
+    where: { dir: string } | { resume: string },
+  ): LiveCampaign {
+    const live: LiveCampaign = { ...ids, abort: new AbortController(), events: new EventEmitter(), done: Promise.resolve() };
     live.events.setMaxListeners(0);
-    this.active.set(campaignId, live);
+    this.active.set(live.campaignId, live);
     live.done = runCampaign(doc, {
-      dir,
+      ...where,
       signal: live.abort.signal,
       runOne: (job) => this.runOne(live, job),
       onRun: (row) => this.ended(live, row),
@@ -109,8 +140,7 @@ export class CampaignManager {
           : this.finish(live, live.stopAs?.status ?? "STOPPED", live.stopAs?.reason),
       (err: Error) => this.finish(live, live.stopAs?.status ?? "FAILED", live.stopAs?.reason ?? err.message),
     );
-    this.log(`campaign ${campaignId} of experiment ${expId} started`, { campaignId, experimentId: expId });
-    return campaignId;
+    return live;
   }
 
   /** The document to run and where its problems are (`document.` when it came in the request). */

@@ -90,6 +90,15 @@ export const campaignsRouter = router({
   }),
 
   /**
+   * Continues a STOPPED, INTERRUPTED or FAILED campaign with only the runs it still lacks
+   * (nothing done twice); its events go on with the same ids.
+   */
+  resume: procedure.input(CampaignRef).mutation(({ ctx, input }) => {
+    ctx.campaigns.resume(input.campaignId);
+    return { campaignId: input.campaignId };
+  }),
+
+  /**
    * A snapshot of the campaign, then each run as it starts and ends (with the summary as it
    * stands) and each status change. Each event's id is its `seq`: resubscribing with
    * `lastEventId` resumes right after it. The stream ends when the campaign does.

@@ -5,8 +5,10 @@ export function applyCampaignEvent(shown: CampaignDetail | null, e: CampaignEven
   if (e.type === "snapshot") return e.campaign;
   if (!shown) return shown;
   if (e.type === "status") {
-    const { reason: _old, ...rest } = shown;
-    return { ...rest, status: e.status, endedAt: e.at, ...(e.reason !== undefined ? { reason: e.reason } : {}) };
+    const { reason: _reason, endedAt: _endedAt, ...rest } = shown;
+    // RUNNING again: a resumed campaign, not over.
+    const ended = e.status === "RUNNING" ? {} : { endedAt: e.at };
+    return { ...rest, status: e.status, ...ended, ...(e.reason !== undefined ? { reason: e.reason } : {}) };
   }
   const runs = shown.runs.some((r) => r.runId === e.run.runId)
     ? shown.runs.map((r) => (r.runId === e.run.runId ? e.run : r))
