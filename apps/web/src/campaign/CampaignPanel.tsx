@@ -30,6 +30,8 @@ export function CampaignPanel() {
   const shown = feed && feed.campaignId === campaignId ? feed : null;
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Bumped to follow the campaign again once its stream ended (it was resumed).
+  const [follow, setFollow] = useState(0);
 
   // The experiment's newest campaign, when the design is opened (or reopened from one of its runs).
   useEffect(() => {
@@ -59,7 +61,7 @@ export function CampaignPanel() {
       },
     );
     return () => sub.unsubscribe();
-  }, [campaignId]);
+  }, [campaignId, follow]);
 
   const run = async () => {
     setBusy(true);
@@ -76,6 +78,14 @@ export function CampaignPanel() {
     } finally {
       setBusy(false);
     }
+  };
+  const resume = () => {
+    if (!campaignId) return;
+    setError(null);
+    trpc.campaigns.resume
+      .mutate({ campaignId })
+      .then(() => setFollow((n) => n + 1))
+      .catch((err) => setError(`resume failed: ${errorMessage(err)}`));
   };
   const stop = () => {
     if (!campaignId) return;
@@ -110,6 +120,16 @@ export function CampaignPanel() {
           {running && (
             <button type="button" data-testid="campaign-stop" onClick={stop}>
               Stop
+            </button>
+          )}
+          {shown && !readOnly && ["STOPPED", "INTERRUPTED", "FAILED"].includes(shown.status) && (
+            <button
+              type="button"
+              data-testid="campaign-resume"
+              title="Run only the runs this campaign still lacks"
+              onClick={resume}
+            >
+              Resume
             </button>
           )}
         </div>

@@ -105,6 +105,11 @@ describe("the campaign as it runs", () => {
     ]);
     c = applyCampaignEvent(c, { type: "status", seq: 4, status: "STOPPED", reason: "stopped by the user", at: 5 })!;
     expect(c).toMatchObject({ status: "STOPPED", reason: "stopped by the user", endedAt: 5 });
+    // Resumed: running again, neither ended nor stopped any more.
+    c = applyCampaignEvent(c, { type: "status", seq: 5, status: "RUNNING", at: 6 })!;
+    expect(c.status).toBe("RUNNING");
+    expect(c).not.toHaveProperty("endedAt");
+    expect(c).not.toHaveProperty("reason");
   });
 
   it("charts the mean and its interval against the parameter: text values at 1, 2…, numbers sorted, gaps where no run succeeded", () => {
