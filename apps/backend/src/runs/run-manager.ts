@@ -14,7 +14,17 @@ import {
   type RunDifference,
   type RunManifest,
 } from "@nepi/core";
-import type { ExperimentDocument, Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, RunWaiting, StateEvent } from "@nepi/core";
+import type {
+  ExperimentDocument,
+  Leftover,
+  MissingTrace,
+  RunDetail,
+  RunEvent,
+  RunSummary,
+  RunTraceInfo,
+  RunWaiting,
+  StateEvent,
+} from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { redactCredentials } from "../security/credentials.js";
