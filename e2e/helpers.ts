@@ -121,8 +121,8 @@ export async function recordedOrder(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __order: string[] }).__order);
 }
 
-/** Opens a tab of the bottom dock (traces, timeline, history). */
-export async function openDockTab(page: Page, tab: "traces" | "timeline" | "history"): Promise<void> {
+/** Opens a tab of the bottom dock (traces, timeline, history, campaign). */
+export async function openDockTab(page: Page, tab: "traces" | "timeline" | "history" | "campaign"): Promise<void> {
   await page.getByTestId(`dock-tab-${tab}`).click();
 }
 

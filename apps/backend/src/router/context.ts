@@ -1,5 +1,6 @@
 import type { Store } from "../store/store.js";
 import type { RunManager } from "../runs/run-manager.js";
+import type { CampaignManager } from "../campaigns/campaign-manager.js";
 import type { Logger } from "../server/log.js";
 import type { OpenStreams } from "./streams.js";
 
@@ -7,6 +8,7 @@ import type { OpenStreams } from "./streams.js";
 export interface Services {
   store: Store;
   runs: RunManager;
+  campaigns: CampaignManager;
   log: Logger;
   streams: OpenStreams;
 }

@@ -1,4 +1,5 @@
 import type { inferRouterOutputs } from "@trpc/server";
+import { campaignsRouter } from "./campaigns.js";
 import { catalogRouter } from "./catalog.js";
 import { experimentsRouter } from "./experiments.js";
 import { hostsRouter } from "./hosts.js";
@@ -10,6 +11,7 @@ export const appRouter = router({
   catalog: catalogRouter,
   experiments: experimentsRouter,
   runs: runsRouter,
+  campaigns: campaignsRouter,
   hosts: hostsRouter,
 });
 

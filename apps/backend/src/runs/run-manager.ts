@@ -14,7 +14,17 @@ import {
   type RunDifference,
   type RunManifest,
 } from "@nepi/core";
-import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, RunWaiting, StateEvent } from "@nepi/core";
+import type {
+  ExperimentDocument,
+  Leftover,
+  MissingTrace,
+  RunDetail,
+  RunEvent,
+  RunSummary,
+  RunTraceInfo,
+  RunWaiting,
+  StateEvent,
+} from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { redactCredentials } from "../security/credentials.js";
@@ -45,13 +55,26 @@ export class RunManager {
     if (!this.accepting) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" });
     const exp = this.store.getExperiment(experimentId);
     if (!exp) throw new TRPCError({ code: "NOT_FOUND", message: `experiment "${experimentId}" does not exist` });
+    return this.launch(experimentId, exp.document, guids).runId;
+  }
+
+  /**
+   * Starts a run of `document` recorded under `experimentId` (a campaign's run at one of its
+   * points): a normal run, listed, opened and released as any other. Returns it live.
+   */
+  startDocument(experimentId: string, document: ExperimentDocument): ActiveRun {
+    return this.launch(experimentId, document);
+  }
+
+  private launch(experimentId: string, document: ExperimentDocument, guids?: readonly number[]): ActiveRun {
+    if (!this.accepting) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" });
     const place: RunPlace = { runId: randomUUID(), experimentId, rootDir: this.rootDir };
     // Throws a NepiError listing every problem of the design: nothing is recorded then.
-    const ec = createController(exp.document, place);
+    const ec = createController(document, place);
     if (guids) refuseUnknownGuids(ec.guids(), guids);
     const startedAt = Date.now();
-    this.store.createRun(place.runId, experimentId, exp.document, startedAt);
-    const run = new ActiveRun(this.store, this.log, place, exp.document, ec, startedAt);
+    this.store.createRun(place.runId, experimentId, document, startedAt);
+    const run = new ActiveRun(this.store, this.log, place, document, ec, startedAt);
     this.active.set(place.runId, run);
     run.events.once("closed", () => this.active.delete(place.runId));
     try {
@@ -65,9 +88,9 @@ export class RunManager {
     this.log(`run ${place.runId} of experiment ${experimentId} started`, {
       runId: place.runId,
       experimentId,
-      experimentName: exp.document.name,
+      experimentName: document.name,
     });
-    return place.runId;
+    return run;
   }
 
   /** The live run, or undefined when the run exists but has no controller any more. */

@@ -17,6 +17,9 @@ import type { Context, Services } from "../router/context.js";
 import { OpenStreams } from "../router/streams.js";
 import { missingRunFiles, runBundleStream } from "../runs/bundle.js";
 import { RunManager } from "../runs/run-manager.js";
+import { CampaignManager } from "../campaigns/campaign-manager.js";
+import { CampaignStore } from "../store/campaign-store.js";
+import { sendCampaignFile } from "./campaign-files.js";
 import { AccessPolicy, isLoopback, TOKEN_COOKIE } from "../security/access.js";
 import { setSecurityHeaders } from "../security/headers.js";
 import { openDb } from "../store/db.js";
@@ -83,10 +86,12 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const store = new Store(openDb(dataDir));
   const runs = new RunManager(store, join(dataDir, "runs"), log);
   runs.recoverInterrupted();
+  const campaigns = new CampaignManager(new CampaignStore(store.db), store, runs, join(dataDir, "runs"), log);
+  campaigns.recoverInterrupted();
   const examplesDir = options.examplesDir === undefined ? join(REPO_ROOT, "examples") : options.examplesDir;
   if (examplesDir) seedExamples(store, examplesDir, log);
   const streams = new OpenStreams();
-  const services: Services = { store, runs, log, streams };
+  const services: Services = { store, runs, campaigns, log, streams };
   const limits: ConnectionLimits = {
     maxSubscriptions: options.maxSubscriptionsPerConnection ?? 64,
     maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
@@ -129,6 +134,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       const runId = decodeComponent(bundle[1]!);
       if (runId === undefined) return reply(res, 400, "malformed percent-encoding in the path");
       sendBundle(runs, res, runId, req.method === "HEAD").catch((err: unknown) => failed(res, err));
+      return;
+    }
+    const campaignFile = /^\/files\/campaigns\/([^/]+)\/(runs|summary)\.(csv|json)$/.exec(url.pathname);
+    if (campaignFile && (req.method === "GET" || req.method === "HEAD")) {
+      const campaignId = decodeComponent(campaignFile[1]!);
+      if (campaignId === undefined) return reply(res, 400, "malformed percent-encoding in the path");
+      const file = `${campaignFile[2]!}.${campaignFile[3]!}`;
+      sendCampaignFile(campaigns, res, campaignId, file, req.method === "HEAD", reply).catch((err: unknown) => failed(res, err));
       return;
     }
     // A browser opened /?token=…: keep the token in a cookie and drop it from the address bar.
@@ -221,6 +234,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const close = () =>
     (closing ??= (async () => {
       // Stop taking runs, release the active ones (subscribers see them released), then close.
+      // Campaigns first: each stops starting runs and releases the one under way.
+      await campaigns.shutdown();
       await runs.shutdown();
       // Released runs end their event streams: let those ends reach the subscribers.
       await streams.drained(2_000);

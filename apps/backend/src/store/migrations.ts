@@ -72,4 +72,39 @@ export const MIGRATIONS: string[] = [
   -- JSON, on a 'gate' event: a condition's delay started (state 'armed') or it opened ('opened').
   ALTER TABLE run_events ADD COLUMN gate TEXT;
   `,
+  `
+  -- Campaigns (a document's sweep and repetitions) run by the server; each of their runs is a
+  -- normal run (runs.id), listed in order (seq) as it started, with how it ended.
+  CREATE TABLE campaigns (
+    id              TEXT PRIMARY KEY,
+    experiment_id   TEXT NOT NULL,      -- the saved design, or the campaign's own id for a document
+    experiment_name TEXT NOT NULL,
+    document        TEXT NOT NULL,      -- the document with its campaign, as started
+    dir             TEXT NOT NULL,      -- where runs.csv and summary.csv are written
+    status          TEXT NOT NULL,
+    reason          TEXT,
+    started_at      INTEGER NOT NULL,
+    ended_at        INTEGER
+  );
+  CREATE INDEX campaigns_by_experiment ON campaigns (experiment_id, started_at);
+  CREATE TABLE campaign_runs (
+    campaign_id TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    point       INTEGER NOT NULL,
+    run         INTEGER NOT NULL,
+    run_id      TEXT NOT NULL REFERENCES runs (id),
+    status      TEXT NOT NULL,          -- 'running' | 'ok' | 'failed' | 'stopped'
+    metrics     TEXT NOT NULL,          -- JSON: metric name → value (null when missing)
+    reason      TEXT,
+    PRIMARY KEY (campaign_id, seq)
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX campaign_runs_by_run ON campaign_runs (run_id);
+  -- Every event of a campaign (JSON), for subscribers resuming after the last one they saw.
+  CREATE TABLE campaign_events (
+    campaign_id TEXT NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    seq         INTEGER NOT NULL,
+    event       TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, seq)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,4 +1,4 @@
-import { useMemo } from "react";
+import { Fragment, useMemo } from "react";
 import {
   RESOURCE_ACTIONS,
   RESOURCE_STATES,
@@ -26,6 +26,7 @@ import { settableAttributes } from "./settable";
 import { TerminalButton } from "../terminal/TerminalButton";
 import { RedeployButton } from "../run/RedeployButton";
 import { WaitingOn } from "./WaitingOn";
+import { SweepButton, sweepable } from "../campaign/SweepButton";
 
 /** States a condition can wait for (NEW is where everything starts). */
 /** What a condition may wait for (core's rule: FAILED included, RELEASED not). */
@@ -298,13 +299,15 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
 
       <h3 className="section-title">Attributes</h3>
       {info?.attributes.map((def) => (
-        <AttributeField
-          key={def.name}
-          def={def}
-          value={d.attributes[def.name]}
-          disabled={readOnly}
-          onChange={(v) => store.setAttribute(d.guid, def.name, v)}
-        />
+        <Fragment key={def.name}>
+          <AttributeField
+            def={def}
+            value={d.attributes[def.name]}
+            disabled={readOnly}
+            onChange={(v) => store.setAttribute(d.guid, def.name, v)}
+          />
+          {!readOnly && sweepable(def) && <SweepButton label={d.label} def={def} value={d.attributes[def.name]} />}
+        </Fragment>
       ))}
 
       {(traceDefs.length > 0 || extraTraces.length > 0) && (

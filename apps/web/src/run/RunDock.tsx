@@ -3,11 +3,13 @@ import { useRunStore } from "./store";
 import { TracePane, type TraceRef } from "./TracePane";
 import { Timeline } from "./Timeline";
 import { RunHistory } from "./RunHistory";
+import { CampaignPanel } from "../campaign/CampaignPanel";
 import { useEditor } from "../editor";
 
-type Tab = "traces" | "timeline" | "history";
+type Tab = "traces" | "timeline" | "history" | "campaign";
 
 const MAX_OPEN_PANES = 6;
+const TAB_NAMES: Record<Tab, string> = { traces: "Traces", timeline: "Timeline", history: "Run history", campaign: "Campaign" };
 
 /** Bottom-dock part of the run: trace panes, the Gantt timeline and the run history. */
 export function RunDock() {
@@ -59,7 +61,7 @@ export function RunDock() {
         </div>
       )}
       <div className="dock-tabs" role="tablist">
-        {(["traces", "timeline", "history"] as const).map((t) => (
+        {(["traces", "timeline", "history", "campaign"] as const).map((t) => (
           <button
             key={t}
             type="button"
@@ -69,7 +71,7 @@ export function RunDock() {
             className={tab === t ? "active" : ""}
             onClick={() => setTab(t)}
           >
-            {t === "traces" ? "Traces" : t === "timeline" ? "Timeline" : "Run history"}
+            {TAB_NAMES[t]}
           </button>
         ))}
       </div>
@@ -103,6 +105,10 @@ export function RunDock() {
         </div>
         {tab === "timeline" && <Timeline />}
         {tab === "history" && <RunHistory />}
+        {/* Mounted on every tab: a running campaign's grid keeps following its events. */}
+        <div className="dock-campaign" hidden={tab !== "campaign"}>
+          <CampaignPanel />
+        </div>
       </div>
     </div>
   );

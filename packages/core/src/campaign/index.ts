@@ -4,3 +4,5 @@ export * from "./metrics.js";
 export * from "./points.js";
 export * from "./results-files.js";
 export * from "./runner.js";
+export * from "./plan.js";
+export * from "./run-once.js";

@@ -1,12 +1,7 @@
 import type { AttributeValue } from "../model/catalog-schema.js";
 import type { Campaign } from "../model/campaign.js";
 import type { ExperimentDocument } from "../model/document.js";
-
-/** One combination of the swept values, keyed `label.attribute`, numbered from 1. */
-export interface CampaignPoint {
-  point: number;
-  values: Record<string, AttributeValue>;
-}
+import type { CampaignPoint } from "../model/campaign-run.js";
 
 export const parameterKey = (p: { resource: string; attribute: string }): string => `${p.resource}.${p.attribute}`;
 

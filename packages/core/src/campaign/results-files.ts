@@ -1,26 +1,6 @@
 import { open, readFile, rename } from "node:fs/promises";
 import { join } from "node:path";
-import type { AttributeValue } from "../model/catalog-schema.js";
-import type { SampleStats } from "./stats.js";
-
-/** One row of runs.csv / runs.json. */
-export interface CampaignRunRow {
-  run: number;
-  point: number;
-  runId: string;
-  parameters: Record<string, AttributeValue>;
-  metrics: Record<string, number | null>;
-  status: "ok" | "failed";
-  reason?: string;
-}
-
-/** One row of summary.csv / summary.json: a point's metric over its successful runs. */
-export interface CampaignSummaryRow extends SampleStats {
-  point: number;
-  parameters: Record<string, AttributeValue>;
-  metric: string;
-  failed: number;
-}
+import type { CampaignRunRow, CampaignSummaryRow } from "../model/campaign-run.js";
 
 /** Writes a file whole or not at all (temp file, fsync, rename): a kill never leaves half a row. */
 async function writeDurably(path: string, text: string): Promise<void> {

@@ -1,18 +1,40 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ExperimentDocumentSchema } from "../model/document.js";
+import { ExperimentDocumentSchema, type ExperimentDocument } from "../model/document.js";
 import { NepiError } from "../model/errors.js";
 import { validateDocument } from "../engine/validate.js";
-import { campaignPoints, documentAtPoint, parameterKey, type CampaignPoint } from "./points.js";
-import { readRuns, writeRuns, writeSummary, type CampaignRunRow, type CampaignSummaryRow } from "./results-files.js";
-import { runOnce } from "./run-once.js";
-import { converged, sampleStats, type SampleStats } from "./stats.js";
+import type { Metric } from "../model/campaign.js";
+import type { CampaignPoint, CampaignRunRow, CampaignSummaryRow, SampleStats } from "../model/campaign-run.js";
+import { campaignConfidence, campaignSummary, nextRun, okValues, trackedMetric } from "./plan.js";
+import { campaignPoints, documentAtPoint, parameterKey } from "./points.js";
+import { readRuns, writeRuns, writeSummary } from "./results-files.js";
+import { runOnce, type OneRunResult } from "./run-once.js";
+import { sampleStats } from "./stats.js";
+
+/** One run of the campaign at a point: what `runOne` is given. */
+export interface CampaignJob {
+  /** The document as run at this point (the swept attributes set). */
+  document: ExperimentDocument;
+  metrics: readonly Metric[];
+  point: CampaignPoint;
+  run: number;
+  /** Where a bare controller keeps the run's files: `<campaignDir>/p<point>-r<run>`. */
+  ids: { rootDir: string; expId: string; runId: string };
+  signal?: AbortSignal;
+}
 
 export interface CampaignOptions {
   /** `<results>`: the campaign goes to `<results>/<experiment>/<campaignId>/`. */
   resultsDir?: string;
   /** Continue the campaign in this directory: only the runs it lacks are run. */
   resume?: string;
+  /** The campaign's directory, instead of `<results>/<experiment>/campaign-<time>/` (a server's). */
+  dir?: string;
+  /**
+   * Runs one repetition (default: a bare controller, `runOnce`). A server runs each through its
+   * run manager, so that every run of a campaign is a normal run; it returns that run's id.
+   */
+  runOne?: (job: CampaignJob) => Promise<OneRunResult>;
   /** Stop (as if killed) once this many runs ended in this call. */
   stopAfter?: number;
   /** Aborting stops the current run, releases it, and records nothing of it. */
@@ -30,8 +52,6 @@ export interface CampaignResult {
   /** Every point got all its runs (false when stopped or interrupted). */
   complete: boolean;
 }
-
-const DEFAULT_CONFIDENCE = 0.95;
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
@@ -59,7 +79,9 @@ export async function runCampaign(input: unknown, options: CampaignOptions = {})
   const campaign = doc.campaign;
   if (!campaign) throw new NepiError("INVALID_DOCUMENT", "the document has no campaign", "campaign");
 
-  const dir = resolve(options.resume ?? join(options.resultsDir ?? "results", safeName(doc.name), `campaign-${stamp()}`));
+  const dir = resolve(
+    options.resume ?? options.dir ?? join(options.resultsDir ?? "results", safeName(doc.name), `campaign-${stamp()}`),
+  );
   const docText = JSON.stringify(doc, null, 1) + "\n";
   // Resuming with another design would mix two campaigns' runs in one table.
   if (options.resume !== undefined) {
@@ -76,44 +98,17 @@ export async function runCampaign(input: unknown, options: CampaignOptions = {})
   await writeFile(join(dir, "document.json"), docText);
   const parameters = campaign.parameters.map(parameterKey);
   const metricNames = campaign.metrics.map((m) => m.name);
-  const reps = campaign.repetitions;
-  const confidence = "confidence" in reps ? reps.confidence : DEFAULT_CONFIDENCE;
-  const tracked = "metric" in reps ? reps.metric : metricNames[0];
+  const confidence = campaignConfidence(campaign);
+  const tracked = trackedMetric(campaign);
   const points = campaignPoints(campaign);
   const rows = await readRuns(dir);
   options.onStart?.({ dir, points: points.length, resumedRuns: rows.length });
-
-  const okValues = (point: number, metric: string) =>
-    rows
-      .filter((r) => r.point === point && r.status === "ok" && typeof r.metrics[metric] === "number")
-      .map((r) => r.metrics[metric] as number);
-  const needsMore = (p: CampaignPoint): number | undefined => {
-    const done = rows.filter((r) => r.point === p.point).map((r) => r.run);
-    const next = done.length === 0 ? 1 : Math.max(...done) + 1;
-    if ("count" in reps) {
-      for (let run = 1; run <= reps.count; run++) if (!done.includes(run)) return run;
-      return undefined;
-    }
-    if (done.length >= reps.max) return undefined;
-    const xs = okValues(p.point, reps.metric);
-    if (xs.length >= reps.min && converged(xs, reps.relError, reps.confidence)) return undefined;
-    return next;
-  };
-  const summarize = (): CampaignSummaryRow[] =>
-    points.flatMap((p) =>
-      metricNames.map((metric) => ({
-        point: p.point,
-        parameters: p.values,
-        metric,
-        failed: rows.filter((r) => r.point === p.point && r.status === "failed").length,
-        ...sampleStats(okValues(p.point, metric), confidence),
-      })),
-    );
+  const runOne = options.runOne ?? ((job: CampaignJob) => runOnce(job.document, job.metrics, job.ids, job.signal));
 
   let ran = 0;
   let stopped = false;
   for (const p of points) {
-    for (let run = needsMore(p); run !== undefined; run = needsMore(p)) {
+    for (let run = nextRun(campaign, p, rows); run !== undefined; run = nextRun(campaign, p, rows)) {
       if (options.signal?.aborted || (options.stopAfter !== undefined && ran >= options.stopAfter)) {
         stopped = true;
         break;
@@ -122,7 +117,14 @@ export async function runCampaign(input: unknown, options: CampaignOptions = {})
       const ids = { rootDir: dirname(dir), expId: basename(dir), runId };
       // A run killed half-way left a partial directory: it is run again from nothing.
       await rm(join(dir, runId), { recursive: true, force: true });
-      const result = await runOnce(documentAtPoint(doc, campaign, p), campaign.metrics, ids, options.signal);
+      const result = await runOne({
+        document: documentAtPoint(doc, campaign, p),
+        metrics: campaign.metrics,
+        point: p,
+        run,
+        ids,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
       if (result.status === "interrupted") {
         stopped = true;
         break;
@@ -130,7 +132,7 @@ export async function runCampaign(input: unknown, options: CampaignOptions = {})
       const row: CampaignRunRow = {
         run,
         point: p.point,
-        runId,
+        runId: result.runId ?? runId,
         parameters: p.values,
         metrics: result.metrics,
         status: result.status,
@@ -139,15 +141,15 @@ export async function runCampaign(input: unknown, options: CampaignOptions = {})
       rows.push(row);
       ran++;
       await writeRuns(dir, rows, parameters, metricNames);
-      await writeSummary(dir, summarize(), parameters);
+      await writeSummary(dir, campaignSummary(campaign, rows), parameters);
       options.onRun?.(row, {
         points: points.length,
-        ...(tracked !== undefined ? { metric: tracked, stats: sampleStats(okValues(p.point, tracked), confidence) } : {}),
+        ...(tracked !== undefined ? { metric: tracked, stats: sampleStats(okValues(rows, p.point, tracked), confidence) } : {}),
       });
     }
     if (stopped) break;
   }
-  const summary = summarize();
+  const summary = campaignSummary(campaign, rows);
   await writeRuns(dir, rows, parameters, metricNames);
   await writeSummary(dir, summary, parameters);
   return { dir, runs: rows, summary, complete: !stopped };

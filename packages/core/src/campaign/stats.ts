@@ -1,17 +1,9 @@
 import jStat from "jstat";
+import type { SampleStats } from "../model/campaign-run.js";
 
 /** Student's t quantile: the value t with P(T ≤ t) = p, T having `dof` degrees of freedom. */
 export function tQuantile(p: number, dof: number): number {
   return jStat.studentt.inv(p, dof);
-}
-
-/** Mean, sample standard deviation and the two-sided Student's t interval of a sample. */
-export interface SampleStats {
-  n: number;
-  mean: number;
-  std: number;
-  ciLow: number;
-  ciHigh: number;
 }
 
 export function mean(xs: readonly number[]): number {

@@ -1,4 +1,5 @@
 import type { AttributeValue } from "../model/catalog-schema.js";
+import { CampaignSchema, type Campaign } from "../model/campaign.js";
 import { NepiError } from "../model/errors.js";
 import type { ExperimentDocument, ExperimentDocumentInput } from "../model/document.js";
 import type { StateEvent } from "../model/events.js";
@@ -82,6 +83,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
   readonly rootDir: string;
   readonly maxConcurrency: number;
   name: string;
+  /** The document's campaign, kept by `toDocument` (the controller runs one point of it, never the sweep). */
+  campaign: Campaign | undefined;
 
   private readonly design = new DesignRegistry();
   private readonly lifecycle: Lifecycle;
@@ -141,6 +144,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
     const d = doc as ExperimentDocument;
     // `this`: a subclass (the Node entry's controller) builds one of its own kind.
     const ec = new this({ name: d.name, ...options });
+    // Parsed: its defaults filled in, as the rest of the document's are by the design.
+    ec.campaign = d.campaign === undefined ? undefined : CampaignSchema.parse(d.campaign);
     for (const r of d.resources) {
       ec.registerResource(r.type, r.attributes ?? {}, { guid: r.guid, label: r.label, position: r.position });
       for (const t of r.traces ?? []) ec.registerTrace(r.guid, t);
@@ -161,7 +166,8 @@ export class ExperimentController extends Emitter<ControllerEvents> {
 
   /** The experiment as a document (attributes as set, not defaults). */
   toDocument(): ExperimentDocument {
-    return this.design.toDocument(this.name);
+    const doc = this.design.toDocument(this.name);
+    return this.campaign ? { ...doc, campaign: this.campaign } : doc;
   }
 
   // ---------------------------------------------------------------- design

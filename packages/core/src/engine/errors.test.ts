@@ -201,6 +201,22 @@ describe("experiment documents", () => {
     expect(ExperimentController.fromDocument(back).toDocument()).toEqual(back);
   });
 
+  it("keeps the document's campaign through the controller", () => {
+    const campaign = {
+      parameters: [{ resource: "pinger", attribute: "count", values: [1, 2] }],
+      repetitions: { count: 3 },
+      metrics: [{ name: "rtt", resource: "pinger", trace: "stdout", extract: "ping.rttAvg" }],
+    };
+    const withCampaign = {
+      ...doc,
+      resources: doc.resources.map((r) => (r.guid === 3 ? { ...r, label: "pinger" } : r)),
+      campaign,
+    };
+    const back = ExperimentController.fromDocument(withCampaign).toDocument();
+    expect(back.campaign).toEqual(campaign);
+    expect(ExperimentController.fromDocument(back).toDocument()).toEqual(back);
+  });
+
   it("lists every problem with its JSON path", () => {
     const bad = {
       format: "nepi-experiment@1",

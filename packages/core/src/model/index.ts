@@ -13,3 +13,4 @@ export * from "./pattern.js";
 export * from "./waiting.js";
 export * from "./campaign.js";
 export * from "./manifest.js";
+export * from "./campaign-run.js";

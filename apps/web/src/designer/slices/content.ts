@@ -1,5 +1,5 @@
 import { applyNodeChanges, type Edge, type NodeChange } from "@xyflow/react";
-import type { AttributeValue, ExperimentDocument, Problem, ResourceTypeInfo } from "@nepi/core";
+import type { AttributeValue, Campaign, ExperimentDocument, Problem, ResourceTypeInfo } from "@nepi/core";
 import {
   contentToDocument,
   documentToContent,
@@ -68,6 +68,11 @@ export interface ContentSlice extends DesignContent {
   removeAttributeCondition(id: string): void;
   setName(name: string): void;
   setDescription(description: string): void;
+  /**
+   * Replaces the document's campaign (`undefined` removes it). Consecutive edits of the same
+   * `field` (typing in one box) are one undo step.
+   */
+  setCampaign(campaign: Campaign | undefined, field?: string): void;
   setLabel(guid: number, label: string): void;
   /** `undefined` removes the attribute (its default applies). */
   setAttribute(guid: number, name: string, value: AttributeValue | undefined): void;
@@ -355,6 +360,10 @@ export function createContentSlice(history: History, ids: ContentIds): DesignSli
 
     setDescription(description) {
       commit(() => ({ description: description || undefined }), { coalesce: "description" });
+    },
+
+    setCampaign(campaign, field) {
+      commit(() => ({ campaign }), field !== undefined ? { coalesce: `campaign:${field}` } : {});
     },
 
     setLabel(guid, label) {

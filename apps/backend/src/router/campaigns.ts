@@ -1,0 +1,110 @@
+import { tracked } from "@trpc/server";
+import { z } from "zod";
+import { ExperimentDocumentSchema, type CampaignEvent, type ExperimentDocument } from "@nepi/core";
+import { AsyncQueue } from "../runs/async-queue.js";
+import type { Context } from "./context.js";
+import { IdSchema } from "./experiments.js";
+import { procedure, router } from "./trpc.js";
+
+const CampaignRef = z.object({ campaignId: IdSchema });
+/** A tracked event id: the `seq` of the last campaign event received. */
+const EventId = z
+  .string()
+  .regex(/^\d{1,15}$/, "expected the id of an event received before")
+  .nullish();
+
+/**
+ * A campaign's events from `lastEventId` on (or a snapshot first), then live until it ends.
+ * Backlog and live feed are joined synchronously: no event is lost or repeated.
+ */
+function openCampaignFeed(ctx: Context, campaignId: string, lastEventId: string | null | undefined, signal?: AbortSignal) {
+  const queue = new AsyncQueue<CampaignEvent>();
+  let after: number;
+  if (lastEventId == null) {
+    const snapshot = ctx.campaigns.snapshot(campaignId);
+    queue.push(snapshot);
+    after = snapshot.seq;
+  } else {
+    after = Number(lastEventId);
+    for (const e of ctx.campaigns.eventsAfter(campaignId, after)) {
+      queue.push(e);
+      after = e.seq;
+    }
+  }
+  const endSubscription = ctx.connection.openSubscription();
+  const live = ctx.campaigns.live(campaignId);
+  const onEvent = (e: CampaignEvent) => {
+    if (e.seq > after) queue.push(e);
+  };
+  const onClosed = () => queue.end();
+  if (live) {
+    live.on("event", onEvent);
+    live.once("closed", onClosed);
+  } else queue.end();
+  signal?.addEventListener("abort", onClosed, { once: true });
+  const done = ctx.streams.open();
+  return {
+    queue,
+    close() {
+      done();
+      endSubscription();
+      live?.off("event", onEvent);
+      live?.off("closed", onClosed);
+      signal?.removeEventListener("abort", onClosed);
+    },
+  };
+}
+
+export const campaignsRouter = router({
+  /**
+   * Starts a campaign: of a saved design with a campaign (`experimentId`), or of a `document`
+   * with one. Its runs run one after another, each a normal run; returns at once.
+   */
+  start: procedure
+    .input(
+      z
+        .object({ experimentId: IdSchema.optional(), document: ExperimentDocumentSchema.optional() })
+        .refine((i) => (i.experimentId === undefined) !== (i.document === undefined), {
+          path: ["experimentId"],
+          message: "expected either experimentId (a saved design with a campaign) or document, not both",
+        }),
+    )
+    .mutation(({ ctx, input }) => ({
+      campaignId: ctx.campaigns.start(
+        input.document ? { document: input.document as ExperimentDocument } : { experimentId: input.experimentId! },
+      ),
+    })),
+
+  /** A campaign: its points, each run (status, metrics, run id), the summary (mean, std, ciLow, ciHigh) and status. */
+  get: procedure.input(CampaignRef).query(({ ctx, input }) => ctx.campaigns.get(input.campaignId)),
+
+  /** The campaigns of an experiment (or all), newest first. */
+  list: procedure
+    .input(z.object({ experimentId: IdSchema.optional() }).optional())
+    .query(({ ctx, input }) => ctx.campaigns.list(input?.experimentId)),
+
+  /** Stops the run under way (released, not counted) and starts no other; the campaign ends STOPPED. */
+  stop: procedure.input(CampaignRef).mutation(async ({ ctx, input }) => {
+    await ctx.campaigns.stop(input.campaignId);
+    return { campaignId: input.campaignId };
+  }),
+
+  /**
+   * Continues a STOPPED, INTERRUPTED or FAILED campaign with only the runs it still lacks
+   * (nothing done twice); its events go on with the same ids.
+   */
+  resume: procedure.input(CampaignRef).mutation(({ ctx, input }) => {
+    ctx.campaigns.resume(input.campaignId);
+    return { campaignId: input.campaignId };
+  }),
+
+  /**
+   * A snapshot of the campaign, then each run as it starts and ends (with the summary as it
+   * stands) and each status change. Each event's id is its `seq`: resubscribing with
+   * `lastEventId` resumes right after it. The stream ends when the campaign does.
+   */
+  events: procedure.input(z.object({ campaignId: IdSchema, lastEventId: EventId })).subscription(({ ctx, input, signal }) => {
+    const feed = openCampaignFeed(ctx, input.campaignId, input.lastEventId, signal);
+    return feed.queue.map((e) => tracked(String(e.seq), e), feed.close);
+  }),
+});
