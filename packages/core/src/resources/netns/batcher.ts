@@ -75,7 +75,8 @@ function stepBytes(s: BuildStep): number {
 function takeBatch(queue: Pending[]): Pending[] {
   let bytes = 0;
   let k = 0;
-  while (k < queue.length && (k === 0 || bytes + stepBytes(queue[k]!.step) < MAX_SCRIPT_BYTES)) bytes += stepBytes(queue[k++]!.step);
+  while (k < queue.length && (k === 0 || bytes + stepBytes(queue[k]!.step) < MAX_SCRIPT_BYTES))
+    bytes += stepBytes(queue[k++]!.step);
   return queue.splice(0, k);
 }
 

@@ -85,7 +85,9 @@ export class NetnsLinkManager implements ResourceManager {
   private routeCommands(end: PlannedEnd): string[] {
     const host = this.network!.plan.hosts[end.guid];
     if (!host) return [];
-    return host.routes.filter((r) => r.dev === end.dev).map((r) => `ip -n ${end.namespace} route replace ${r.to} via ${r.via} dev ${r.dev}`);
+    return host.routes
+      .filter((r) => r.dev === end.dev)
+      .map((r) => `ip -n ${end.namespace} route replace ${r.to} via ${r.via} dev ${r.dev}`);
   }
 
   async discover(): Promise<void> {
@@ -212,10 +214,15 @@ export class NetnsLinkManager implements ResourceManager {
         // Deleting one end deletes the pair; a switch's end is chosen, as its namespace is shared.
         const end = link.ends.find((e) => e.kind === "switch") ?? link.ends[0];
         const clear = this.applied
-          ? link.ends.flatMap((e) => clearShapingCommands({ ns: e.namespace, dev: e.dev, tag: network.tag }, this.applied!, this.caps!))
+          ? link.ends.flatMap((e) =>
+              clearShapingCommands({ ns: e.namespace, dev: e.dev, tag: network.tag }, this.applied!, this.caps!),
+            )
           : [];
         await this.machine.batcher
-          .submit({ commands: clear.map((c) => `{ ${c}; } 2>/dev/null || true`), inNamespace: [[end.namespace, [`link del ${end.dev}`]]] })
+          .submit({
+            commands: clear.map((c) => `{ ${c}; } 2>/dev/null || true`),
+            inNamespace: [[end.namespace, [`link del ${end.dev}`]]],
+          })
           .catch((e: Error) => this.ctx.log(`removing the link: ${e.message}`));
       }
     } finally {

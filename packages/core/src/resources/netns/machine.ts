@@ -75,9 +75,13 @@ export class Machine {
   /** Ready to build: root or sudo checked, and the run's leftovers of an earlier controller removed. */
   prepare(): Promise<void> {
     return (this.cleared ??= (async () => {
-      const r = await this.privileged(`command -v ip >/dev/null || { echo "ip (iproute2) is missing" >&2; exit 1; }; ${removeRunScript(this.tag)}`);
+      const r = await this.privileged(
+        `command -v ip >/dev/null || { echo "ip (iproute2) is missing" >&2; exit 1; }; ${removeRunScript(this.tag)}`,
+      );
       if (r.code !== 0)
-        throw new Error(`${this.label}: cannot build the network there (root or sudo without a password is needed): ${r.stderr.trim()}`);
+        throw new Error(
+          `${this.label}: cannot build the network there (root or sudo without a password is needed): ${r.stderr.trim()}`,
+        );
     })());
   }
 

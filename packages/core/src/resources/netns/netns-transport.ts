@@ -1,13 +1,6 @@
 import type { TerminalSize } from "../../model/terminal.js";
 import { shq } from "../../transport/quote.js";
-import type {
-  ExecResult,
-  ShellHandle,
-  ShellHandlers,
-  StreamHandle,
-  StreamHandlers,
-  Transport,
-} from "../../transport/types.js";
+import type { ExecResult, ShellHandle, ShellHandlers, StreamHandle, StreamHandlers, Transport } from "../../transport/types.js";
 
 /**
  * How a command enters a namespace on a machine: `ip netns exec`, with sudo when the machine's
