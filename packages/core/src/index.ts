@@ -15,3 +15,4 @@ export {
   type RunRecord,
   type StateTiming,
 } from "./run-diff.js";
+export * from "./netns/index.js";
