@@ -4,3 +4,4 @@ export * from "./names.js";
 export * from "./plan.js";
 export * from "./shaping.js";
 export { formatIpv4, formatSubnet, parseIpv4, parseSubnet, type Subnet } from "./ipv4.js";
+export * from "./batch.js";
