@@ -1,5 +1,6 @@
 import { NepiError } from "../model/errors.js";
 import type { KernelCapabilities } from "./capabilities.js";
+import { parseRate } from "./label.js";
 import { nftTable } from "./names.js";
 
 /**
@@ -29,38 +30,26 @@ export interface ShapingTarget {
 
 export type ShapingResult = { ok: true; commands: string[] } | { ok: false; missing: string };
 
-const RATE = /^(\d+(?:\.\d+)?)(bit|[kmgt]i?bit|bps|[kmgt]i?bps)?$/i;
-const MULTIPLIER: Record<string, number> = {
-  "": 1,
-  k: 1e3,
-  m: 1e6,
-  g: 1e9,
-  t: 1e12,
-  ki: 1024,
-  mi: 1024 ** 2,
-  gi: 1024 ** 3,
-  ti: 1024 ** 4,
-};
-
-/** The rate in bits per second, as tc reads `text` (a bare number is bits per second, "bps" is bytes). */
-export function parseRate(text: string): number {
-  const m = RATE.exec(text.trim());
-  if (!m || Number(m[1]) <= 0)
+/**
+ * The rate in bits per second (tc's syntax, read by `parseRate`: a bare number is bits per second,
+ * "bps" is bytes); throws a NepiError naming the attribute when it is not a positive rate.
+ */
+export function rateBitsPerSecond(text: string): number {
+  const bps = parseRate(text);
+  if (bps === undefined || !(bps > 0))
     throw new NepiError(
       "BAD_VALUE",
       `rate "${text}" is not a tc rate: a positive number with a unit such as 10mbit, 512kbit or 1gbit (mbps means megabytes per second)`,
       "attributes.rate",
     );
-  const unit = (m[2] ?? "bit").toLowerCase();
-  const bytes = unit.endsWith("bps");
-  return Number(m[1]) * MULTIPLIER[unit.slice(0, -3)]! * (bytes ? 8 : 1);
+  return bps;
 }
 
 /** Resolution of the nftables loss rule: drop when a random number mod this is below percent × this / 100. */
 export const LOSS_SCALE = 100_000;
 
 function checkShaping(s: LinkShaping): void {
-  if (s.rate?.trim()) parseRate(s.rate);
+  if (s.rate?.trim()) rateBitsPerSecond(s.rate);
   for (const [field, v] of [
     ["delay", s.delayMs],
     ["jitter", s.jitterMs],
@@ -102,12 +91,15 @@ export function tbfBurstBytes(bitsPerSecond: number): number {
 }
 
 function rateCommands(tc: string, dev: string, rate: string, kind: "tbf" | "htb", parent: string, handle: number): string[] {
-  const burst = tbfBurstBytes(parseRate(rate));
+  // tc gets the rate as read here, in bits per second: what it does is what the plan says.
+  const bps = rateBitsPerSecond(rate);
+  const burst = tbfBurstBytes(bps);
+  const tcRate = `${Math.round(bps)}bit`;
   if (kind === "tbf")
-    return [`${tc} qdisc replace dev ${dev} ${parent} handle ${handle}: tbf rate ${rate} burst ${burst} latency 50ms`];
+    return [`${tc} qdisc replace dev ${dev} ${parent} handle ${handle}: tbf rate ${tcRate} burst ${burst} latency 50ms`];
   return [
     `${tc} qdisc replace dev ${dev} ${parent} handle ${handle}: htb default 1`,
-    `${tc} class replace dev ${dev} parent ${handle}: classid ${handle}:1 htb rate ${rate} burst ${burst}`,
+    `${tc} class replace dev ${dev} parent ${handle}: classid ${handle}:1 htb rate ${tcRate} burst ${burst}`,
   ];
 }
 
