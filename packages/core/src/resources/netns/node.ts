@@ -45,7 +45,8 @@ export class NetnsNodeManager implements ResourceManager, Host {
     await machine.batcher.submit({
       root: [`netns add ${ns}`],
       inNamespace: [[ns, ["link set lo up"]]],
-      commands: this.planned.forwarding ? [`ip netns exec ${ns} sysctl -qw net.ipv4.ip_forward=1`] : [],
+      // nsenter: only the network namespace, no mount namespace to set up as `ip netns exec` does.
+      commands: this.planned.forwarding ? [`nsenter --net=/run/netns/${ns} sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'`] : [],
     });
     this.made = true;
     this.transport_ = new NetnsTransport(machine.host.transport, ns, await machine.user());
