@@ -2,8 +2,16 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { networkTag, parseIperf3, parsePing, parseTraceroute, type ExperimentController } from "../../src/node.js";
-import { newController } from "../support/linux.js";
+import {
+  LocalTransport,
+  networkTag,
+  parseIperf3,
+  parsePing,
+  parseTraceroute,
+  type ExperimentController,
+} from "../../src/node.js";
+import { Batcher } from "../../src/resources/netns/batcher.js";
+import { newController, nodeAttributes } from "../support/linux.js";
 
 /**
  * Emulated networks built for real in this machine's kernel (the tests run as root): namespace
@@ -240,5 +248,67 @@ describe("an emulated network on this machine", () => {
     expect(namespacesOf(runId)).toEqual([]);
     await crashed.release();
     expect(namespacesOf(runId)).toEqual([]);
+  });
+
+  it("runs applications on namespace hosts of a machine reached over SSH, through its one connection", async () => {
+    const { ec, runId } = controller("ssh");
+    const machine = ec.registerResource("linux::Node", nodeAttributes("ssh"), { label: "machine" });
+    const h1 = ec.registerResource("netns::Node", {}, { label: "h1" });
+    const h2 = ec.registerResource("netns::Node", {}, { label: "h2" });
+    const link = ec.registerResource("netns::Link", { subnet: "10.77.0.0/29" });
+    for (const h of [h1, h2]) ec.registerConnection(h, machine);
+    ec.registerConnection(link, h1);
+    ec.registerConnection(link, h2);
+    // A capture on h2 until h1's command is done; the command names h2 by its label.
+    const capture = ec.registerResource("linux::Tcpdump", { interface: "eth0", filter: "icmp" });
+    ec.registerConnection(capture, h2);
+    ec.registerTrace(capture, "pcap");
+    const app = ec.registerResource("linux::Application", {
+      command: 'ping -c 2 -i 0.2 ${ip:h2} && ip -4 -o addr show dev eth0 && echo "home $APP_HOME"',
+    });
+    ec.registerConnection(app, h1);
+    ec.registerTrace(app, "stdout");
+    ec.registerCondition(app, "START", capture, "STARTED");
+    ec.registerCondition(capture, "STOP", app, "FINISHED");
+    ec.deploy();
+    await ec.waitFinished(app, { timeout: "30s" });
+    await ec.wait(capture, "STOPPED", { timeout: "20s" });
+    const out = String(await ec.trace(app, "stdout"));
+    // Inside h1's namespace: its own eth0 with the first address of the link's subnet.
+    expect(out).toMatch(/2 received/);
+    expect(out).toMatch(/eth0\s+inet 10\.77\.0\.1\/29/);
+    expect(out).toMatch(new RegExp(`home \\S+/\\.nepi/test-netns-ssh/${runId}/${app}`));
+    await ec.release();
+    // The capture stopped by the condition saw the 2 echo requests and 2 replies.
+    const pcap = readFileSync(String(await ec.trace(capture, "pcap", { attr: "PATH" })));
+    const text = execFileSync("tcpdump", ["-nr", "-"], { input: pcap, stdio: ["pipe", "pipe", "ignore"] }).toString();
+    expect(text.match(/ICMP echo request/g)).toHaveLength(2);
+    expect(text.match(/ICMP echo reply/g)).toHaveLength(2);
+  });
+});
+
+describe("the build batcher", () => {
+  it("fails only the step whose line failed, with ip's own words", async () => {
+    const t = new LocalTransport();
+    const batcher = new Batcher((script) => t.exec(script));
+    const tag = `b${process.pid}`;
+    const ns = (n: string) => `nepi-${tag}-${n}`;
+    try {
+      // Submitted in one turn: one batch.
+      const results = await Promise.allSettled([
+        batcher.submit({ root: [`netns add ${ns("a")}`], inNamespace: [[ns("a"), ["link set lo up"]]] }),
+        batcher.submit({ root: [`netns add ${ns("b")}`], inNamespace: [[ns("b"), ["link add x type nonsense"]]] }),
+        batcher.submit({ commands: [`ip -n ${ns("a")} link set dev nosuchdevice up`] }),
+        batcher.submit({ inNamespace: [[ns("missing"), ["link set lo up"]]] }),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "rejected"]);
+      const reason = (k: number) => String((results[k] as PromiseRejectedResult).reason);
+      expect(reason(1)).toMatch(/Unknown device type/);
+      expect(reason(2)).toMatch(/nosuchdevice/);
+      expect(reason(3)).toMatch(/missing/);
+      expect(inNamespace(ns("a"), "ip", "-o", "link", "show", "lo")).toMatch(/UP/);
+    } finally {
+      execFileSync("sh", ["-c", `ip netns del ${ns("a")}; ip netns del ${ns("b")}; true`], { stdio: "ignore" });
+    }
   });
 });
