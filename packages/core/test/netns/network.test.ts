@@ -4,11 +4,15 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   LocalTransport,
+  checkHosts,
+  documentHost,
   networkTag,
   parseIperf3,
   parsePing,
   parseTraceroute,
+  ExperimentDocumentSchema,
   type ExperimentController,
+  type ExperimentDocumentInput,
 } from "../../src/node.js";
 import { Batcher } from "../../src/resources/netns/batcher.js";
 import { newController, nodeAttributes } from "../support/linux.js";
@@ -310,5 +314,37 @@ describe("the build batcher", () => {
     } finally {
       execFileSync("sh", ["-c", `ip netns del ${ns("a")}; ip netns del ${ns("b")}; true`], { stdio: "ignore" });
     }
+  });
+});
+
+describe("an emulated host outside a run", () => {
+  const doc = (machine: boolean): ExperimentDocumentInput => ({
+    format: "nepi-experiment@1",
+    name: "emulated hosts",
+    resources: [
+      { guid: 1, type: "netns::Node", label: "h1" },
+      { guid: 2, type: "netns::Node", label: "h2" },
+      { guid: 3, type: "netns::Link" },
+      { guid: 4, type: "linux::Ping", attributes: { target: "${ip:h2}" } },
+      ...(machine ? [{ guid: 5, type: "linux::Node", label: "far", attributes: { hostname: "far.example" } }] : []),
+    ],
+    connections: [
+      { source: 3, target: 1 },
+      { source: 3, target: 2 },
+      { source: 4, target: 1 },
+      ...(machine ? [{ source: 1, target: 5 }] : []),
+    ],
+  });
+
+  it("is reached, and checked, as its machine is: this one when none is connected", async () => {
+    const local = ExperimentDocumentSchema.parse(doc(false));
+    expect(documentHost(local, 4)).toEqual({ guid: 1, label: "h1", settings: { host: "localhost" } });
+    const far = ExperimentDocumentSchema.parse(doc(true));
+    expect(documentHost(far, 4)).toMatchObject({ guid: 5, label: "far", settings: { host: "far.example" } });
+    const report = await checkHosts(local);
+    expect(report.hosts.map((h) => [h.label, h.target, h.ok])).toEqual([
+      ["h1", "local", true],
+      ["h2", "local", true],
+    ]);
   });
 });
