@@ -113,6 +113,46 @@ describe("an emulated network on this machine", () => {
     expect(parsePing(collected).summary?.received).toBe(3);
   });
 
+  it("joins hosts on a switch: one segment, and a link's counters read at the switch's port", async () => {
+    const { ec, runId } = controller("switch");
+    const sw = ec.registerResource("netns::Switch", {}, { label: "sw" });
+    const hosts = [1, 2, 3].map((i) => ec.registerResource("netns::Node", {}, { label: `h${i}` }));
+    const links = hosts.map((h) => {
+      const l = ec.registerResource("netns::Link", {});
+      ec.registerConnection(l, h);
+      ec.registerConnection(l, sw);
+      return l;
+    });
+    ec.registerTrace(links[2]!, "counters");
+    const ping = ec.registerResource("linux::Ping", { target: "${ip:h3}", count: 20, interval: 0.1, packetSize: 1000 });
+    ec.registerConnection(ping, hosts[0]!);
+    ec.registerTrace(ping, "stdout");
+    const seen: string[] = [];
+    ec.deploy();
+    await ec.waitStarted(links[2]!, { timeout: "20s" });
+    const unfollow = ec.followTrace(links[2]!, "counters", { offset: 0 }, (chunk) => seen.push(chunk));
+    await ec.waitFinished(ping, { timeout: "20s" });
+    expect(parsePing(String(await ec.trace(ping, "stdout"))).summary?.received).toBe(20);
+    // A switch is a namespace with a bridge; its hosts share one subnet (a /24 from the pool).
+    const tag = networkTag(runId);
+    expect(inNamespace(`nepi-${tag}-s${sw}`, "ip", "-o", "link", "show", "master", "br0").trim().split("\n")).toHaveLength(3);
+    const addr = inNamespace(`nepi-${tag}-h${hosts[2]}`, "ip", "-4", "-o", "addr", "show", "dev", "eth0");
+    expect(addr).toMatch(/inet 10\.100\.\d+\.\d+\/24/);
+    // Followed as sampled: end 1 is the host (lower guid), end 2 the switch's port.
+    await ec.release();
+    unfollow();
+    const lines = seen
+      .join("")
+      .trim()
+      .split("\n")
+      .map((l) => l.split(" ").map(Number));
+    const last = lines.at(-1)!;
+    // 20 echo requests of ~1 kB reached h3 (switch → h3: end 2 → end 1), and 20 replies left it.
+    expect(last[2]!).toBeGreaterThan(20 * 1000);
+    expect(last[1]!).toBeGreaterThan(20 * 1000);
+    expect(String(await ec.trace(links[2]!, "counters"))).toBe(seen.join(""));
+  });
+
   it("limits a link to its rate, measured by iperf3, and changes it while the run goes on", async () => {
     const { ec } = controller("rate");
     const h1 = ec.registerResource("netns::Node", {}, { label: "h1" });
@@ -208,6 +248,17 @@ describe("an emulated network on this machine", () => {
     await expect(ec.waitDeployed(link, { timeout: "20s" })).rejects.toThrow(/netem/);
     expect(ec.state(link)).toBe("FAILED");
     expect(ec.failure(link)).toMatch(/cannot shape this link: its kernel lacks netem \(sch_netem\) — needed for delay/);
+  });
+
+  it("fails the resources of a network that cannot be planned, with the planner's reason", async () => {
+    const { ec, runId } = controller("bad-plan");
+    const { h1, l1, l2 } = chain(ec, { subnet: "10.88.0.0/29" });
+    ec.set(l2, "subnet", "10.88.0.0/30");
+    ec.deploy();
+    await expect(ec.waitDeployed([l1, l2], { timeout: "20s" })).rejects.toThrow(/overlaps/);
+    // The first to deploy (a host) planned the network and failed with the planner's words.
+    expect(ec.failure(h1)).toMatch(/netns::Link \d+ \(l\d\): subnet 10\.88\.0\.0\/\d+ overlaps 10\.88\.0\.0\/\d+/);
+    expect(namespacesOf(runId)).toEqual([]);
   });
 
   it("flaps a link under conditions: a ping fails while it is down and works once it is up again", async () => {

@@ -41,7 +41,7 @@ export class NetnsLinkManager implements ResourceManager {
   /** Changes to the running link, one after the other. */
   private changes: Promise<void> = Promise.resolve();
   private built = false;
-  private unwatch?: () => void;
+  private unwatch?: () => Promise<void>;
   private counters = "";
   private written: Promise<void> = Promise.resolve();
   private readonly followers = new Set<(chunk: string, offset: number) => void>();
@@ -183,13 +183,15 @@ export class NetnsLinkManager implements ResourceManager {
     });
   }
 
-  private stopCounters(): void {
-    this.unwatch?.();
+  /** Stops sampling, with a last sample: the trace ends with the link's totals. */
+  private async stopCounters(): Promise<void> {
+    const unwatch = this.unwatch;
     this.unwatch = undefined;
+    await unwatch?.();
   }
 
   async collectTraces(): Promise<TraceCollection | void> {
-    this.stopCounters();
+    await this.stopCounters();
     await this.written;
     return { missing: [] };
   }
@@ -221,7 +223,7 @@ export class NetnsLinkManager implements ResourceManager {
   async release(): Promise<void> {
     const network = this.network;
     if (!network) return;
-    this.stopCounters();
+    await this.stopCounters();
     this.followers.clear();
     try {
       await this.changes;

@@ -142,23 +142,30 @@ export class Network {
   }
 }
 
-/** The networks of each run (of each controller), by member guid. */
-const NETWORKS = new WeakMap<object, Map<number, Network>>();
+/** The networks of each run (of each controller), by member guid — or why it could not be planned. */
+const NETWORKS = new WeakMap<object, Map<number, Network | Error>>();
 
-/** The network `ctx`'s resource belongs to (planned on first use). */
+/** The network `ctx`'s resource belongs to (planned on first use; a plan that failed fails each member alike). */
 export function networkOf(ctx: ResourceContext): Network {
   const run = ctx.runScope;
   let byGuid = NETWORKS.get(run);
-  if (!byGuid) NETWORKS.set(run, (byGuid = new Map<number, Network>()));
+  if (!byGuid) NETWORKS.set(run, (byGuid = new Map<number, Network | Error>()));
   const known = byGuid.get(ctx.guid);
+  if (known instanceof Error) throw known;
   if (known) return known;
   const start = ctx.resource(ctx.guid);
   const members = component(start);
   const guids = [...members.endpoints, ...members.links].map((h) => h.guid);
-  const network = new Network(networkTag(ctx.runId), start, () => {
-    for (const g of guids) if (byGuid.get(g) === network) byGuid.delete(g);
-    if (byGuid.size === 0) NETWORKS.delete(run);
-  });
+  let network: Network;
+  try {
+    network = new Network(networkTag(ctx.runId), start, () => {
+      for (const g of guids) if (byGuid.get(g) === network) byGuid.delete(g);
+      if (byGuid.size === 0) NETWORKS.delete(run);
+    });
+  } catch (e) {
+    for (const g of guids) byGuid.set(g, e as Error);
+    throw e;
+  }
   for (const g of guids) byGuid.set(g, network);
   return network;
 }
