@@ -23,6 +23,13 @@ export const VXLAN_MTU = 1450;
 export const CROWDED_SEGMENT = 256;
 export const CROWDED_ARP_PROBES = 20;
 
+/** The `ip -n NS -batch` lines for a host's device `dev` on `segment`: more ARP probes when it is crowded. */
+export function crowdedSegmentLines(plan: TopologyPlan, segment: number, dev: string): string[] {
+  return plan.segments[segment]!.hosts.length > CROWDED_SEGMENT
+    ? [`ntable change name arp_cache dev ${dev} mcast_probes ${CROWDED_ARP_PROBES}`]
+    : [];
+}
+
 /** A here-document that writes `lines` to `file` (the delimiter cannot occur in iproute2 lines). */
 function heredoc(file: string, lines: string[]): string {
   return `cat > ${file} <<'NEPI_EOF'\n${lines.join("\n")}\nNEPI_EOF`;
@@ -82,8 +89,7 @@ function namespaceLines(plan: TopologyPlan, machine: string): Map<string, string
     for (const a of h.addresses) {
       const mtu = withVxlan.has(linkOf.get(a.link)!.segment) ? ` mtu ${VXLAN_MTU}` : "";
       lines.push(`addr add ${a.cidr} dev ${a.dev}`, `link set ${a.dev}${mtu} up`);
-      if (plan.segments[a.segment]!.hosts.length > CROWDED_SEGMENT)
-        lines.push(`ntable change name arp_cache dev ${a.dev} mcast_probes ${CROWDED_ARP_PROBES}`);
+      lines.push(...crowdedSegmentLines(plan, a.segment, a.dev));
     }
     for (const r of h.routes) lines.push(`route replace ${r.to} via ${r.via} dev ${r.dev}`);
     out.set(h.namespace, lines);
@@ -97,7 +103,7 @@ function namespaceLines(plan: TopologyPlan, machine: string): Map<string, string
  * default hard limit of 1,024 entries, a star of 1,000 hosts (the hub's 999 neighbours plus one
  * each) overflows it and pings go unanswered.
  */
-function neighbourLimitLines(ends: number): string[] {
+export function neighbourLimitCommands(ends: number): string[] {
   const limits = { gc_thresh1: ends, gc_thresh2: 2 * ends + 512, gc_thresh3: 4 * ends + 1024 };
   return ["ipv4", "ipv6"].flatMap((family) =>
     Object.entries(limits).map(([name, value]) => {
@@ -126,7 +132,7 @@ export function buildNetworkScript(plan: TopologyPlan, machine: string, options:
     .reduce((n, h) => n + h.addresses.length, 0);
   return [
     "set -eu",
-    ...neighbourLimitLines(ends),
+    ...neighbourLimitCommands(ends),
     `d=$(mktemp -d /tmp/nepi-net-${plan.tag}.XXXXXX)`,
     `trap 'rm -rf "$d"' EXIT`,
     heredoc('"$d/root"', rootLines(plan, machine)),
