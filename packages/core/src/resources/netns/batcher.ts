@@ -8,6 +8,8 @@ export interface BuildStep {
   inNamespace?: Array<[ns: string, lines: string[]]>;
   /** Shell commands, run after the ip batches (tc, nft, sysctl). */
   commands?: string[];
+  /** Devices to delete, per namespace: deleted together, after the namespace's lines. */
+  remove?: Array<[ns: string, dev: string]>;
 }
 
 interface Pending {
@@ -68,6 +70,7 @@ function stepBytes(s: BuildStep): number {
   for (const l of s.root ?? []) n += l.length + 1;
   for (const [ns, lines] of s.inNamespace ?? []) for (const l of lines) n += l.length + ns.length + 40;
   for (const c of s.commands ?? []) n += c.length + 40;
+  for (const [ns, dev] of s.remove ?? []) n += ns.length + dev.length + 40;
   return n;
 }
 
@@ -90,30 +93,48 @@ interface BatchScript {
 }
 
 /** A section's lines into `ip -force -batch` (it goes on after a failed line and names it). */
-function ipBatch(section: string, ip: string, lines: string[]): string {
-  return `echo '@@ ${section}' >&2\n${ip} -force -batch - <<'${EOF_MARK}' || echo '@@ exit' >&2\n${lines.join("\n")}\n${EOF_MARK}`;
+function ipBatch(ip: string, lines: string[]): string {
+  return `${ip} -force -batch - <<'${EOF_MARK}' || echo '@@ exit' >&2\n${lines.join("\n")}\n${EOF_MARK}`;
 }
+
+/** How many `ip -n` processes run at once (each is mostly waiting on the kernel's locks). */
+const PARALLEL = 4;
+/**
+ * The device group a batch's removals are put in, then deleted with one `link del group`: the
+ * kernel unregisters them together (one wait for the network to settle, not one per device).
+ */
+const REMOVAL_GROUP = 4095;
 
 export function batchScript(steps: BuildStep[]): BatchScript {
   const parts: string[] = [];
   const lines = new Map<string, number[]>();
   const root: string[] = [];
   const rootOwners: number[] = [];
-  const perNs = new Map<string, { lines: string[]; owners: number[] }>();
+  const perNs = new Map<string, { lines: string[]; owners: number[]; removals: number }>();
   const commands: string[] = [];
   const commandOwners: number[] = [];
+  const inNs = (ns: string) => {
+    let e = perNs.get(ns);
+    if (!e) perNs.set(ns, (e = { lines: [], owners: [], removals: 0 }));
+    return e;
+  };
   steps.forEach((s, i) => {
     for (const l of s.root ?? []) {
       root.push(l);
       rootOwners.push(i);
     }
     for (const [ns, ls] of s.inNamespace ?? []) {
-      let e = perNs.get(ns);
-      if (!e) perNs.set(ns, (e = { lines: [], owners: [] }));
+      const e = inNs(ns);
       for (const l of ls) {
         e.lines.push(l);
         e.owners.push(i);
       }
+    }
+    for (const [ns, dev] of s.remove ?? []) {
+      const e = inNs(ns);
+      e.lines.push(`link set dev ${dev} group ${REMOVAL_GROUP}`);
+      e.owners.push(i);
+      e.removals++;
     }
     for (const c of s.commands ?? []) {
       commands.push(c);
@@ -121,12 +142,24 @@ export function batchScript(steps: BuildStep[]): BatchScript {
     }
   });
   if (root.length) {
-    parts.push(ipBatch("root", "ip", root));
+    parts.push(`echo '@@ root' >&2`, ipBatch("ip", root));
     lines.set("root", rootOwners);
   }
-  for (const [ns, e] of perNs) {
-    parts.push(ipBatch(`ns ${ns}`, `ip -n ${ns}`, e.lines));
+  // Namespaces a few at a time, each one's messages kept apart, then told in order.
+  const sections = [...perNs];
+  if (sections.length) parts.push("d=$(mktemp -d) || exit 1", `trap 'rm -rf "$d"' EXIT`);
+  sections.forEach(([ns, e], k) => {
+    if (e.removals) {
+      e.lines.push(`link del group ${REMOVAL_GROUP}`);
+      e.owners.push(e.owners[e.owners.length - 1]!);
+    }
+    parts.push(`{\n${ipBatch(`ip -n ${ns}`, e.lines)}\n} 2>"$d/${k}" &`);
+    if (k % PARALLEL === PARALLEL - 1) parts.push("wait");
     lines.set(`ns ${ns}`, e.owners);
+  });
+  if (sections.length) {
+    parts.push("wait");
+    sections.forEach(([ns], k) => parts.push(`echo '@@ ns ${ns}' >&2; cat "$d/${k}" >&2`));
   }
   commands.forEach((c, k) => parts.push(`echo '@@ cmd ${k}' >&2\n${c} || echo "@@ failed ${k} $?" >&2`));
   parts.push("true");

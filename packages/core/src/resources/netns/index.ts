@@ -3,4 +3,3 @@ export { NetnsNodeManager } from "./node.js";
 export { NetnsSwitchManager } from "./switch.js";
 export { NetnsLinkManager } from "./link.js";
 export { networkTag } from "./network.js";
-export { removeRunScript } from "./machine.js";

@@ -108,20 +108,36 @@ export class NetnsLinkManager implements ResourceManager {
     const link = this.planned();
     const [a, b] = link.ends;
     const shaping = this.shaping();
-    const step: BuildStep = {
-      root: [`link add ${a.dev} netns ${a.namespace} type veth peer name ${b.dev} netns ${b.namespace}`],
-      inNamespace: link.ends.map((e): [string, string[]] => [
+    const inNamespace = new Map<string, string[]>(
+      link.ends.map((e): [string, string[]] => [
         e.namespace,
         e.kind === "switch"
-          ? [`link set dev ${e.dev} master ${e.bridge!}`, `link set dev ${e.dev} up`]
-          : [`addr add ${e.address!} dev ${e.dev}`, `link set dev ${e.dev} up`],
+          ? [`link set dev ${e.dev} master ${e.bridge!} up`]
+          : [...this.loopback(e), `addr add ${e.address!} dev ${e.dev}`, `link set dev ${e.dev} up`],
       ]),
-      commands: this.shapingCommands(shaping),
+    );
+    // `ip -n NS …` commands join their namespace's batch (no process of their own).
+    const commands: string[] = [];
+    for (const c of this.shapingCommands(shaping)) {
+      const m = /^ip -n (\S+) (.+)$/.exec(c);
+      const ns = m && inNamespace.get(m[1]!);
+      if (ns) ns.push(m[2]!);
+      else commands.push(c);
+    }
+    const step: BuildStep = {
+      root: [`link add ${a.dev} netns ${a.namespace} type veth peer name ${b.dev} netns ${b.namespace}`],
+      inNamespace: [...inNamespace],
+      commands,
     };
     this.built = true;
     await this.machine!.batcher.submit(step);
     this.applied = shaping;
     if (this.ctx.enabledTraces().includes(COUNTERS)) this.watchCounters();
+  }
+
+  /** A host's loopback comes up with its first link (one `ip -n` less per host; see the node). */
+  private loopback(end: PlannedEnd): string[] {
+    return this.network!.plan.hosts[end.guid]?.addresses[0]?.dev === end.dev ? ["link set lo up"] : [];
   }
 
   async onAttributeChanged(name: string): Promise<void> {
@@ -221,7 +237,7 @@ export class NetnsLinkManager implements ResourceManager {
         await this.machine.batcher
           .submit({
             commands: clear.map((c) => `{ ${c}; } 2>/dev/null || true`),
-            inNamespace: [[end.namespace, [`link del ${end.dev}`]]],
+            remove: [[end.namespace, end.dev]],
           })
           .catch((e: Error) => this.ctx.log(`removing the link: ${e.message}`));
       }

@@ -3,7 +3,7 @@ import type { ResourceState } from "../../model/states.js";
 import type { Host } from "../../engine/host.js";
 import type { ResourceContext, ResourceHandle } from "../../engine/resource-manager.js";
 import { capabilityProbeScript, parseCapabilities, type KernelCapabilities } from "../../netns/capabilities.js";
-import { namespacePrefix } from "../../netns/names.js";
+import { removeNetworkScript } from "../../netns/batch.js";
 import { shq } from "../../transport/quote.js";
 import type { ExecResult } from "../../transport/types.js";
 import { LinuxNodeManager } from "../linux/node.js";
@@ -13,14 +13,6 @@ import { Batcher } from "./batcher.js";
 export interface MachineUser {
   root: boolean;
   name: string;
-}
-
-/**
- * Removes every namespace of a run (by its tag: after a crash too) — and with them every veth,
- * bridge, qdisc and nftables rule the run made, which all live inside them.
- */
-export function removeRunScript(tag: string): string {
-  return `ip netns list | awk -v p=${shq(namespacePrefix(tag))} 'index($1, p) == 1 { print "netns del " $1 }' | ip -force -batch - 2>/dev/null; true`;
 }
 
 /**
@@ -67,7 +59,9 @@ export class Machine {
       try {
         return parseCapabilities(r.stdout);
       } catch (e) {
-        throw new Error(`${this.label}: ${(e as Error).message}${r.stderr.trim() ? ` (${r.stderr.trim()})` : ""}`);
+        throw new Error(`${this.label}: ${(e as Error).message}${r.stderr.trim() ? ` (${r.stderr.trim()})` : ""}`, {
+          cause: e,
+        });
       }
     }));
   }
@@ -76,7 +70,7 @@ export class Machine {
   prepare(): Promise<void> {
     return (this.cleared ??= (async () => {
       const r = await this.privileged(
-        `command -v ip >/dev/null || { echo "ip (iproute2) is missing" >&2; exit 1; }; ${removeRunScript(this.tag)}`,
+        `command -v ip >/dev/null || { echo "ip (iproute2) is missing" >&2; exit 1; }; ${removeNetworkScript(this.tag)}`,
       );
       if (r.code !== 0)
         throw new Error(
@@ -87,7 +81,7 @@ export class Machine {
 
   /** Removes every namespace of the run from the machine. */
   async removeRun(): Promise<void> {
-    await this.privileged(removeRunScript(this.tag));
+    await this.privileged(removeNetworkScript(this.tag));
   }
 }
 

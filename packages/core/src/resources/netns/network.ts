@@ -149,7 +149,7 @@ const NETWORKS = new WeakMap<object, Map<number, Network>>();
 export function networkOf(ctx: ResourceContext): Network {
   const run = ctx.runScope;
   let byGuid = NETWORKS.get(run);
-  if (!byGuid) NETWORKS.set(run, (byGuid = new Map()));
+  if (!byGuid) NETWORKS.set(run, (byGuid = new Map<number, Network>()));
   const known = byGuid.get(ctx.guid);
   if (known) return known;
   const start = ctx.resource(ctx.guid);

@@ -1,6 +1,8 @@
 import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
 import type { ExitChannel, Host, HostPaths } from "../../engine/host.js";
-import { registerResourceManager } from "../../catalog/registry.js";
+import { getResourceType, registerResourceManager } from "../../catalog/registry.js";
+import { MACHINE_ROLE, hasRole } from "../../catalog/roles.js";
+import { NETNS_LINK } from "../../catalog/types/netns-link.js";
 import { NETNS_NODE } from "../../catalog/types/netns-node.js";
 import { addressOf, type PlannedHost } from "../../netns/plan.js";
 import type { Transport } from "../../transport/types.js";
@@ -44,8 +46,10 @@ export class NetnsNodeManager implements ResourceManager, Host {
     const ns = this.namespace;
     await machine.batcher.submit({
       root: [`netns add ${ns}`],
-      inNamespace: [[ns, ["link set lo up"]]],
-      commands: this.planned.forwarding ? [`ip netns exec ${ns} sysctl -qw net.ipv4.ip_forward=1`] : [],
+      // A host with links gets its loopback up with its first link (in the same `ip -n` batch).
+      inNamespace: this.planned.addresses.length === 0 ? [[ns, ["link set lo up"]]] : [],
+      // nsenter: only the network namespace, no mount namespace to set up as `ip netns exec` does.
+      commands: this.planned.forwarding ? [`nsenter --net=/run/netns/${ns} sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'`] : [],
     });
     this.made = true;
     this.transport_ = new NetnsTransport(machine.host.transport, ns, await machine.user());
@@ -58,8 +62,12 @@ export class NetnsNodeManager implements ResourceManager, Host {
     try {
       const machine = this.machine;
       if (machine && this.transport_) {
-        // What its applications left running (they ended their own): found as on a Linux node.
-        await endLeftovers(this, this.ctx.connected(), this.ctx.runId).catch((e: Error) =>
+        // What its applications left running (they ended their own): found as on a Linux node,
+        // from the machine (one process space for all its namespaces).
+        const apps = this.ctx
+          .connected()
+          .filter((h) => h.rtype !== NETNS_LINK.rtype && !hasRole(getResourceType(h.rtype), MACHINE_ROLE));
+        await endLeftovers(machine.host, apps, this.ctx.runId).catch((e: Error) =>
           this.ctx.log(`ending what was left on ${this.transport_?.label}: ${e.message}`),
         );
       }
