@@ -3,6 +3,7 @@ import { MACHINE_ROLE, NET_ENDPOINT_ROLE } from "../../catalog/roles.js";
 import { NETNS_LINK } from "../../catalog/types/netns-link.js";
 import { NETNS_NODE } from "../../catalog/types/netns-node.js";
 import { NETNS_SWITCH } from "../../catalog/types/netns-switch.js";
+import { neighbourLimitCommands } from "../../netns/batch.js";
 import { planTopology, resolveIpPlaceholders, type TopologyInput, type TopologyPlan } from "../../netns/plan.js";
 import { Machine, localMachineHost } from "./machine.js";
 import { CounterSampler } from "./counters.js";
@@ -113,6 +114,11 @@ export class Network {
         }
         const machine = new Machine(key, host, this.tag);
         await machine.prepare();
+        // One neighbour table for all the machine's namespaces: room for every address built there.
+        const ends = Object.values(this.plan.hosts)
+          .filter((h) => h.machine === key)
+          .reduce((n, h) => n + h.addresses.length, 0);
+        await machine.privileged(neighbourLimitCommands(ends).join("\n"));
         return machine;
       })();
       // A machine that could not be reached is asked again by the next resource.
