@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { userInfo } from "node:os";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   LocalTransport,
   checkHosts,
@@ -14,6 +15,8 @@ import {
   type ExperimentController,
   type ExperimentDocumentInput,
 } from "../../src/node.js";
+import { startSshd, type PrivateSshd } from "../../src/bench/sshd.js";
+import { listNetworkScript } from "../../src/netns/batch.js";
 import { Batcher } from "../../src/resources/netns/batcher.js";
 import { newController, nodeAttributes } from "../support/linux.js";
 
@@ -397,5 +400,89 @@ describe("an emulated host outside a run", () => {
       ["h1", "local", true],
       ["h2", "local", true],
     ]);
+  });
+});
+
+describe("a network across two machines", () => {
+  // The second machine: a network namespace with its own sshd, reached over a veth pair.
+  const id = process.pid % 250;
+  const machineNs = `h19m${process.pid}`;
+  const uplink = `h19m${process.pid}r`;
+  const [here, there] = [`10.253.${id}.1`, `10.253.${id}.2`];
+  let sshd: PrivateSshd;
+  beforeAll(async () => {
+    execFileSync("sh", [
+      "-c",
+      [
+        `ip netns add ${machineNs}`,
+        `ip link add ${uplink} type veth peer name eth0 netns ${machineNs}`,
+        `ip addr add ${here}/30 dev ${uplink}`,
+        `ip link set ${uplink} up`,
+        `ip -n ${machineNs} addr add ${there}/30 dev eth0`,
+        `ip -n ${machineNs} link set eth0 up`,
+        `ip -n ${machineNs} link set lo up`,
+      ].join(" && "),
+    ]);
+    sshd = await startSshd({ netns: machineNs, host: there });
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    execFileSync("sh", ["-c", `ip link del ${uplink}; ip netns del ${machineNs}; true`], { stdio: "ignore" });
+  });
+
+  it("joins hosts on different machines with a VXLAN tunnel over the machines' own addresses", async () => {
+    const { ec, runId } = controller("vxlan");
+    const far = ec.registerResource(
+      "linux::Node",
+      {
+        hostname: there,
+        port: sshd.port,
+        username: userInfo().username,
+        identity: sshd.identity,
+        knownHosts: sshd.knownHosts,
+        strictHostKeyChecking: "yes",
+      },
+      { label: "far" },
+    );
+    const a = ec.registerResource("netns::Node", {}, { label: "a" });
+    const b = ec.registerResource("netns::Node", {}, { label: "b" });
+    const link = ec.registerResource("netns::Link", { rate: "20mbit" });
+    ec.registerConnection(b, far);
+    ec.registerConnection(link, a);
+    ec.registerConnection(link, b);
+    const toB = ec.registerResource("linux::Ping", { target: "${ip:b}", count: 3, interval: 0.2 });
+    const toA = ec.registerResource("linux::Ping", { target: "${ip:a}", count: 3, interval: 0.2 });
+    ec.registerConnection(toB, a);
+    ec.registerConnection(toA, b);
+    ec.registerTrace(toB, "stdout");
+    ec.registerTrace(toA, "stdout");
+    ec.deploy();
+    await ec.waitFinished([toB, toA], { timeout: "30s" });
+    expect(parsePing(String(await ec.trace(toB, "stdout"))).summary?.received).toBe(3);
+    expect(parsePing(String(await ec.trace(toA, "stdout"))).summary?.received).toBe(3);
+    // a's end is a VXLAN device from this machine's address to the far one's.
+    const tag = networkTag(runId);
+    const device = execFileSync("ip", ["-n", `nepi-${tag}-h${a}`, "-d", "link", "show", "eth0"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    expect(device.toString()).toMatch(
+      new RegExp(`mtu 1450 .*vxlan id \\d+ remote ${there.replaceAll(".", "\\.")} local ${here.replaceAll(".", "\\.")}`, "s"),
+    );
+    await ec.release();
+    // Nothing left on the far machine either (its namespaces are seen through its sshd).
+    const { SshTransport } = await import("../../src/node.js");
+    const t = new SshTransport({
+      host: there,
+      port: sshd.port,
+      username: userInfo().username,
+      identity: sshd.identity,
+      knownHosts: sshd.knownHosts,
+      strictHostKeyChecking: "yes",
+    });
+    try {
+      expect((await t.exec(listNetworkScript(tag))).stdout).toBe("");
+    } finally {
+      await t.close();
+    }
   });
 });
