@@ -11,6 +11,7 @@ import type {
 } from "../../engine/resource-manager.js";
 import { registerResourceManager } from "../../catalog/registry.js";
 import { NETNS_LINK } from "../../catalog/types/netns-link.js";
+import { crowdedSegmentLines } from "../../netns/batch.js";
 import type { KernelCapabilities } from "../../netns/capabilities.js";
 import type { PlannedEnd, PlannedLink } from "../../netns/plan.js";
 import { clearShapingCommands, shapingCommands, type LinkShaping } from "../../netns/shaping.js";
@@ -113,7 +114,12 @@ export class NetnsLinkManager implements ResourceManager {
         e.namespace,
         e.kind === "switch"
           ? [`link set dev ${e.dev} master ${e.bridge!} up`]
-          : [...this.loopback(e), `addr add ${e.address!} dev ${e.dev}`, `link set dev ${e.dev} up`],
+          : [
+              ...this.loopback(e),
+              `addr add ${e.address!} dev ${e.dev}`,
+              `link set dev ${e.dev} up`,
+              ...crowdedSegmentLines(this.network!.plan, link.segment, e.dev),
+            ],
       ]),
     );
     // `ip -n NS …` commands join their namespace's batch (no process of their own).
