@@ -16,6 +16,7 @@ import type { Host } from "../../engine/host.js";
 import { getResourceType, registerResourceManager } from "../../catalog/registry.js";
 import { LINUX_APPLICATION } from "../../catalog/types/linux-application.js";
 import { lastLines } from "./node.js";
+import { execBatched } from "../../transport/exec-batch.js";
 import {
   ATTEMPT_OUTPUTS,
   appMarker,
@@ -143,7 +144,8 @@ export class LinuxApplicationManager implements ResourceManager {
       ),
       ...(stdin !== undefined ? [writeFileScript("stdin", stdin)] : []),
     ].join(" &&\n");
-    const r = await t.exec(script);
+    // Batched with the other applications prepared in this turn: one process, not one each.
+    const r = await execBatched(t, script);
     if (r.code !== 0) throw new Error(`preparing ${this.home} on ${t.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`);
 
     for (const [attr, dest] of [
@@ -188,7 +190,7 @@ export class LinuxApplicationManager implements ResourceManager {
     );
     const earlier = this.attempts.at(-1);
     this.attempts.push(this.ctx.attempt);
-    const r = await host.transport.exec(startScript(this.home, earlier));
+    const r = await execBatched(host.transport, startScript(this.home, earlier));
     const m = /^(\d+) (\d+)\s*$/.exec(r.stdout);
     if (r.code !== 0 || !m)
       throw new Error(

@@ -150,11 +150,7 @@ export class Network {
           .map((n) => n.namespace);
         const machine = new Machine(key, host, this.tag, namespaces);
         await machine.prepare();
-        // One neighbour table for all the machine's namespaces: room for every address built there.
-        const ends = Object.values(this.plan.hosts)
-          .filter((h) => h.machine === key)
-          .reduce((n, h) => n + h.addresses.length, 0);
-        await machine.privileged(neighbourLimitCommands(ends).join("\n"));
+        await this.raiseNeighbourLimits(machine);
         return machine;
       })();
       // A machine that could not be reached is asked again by the next resource.
@@ -162,6 +158,15 @@ export class Network {
       this.machines.set(key, m);
     }
     return m;
+  }
+
+  /** The machine's neighbour table (one for all its namespaces) must hold every address of the plan there. */
+  private async raiseNeighbourLimits(machine: Machine): Promise<void> {
+    const ends = Object.values(this.plan.hosts)
+      .filter((h) => h.machine === machine.key)
+      .reduce((n, h) => n + h.addresses.length, 0);
+    const r = await machine.privileged(neighbourLimitCommands(ends).join("\n"));
+    if (r.code !== 0) throw new Error(`${machine.label}: raising the neighbour-table limits failed: ${r.stderr.trim()}`);
   }
 
   /** `${ip:LABEL}` in `text`, as seen from host `ownHost`. */
