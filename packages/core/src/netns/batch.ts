@@ -151,14 +151,17 @@ export function buildNetworkScript(plan: TopologyPlan, machine: string, options:
  * deleted namespace alive, unreachable). It needs nothing but the tag, so a clean-up after a
  * crash finds everything; it does nothing when there is nothing.
  */
-export function removeNetworkScript(tag: string): string {
+export function removeNetworkScript(tag: string, only?: readonly string[]): string {
   const prefix = namespacePrefix(tag);
   return [
     "set -u",
     "[ -d /run/netns ] || exit 0",
     "cd /run/netns",
-    `set -- ${prefix}*`,
-    '[ -e "$1" ] || exit 0',
+    // `only`: just these of the run's namespaces (a machine's own, where machines share /run).
+    only
+      ? `set --; for n in ${only.filter((n) => n.startsWith(prefix)).join(" ")}; do [ -e "$n" ] && set -- "$@" "$n"; done`
+      : `set -- ${prefix}*`,
+    '[ $# -gt 0 ] && [ -e "$1" ] || exit 0',
     // The processes whose network namespace is one of these (one find, not one `ip netns pids` each).
     `inodes=$(stat -L -c '%i' "$@")`,
     `pids=$(find /proc/[0-9]*/ns/net -maxdepth 0 -printf '%l %p\\n' 2>/dev/null | awk -v list="$inodes" 'BEGIN { n = split(list, a); for (i = 1; i <= n; i++) want["net:[" a[i] "]"] = 1 } want[$1] { split($2, p, "/"); print p[3] }')`,

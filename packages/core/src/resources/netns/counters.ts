@@ -30,11 +30,14 @@ export class CounterSampler {
   private timer?: NodeJS.Timeout;
   private sampling = false;
 
-  watch(w: CounterWatch): () => void {
+  /** Samples `w` from now on; the function returned takes a last sample (the totals) and stops. */
+  watch(w: CounterWatch): () => Promise<void> {
     this.watches.add(w);
     this.timer ??= setInterval(() => void this.sample(), SAMPLE_PERIOD_MS);
     void this.sample();
-    return () => {
+    return async () => {
+      if (!this.watches.has(w)) return;
+      await this.sampleOn(w.machine, [w]);
       this.watches.delete(w);
       if (this.watches.size === 0) this.close();
     };

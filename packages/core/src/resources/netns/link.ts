@@ -11,13 +11,20 @@ import type {
 } from "../../engine/resource-manager.js";
 import { registerResourceManager } from "../../catalog/registry.js";
 import { NETNS_LINK } from "../../catalog/types/netns-link.js";
-import { crowdedSegmentLines } from "../../netns/batch.js";
+import { VXLAN_MTU, crowdedSegmentLines } from "../../netns/batch.js";
 import type { KernelCapabilities } from "../../netns/capabilities.js";
 import type { PlannedEnd, PlannedLink } from "../../netns/plan.js";
 import { clearShapingCommands, shapingCommands, type LinkShaping } from "../../netns/shaping.js";
 import type { BuildStep } from "./batcher.js";
 import type { Machine } from "./machine.js";
 import { networkOf, type Network } from "./network.js";
+
+/** One end of a link, the machine it is built on and what that machine's kernel can do. */
+interface Side {
+  end: PlannedEnd;
+  machine: Machine;
+  caps: KernelCapabilities;
+}
 
 /** The attributes that change the running link at once. */
 const LIVE_ATTRIBUTES: ReadonlySet<string> = new Set(["rate", "delay", "jitter", "loss", "up"]);
@@ -35,14 +42,13 @@ function ms(v: AttributeValue | undefined, name: string): number | undefined {
  */
 export class NetnsLinkManager implements ResourceManager {
   private network?: Network;
-  private machine?: Machine;
-  private caps?: KernelCapabilities;
+  private sides_?: Side[];
   /** The shaping the kernel has now (once built). */
   private applied?: LinkShaping;
   /** Changes to the running link, one after the other. */
   private changes: Promise<void> = Promise.resolve();
   private built = false;
-  private unwatch?: () => void;
+  private unwatch?: () => Promise<void>;
   private counters = "";
   private written: Promise<void> = Promise.resolve();
   private readonly followers = new Set<(chunk: string, offset: number) => void>();
@@ -69,18 +75,19 @@ export class NetnsLinkManager implements ResourceManager {
     };
   }
 
-  /** The commands that give both ends `shaping` (from `previous`), or why this machine cannot. */
-  private shapingCommands(shaping: LinkShaping, previous?: LinkShaping): string[] {
-    const tag = this.network!.tag;
-    const out: string[] = [];
-    for (const end of this.planned().ends) {
-      const r = shapingCommands({ ns: end.namespace, dev: end.dev, tag }, shaping, this.caps!, previous);
-      if (!r.ok) throw new Error(`${this.machine!.label} cannot shape this link: its kernel lacks ${r.missing}`);
-      out.push(...r.commands);
-    }
+  /** Each end, with the machine it is built on and what that machine's kernel can do. */
+  private get sides(): Side[] {
+    if (!this.sides_) throw new Error(`netns::Link guid ${this.ctx.guid} is not deployed`);
+    return this.sides_;
+  }
+
+  /** The commands that give one end `shaping` (from `previous`), or why its machine cannot. */
+  private shapingCommands(side: Side, shaping: LinkShaping, previous?: LinkShaping): string[] {
+    const { end, machine, caps } = side;
+    const r = shapingCommands({ ns: end.namespace, dev: end.dev, tag: this.network!.tag }, shaping, caps, previous);
+    if (!r.ok) throw new Error(`${machine.label} cannot shape this link: its kernel lacks ${r.missing}`);
     // A device that went down lost the routes through it: an end that is up gets them back.
-    if (shaping.up) out.push(...this.planned().ends.flatMap((e) => this.routeCommands(e)));
-    return out;
+    return shaping.up ? [...r.commands, ...this.routeCommands(end)] : r.commands;
   }
 
   private routeCommands(end: PlannedEnd): string[] {
@@ -92,51 +99,68 @@ export class NetnsLinkManager implements ResourceManager {
   }
 
   async discover(): Promise<void> {
-    this.network = networkOf(this.ctx);
+    this.network = await networkOf(this.ctx);
     this.network.hold(this.ctx.guid);
+    const sides: Side[] = [];
+    for (const end of this.planned().ends) {
+      const machine = await this.network.machine(end.machine, this.ctx);
+      sides.push({ end, machine, caps: await machine.capabilities() });
+    }
+    this.sides_ = sides;
+    // What a machine cannot shape fails the link now, naming the kernel feature it lacks.
+    for (const side of sides) this.shapingCommands(side, this.shaping());
+  }
+
+  /** The devices of a segment that has a VXLAN link carry its 50 bytes of headers less. */
+  private mtu(): string {
     const link = this.planned();
-    if (link.kind === "vxlan")
-      throw new Error(
-        `its ends are on different machines (${link.ends[0].machine} and ${link.ends[1].machine}): a VXLAN tunnel, not built by this version`,
-      );
-    this.machine = await this.network.machine(link.ends[0].machine, this.ctx);
-    this.caps = await this.machine.capabilities();
-    // What this machine cannot shape fails the link now, naming the kernel feature it lacks.
-    this.shapingCommands(this.shaping());
+    const tunnelled = Object.values(this.network!.plan.links).some((l) => l.kind === "vxlan" && l.segment === link.segment);
+    return tunnelled ? ` mtu ${VXLAN_MTU}` : "";
+  }
+
+  /** The `ip -batch` line that makes the link's devices, on the machine of end `k`. */
+  private createLine(k: number): string | undefined {
+    const link = this.planned();
+    const [a, b] = link.ends;
+    if (link.kind === "veth")
+      return k === 0 ? `link add ${a.dev} netns ${a.namespace} type veth peer name ${b.dev} netns ${b.namespace}` : undefined;
+    // A tunnel end is made from the machine's own namespace into the host's: it keeps the underlay.
+    const { vni, port, underlay } = link.vxlan!;
+    const e = link.ends[k]!;
+    return `link add ${e.dev} netns ${e.namespace} type vxlan id ${vni} local ${underlay[k]} remote ${underlay[1 - k]} dstport ${port}`;
   }
 
   async provision(): Promise<void> {
     const link = this.planned();
-    const [a, b] = link.ends;
     const shaping = this.shaping();
-    const inNamespace = new Map<string, string[]>(
-      link.ends.map((e): [string, string[]] => [
-        e.namespace,
+    const mtu = this.mtu();
+    const steps = new Map<Machine, BuildStep & { root: string[]; inNamespace: Array<[string, string[]]>; commands: string[] }>();
+    this.sides.forEach((side, k) => {
+      const { end: e, machine } = side;
+      let step = steps.get(machine);
+      if (!step) steps.set(machine, (step = { root: [], inNamespace: [], commands: [] }));
+      const create = this.createLine(k);
+      if (create) step.root.push(create);
+      const lines =
         e.kind === "switch"
-          ? [`link set dev ${e.dev} master ${e.bridge!} up`]
+          ? [`link set dev ${e.dev}${mtu} master ${e.bridge!} up`]
           : [
               ...this.loopback(e),
               `addr add ${e.address!} dev ${e.dev}`,
-              `link set dev ${e.dev} up`,
+              `link set dev ${e.dev}${mtu} up`,
               ...crowdedSegmentLines(this.network!.plan, link.segment, e.dev),
-            ],
-      ]),
-    );
-    // `ip -n NS …` commands join their namespace's batch (no process of their own).
-    const commands: string[] = [];
-    for (const c of this.shapingCommands(shaping)) {
-      const m = /^ip -n (\S+) (.+)$/.exec(c);
-      const ns = m && inNamespace.get(m[1]!);
-      if (ns) ns.push(m[2]!);
-      else commands.push(c);
-    }
-    const step: BuildStep = {
-      root: [`link add ${a.dev} netns ${a.namespace} type veth peer name ${b.dev} netns ${b.namespace}`],
-      inNamespace: [...inNamespace],
-      commands,
-    };
+            ];
+      // `ip -n NS …` commands join their namespace's batch (no process of their own).
+      for (const c of this.shapingCommands(side, shaping)) {
+        const m = /^ip -n (\S+) (.+)$/.exec(c);
+        if (m && m[1] === e.namespace) lines.push(m[2]!);
+        else step.commands.push(c);
+      }
+      step.inNamespace.push([e.namespace, lines]);
+    });
     this.built = true;
-    await this.machine!.batcher.submit(step);
+    // Both machines of a tunnel build their end at once.
+    await Promise.all([...steps].map(([machine, step]) => machine.batcher.submit(step)));
     this.applied = shaping;
     if (this.ctx.enabledTraces().includes(COUNTERS)) this.watchCounters();
   }
@@ -151,9 +175,16 @@ export class NetnsLinkManager implements ResourceManager {
     const run = this.changes.then(async () => {
       if (!this.applied) return;
       const shaping = this.shaping();
-      const commands = this.shapingCommands(shaping, this.applied);
-      const r = await this.machine!.privileged(commands.map((c) => `${c} || exit $?`).join("\n"));
-      if (r.code !== 0) throw new Error(`${this.machine!.label}: ${r.stderr.trim() || `exit code ${r.code}`}`);
+      const previous = this.applied;
+      const perMachine = new Map<Machine, string[]>();
+      for (const side of this.sides)
+        perMachine.set(side.machine, [...(perMachine.get(side.machine) ?? []), ...this.shapingCommands(side, shaping, previous)]);
+      await Promise.all(
+        [...perMachine].map(async ([machine, commands]) => {
+          const r = await machine.privileged(commands.map((c) => `${c} || exit $?`).join("\n"));
+          if (r.code !== 0) throw new Error(`${machine.label}: ${r.stderr.trim() || `exit code ${r.code}`}`);
+        }),
+      );
       this.applied = shaping;
     });
     this.changes = run.catch(() => {});
@@ -172,10 +203,11 @@ export class NetnsLinkManager implements ResourceManager {
     // A switch's port: its namespace holds the ports of all the switch's links (one read for all).
     const k = link.ends[1].kind === "switch" && link.ends[0].kind !== "switch" ? 1 : 0;
     const end = link.ends[k];
+    const machine = this.sides[k]!.machine;
     const dir = this.localDir();
     this.written = mkdir(dir, { recursive: true }).then(() => undefined);
     this.unwatch = this.network!.counters.watch({
-      machine: this.machine!,
+      machine,
       ns: end.namespace,
       dev: end.dev,
       atEnd2: k === 1,
@@ -189,13 +221,15 @@ export class NetnsLinkManager implements ResourceManager {
     });
   }
 
-  private stopCounters(): void {
-    this.unwatch?.();
+  /** Stops sampling, with a last sample: the trace ends with the link's totals. */
+  private async stopCounters(): Promise<void> {
+    const unwatch = this.unwatch;
     this.unwatch = undefined;
+    await unwatch?.();
   }
 
   async collectTraces(): Promise<TraceCollection | void> {
-    this.stopCounters();
+    await this.stopCounters();
     await this.written;
     return { missing: [] };
   }
@@ -227,25 +261,30 @@ export class NetnsLinkManager implements ResourceManager {
   async release(): Promise<void> {
     const network = this.network;
     if (!network) return;
-    this.stopCounters();
+    await this.stopCounters();
     this.followers.clear();
     try {
       await this.changes;
-      if (this.built && this.machine) {
+      if (this.built && this.sides_) {
         const link = this.planned();
-        // Deleting one end deletes the pair; a switch's end is chosen, as its namespace is shared.
-        const end = link.ends.find((e) => e.kind === "switch") ?? link.ends[0];
-        const clear = this.applied
-          ? link.ends.flatMap((e) =>
-              clearShapingCommands({ ns: e.namespace, dev: e.dev, tag: network.tag }, this.applied!, this.caps!),
-            )
-          : [];
-        await this.machine.batcher
-          .submit({
-            commands: clear.map((c) => `{ ${c}; } 2>/dev/null || true`),
-            remove: [[end.namespace, end.dev]],
-          })
-          .catch((e: Error) => this.ctx.log(`removing the link: ${e.message}`));
+        // Deleting one end of a veth pair deletes both (a switch's end is chosen: its namespace is
+        // shared); each end of a tunnel is its own machine's.
+        const removed =
+          link.kind === "vxlan" ? this.sides_ : [this.sides_.find((s) => s.end.kind === "switch") ?? this.sides_[0]!];
+        const applied = this.applied;
+        await Promise.all(
+          this.sides_.map(async (side) => {
+            const clear = applied
+              ? clearShapingCommands({ ns: side.end.namespace, dev: side.end.dev, tag: network.tag }, applied, side.caps)
+              : [];
+            await side.machine.batcher
+              .submit({
+                commands: clear.map((c) => `{ ${c}; } 2>/dev/null || true`),
+                remove: removed.includes(side) ? [[side.end.namespace, side.end.dev]] : [],
+              })
+              .catch((e: Error) => this.ctx.log(`removing the link: ${e.message}`));
+          }),
+        );
       }
     } finally {
       this.network = undefined;

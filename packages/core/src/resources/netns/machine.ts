@@ -31,6 +31,8 @@ export class Machine {
     readonly key: string,
     readonly host: Host,
     private readonly tag: string,
+    /** The run's namespaces planned on this machine: its removals touch only these (machines may share /run). */
+    private readonly namespaces: readonly string[],
   ) {
     this.batcher = new Batcher((script) => this.privileged(script));
   }
@@ -70,7 +72,7 @@ export class Machine {
   prepare(): Promise<void> {
     return (this.cleared ??= (async () => {
       const r = await this.privileged(
-        `command -v ip >/dev/null || { echo "ip (iproute2) is missing" >&2; exit 1; }; ${removeNetworkScript(this.tag)}`,
+        `command -v ip >/dev/null || { echo "ip (iproute2) is missing" >&2; exit 1; }; ${removeNetworkScript(this.tag, this.namespaces)}`,
       );
       if (r.code !== 0)
         throw new Error(
@@ -81,7 +83,7 @@ export class Machine {
 
   /** Removes every namespace of the run from the machine. */
   async removeRun(): Promise<void> {
-    await this.privileged(removeNetworkScript(this.tag));
+    await this.privileged(removeNetworkScript(this.tag, this.namespaces));
   }
 }
 

@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { lookup } from "node:dns/promises";
+import { promisify } from "node:util";
 import type { ResourceContext, ResourceHandle } from "../../engine/resource-manager.js";
 import { MACHINE_ROLE, NET_ENDPOINT_ROLE } from "../../catalog/roles.js";
 import { NETNS_LINK } from "../../catalog/types/netns-link.js";
@@ -7,6 +10,8 @@ import { neighbourLimitCommands } from "../../netns/batch.js";
 import { planTopology, resolveIpPlaceholders, type TopologyInput, type TopologyPlan } from "../../netns/plan.js";
 import { Machine, localMachineHost } from "./machine.js";
 import { CounterSampler } from "./counters.js";
+
+const run = promisify(execFile);
 
 const NETWORK_TYPES: ReadonlySet<string> = new Set([NETNS_NODE.rtype, NETNS_SWITCH.rtype, NETNS_LINK.rtype]);
 
@@ -72,6 +77,34 @@ function topologyInput(tag: string, start: ResourceHandle): TopologyInput {
   };
 }
 
+/** An IPv4 address, or undefined. */
+function ipv4(text: string): string | undefined {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(text) ? text : undefined;
+}
+
+/**
+ * Each machine's own address, as the others reach it: the underlay of VXLAN links, needed only
+ * when the network spans machines. A machine resource's is its hostname (resolved); this
+ * machine's is the source address of its route toward the first of them.
+ */
+async function underlayOf(input: TopologyInput, ctx: ResourceContext): Promise<Record<string, string> | undefined> {
+  const keys = [...new Set(input.endpoints.map((e) => e.machine))];
+  if (keys.length < 2) return undefined;
+  const out: Record<string, string> = {};
+  for (const key of keys) {
+    if (key === LOCAL_MACHINE) continue;
+    const name = String(ctx.resource(Number(key)).get("hostname") ?? "localhost");
+    out[key] = ipv4(name) ?? (await lookup(name, { family: 4 })).address;
+  }
+  const remote = Object.values(out)[0];
+  if (keys.includes(LOCAL_MACHINE) && remote) {
+    const { stdout } = await run("ip", ["-4", "-o", "route", "get", remote]);
+    const src = / src (\S+)/.exec(stdout)?.[1];
+    if (src) out[LOCAL_MACHINE] = src;
+  }
+  return out;
+}
+
 /**
  * One emulated network of a run: its plan (made once, from the connected hosts, switches and
  * links, so every manager builds the same thing), the machines it is built on, and the sampler
@@ -88,10 +121,10 @@ export class Network {
 
   constructor(
     readonly tag: string,
-    start: ResourceHandle,
+    input: TopologyInput,
     private readonly forget: () => void,
   ) {
-    this.plan = planTopology(topologyInput(tag, start));
+    this.plan = planTopology(input);
     const labels = new Map<string, number>();
     for (const h of Object.values(this.plan.hosts)) if (h.label) labels.set(h.label, h.guid);
     this.labels = labels;
@@ -112,7 +145,10 @@ export class Network {
           if (!lent) throw new Error(`machine guid ${key} lends no host services`);
           host = lent;
         }
-        const machine = new Machine(key, host, this.tag);
+        const namespaces = [...Object.values(this.plan.hosts), ...Object.values(this.plan.switches)]
+          .filter((n) => n.machine === key)
+          .map((n) => n.namespace);
+        const machine = new Machine(key, host, this.tag, namespaces);
         await machine.prepare();
         await this.raiseNeighbourLimits(machine);
         return machine;
@@ -154,22 +190,31 @@ export class Network {
 }
 
 /** The networks of each run (of each controller), by member guid. */
-const NETWORKS = new WeakMap<object, Map<number, Network>>();
+const NETWORKS = new WeakMap<object, Map<number, Promise<Network>>>();
 
-/** The network `ctx`'s resource belongs to (planned on first use). */
-export function networkOf(ctx: ResourceContext): Network {
+/**
+ * The network `ctx`'s resource belongs to, planned on first use (a plan that failed fails each
+ * member alike, planned once).
+ */
+export function networkOf(ctx: ResourceContext): Promise<Network> {
   const run = ctx.runScope;
   let byGuid = NETWORKS.get(run);
-  if (!byGuid) NETWORKS.set(run, (byGuid = new Map<number, Network>()));
+  if (!byGuid) NETWORKS.set(run, (byGuid = new Map<number, Promise<Network>>()));
   const known = byGuid.get(ctx.guid);
   if (known) return known;
   const start = ctx.resource(ctx.guid);
   const members = component(start);
   const guids = [...members.endpoints, ...members.links].map((h) => h.guid);
-  const network = new Network(networkTag(ctx.runId), start, () => {
-    for (const g of guids) if (byGuid.get(g) === network) byGuid.delete(g);
-    if (byGuid.size === 0) NETWORKS.delete(run);
-  });
+  const tag = networkTag(ctx.runId);
+  const network = (async () => {
+    const input = topologyInput(tag, start);
+    const underlay = await underlayOf(input, ctx);
+    return new Network(tag, underlay ? { ...input, underlay } : input, () => {
+      for (const g of guids) if (byGuid.get(g) === network) byGuid.delete(g);
+      if (byGuid.size === 0) NETWORKS.delete(run);
+    });
+  })();
+  network.catch(() => {});
   for (const g of guids) byGuid.set(g, network);
   return network;
 }

@@ -35,7 +35,7 @@ export class NetnsNodeManager implements ResourceManager, Host {
   }
 
   async discover(): Promise<void> {
-    this.network = networkOf(this.ctx);
+    this.network = await networkOf(this.ctx);
     this.network.hold(this.ctx.guid);
     this.machine = await this.network.machine(this.planned.machine, this.ctx);
     await this.machine.user();

@@ -20,7 +20,7 @@ export class NetnsSwitchManager implements ResourceManager {
   }
 
   async discover(): Promise<void> {
-    this.network = networkOf(this.ctx);
+    this.network = await networkOf(this.ctx);
     this.network.hold(this.ctx.guid);
     this.machine = await this.network.machine(this.planned(this.network).machine, this.ctx);
   }
