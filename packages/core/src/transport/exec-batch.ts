@@ -109,8 +109,15 @@ export class ExecBatcher {
 
 const BATCHERS = new WeakMap<object, ExecBatcher>();
 
-/** `transport.exec(script)`, batched with the other scripts asked of the same transport in this turn. */
+/**
+ * `transport.exec(script)`, batched with the other scripts asked of the same transport in this
+ * turn — on this machine only, where each exec spawns a process (`sh`, or `ip netns exec` for a
+ * namespace host). Over SSH a script already runs in one of the connection's long-lived shells,
+ * several at once: measured with 1,000 applications, batching there was no faster (5.0–7.9 s
+ * unbatched, 6.3–10.7 s batched), while here it was (8.3–9.0 s → 5.3–7.2 s).
+ */
 export function execBatched(transport: Transport, script: string): Promise<ExecResult> {
+  if (!transport.isLocal) return transport.exec(script);
   let b = BATCHERS.get(transport);
   if (!b) BATCHERS.set(transport, (b = new ExecBatcher(transport)));
   return b.exec(script);
