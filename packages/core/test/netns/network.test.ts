@@ -39,7 +39,7 @@ function namespacesOf(runId: string): string[] {
 /** Names of the devices of this machine's own namespace. */
 function rootDevices(): Set<string> {
   return new Set(
-    execFileSync("ip", ["-o", "link", "show"])
+    execFileSync("ip", ["-o", "link", "show"], { stdio: ["ignore", "pipe", "ignore"] })
       .toString()
       .split("\n")
       .filter(Boolean)
