@@ -15,3 +15,6 @@ export {
   type RunRecord,
   type StateTiming,
 } from "./run-diff.js";
+export * from "./netns/label.js";
+export * from "./netns/topologies.js";
+export * from "./netns/index.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { redactCredentials } from "./catalog/credentials.js";
 import { findResourceType } from "./catalog/registry.js";
-import { hasRole, HOST_ROLE } from "./catalog/roles.js";
+import { hasRole, HOST_ROLE, NET_ENDPOINT_ROLE } from "./catalog/roles.js";
 import type { ExperimentController } from "./engine/controller.js";
 import { execOnHosts } from "./hosts/exec.js";
 import type { ExperimentDocument } from "./model/document.js";
@@ -100,7 +100,11 @@ export function parseFacts(r: HostExecResult, packages: readonly string[]): Mach
  */
 export async function buildManifest(ec: ExperimentController): Promise<RunManifest> {
   const full = ec.toDocument();
-  const hosts = full.resources.filter((r) => hasRole(findResourceType(r.type), HOST_ROLE));
+  // An emulated host is a namespace of its machine: the machine's facts are its own.
+  const hosts = full.resources.filter((r) => {
+    const info = findResourceType(r.type);
+    return hasRole(info, HOST_ROLE) && !hasRole(info, NET_ENDPOINT_ROLE);
+  });
   const machines = await Promise.all(
     hosts.map(async (h): Promise<MachineFacts> => {
       const packages = packagesOn(full, h.guid);

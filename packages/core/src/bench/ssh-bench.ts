@@ -203,7 +203,7 @@ async function ansibleOn(targets: Target[], user: string, command: string): Prom
   }
 }
 
-const topology = fileURLToPath(new URL("../../../../examples/netns-topology.sh", import.meta.url));
+const topology = fileURLToPath(new URL("../../test/fixtures/netns-topology.sh", import.meta.url));
 const NETNS_ENV = {
   ...process.env,
   NEPI_NETNS_HOSTS: "10",

@@ -1,7 +1,7 @@
 import type { AttributeValue } from "../model/catalog-schema.js";
 import type { ExperimentDocument } from "../model/document.js";
 import { NepiError } from "../model/errors.js";
-import { HOST_ROLE, hasRole } from "../catalog/roles.js";
+import { HOST_ROLE, MACHINE_ROLE, hasRole } from "../catalog/roles.js";
 import { documentView } from "../engine/design-view.js";
 import type { HostSettings } from "../transport/pool.js";
 
@@ -33,13 +33,20 @@ export function documentHost(doc: ExperimentDocument, guid: number): DocumentHos
   const info = view.info(guid);
   if (!doc.resources.some((r) => r?.guid === guid))
     throw new NepiError("UNKNOWN_GUID", `guid: experiment "${doc.name}" has no resource ${guid}`, "guid");
-  const hostGuid = hasRole(info, HOST_ROLE) ? guid : view.connections(guid).find((g) => hasRole(view.info(g), HOST_ROLE));
+  let hostGuid = hasRole(info, HOST_ROLE) ? guid : view.connections(guid).find((g) => hasRole(view.info(g), HOST_ROLE));
   if (hostGuid === undefined)
     throw new NepiError(
       "BAD_CONNECTION",
       `guid: resource ${guid} (${info?.rtype ?? "unknown type"}) is not a host and runs on none`,
       "guid",
     );
+  const label = (g: number) => doc.resources.find((r) => r?.guid === g)?.label || `${view.info(g)!.rtype} #${g}`;
+  // An emulated host is a namespace on a machine: it is reached as its machine is (none: this one).
+  if (view.info(hostGuid)!.connections.some((c) => c.role === MACHINE_ROLE)) {
+    const machine = view.connections(hostGuid).find((g) => hasRole(view.info(g), MACHINE_ROLE));
+    if (machine === undefined) return { guid: hostGuid, label: label(hostGuid), settings: { host: "localhost" } };
+    hostGuid = machine;
+  }
   const hostInfo = view.info(hostGuid)!;
   const settingsOf = SETTINGS.get(hostInfo.rtype);
   if (!settingsOf)
@@ -48,10 +55,9 @@ export function documentHost(doc: ExperimentDocument, guid: number): DocumentHos
       `guid: ${hostInfo.rtype} hosts cannot be reached from this process (import "@nepi/core/node")`,
       "guid",
     );
-  const label = doc.resources.find((r) => r?.guid === hostGuid)?.label;
   return {
     guid: hostGuid,
-    label: label || `${hostInfo.rtype} #${hostGuid}`,
+    label: label(hostGuid),
     settings: settingsOf((name) => view.value(hostGuid, name)),
   };
 }

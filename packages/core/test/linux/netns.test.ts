@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExperimentController, parseIperf3, parsePing, parseTraceroute, type ExperimentDocumentInput } from "../../src/node.js";
 
-const script = fileURLToPath(new URL("../../../../examples/netns-topology.sh", import.meta.url));
-const example = fileURLToPath(new URL("../../../../examples/netns-multihost.json", import.meta.url));
+const script = fileURLToPath(new URL("../fixtures/netns-topology.sh", import.meta.url));
+const example = fileURLToPath(new URL("../fixtures/netns-multihost.json", import.meta.url));
 const id = process.pid % 200;
 const env = {
   ...process.env,
@@ -27,7 +27,7 @@ function netnsUnavailable(): string | undefined {
 }
 const unavailable = netnsUnavailable();
 
-describe("three hosts in network namespaces (examples/netns-multihost.json)", () => {
+describe("three hosts in network namespaces (test/fixtures/netns-multihost.json)", () => {
   if (unavailable) {
     it(`cannot run here: ${unavailable}`, (ctx) => ctx.skip(unavailable));
     return;

@@ -16,6 +16,7 @@ import type { Host } from "../../engine/host.js";
 import { getResourceType, registerResourceManager } from "../../catalog/registry.js";
 import { LINUX_APPLICATION } from "../../catalog/types/linux-application.js";
 import { lastLines } from "./node.js";
+import { execBatched } from "../../transport/exec-batch.js";
 import {
   ATTEMPT_OUTPUTS,
   appMarker,
@@ -64,9 +65,20 @@ export class LinuxApplicationManager implements ResourceManager {
 
   /** The shell command to run (the user's own for linux::Application). */
   protected command(): string {
-    const c = text(this.ctx.get("command"));
+    const c = text(this.attr("command"));
     if (!c) throw new Error(`attribute "command" is required`);
     return c;
+  }
+
+  /**
+   * An attribute's value, with the placeholders of its host's network resolved (`${ip:LABEL}` on
+   * an emulated host): what commands are built from.
+   */
+  protected attr(name: string): AttributeValue | undefined {
+    const v = this.ctx.get(name);
+    if (typeof v !== "string" || !v.includes("${")) return v;
+    const host = this.host();
+    return host.expand ? host.expand(v) : v;
   }
 
   protected get transport(): Transport {
@@ -98,7 +110,7 @@ export class LinuxApplicationManager implements ResourceManager {
   }
 
   private exports(): string[] {
-    const vars = [...this.placeholders(), ...parseEnv(text(this.ctx.get("env")))];
+    const vars = [...this.placeholders(), ...parseEnv(text(this.attr("env")))];
     return [
       ...vars.map(([k, v]) => `export ${k}=${shq(v)}`),
       'export PATH="$BIN:$PATH"',
@@ -111,7 +123,7 @@ export class LinuxApplicationManager implements ResourceManager {
     const t = host.transport;
     const sudo = this.ctx.get("sudo") === true;
     const command = this.command();
-    const stdin = text(this.ctx.get("stdin"));
+    const stdin = text(this.attr("stdin"));
     const exports = this.exports();
     // One round trip: the directories, the command, the wrapper and stdin.
     const script = [
@@ -132,7 +144,8 @@ export class LinuxApplicationManager implements ResourceManager {
       ),
       ...(stdin !== undefined ? [writeFileScript("stdin", stdin)] : []),
     ].join(" &&\n");
-    const r = await t.exec(script);
+    // Batched with the other applications prepared in this turn: one process, not one each.
+    const r = await execBatched(t, script);
     if (r.code !== 0) throw new Error(`preparing ${this.home} on ${t.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`);
 
     for (const [attr, dest] of [
@@ -154,7 +167,7 @@ export class LinuxApplicationManager implements ResourceManager {
     const packages = neededPackages(getResourceType(this.ctx.rtype), (n) => this.ctx.get(n));
     await host.install(packages, sudo);
     for (const step of ["build", "install"] as const) {
-      const code = text(this.ctx.get(step));
+      const code = text(this.attr(step));
       if (!code) continue;
       const run = [...exports, `cd "$SRC"`, code].join("\n");
       const res = await t.exec(run);
@@ -177,7 +190,7 @@ export class LinuxApplicationManager implements ResourceManager {
     );
     const earlier = this.attempts.at(-1);
     this.attempts.push(this.ctx.attempt);
-    const r = await host.transport.exec(startScript(this.home, earlier));
+    const r = await execBatched(host.transport, startScript(this.home, earlier));
     const m = /^(\d+) (\d+)\s*$/.exec(r.stdout);
     if (r.code !== 0 || !m)
       throw new Error(
