@@ -15,3 +15,5 @@ export {
   type RunRecord,
   type StateTiming,
 } from "./run-diff.js";
+export * from "./netns/label.js";
+export * from "./netns/topologies.js";

@@ -2,3 +2,4 @@
 export * from "./ping.js";
 export * from "./iperf3.js";
 export * from "./traceroute.js";
+export * from "./link-counters.js";
