@@ -25,7 +25,17 @@ function readableAt(x: number, y: number) {
  * it, a ⚙ when an attribute condition changes it during the run (the condition in the tooltip),
  * and in a live run its throughput each way; dashed when it is down.
  */
-export const LinkEdge = memo(function LinkEdge({ id, source, target, selected, data, sourceX, sourceY, targetX, targetY }: EdgeProps) {
+export const LinkEdge = memo(function LinkEdge({
+  id,
+  source,
+  target,
+  selected,
+  data,
+  sourceX,
+  sourceY,
+  targetX,
+  targetY,
+}: EdgeProps) {
   const { guid, label, changes, down: designedDown } = data as LinkEdgeData;
   const s = useInternalNode(source);
   const t = useInternalNode(target);
@@ -52,30 +62,30 @@ export const LinkEdge = memo(function LinkEdge({ id, source, target, selected, d
     <>
       <BaseEdge id={id} path={`M${p.x},${p.y} L${q.x},${q.y}`} className={cls} interactionWidth={16} />
       {!far && (
-      <g
-        className={`netlink-label${selected ? " is-selected" : ""}`}
-        data-testid="link-edge"
-        data-guid={guid}
-        data-down={down ? "true" : "false"}
-        data-state={state ?? "NEW"}
-        transform={`translate(${mx} ${my})`}
-      >
-        {label && (
-          <text className="netlink-shaping" data-testid="link-shaping" y={-6} textAnchor="middle">
-            {label}
-          </text>
-        )}
-        {changes && (
-          <text className="netlink-changes" data-testid="link-changes" y={label ? -20 : -6} textAnchor="middle">
-            <title>{`Changes during the run: ${changes}`}</title>⚙
-          </text>
-        )}
-        {(live || down) && (
-          <text className="netlink-live" data-testid="link-throughput" y={12} textAnchor="middle">
-            {down ? "down" : live}
-          </text>
-        )}
-      </g>
+        <g
+          className={`netlink-label${selected ? " is-selected" : ""}`}
+          data-testid="link-edge"
+          data-guid={guid}
+          data-down={down ? "true" : "false"}
+          data-state={state ?? "NEW"}
+          transform={`translate(${mx} ${my})`}
+        >
+          {label && (
+            <text className="netlink-shaping" data-testid="link-shaping" y={-6} textAnchor="middle">
+              {label}
+            </text>
+          )}
+          {changes && (
+            <text className="netlink-changes" data-testid="link-changes" y={label ? -20 : -6} textAnchor="middle">
+              <title>{`Changes during the run: ${changes}`}</title>⚙
+            </text>
+          )}
+          {(live || down) && (
+            <text className="netlink-live" data-testid="link-throughput" y={12} textAnchor="middle">
+              {down ? "down" : live}
+            </text>
+          )}
+        </g>
       )}
     </>
   );

@@ -84,9 +84,13 @@ describe("a link drawn as an edge", () => {
     // A link joins hosts or switches: not a link and a machine, nor two machines.
     expect(store().checkConnection(3, 4)).toEqual({
       ok: false,
-      reason: "l3 (#3) cannot connect to m (#4): netns::Link connects to netEndpoint (exactly 2); linux::Node connects to nothing",
+      reason:
+        "l3 (#3) cannot connect to m (#4): netns::Link connects to netEndpoint (exactly 2); linux::Node connects to nothing",
     });
-    store().loadDocument({ ...PAIR, resources: [...PAIR.resources, { guid: 5, type: "linux::Node", attributes: {}, traces: [] }] });
+    store().loadDocument({
+      ...PAIR,
+      resources: [...PAIR.resources, { guid: 5, type: "linux::Node", attributes: {}, traces: [] }],
+    });
     expect(store().checkConnection(4, 5).ok).toBe(false);
     // A link has exactly two ends: a third is refused.
     expect(store().connect(3, 4).ok).toBe(false);
@@ -153,7 +157,7 @@ describe("the machine of a host", () => {
     store().setMachine(1, 4);
     expect(store().connections.filter((c) => c.source === 1)).toEqual([{ id: "link-1-4", source: 1, target: 4 }]);
     store().setMachine(1, null);
-    expect(store().connections.some((c) => c.source === 1 || c.target === 1 ? c.target === 4 : false)).toBe(false);
+    expect(store().connections.some((c) => (c.source === 1 || c.target === 1 ? c.target === 4 : false))).toBe(false);
     // Only a machine can be picked.
     store().setMachine(1, 2);
     expect(store().connections).toHaveLength(2);

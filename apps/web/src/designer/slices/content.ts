@@ -269,8 +269,7 @@ export function createContentSlice(history: History, ids: ContentIds): DesignSli
       const s = get();
       const resources = ruleResources(s.nodes);
       const problem = connectionProblem(s.catalog, resources, s.connections, source, target);
-      const via =
-        problem?.code === "NO_RULE" ? joiningEdgeType(s.catalog, resources, s.connections, source, target) : undefined;
+      const via = problem?.code === "NO_RULE" ? joiningEdgeType(s.catalog, resources, s.connections, source, target) : undefined;
       if (via) {
         const info = s.catalog[via]!;
         let guid = 0;
