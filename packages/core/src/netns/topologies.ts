@@ -59,8 +59,8 @@ export interface Topology {
 export const MAX_TOPOLOGY_NODES = 5000;
 
 /** A node's box on the canvas is about 200 × 90: the spacings leave room for the link labels. */
-const STEP_X = 280;
-const STEP_Y = 200;
+const STEP_X = 400;
+const STEP_Y = 220;
 /** Room along a circle per host. */
 const ARC_PER_HOST = 240;
 
