@@ -17,3 +17,4 @@ export {
 } from "./run-diff.js";
 export * from "./netns/label.js";
 export * from "./netns/topologies.js";
+export * from "./netns/index.js";

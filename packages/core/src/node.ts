@@ -3,6 +3,7 @@
 export * from "./index.js";
 export * from "./transport/index.js";
 export * from "./resources/linux/index.js";
+export * from "./resources/netns/index.js";
 export { checkHosts, type CheckHostsOptions } from "./hosts/check.js";
 export { documentHost, registerHostSettings, type DocumentHost, type HostSettingsOf } from "./resources/host-settings.js";
 // Shadows the browser-safe controller exported above: this one also writes timeline.json.

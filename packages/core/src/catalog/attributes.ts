@@ -75,6 +75,17 @@ export function attributeValueProblem(def: AttributeDef, value: unknown): string
   return `expected ${describeExpected(def)}, got ${shown}`;
 }
 
+/**
+ * Why `setWithConditions` cannot set this attribute, or undefined when it can: it sets it while
+ * the run goes on, so a design attribute (read once at deploy) or a read-only one would change
+ * nothing on the running resource.
+ */
+export function runTimeSetProblem(def: AttributeDef): string | undefined {
+  if (def.flags.execReadOnly) return `attribute "${def.name}" is read-only (set by the resource itself)`;
+  if (def.flags.design) return `attribute "${def.name}" is a design attribute: it cannot change while the run goes on`;
+  return undefined;
+}
+
 /** Throws a BAD_VALUE error naming the resource, the attribute and what was expected. */
 export function checkAttributeValue(def: AttributeDef, value: unknown, where: string, path?: string): AttributeValue {
   const problem = attributeValueProblem(def, value);

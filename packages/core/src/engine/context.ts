@@ -81,6 +81,9 @@ export class ResourceContextImpl extends Handle implements ResourceContext {
   get runDir(): string {
     return this.ec.runDir();
   }
+  get runScope(): object {
+    return this.ec;
+  }
   get signal(): AbortSignal {
     if (!this.r.abort) {
       this.r.abort = new AbortController();

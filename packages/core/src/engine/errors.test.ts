@@ -108,6 +108,46 @@ describe("registration errors", () => {
   });
 });
 
+describe("setWithConditions of an attribute that cannot change while the run goes on", () => {
+  // A design attribute is read once, at deploy: setting it during the run would change nothing.
+  const doc = (attribute: string, value: string | number): ExperimentDocument => ({
+    format: "nepi-experiment@1",
+    name: "set-design",
+    resources: [
+      { guid: 1, type: "linux::Node", attributes: {}, traces: [] },
+      { guid: 2, type: "linux::Ping", attributes: { target: "127.0.0.1" }, traces: [] },
+      { guid: 3, type: "sim::Task", attributes: { duration: "1s" }, traces: [] },
+    ],
+    connections: [{ source: 1, target: 2 }],
+    conditions: [],
+    attributeConditions: [{ group: [2], attribute, value, after: [3], state: "STARTED" }],
+  });
+
+  it("is refused at registration, naming the resource, the attribute and the field", () => {
+    const ec = ExperimentController.fromDocument({ ...doc("count", 1), attributeConditions: [] });
+    const e = thrown(() => ec.setWithConditions("count", 9, 2, 3, "STARTED"));
+    expect(e.code).toBe("READ_ONLY");
+    expect(e.path).toBe("attribute");
+    expect(e.message).toMatch(
+      /guid 2 \(linux::Ping\): attribute "count" is a design attribute: it cannot change while the run goes on/,
+    );
+    // A sim::Task's duration is no design attribute: it may be set during the run.
+    expect(() => ec.setWithConditions("duration", "2s", 3, 2, "STARTED")).not.toThrow();
+  });
+
+  it("is a problem of the document at the condition's attribute", () => {
+    const problems = validateDocument(doc("count", 9));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        path: "attributeConditions[0].attribute",
+        code: "READ_ONLY",
+        message: expect.stringMatching(/linux::Ping \(guid 2\): attribute "count" is a design attribute/) as string,
+      }),
+    ]);
+    expect(() => ExperimentController.fromDocument(doc("count", 9))).toThrow(/attributeConditions\[0\]\.attribute/);
+  });
+});
+
 describe("deploy-time errors", () => {
   it("reports a cycle of conditions with the cycle's guids, and deploys nothing", () => {
     const ec = new ExperimentController();

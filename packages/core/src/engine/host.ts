@@ -37,6 +37,13 @@ export interface Host {
   readonly events: ExitChannel;
   /** The address other hosts reach it at. */
   readonly address: string;
+  /** The address `from` reaches it at, when it has several (a router of an emulated network). */
+  addressSeenFrom?(from: Host): string;
+  /**
+   * Resolves the placeholders of the host's network in an attribute value (`${ip:LABEL}`: the
+   * address of the emulated host labelled LABEL); a host without any leaves the text as it is.
+   */
+  expand?(text: string): string;
   /** ${APP_HOME} of resource `guid`: where its files and processes live on this host (`<run>/<guid>`). */
   homeOf(guid: number): string;
   /** Installs missing Debian packages, one install at a time on this host. */

@@ -11,7 +11,7 @@ import {
   type ResourceAction,
 } from "../model/states.js";
 import { parseTime } from "../model/time.js";
-import { checkAttributeValue, getAttribute } from "../catalog/attributes.js";
+import { checkAttributeValue, getAttribute, runTimeSetProblem } from "../catalog/attributes.js";
 import { getResourceType } from "../catalog/registry.js";
 import { deployAfter, traceProblem } from "../catalog/rules.js";
 import { patternProblem } from "../model/pattern.js";
@@ -271,7 +271,8 @@ export class DesignRegistry {
     for (const g of checked.subjects) {
       const r = this.resource(g);
       const def = getAttribute(r.info, name, this.where(r));
-      if (def.flags.execReadOnly) throw new NepiError("READ_ONLY", `${this.where(r)}: attribute "${name}" is read-only`);
+      const problem = runTimeSetProblem(def);
+      if (problem) throw new NepiError("READ_ONLY", `setWithConditions: ${this.where(r)}: ${problem}`, "attribute");
       checkAttributeValue(def, value, this.where(r));
     }
     this.attributeConditions.push({

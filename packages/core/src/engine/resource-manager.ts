@@ -26,6 +26,11 @@ export interface ResourceContext {
   readonly runId: string;
   /** Local directory for this run's results (`<rootDir>/<expId>/<runId>`). */
   readonly runDir: string;
+  /**
+   * One object for every resource of this run in this controller: the key of what their
+   * managers share (an emulated network's plan), so two controllers of one run never share it.
+   */
+  readonly runScope: object;
   /** The resource's current attribute value (defaults applied). */
   get(name: string): AttributeValue | undefined;
   /** The resource's current state. */
@@ -58,6 +63,8 @@ export interface ResourceHandle {
   state(): ResourceState;
   /** The host it runs on (its `host`-role connection). */
   host(): Host;
+  /** The resources connected to it, optionally only those with a role. */
+  connected(role?: string): ResourceHandle[];
   readonly manager: ResourceManager;
 }
 

@@ -8,7 +8,7 @@ import {
   ResourceDocSchema,
   type ExperimentDocument,
 } from "../model/document.js";
-import { findAttribute, attributeValueProblem } from "../catalog/attributes.js";
+import { findAttribute, attributeValueProblem, runTimeSetProblem } from "../catalog/attributes.js";
 import { findResourceType, listResourceTypes } from "../catalog/registry.js";
 import { missingRequiredAttributes, traceProblem } from "../catalog/rules.js";
 import { linkProblem, missingLinks, type LinkView } from "../catalog/links.js";
@@ -198,6 +198,8 @@ function semanticProblems(doc: ExperimentDocument, malformed: { guid: number; in
       const def = findAttribute(info, c.attribute);
       if (!def) add(`${at}.attribute`, `${info.rtype} (guid ${g}) has no attribute "${c.attribute}"`, "UNKNOWN_ATTRIBUTE", g);
       else {
+        const fixed = runTimeSetProblem(def);
+        if (fixed) add(`${at}.attribute`, `${info.rtype} (guid ${g}): ${fixed}`, "READ_ONLY", g);
         const problem = attributeValueProblem(def, c.value);
         if (problem) add(`${at}.value`, problem, "BAD_VALUE", g);
       }

@@ -16,6 +16,7 @@ export class DesignResourceContext implements ResourceContext {
   readonly runId = "none";
   // Outside a run nothing is retried.
   readonly attempt = 1;
+  readonly runScope: object = {};
   private readonly info: ResourceTypeInfo;
   private abort?: AbortController;
 

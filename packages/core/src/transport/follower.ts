@@ -37,7 +37,9 @@ class Slots {
   }
 }
 const SLOTS = new WeakMap<Transport, Slots>();
-function slotsOf(t: Transport): Slots {
+function slotsOf(transport: Transport): Slots {
+  // A network namespace's transport runs over its machine's connection, and shares its slots.
+  const t = (transport as { connection?: Transport }).connection ?? transport;
   let s = SLOTS.get(t);
   if (!s) SLOTS.set(t, (s = new Slots(t.isLocal ? Number.POSITIVE_INFINITY : FOLLOWS_PER_HOST)));
   return s;

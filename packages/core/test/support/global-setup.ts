@@ -45,6 +45,7 @@ export async function setup(project: TestProject): Promise<void> {
       "mtr-tiny",
       "iproute2",
       "procps",
+      "nftables",
     ],
     { timeout: 600_000 },
   );

@@ -64,9 +64,20 @@ export class LinuxApplicationManager implements ResourceManager {
 
   /** The shell command to run (the user's own for linux::Application). */
   protected command(): string {
-    const c = text(this.ctx.get("command"));
+    const c = text(this.attr("command"));
     if (!c) throw new Error(`attribute "command" is required`);
     return c;
+  }
+
+  /**
+   * An attribute's value, with the placeholders of its host's network resolved (`${ip:LABEL}` on
+   * an emulated host): what commands are built from.
+   */
+  protected attr(name: string): AttributeValue | undefined {
+    const v = this.ctx.get(name);
+    if (typeof v !== "string" || !v.includes("${")) return v;
+    const host = this.host();
+    return host.expand ? host.expand(v) : v;
   }
 
   protected get transport(): Transport {
@@ -98,7 +109,7 @@ export class LinuxApplicationManager implements ResourceManager {
   }
 
   private exports(): string[] {
-    const vars = [...this.placeholders(), ...parseEnv(text(this.ctx.get("env")))];
+    const vars = [...this.placeholders(), ...parseEnv(text(this.attr("env")))];
     return [
       ...vars.map(([k, v]) => `export ${k}=${shq(v)}`),
       'export PATH="$BIN:$PATH"',
@@ -111,7 +122,7 @@ export class LinuxApplicationManager implements ResourceManager {
     const t = host.transport;
     const sudo = this.ctx.get("sudo") === true;
     const command = this.command();
-    const stdin = text(this.ctx.get("stdin"));
+    const stdin = text(this.attr("stdin"));
     const exports = this.exports();
     // One round trip: the directories, the command, the wrapper and stdin.
     const script = [
@@ -154,7 +165,7 @@ export class LinuxApplicationManager implements ResourceManager {
     const packages = neededPackages(getResourceType(this.ctx.rtype), (n) => this.ctx.get(n));
     await host.install(packages, sudo);
     for (const step of ["build", "install"] as const) {
-      const code = text(this.ctx.get(step));
+      const code = text(this.attr(step));
       if (!code) continue;
       const run = [...exports, `cd "$SRC"`, code].join("\n");
       const res = await t.exec(run);

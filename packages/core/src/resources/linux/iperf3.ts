@@ -20,16 +20,17 @@ export class LinuxIperf3Manager extends LinuxApplicationManager {
 
   /** The server's address: the `server` attribute, or the host of the connected iperf3 server. */
   private serverHost(): string {
-    const explicit = str(this.ctx.get("server"));
+    const explicit = str(this.attr("server"));
     if (explicit) return explicit;
     const peer = this.server();
     if (!peer) throw new Error(`an iperf3 client needs the "server" attribute or a connected iperf3 server`);
-    const host = peer.host().address;
+    const server = peer.host();
+    const host = server.addressSeenFrom?.(this.host()) ?? server.address;
     return host === "localhost" ? "127.0.0.1" : host;
   }
 
   protected override command(): string {
-    const g = (n: string) => this.ctx.get(n);
+    const g = (n: string) => this.attr(n);
     const port = num(g("port")) ?? 5201;
     if (this.role() === "server") {
       // One test, then it exits (FINISHED); --forceflush so "Server listening" reaches the trace.

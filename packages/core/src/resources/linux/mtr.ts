@@ -7,7 +7,7 @@ import { num, required } from "./values.js";
 /** linux::Mtr: one mtr report, as JSON, built from its attributes (all quoted). */
 export class LinuxMtrManager extends LinuxApplicationManager {
   protected override command(): string {
-    const g = (n: string) => this.ctx.get(n);
+    const g = (n: string) => this.attr(n);
     const args: Array<string | number> = [
       "mtr",
       "--report",

@@ -1,5 +1,5 @@
 import type { AttributeValue } from "../../model/catalog-schema.js";
-import type { ResourceContext, ResourceManager } from "../../engine/resource-manager.js";
+import type { ResourceContext, ResourceHandle, ResourceManager } from "../../engine/resource-manager.js";
 import type { Host, HostPaths, HostReach, ReachOptions } from "../../engine/host.js";
 import { registerResourceManager } from "../../catalog/registry.js";
 import { registerHostSettings } from "../host-settings.js";
@@ -176,21 +176,7 @@ export class LinuxNodeManager implements ResourceManager, Host {
         // Whatever this run started through this node and is still running (its applications
         // already ended theirs; this catches any left by a failed release): process groups
         // checked by pid and start time, never a killall.
-        if (this.ctx.get("cleanProcesses") !== false) {
-          const apps = this.ctx.connected();
-          const dirs = apps.map((h) => this.homeOf(h.guid));
-          if (dirs.length) await t.exec(endGroupsScript(dirs, 0));
-          // And what left those groups (setsid, double-forking daemons): found by its marker.
-          const sudo = apps.some((h) => h.get("sudo") === true);
-          if (apps.length)
-            await t.exec(
-              endMarkedScript(
-                apps.map((h) => appMarker(this.ctx.runId, h.guid)),
-                STOP_GRACE_S,
-                sudo,
-              ),
-            );
-        }
+        if (this.ctx.get("cleanProcesses") !== false) await endLeftovers(this, this.ctx.connected(), this.ctx.runId);
         if (this.events_) {
           const perHost = EVENTS.get(t);
           const shared = perHost?.get(this.paths_.events);
@@ -206,6 +192,30 @@ export class LinuxNodeManager implements ResourceManager, Host {
       await releaseTransport(t);
     }
   }
+}
+
+/**
+ * Ends what the applications of a host left running: their process groups (checked by pid and
+ * start time, never a killall), then what left those groups (setsid, double-forking daemons),
+ * found by its marker.
+ */
+export async function endLeftovers(host: Host, apps: ResourceHandle[], runId: string): Promise<void> {
+  if (apps.length === 0) return;
+  const t = host.transport;
+  await t.exec(
+    endGroupsScript(
+      apps.map((h) => host.homeOf(h.guid)),
+      0,
+    ),
+  );
+  const sudo = apps.some((h) => h.get("sudo") === true);
+  await t.exec(
+    endMarkedScript(
+      apps.map((h) => appMarker(runId, h.guid)),
+      STOP_GRACE_S,
+      sudo,
+    ),
+  );
 }
 
 export function lastLines(text: string, n = 5): string {

@@ -7,7 +7,7 @@ import { num, str } from "./values.js";
 /** linux::Tcpdump: captures until stopped; STARTED once it listens. */
 export class LinuxTcpdumpManager extends LinuxApplicationManager {
   protected override command(): string {
-    const g = (n: string) => this.ctx.get(n);
+    const g = (n: string) => this.attr(n);
     // -U and --immediate-mode: each packet reaches the file at once (not held in a ring block), so
     // the pcap trace is complete when stopped.
     const args = [

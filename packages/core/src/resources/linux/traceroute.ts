@@ -7,7 +7,7 @@ import { num, required } from "./values.js";
 /** linux::Traceroute: its command from its attributes (all quoted). */
 export class LinuxTracerouteManager extends LinuxApplicationManager {
   protected override command(): string {
-    const g = (n: string) => this.ctx.get(n);
+    const g = (n: string) => this.attr(n);
     const args: Array<string | number> = ["traceroute"];
     if (g("numeric") !== false) args.push("-n");
     args.push("-m", num(g("maxHops")) ?? 30, "-q", num(g("queries")) ?? 3);
