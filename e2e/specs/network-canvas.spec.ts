@@ -1,4 +1,6 @@
+import { execFileSync } from "node:child_process";
 import type { Page } from "@playwright/test";
+import { networkTag } from "@nepi/core/node";
 import { test, expect } from "../fixtures.js";
 import { connect, dragFromPalette, node, nodesOfType, selectNode, setAttr } from "../helpers.js";
 
@@ -92,4 +94,105 @@ test("a network designed on the canvas: Insert topology, links drawn as edges, t
   await page.getByRole("button", { name: "Delete resource" }).click();
   await expect(page.getByTestId("link-edge")).toHaveCount(0);
   await expect(node(page, h1!)).toHaveCount(0);
+});
+
+test("h1 — r — h2 with a 10 Mbit/s link: ping across, iperf3 near 10 Mbit/s, the rate changed during the run, released", async ({
+  app: page,
+  shot,
+}) => {
+  test.setTimeout(180_000);
+  // The network from the template: a line of 3, the middle one forwarding.
+  await page.getByTestId("insert-topology").click();
+  const dialog = page.getByTestId("topology-dialog");
+  await dialog.getByTestId("topology-kind").selectOption("line");
+  await dialog.getByTestId("topology-hosts").fill("3");
+  await dialog.getByTestId("topology-rate").fill("10mbit");
+  await dialog.getByTestId("topology-insert").click();
+  await expect(page.getByTestId("link-edge")).toHaveCount(2);
+  const [h1, r1, h2] = await nodesOfType(page, "netns::Node").evaluateAll((els) =>
+    els.map((e) => Number(e.getAttribute("data-guid"))),
+  );
+  await expect(node(page, r1!)).toContainText("r1");
+  const [l1] = await linkGuids(page);
+
+  // The applications from the palette: a ping from h1 to h2's address, iperf3 from h1 to h2,
+  // dropped around the hosts (clear of the minimap).
+  const canvas = (await page.getByTestId("canvas").boundingBox())!;
+  // The view eases onto the inserted topology: measure once it stands still.
+  const framesLater = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const at = async () => JSON.stringify(await node(page, h1!).boundingBox());
+  await expect
+    .poll(async () => {
+      const a = await at();
+      await framesLater();
+      return a === (await at());
+    })
+    .toBe(true);
+  const near = async (guid: number, dy: number) => {
+    const box = (await node(page, guid).boundingBox())!;
+    return { x: box.x - canvas.x + box.width / 2, y: box.y - canvas.y + box.height / 2 + dy };
+  };
+  const ping = await dragFromPalette(page, "linux::Ping", await near(h1!, -150));
+  await connect(page, ping, h1!);
+  await selectNode(page, ping);
+  await setAttr(page, "target", "${ip:h2}");
+  await setAttr(page, "count", "3");
+  const server = await dragFromPalette(page, "linux::Iperf3", await near(r1!, 170));
+  await connect(page, server, h2!);
+  await selectNode(page, server);
+  await page.getByTestId("attr-role").selectOption("server");
+  const client = await dragFromPalette(page, "linux::Iperf3", await near(h1!, 160));
+  await connect(page, client, h1!);
+  await connect(page, client, server);
+  await selectNode(page, client);
+  await setAttr(page, "duration", "10s");
+
+  // During the run, 4 s after the client started, h1's link goes down to 5 Mbit/s.
+  await clickLink(page, l1!);
+  await page.getByTestId("attr-cond-add").click();
+  await page.getByTestId("attr-cond-attribute").selectOption("rate");
+  await page.getByTestId("attr-cond-value").fill("5mbit");
+  await page.getByTestId("attr-cond-after").selectOption([String(client)]);
+  await page.getByTestId("attr-cond-state").selectOption("STARTED");
+  await page.getByTestId("attr-cond-delay").fill("4s");
+  await expect(linkEdge(page, l1!).getByTestId("link-changes")).toHaveCount(1);
+  await expect(page.getByTestId("problems")).toContainText("No problems");
+  await shot("h1 r h2 designed");
+
+  await page.getByTestId("deploy").click();
+  // The ping crosses the router.
+  await expect(node(page, ping)).toHaveAttribute("data-state", "FINISHED", { timeout: 60_000 });
+  // The run's namespaces, named with its tag, exist while it runs.
+  const tag = networkTag((await page.getByTestId("run-status").getAttribute("data-run-id"))!);
+  const namespaces = () => execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+  expect(namespaces()).toContain(`nepi-${tag}-h${h1}`);
+  const pingPane = page.locator(`[data-testid="trace-pane"][data-guid="${ping}"][data-trace="stdout"]`);
+  await expect(pingPane.getByTestId("ping-loss")).toContainText("3 received, 0% loss");
+  // The link's edge shows its throughput: near 10 Mbit/s from h1, then near 5 once changed.
+  const throughput = linkEdge(page, l1!).getByTestId("link-throughput");
+  await expect(throughput).toHaveText(/^→ (8\.[5-9]\d*|9(\.\d+)?|10(\.\d+)?|11) Mbit\/s/, { timeout: 30_000 });
+  await shot("iperf3 at 10 Mbit/s");
+  await expect(throughput).toHaveText(/^→ (4(\.\d+)?|5(\.\d+)?|6) Mbit\/s/, { timeout: 30_000 });
+  await shot("the rate changed during the run");
+  await expect(node(page, client)).toHaveAttribute("data-state", "FINISHED", { timeout: 60_000 });
+  // Its trace is one of many: show it.
+  await page
+    .locator(".trace-chip", { hasText: `#${client} · stdout` })
+    .locator("input")
+    .check();
+  const clientPane = page.locator(`[data-testid="trace-pane"][data-guid="${client}"][data-trace="stdout"]`);
+  await clientPane.scrollIntoViewIfNeeded();
+  await expect(clientPane.getByTestId("throughput-chart")).toHaveAttribute("data-points", /^([5-9]|\d\d+)$/);
+  // 4 s at 10 Mbit/s and 6 s at 5: the average lies between.
+  const summary = (await clientPane.locator(".chart-summary").textContent()) ?? "";
+  const average = Number(/average ([\d.]+) Mbit\/s/.exec(summary)?.[1]);
+  expect(average, summary).toBeGreaterThan(5);
+  expect(average, summary).toBeLessThan(10.5);
+  await shot("iperf3 chart");
+
+  await page.getByTestId("release").click();
+  await expect(node(page, h1!)).toHaveAttribute("data-state", "RELEASED", { timeout: 30_000 });
+  await expect(page.getByTestId("run-status")).toHaveAttribute("data-status", "RELEASED");
+  // Nothing of the run is left in the kernel (its devices lived in its namespaces).
+  expect(namespaces()).not.toContain(tag);
 });
