@@ -17,6 +17,8 @@ import {
 } from "@xyflow/react";
 import { COMPACT_BELOW_ZOOM, ResourceNode } from "./ResourceNode";
 import { ConditionEdge, ConnectionEdge } from "./edges";
+import { LinkEdge } from "./LinkEdge";
+import { resourceEdgeId } from "./edge-ids";
 import { useDesignStore, useDesignStoreApi, type DesignStore } from "./store";
 import { withSelection } from "./slices/selection";
 import type { Check } from "./rules";
@@ -24,7 +26,7 @@ import { PALETTE_MIME } from "./Palette";
 import { useEditor } from "../editor";
 
 const nodeTypes = { resource: ResourceNode };
-const edgeTypes = { connection: ConnectionEdge, condition: ConditionEdge };
+const edgeTypes = { connection: ConnectionEdge, condition: ConditionEdge, link: LinkEdge };
 
 /** Above this many nodes only the visible ones are rendered (1,000 stay smooth). */
 const VIRTUALIZE_FROM = 150;
@@ -104,9 +106,20 @@ export function Canvas() {
   const designEdges = useDesignStore((s) => s.edges);
   const selectedGuids = useDesignStore((s) => s.selectedGuids);
   const selectedEdgeIds = useDesignStore((s) => s.selectedEdgeIds);
-  // xyflow draws selection from each item's `selected`, made here from the store's one selection.
-  const nodes = useMemo(() => withSelection(designNodes, new Set(selectedGuids.map(String))), [designNodes, selectedGuids]);
-  const edges = useMemo(() => withSelection(designEdges, new Set(selectedEdgeIds)), [designEdges, selectedEdgeIds]);
+  const drawnAsEdges = useDesignStore((s) => s.drawnAsEdges);
+  // Links drawn as edges are no boxes.
+  const boxes = useMemo(
+    () => (drawnAsEdges.size ? designNodes.filter((n) => !drawnAsEdges.has(n.data.guid)) : designNodes),
+    [designNodes, drawnAsEdges],
+  );
+  // xyflow draws selection from each item's `selected`, made here from the store's one selection
+  // (a selected link resource is its edge).
+  const nodes = useMemo(() => withSelection(boxes, new Set(selectedGuids.map(String))), [boxes, selectedGuids]);
+  const edges = useMemo(() => {
+    const ids = new Set(selectedEdgeIds);
+    for (const g of selectedGuids) if (drawnAsEdges.has(g)) ids.add(resourceEdgeId(g));
+    return withSelection(designEdges, ids);
+  }, [designEdges, selectedEdgeIds, selectedGuids, drawnAsEdges]);
   const readOnly = useDesignStore((s) => s.readOnly);
   const focusSeq = useDesignStore((s) => s.focusSeq);
   const loadSeq = useDesignStore((s) => s.loadSeq);
@@ -213,8 +226,10 @@ export function Canvas() {
   // Bring the selection into view when asked (a click on a problem).
   useEffect(() => {
     if (!focusSeq) return;
-    const selected = design.getState().selectedGuids;
-    if (selected.length) void flow.fitView({ nodes: selected.map((g) => ({ id: String(g) })), maxZoom: 1.2, duration: 250 });
+    const { selectedGuids: selected, drawnAsEdges: links } = design.getState();
+    // A link is shown with the two it joins.
+    const shown = selected.flatMap((g) => links.get(g) ?? [g]);
+    if (shown.length) void flow.fitView({ nodes: shown.map((g) => ({ id: String(g) })), maxZoom: 1.2, duration: 250 });
   }, [focusSeq, flow, design]);
 
   // A loaded design is shown whole once its nodes are measured (new nodes never move the view).

@@ -1,4 +1,5 @@
 import { Fragment, useMemo } from "react";
+import { MachinePicker, hasMachine } from "./MachinePicker";
 import {
   RESOURCE_ACTIONS,
   RESOURCE_STATES,
@@ -296,6 +297,8 @@ function ResourceInspector({ node }: { node: ResourceNode }) {
           onChange={(e) => store.setLabel(d.guid, e.target.value)}
         />
       </div>
+
+      {hasMachine(info) && <MachinePicker guid={d.guid} disabled={readOnly} />}
 
       <h3 className="section-title">Attributes</h3>
       {info?.attributes.map((def) => (

@@ -17,15 +17,12 @@ const isFar = (s: ReactFlowState) => s.transform[2] < COMPACT_BELOW_ZOOM;
  * own guid: a burst of state changes re-renders only the nodes whose state changed.
  */
 export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeProps<ResourceNodeType>) {
-  const run = useRunStore((s) => s.states[data.guid]);
+  // Its state and reason as strings: a snapshot that says NEW again (a run begins) re-renders nothing.
+  const state = useRunStore((s) => s.states[data.guid]?.state ?? "NEW");
+  const reason = useRunStore((s) => s.states[data.guid]?.reason);
   // What it waits for in the shown live run: the node's hover says it.
   const waiting = waitingText(useRunStore((s) => s.waitingOn[data.guid]));
-  const hover = run?.reason
-    ? `${data.label}: ${run.reason}`
-    : waiting
-      ? `${data.label || `#${data.guid}`} waits: ${waiting}`
-      : undefined;
-  const state = run?.state ?? "NEW";
+  const hover = reason ? `${data.label}: ${reason}` : waiting ? `${data.label || `#${data.guid}`} waits: ${waiting}` : undefined;
   const style = STATE_STYLE[state];
   const info = useDesignStore((s) => s.catalog[data.rtype]);
   // What tells two nodes apart at a glance, as the type's definition says ("ping 10.0.0.1").
@@ -131,9 +128,9 @@ export const ResourceNode = memo(function ResourceNode({ data, selected }: NodeP
           </span>
         )}
       </div>
-      {state === "FAILED" && run?.reason && (
-        <div className="rn-reason" data-testid="failure-reason" title={run.reason}>
-          {run.reason}
+      {state === "FAILED" && reason && (
+        <div className="rn-reason" data-testid="failure-reason" title={reason}>
+          {reason}
         </div>
       )}
     </div>

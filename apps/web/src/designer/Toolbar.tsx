@@ -6,6 +6,7 @@ import { useEditor } from "../editor";
 import { exportDesign, forgetShownRun, importFile, saveDesign } from "./persistence";
 import { autoLayout } from "./layout";
 import { ExperimentsDialog } from "./ExperimentsDialog";
+import { InsertTopologyDialog } from "./InsertTopologyDialog";
 import { HostCheckButton } from "./HostChecks";
 import { useUiStore } from "./ui";
 import { errorMessage } from "../api/trpc";
@@ -25,6 +26,7 @@ export function Toolbar() {
   const dialog = useUiStore((s) => s.openDialog);
   const setDialog = useUiStore((s) => s.setOpenDialog);
   const [layouting, setLayouting] = useState(false);
+  const [topologyOpen, setTopologyOpen] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
   const flow = useReactFlow();
   const editor = useEditor();
@@ -166,6 +168,16 @@ export function Toolbar() {
         <button
           type="button"
           className="btn"
+          data-testid="insert-topology"
+          disabled={readOnly}
+          onClick={() => setTopologyOpen(true)}
+          title={readOnly ? LEAVE_RUN_FIRST : "Add a line, ring, star, tree or grid of emulated hosts and links"}
+        >
+          Insert topology…
+        </button>
+        <button
+          type="button"
+          className="btn"
           data-testid="fit-view"
           onClick={() => void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 250 })}
           title="Show the whole design"
@@ -179,6 +191,7 @@ export function Toolbar() {
       <div className="toolbar-spacer" />
       <RunControls />
       {dialog && <ExperimentsDialog onClose={() => setDialog(false)} />}
+      {topologyOpen && <InsertTopologyDialog onClose={() => setTopologyOpen(false)} />}
     </header>
   );
 }

@@ -8,7 +8,7 @@ import { useDesignStore, useDesignStoreApi } from "./store";
 
 type Point = { x: number; y: number };
 
-function rectOf(n: InternalNode) {
+export function rectOf(n: InternalNode) {
   const w = n.measured.width ?? 200;
   const h = n.measured.height ?? 90;
   const { x, y } = n.internals.positionAbsolute;
@@ -16,7 +16,7 @@ function rectOf(n: InternalNode) {
 }
 
 /** Where the line from the center of `a` towards `b`'s center leaves `a`'s box. */
-function borderPoint(a: ReturnType<typeof rectOf>, b: Point): Point {
+export function borderPoint(a: ReturnType<typeof rectOf>, b: Point): Point {
   const dx = b.x - a.cx;
   const dy = b.y - a.cy;
   if (dx === 0 && dy === 0) return { x: a.cx, y: a.cy };

@@ -9,7 +9,8 @@ import type {
   ResourceState,
 } from "@nepi/core";
 import { DOCUMENT_FORMAT, showPattern, stateRank } from "@nepi/core";
-import { conditionEdgeId, connectionEdgeId } from "./edge-ids";
+import { conditionEdgeId, connectionEdgeId, resourceEdgeId } from "./edge-ids";
+import type { DrawnLink, LinkEdgeData } from "./link-edges";
 
 /** A resource as the canvas holds it: the node's data (the position is the node's). */
 export interface ResourceData extends Record<string, unknown> {
@@ -214,12 +215,19 @@ export function contentToDocument(content: DesignContent): ExperimentDocument {
 }
 
 /**
- * The edges xyflow draws: connections (solid) and one dashed edge per condition pair. Which are
- * selected is added by the canvas from the selection.
+ * The edges xyflow draws: connections (solid), one edge per resource drawn as an edge (a network
+ * link, instead of its box and its two connections) and one dashed edge per condition pair.
+ * Which are selected is added by the canvas from the selection.
  */
-export function buildEdges(connections: readonly DesignConnection[], conditions: readonly DesignCondition[]): Edge[] {
+export function buildEdges(
+  connections: readonly DesignConnection[],
+  conditions: readonly DesignCondition[],
+  links: readonly DrawnLink[] = [],
+): Edge[] {
   const edges: Edge[] = [];
+  const drawn = new Set(links.map((l) => l.guid));
   for (const c of connections) {
+    if (drawn.has(c.source) || drawn.has(c.target)) continue;
     edges.push({
       id: c.id,
       source: String(c.source),
@@ -227,6 +235,17 @@ export function buildEdges(connections: readonly DesignConnection[], conditions:
       sourceHandle: "link-out",
       targetHandle: "link-in",
       type: "connection",
+    });
+  }
+  for (const l of links) {
+    edges.push({
+      id: resourceEdgeId(l.guid),
+      source: String(l.ends[0]),
+      target: String(l.ends[1]),
+      sourceHandle: "link-out",
+      targetHandle: "link-in",
+      type: "link",
+      data: { guid: l.guid, label: l.label, changes: l.changes, down: l.down } satisfies LinkEdgeData,
     });
   }
   for (const c of conditions) {

@@ -1,6 +1,6 @@
 import { createStore, type StoreApi } from "zustand";
 import { storeContext } from "../store-context";
-import type { GateEvent, MissingTrace, ResourceState, StateEvent, WaitReason } from "@nepi/core";
+import type { GateEvent, LinkRate, MissingTrace, ResourceState, StateEvent, WaitReason } from "@nepi/core";
 
 /** The live state of one resource in the run shown on the canvas. */
 export interface NodeRunState {
@@ -70,6 +70,8 @@ export interface RunStoreState {
   waitingOn: Record<number, WaitReason[]>;
   /** Index of a condition in the run's document → its gate's latest event (armed: counting down). */
   gates: Record<number, GateEvent>;
+  /** guid → a network link's latest throughput and up flag, from its counters trace (links in view). */
+  linkRates: Record<number, LinkRate>;
 
   /** Forget the shown run and show `runId` (empty states until its snapshot arrives). */
   beginRun(runId: string, opts?: { phase?: RunPhase; dryRun?: boolean; resources?: RunResource[] }): void;
@@ -88,8 +90,18 @@ export interface RunStoreState {
   /** A condition's delay started, or it opened. */
   applyGate(gate: GateEvent): void;
   setPhase(phase: RunPhase, error?: string | null): void;
+  setLinkRate(guid: number, rate: LinkRate): void;
+  /**
+   * Takes one of the few counters streams the canvas may follow at once (the server allows a
+   * connection a bounded number of subscriptions): false when they are all taken.
+   */
+  claimLinkFeed(): boolean;
+  releaseLinkFeed(): void;
   clear(): void;
 }
+
+/** Link counters followed at once at most: the links in view when zoomed in are fewer. */
+export const MAX_LINK_FEEDS = 32;
 
 const EMPTY_COUNTS: RunCounts = { total: 0, READY: 0, STARTED: 0, FINISHED: 0, STOPPED: 0, FAILED: 0, RELEASED: 0 };
 
@@ -159,6 +171,7 @@ const NO_RUN: Omit<RunStoreState, FunctionKeys<RunStoreState>> = {
   missingTraces: [],
   waitingOn: {},
   gates: {},
+  linkRates: {},
 };
 
 type FunctionKeys<T> = { [K in keyof T]: T[K] extends (...args: never[]) => unknown ? K : never }[keyof T];
@@ -171,6 +184,7 @@ export function createRunStore(): RunStore {
   // Transitions runs.get added to the timeline that the live stream may still deliver: the
   // timeline shows each once.
   let fromRunsGet = new Set<string>();
+  let linkFeeds = 0;
 
   function scheduleFlush(flush: () => void): void {
     if (frameRequested) return;
@@ -291,6 +305,20 @@ export function createRunStore(): RunStore {
 
     setPhase(phase, error = null) {
       set({ phase, error });
+    },
+
+    setLinkRate(guid, rate) {
+      set({ linkRates: { ...get().linkRates, [guid]: rate } });
+    },
+
+    claimLinkFeed() {
+      if (linkFeeds >= MAX_LINK_FEEDS) return false;
+      linkFeeds++;
+      return true;
+    },
+
+    releaseLinkFeed() {
+      linkFeeds = Math.max(0, linkFeeds - 1);
     },
 
     clear() {

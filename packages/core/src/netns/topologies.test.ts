@@ -78,6 +78,7 @@ describe("generateTopology", () => {
     const t = make({ kind: "star", hosts: 1000 });
     expect(count(t, NETNS_SWITCH.rtype)).toBe(1);
     expect(count(t, NETNS_NODE.rtype)).toBe(1000);
+    expect(t.counts).toEqual({ hosts: 1000, switches: 1, links: 1000 });
     expect(count(t, NETNS_LINK.rtype)).toBe(1000);
     const hub = t.resources.find((r) => r.type === NETNS_SWITCH.rtype)!;
     expect(ends(t).every(([a]) => a === hub.guid)).toBe(true);

@@ -51,14 +51,16 @@ export interface TopologyOptions {
 export interface Topology {
   resources: (ResourceDoc & { position: { x: number; y: number } })[];
   connections: ConnectionDoc[];
+  /** How many of each it made. */
+  counts: { hosts: number; switches: number; links: number };
 }
 
 /** More resources than this in one topology is a typo, not an experiment. */
 export const MAX_TOPOLOGY_NODES = 5000;
 
 /** A node's box on the canvas is about 200 × 90: the spacings leave room for the link labels. */
-const STEP_X = 280;
-const STEP_Y = 200;
+const STEP_X = 400;
+const STEP_Y = 220;
 /** Room along a circle per host. */
 const ARC_PER_HOST = 240;
 
@@ -114,7 +116,7 @@ function linkAttributes(link: LinkDefaults | undefined): Record<string, Attribut
 
 /** Builds the resources one by one: guids in order, labels that are not taken yet. */
 class Builder {
-  readonly topology: Topology = { resources: [], connections: [] };
+  readonly topology: Topology = { resources: [], connections: [], counts: { hosts: 0, switches: 0, links: 0 } };
   private guid: number;
   private readonly taken: Set<string>;
   private readonly counters = new Map<string, number>();
@@ -156,12 +158,14 @@ class Builder {
 
   host(position: Point, forwarding: boolean): Endpoint {
     const guid = this.add(NETNS_NODE.rtype, forwarding ? "r" : "h", forwarding ? { forwarding: true } : {}, [], position);
+    this.topology.counts.hosts++;
     this.onMachine(guid);
     return { guid, position };
   }
 
   switch(position: Point): Endpoint {
     const guid = this.add(NETNS_SWITCH.rtype, "s", {}, [], position);
+    this.topology.counts.switches++;
     this.onMachine(guid);
     return { guid, position };
   }
@@ -170,6 +174,7 @@ class Builder {
     // Its box (shown only when it is not drawn as an edge) sits halfway.
     const middle = { x: (a.position.x + b.position.x) / 2, y: (a.position.y + b.position.y) / 2 };
     const guid = this.add(NETNS_LINK.rtype, "l", { ...this.linkValues }, [LINK_COUNTERS_TRACE], middle);
+    this.topology.counts.links++;
     this.topology.connections.push({ source: guid, target: a.guid }, { source: guid, target: b.guid });
   }
 }

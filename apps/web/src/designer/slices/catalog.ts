@@ -11,9 +11,12 @@ function catalogOf(types: ResourceTypeInfo[]): Record<string, ResourceTypeInfo> 
   return Object.fromEntries(types.map((t) => [t.rtype, t]));
 }
 
-export const createCatalogSlice: DesignSlice<CatalogSlice> = (set) => ({
+export const createCatalogSlice: DesignSlice<CatalogSlice> = (set, get) => ({
   catalog: catalogOf(listResourceTypes()),
   setCatalog(types) {
-    if (types.length) set({ catalog: catalogOf(types) });
+    if (!types.length) return;
+    set({ catalog: catalogOf(types) });
+    // Which types are drawn as edges comes with the catalog.
+    get().refreshEdges();
   },
 });

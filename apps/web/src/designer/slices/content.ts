@@ -1,5 +1,15 @@
 import { applyNodeChanges, type Edge, type NodeChange } from "@xyflow/react";
-import type { AttributeValue, Campaign, ExperimentDocument, Problem, ResourceTypeInfo } from "@nepi/core";
+import {
+  LINK_COUNTERS_TRACE,
+  MACHINE_ROLE,
+  generateTopology,
+  type AttributeValue,
+  type Campaign,
+  type ExperimentDocument,
+  type Problem,
+  type ResourceTypeInfo,
+  type TopologySpec,
+} from "@nepi/core";
 import {
   contentToDocument,
   documentToContent,
@@ -12,10 +22,11 @@ import {
   type ResourceNode,
 } from "../model";
 import { conditionEdgeId, connectionEdgeId, parseEdgeId } from "../edge-ids";
-import { checkConditionEdge, checkConnection, type Check, type RuleResource } from "../rules";
+import { checkConditionEdge, connectionProblem, joiningEdgeType, type Check, type RuleResource } from "../rules";
+import { isDrawnAsEdge } from "../link-edges";
 import { computeProblems } from "../validation";
 import { settableAttributes, startingValue } from "../settable";
-import { pastWith, contentOf, type History } from "./history";
+import { pastWith, contentOf, deriveEdges, type History } from "./history";
 import type { DesignSlice } from "./state";
 
 export type ExperimentId = string;
@@ -32,8 +43,10 @@ export interface ContentSlice extends DesignContent {
   readOnly: boolean;
   /** Changed since the last load or save. */
   dirty: boolean;
-  /** Edges xyflow draws, derived from connections and conditions. */
+  /** Edges xyflow draws, derived from connections, conditions and the resources drawn as edges. */
   edges: Edge[];
+  /** The resources drawn as an edge (a network link) instead of a box, with the two they join. */
+  drawnAsEdges: ReadonlyMap<number, readonly [number, number]>;
   /** Problems of the design, computed by core's validateDocument (the backend's own check). */
   problems: Problem[];
   past: DesignContent[];
@@ -52,8 +65,19 @@ export interface ContentSlice extends DesignContent {
   checkpoint(): void;
 
   addResource(rtype: string, position: { x: number; y: number }): number | null;
+  /** Whether `source` and `target` may be joined: directly, or by a new edge-drawn resource (a link). */
   checkConnection(source: number, target: number): Check;
+  /**
+   * Joins them: a connection when a rule of theirs allows it, else a new resource of the
+   * edge-drawn type whose rules accept both (a network link between two hosts), connected to both.
+   */
   connect(source: number, target: number): Check;
+  /** Builds `guid` on `machine` (a resource with the machine role), or on this machine (null). */
+  setMachine(guid: number, machine: number | null): void;
+  /** Adds a generated topology (core's generators) as one undo step and selects it; false on bad numbers. */
+  insertTopology(spec: TopologySpec, origin: { x: number; y: number }): boolean;
+  /** Derives the edges again (the catalog changed: which types are drawn as edges). */
+  refreshEdges(): void;
   addCondition(after: number, waiting: number, init?: Partial<Pick<DesignCondition, "action" | "state" | "delay">>): Check;
   /** `trace: undefined` makes it a state condition again (its pattern and timeout go too). */
   updateCondition(
@@ -109,7 +133,9 @@ function defaultLabel(rtype: string, guid: number): string {
 function initialData(info: ResourceTypeInfo, guid: number): ResourceData {
   const attributes: Record<string, AttributeValue> = {};
   for (const a of info.attributes) if (a.required && a.default !== undefined) attributes[a.name] = a.default;
-  const traces = info.traces.filter((t) => t.name === "stdout" || t.name === "stderr").map((t) => t.name);
+  // An edge-drawn link's counters feed its live throughput on the canvas.
+  const live = (name: string) => isDrawnAsEdge(info) && name === LINK_COUNTERS_TRACE;
+  const traces = info.traces.filter((t) => t.name === "stdout" || t.name === "stderr" || live(t.name)).map((t) => t.name);
   return { guid, rtype: info.rtype, label: defaultLabel(info.rtype, guid), attributes, traces };
 }
 
@@ -169,6 +195,7 @@ export function createContentSlice(history: History, ids: ContentIds): DesignSli
     readOnly: false,
     dirty: false,
     edges: [],
+    drawnAsEdges: new Map(),
     problems: computeProblems(contentToDocument(EMPTY)),
     past: [],
     future: [],
@@ -237,17 +264,94 @@ export function createContentSlice(history: History, ids: ContentIds): DesignSli
 
     checkConnection(source, target) {
       const s = get();
-      return checkConnection(s.catalog, ruleResources(s.nodes), s.connections, source, target);
+      const resources = ruleResources(s.nodes);
+      const problem = connectionProblem(s.catalog, resources, s.connections, source, target);
+      if (!problem) return { ok: true };
+      if (problem.code === "NO_RULE" && joiningEdgeType(s.catalog, resources, s.connections, source, target)) return { ok: true };
+      return { ok: false, reason: problem.message };
     },
 
     connect(source, target) {
-      const check = get().checkConnection(source, target);
-      if (!check.ok) {
-        get().notify("error", `Connection refused: ${check.reason}`);
-        return check;
+      const s = get();
+      const resources = ruleResources(s.nodes);
+      const problem = connectionProblem(s.catalog, resources, s.connections, source, target);
+      const via = problem?.code === "NO_RULE" ? joiningEdgeType(s.catalog, resources, s.connections, source, target) : undefined;
+      if (via) {
+        const info = s.catalog[via]!;
+        let guid = 0;
+        const done = commit((st) => {
+          guid = nextGuid(st.nodes);
+          const at = (g: number) => st.nodes.find((n) => n.data.guid === g)?.position ?? { x: 0, y: 0 };
+          const [a, b] = [at(source), at(target)];
+          const node = makeNode(initialData(info, guid), { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
+          return {
+            nodes: [...st.nodes, node],
+            connections: [
+              ...st.connections,
+              { id: connectionEdgeId(guid, source), source: guid, target: source },
+              { id: connectionEdgeId(guid, target), source: guid, target },
+            ],
+          };
+        });
+        // The new link opens in the inspector.
+        if (done) get().select([guid]);
+        return { ok: true };
       }
-      commit((s) => ({ connections: [...s.connections, { id: connectionEdgeId(source, target), source, target }] }));
-      return check;
+      if (problem) {
+        get().notify("error", `Connection refused: ${problem.message}`);
+        return { ok: false, reason: problem.message };
+      }
+      commit((st) => ({ connections: [...st.connections, { id: connectionEdgeId(source, target), source, target }] }));
+      return { ok: true };
+    },
+
+    setMachine(guid, machine) {
+      commit((s) => {
+        const rtypeOf = (g: number) => s.nodes.find((n) => n.data.guid === g)?.data.rtype;
+        const isMachine = (g: number) => s.catalog[rtypeOf(g) ?? ""]?.roles.includes(MACHINE_ROLE) ?? false;
+        const other = (c: { source: number; target: number }) => (c.source === guid ? c.target : c.source);
+        const current = s.connections.find((c) => (c.source === guid || c.target === guid) && isMachine(other(c)));
+        if ((current ? other(current) : null) === machine) return null;
+        const connections = s.connections.filter((c) => c !== current);
+        if (machine !== null) {
+          if (!isMachine(machine)) return null;
+          connections.push({ id: connectionEdgeId(guid, machine), source: guid, target: machine });
+        }
+        return { connections };
+      });
+    },
+
+    insertTopology(spec, origin) {
+      const s = get();
+      let topology;
+      try {
+        topology = generateTopology(spec, {
+          firstGuid: nextGuid(s.nodes),
+          takenLabels: s.nodes.map((n) => n.data.label),
+          origin,
+        });
+      } catch (err) {
+        get().notify("error", `Topology refused: ${(err as Error).message}`);
+        return false;
+      }
+      const nodes = topology.resources.map((r) =>
+        makeNode(
+          { guid: r.guid, rtype: r.type, label: r.label ?? "", attributes: { ...r.attributes }, traces: [...r.traces] },
+          r.position,
+        ),
+      );
+      const connections = topology.connections.map((c) => ({ id: connectionEdgeId(c.source, c.target), ...c }));
+      if (!commit((st) => ({ nodes: [...st.nodes, ...nodes], connections: [...st.connections, ...connections] }))) return false;
+      get().select(
+        nodes.map((n) => n.data.guid),
+        { focus: true },
+      );
+      return true;
+    },
+
+    refreshEdges() {
+      const s = get();
+      set(deriveEdges(s, s.catalog, s.edges));
     },
 
     addCondition(after, waiting, init = {}) {
@@ -410,6 +514,8 @@ export function createContentSlice(history: History, ids: ContentIds): DesignSli
 
     deleteSelection() {
       const guids = new Set(get().selectedGuids);
+      // A link drawn between two resources goes with either of them: it cannot be drawn alone.
+      for (const [link, ends] of get().drawnAsEdges) if (ends.some((e) => guids.has(e))) guids.add(link);
       const edgeIds = new Set(get().selectedEdgeIds);
       if (!guids.size && !edgeIds.size) return;
       commit((s) => {

@@ -1,4 +1,7 @@
+import type { Edge } from "@xyflow/react";
+import type { ResourceTypeInfo } from "@nepi/core";
 import { buildEdges, contentToDocument, type DesignContent } from "../model";
+import { drawnLinks, keepUnchangedEdges } from "../link-edges";
 import { computeProblems } from "../validation";
 import { selectionWithin } from "./selection";
 import type { DesignState, DesignStore } from "./state";
@@ -21,6 +24,17 @@ export function contentOf(s: DesignContent): DesignContent {
 /** `past` with `s` recorded as the newest undo step. */
 export function pastWith(past: readonly DesignContent[], s: DesignContent): DesignContent[] {
   return [...past, contentOf(s)].slice(-HISTORY_LIMIT);
+}
+
+/** The edges of `content` (unchanged ones keep their identity) and the resources drawn as edges. */
+export function deriveEdges(
+  content: DesignContent,
+  catalog: Readonly<Record<string, ResourceTypeInfo>>,
+  previous: readonly Edge[],
+): { edges: Edge[]; drawnAsEdges: ReadonlyMap<number, readonly [number, number]> } {
+  const links = drawnLinks(content, catalog);
+  const edges = keepUnchangedEdges(previous, buildEdges(content.connections, content.conditions, links));
+  return { edges, drawnAsEdges: new Map(links.map((l) => [l.guid, l.ends])) };
 }
 
 export interface History {
@@ -47,16 +61,22 @@ export function createHistory(set: DesignStore["setState"], get: DesignStore["ge
       const sameGesture = opts.coalesce !== undefined && opts.coalesce === lastCoalesceKey;
       lastCoalesceKey = opts.coalesce ?? null;
       const next = { ...contentOf(s), ...patch };
-      const edges =
-        patch.connections !== undefined || patch.conditions !== undefined
-          ? buildEdges(next.connections, next.conditions)
-          : s.edges;
+      // A link's edge reads its attributes and the attribute conditions on it.
+      const derived =
+        patch.connections !== undefined ||
+        patch.conditions !== undefined ||
+        patch.nodes !== undefined ||
+        patch.attributeConditions !== undefined
+          ? deriveEdges(next, s.catalog, s.edges)
+          : { edges: s.edges, drawnAsEdges: s.drawnAsEdges };
+      const edges = derived.edges;
       set({
         ...patch,
         past: sameGesture ? s.past : pastWith(s.past, s),
         future: [],
         dirty: true,
         edges,
+        drawnAsEdges: derived.drawnAsEdges,
         ...(patch.nodes || edges !== s.edges ? selectionWithin(s, next.nodes, edges) : {}),
         problems: computeProblems(contentToDocument(next)),
       });
@@ -65,10 +85,11 @@ export function createHistory(set: DesignStore["setState"], get: DesignStore["ge
 
     replaceContent(content, extra) {
       lastCoalesceKey = null;
-      const edges = buildEdges(content.connections, content.conditions);
+      const { edges, drawnAsEdges } = deriveEdges(content, get().catalog, get().edges);
       set({
         ...content,
         edges,
+        drawnAsEdges,
         ...selectionWithin(get(), content.nodes, edges),
         problems: computeProblems(contentToDocument(content)),
         ...extra,

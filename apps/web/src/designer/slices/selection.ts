@@ -1,5 +1,6 @@
 import type { Edge, EdgeChange, NodeChange } from "@xyflow/react";
 import type { ResourceNode } from "../model";
+import { resourceOfEdge } from "../edge-ids";
 import type { DesignSlice } from "./state";
 
 /**
@@ -83,7 +84,10 @@ export const createSelectionSlice: DesignSlice<SelectionSlice> = (set, get) => (
   },
 
   selectEdge(id) {
-    set({ selectedGuids: [], selectedEdgeIds: [id] });
+    // A link drawn as an edge is a resource: selecting its edge selects it.
+    const guid = resourceOfEdge(id);
+    if (guid !== undefined) set({ selectedGuids: [guid], selectedEdgeIds: [] });
+    else set({ selectedGuids: [], selectedEdgeIds: [id] });
   },
 
   selectAll() {
@@ -91,8 +95,16 @@ export const createSelectionSlice: DesignSlice<SelectionSlice> = (set, get) => (
   },
 
   onEdgesChange(changes) {
-    const selectedEdgeIds = applied(get().selectedEdgeIds, changes, (id) => id);
+    const isResource = (c: EdgeChange) => "id" in c && resourceOfEdge(c.id) !== undefined;
+    const selectedEdgeIds = applied(
+      get().selectedEdgeIds,
+      changes.filter((c) => !isResource(c)),
+      (id) => id,
+    );
+    // The edge of a link resource selects the resource, so the inspector, Delete and Copy act on it.
+    const selectedGuids = applied(get().selectedGuids, changes.filter(isResource), (id) => resourceOfEdge(id)!);
     if (!same(selectedEdgeIds, get().selectedEdgeIds)) set({ selectedEdgeIds });
+    if (!same(selectedGuids, get().selectedGuids)) set({ selectedGuids });
   },
 
   applyNodeSelection(changes) {
