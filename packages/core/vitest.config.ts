@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 // Three projects: the engine's unit tests (fast, fake clocks, no servers) and the Linux tests that
 // run against a private sshd started by the global set-up (only when they are selected), the
 // ones that use apt apart.
-const APT_TESTS = ["test/linux/sudo.test.ts", "test/linux/host-check.test.ts"];
+const APT_TESTS = ["test/linux/sudo.test.ts", "test/linux/host-check.test.ts", "test/netns/sudo.test.ts"];
 
 export default defineConfig({
   test: {

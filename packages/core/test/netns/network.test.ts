@@ -39,7 +39,7 @@ function namespacesOf(runId: string): string[] {
 /** Names of the devices of this machine's own namespace. */
 function rootDevices(): Set<string> {
   return new Set(
-    execFileSync("ip", ["-o", "link", "show"])
+    execFileSync("ip", ["-o", "link", "show"], { stdio: ["ignore", "pipe", "ignore"] })
       .toString()
       .split("\n")
       .filter(Boolean)
@@ -284,6 +284,22 @@ describe("an emulated network on this machine", () => {
     expect(ec.state(before)).toBe("FINISHED");
     expect(ec.state(during)).toBe("FAILED");
     expect(ec.state(afterwards)).toBe("FINISHED");
+  });
+
+  it("redeploys a host: its namespace and links are made again, and the network carries on", async () => {
+    const { ec, runId } = controller("redeploy");
+    const { h1, r, h2, l1 } = chain(ec);
+    ec.deploy();
+    await ec.waitStarted([h1, r, h2, l1], { timeout: "20s" });
+    await ec.redeploy(h1);
+    await ec.waitStarted([h1, l1], { timeout: "20s" });
+    expect(namespacesOf(runId)).toHaveLength(3);
+    const ping = ec.registerResource("linux::Ping", { target: "${ip:h2}", count: 2, interval: 0.2 });
+    ec.registerConnection(ping, h1);
+    ec.registerTrace(ping, "stdout");
+    ec.deploy([ping]);
+    await ec.waitFinished(ping, { timeout: "20s" });
+    expect(parsePing(String(await ec.trace(ping, "stdout"))).summary?.received).toBe(2);
   });
 
   it("removes what a run left behind when a controller of the same run releases it (runs.cleanup after a crash)", async () => {
