@@ -38,6 +38,9 @@ describe("the build script of a machine", () => {
     expect(big).toContain(
       '[ ! -w /proc/sys/net/ipv4/neigh/default/gc_thresh3 ] || [ "$(cat /proc/sys/net/ipv4/neigh/default/gc_thresh3)" -ge 5024 ] || echo 5024 > /proc/sys/net/ipv4/neigh/default/gc_thresh3',
     );
+    expect(big).toContain(
+      '[ ! -w /proc/sys/net/core/netdev_max_backlog ] || [ "$(cat /proc/sys/net/core/netdev_max_backlog)" -ge 20000 ] || echo 20000 > /proc/sys/net/core/netdev_max_backlog',
+    );
     // On a crowded segment hosts ask for a neighbour longer before giving up.
     expect(big).toContain("ntable change name arp_cache dev eth0 mcast_probes 20");
     expect(script).not.toContain("ntable");

@@ -113,6 +113,18 @@ export function neighbourLimitCommands(ends: number): string[] {
   );
 }
 
+/**
+ * Lines that raise the machine's per-CPU receive backlog (`netdev_max_backlog`, default 1,000
+ * packets) for a network of `ends` addresses, never lowering it: a bridge floods each broadcast
+ * (an ARP request) to all its ports at once, and on a 1,000-host star the default dropped
+ * 1.9 million packets and 3 of 999 concurrent pings (20,000: a quarter of the drops, none failed).
+ */
+export function backlogCommands(ends: number): string[] {
+  const f = "/proc/sys/net/core/netdev_max_backlog";
+  const value = 20 * ends;
+  return [`[ ! -w ${f} ] || [ "$(cat ${f})" -ge ${value} ] || echo ${value} > ${f}`];
+}
+
 export interface BuildOptions {
   /** How many `ip -n` processes run at once (default 4). */
   parallel?: number;
@@ -133,6 +145,7 @@ export function buildNetworkScript(plan: TopologyPlan, machine: string, options:
   return [
     "set -eu",
     ...neighbourLimitCommands(ends),
+    ...backlogCommands(ends),
     `d=$(mktemp -d /tmp/nepi-net-${plan.tag}.XXXXXX)`,
     `trap 'rm -rf "$d"' EXIT`,
     heredoc('"$d/root"', rootLines(plan, machine)),

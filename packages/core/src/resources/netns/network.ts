@@ -6,7 +6,7 @@ import { MACHINE_ROLE, NET_ENDPOINT_ROLE } from "../../catalog/roles.js";
 import { NETNS_LINK } from "../../catalog/types/netns-link.js";
 import { NETNS_NODE } from "../../catalog/types/netns-node.js";
 import { NETNS_SWITCH } from "../../catalog/types/netns-switch.js";
-import { neighbourLimitCommands } from "../../netns/batch.js";
+import { backlogCommands, neighbourLimitCommands } from "../../netns/batch.js";
 import { planTopology, resolveIpPlaceholders, type TopologyInput, type TopologyPlan } from "../../netns/plan.js";
 import { Machine, localMachineHost } from "./machine.js";
 import { CounterSampler } from "./counters.js";
@@ -160,12 +160,12 @@ export class Network {
     return m;
   }
 
-  /** The machine's neighbour table (one for all its namespaces) must hold every address of the plan there. */
+  /** The machine's neighbour table (one for all its namespaces) must hold every address of the plan there, its receive backlog a bridge's floods. */
   private async raiseNeighbourLimits(machine: Machine): Promise<void> {
     const ends = Object.values(this.plan.hosts)
       .filter((h) => h.machine === machine.key)
       .reduce((n, h) => n + h.addresses.length, 0);
-    const r = await machine.privileged(neighbourLimitCommands(ends).join("\n"));
+    const r = await machine.privileged([...neighbourLimitCommands(ends), ...backlogCommands(ends)].join("\n"));
     if (r.code !== 0) throw new Error(`${machine.label}: raising the neighbour-table limits failed: ${r.stderr.trim()}`);
   }
 
