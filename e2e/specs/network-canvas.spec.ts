@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import type { Page } from "@playwright/test";
 import { networkTag } from "@nepi/core/node";
 import { test, expect } from "../fixtures.js";
-import { connect, dragFromPalette, node, nodesOfType, selectNode, setAttr } from "../helpers.js";
+import { connect, dragFromPalette, drawCondition, node, nodesOfType, selectNode, setAttr } from "../helpers.js";
 
 /** The edge of a link resource (its label group carries the link's guid). */
 function linkEdge(page: Page, guid: number) {
@@ -96,7 +96,7 @@ test("a network designed on the canvas: Insert topology, links drawn as edges, t
   await expect(node(page, h1!)).toHaveCount(0);
 });
 
-test("h1 — r — h2 with a 10 Mbit/s link: ping across, iperf3 near 10 Mbit/s, the rate changed during the run, released", async ({
+test("h1 — r — h2 with a 10 Mbit/s link: ping across, iperf3 near 10 Mbit/s, the rate changed and a link cut during the run, released", async ({
   app: page,
   shot,
 }) => {
@@ -113,10 +113,11 @@ test("h1 — r — h2 with a 10 Mbit/s link: ping across, iperf3 near 10 Mbit/s,
     els.map((e) => Number(e.getAttribute("data-guid"))),
   );
   await expect(node(page, r1!)).toContainText("r1");
-  const [l1] = await linkGuids(page);
+  const [l1, l2] = await linkGuids(page);
 
-  // The applications from the palette: a ping from h1 to h2's address, iperf3 from h1 to h2,
-  // dropped around the hosts (clear of the minimap).
+  // The applications from the palette, dropped around the hosts (clear of the minimap): a ping
+  // from h1 to h2's address; iperf3 from h1 to h2, once at the design's rate and once after it
+  // changed.
   const canvas = (await page.getByTestId("canvas").boundingBox())!;
   // The view eases onto the inserted topology: measure once it stands still.
   const framesLater = () => page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
@@ -128,43 +129,63 @@ test("h1 — r — h2 with a 10 Mbit/s link: ping across, iperf3 near 10 Mbit/s,
       return a === (await at());
     })
     .toBe(true);
-  const near = async (guid: number, dy: number) => {
+  const near = async (guid: number, dx: number, dy: number) => {
     const box = (await node(page, guid).boundingBox())!;
-    return { x: box.x - canvas.x + box.width / 2, y: box.y - canvas.y + box.height / 2 + dy };
+    return { x: box.x - canvas.x + box.width / 2 + dx, y: box.y - canvas.y + box.height / 2 + dy };
   };
-  const ping = await dragFromPalette(page, "linux::Ping", await near(h1!, -150));
+  const ping = await dragFromPalette(page, "linux::Ping", await near(h1!, 0, -150));
   await connect(page, ping, h1!);
   await selectNode(page, ping);
   await setAttr(page, "target", "${ip:h2}");
   await setAttr(page, "count", "3");
-  const server = await dragFromPalette(page, "linux::Iperf3", await near(r1!, 170));
-  await connect(page, server, h2!);
-  await selectNode(page, server);
-  await page.getByTestId("attr-role").selectOption("server");
-  const client = await dragFromPalette(page, "linux::Iperf3", await near(h1!, 160));
-  await connect(page, client, h1!);
-  await connect(page, client, server);
-  await selectNode(page, client);
-  await setAttr(page, "duration", "10s");
-
-  // During the run, 4 s after the client started, h1's link goes down to 5 Mbit/s.
+  const iperf = async (label: string, client: { x: number; y: number }, server: { x: number; y: number }, port: string) => {
+    const s = await dragFromPalette(page, "linux::Iperf3", server);
+    await connect(page, s, h2!);
+    await selectNode(page, s);
+    await page.getByTestId("attr-role").selectOption("server");
+    await setAttr(page, "port", port);
+    const c = await dragFromPalette(page, "linux::Iperf3", client);
+    await connect(page, c, h1!);
+    await connect(page, c, s);
+    await selectNode(page, c);
+    await page.getByTestId("resource-label").fill(label);
+    await setAttr(page, "port", port);
+    await setAttr(page, "duration", "5s");
+    return c;
+  };
+  const before = await iperf("before", await near(h1!, 0, 170), await near(r1!, 0, 170), "5301");
+  const after = await iperf("after", await near(r1!, 0, -150), await near(h2!, 0, -150), "5302");
+  // During the run, once the first measure is over, h1's link goes down to 5 Mbit/s.
   await clickLink(page, l1!);
   await page.getByTestId("attr-cond-add").click();
   await page.getByTestId("attr-cond-attribute").selectOption("rate");
   await page.getByTestId("attr-cond-value").fill("5mbit");
-  await page.getByTestId("attr-cond-after").selectOption([String(client)]);
-  await page.getByTestId("attr-cond-state").selectOption("STARTED");
-  await page.getByTestId("attr-cond-delay").fill("4s");
+  await page.getByTestId("attr-cond-after").selectOption([String(before)]);
+  await page.getByTestId("attr-cond-state").selectOption("FINISHED");
   await expect(linkEdge(page, l1!).getByTestId("link-changes")).toHaveCount(1);
+  // And once the second one is over, the other link is cut.
+  await clickLink(page, l2!);
+  await page.getByTestId("attr-cond-add").click();
+  await page.getByTestId("attr-cond-attribute").selectOption("up");
+  await page.getByTestId("attr-cond-value").uncheck({ force: true });
+  await page.getByTestId("attr-cond-after").selectOption([String(after)]);
+  await page.getByTestId("attr-cond-state").selectOption("FINISHED");
+  await expect(page.getByTestId("attr-cond-sentence")).toHaveText("set up to false once after #" + after + " reaches FINISHED");
+  await expect(linkEdge(page, l2!).getByTestId("link-changes")).toHaveCount(1);
+  // The second measure starts once the first one is over.
+  await drawCondition(page, before, after);
+  await page.getByTestId("cond-state").selectOption("FINISHED");
+  await page.getByTestId("cond-delay").fill("2s");
+
   await expect(page.getByTestId("problems")).toContainText("No problems");
   await shot("h1 r h2 designed");
 
   await page.getByTestId("deploy").click();
-  // The ping crosses the router.
-  await expect(node(page, ping)).toHaveAttribute("data-state", "FINISHED", { timeout: 60_000 });
   // The run's namespaces, named with its tag, exist while it runs.
   const tag = networkTag((await page.getByTestId("run-status").getAttribute("data-run-id"))!);
   const namespaces = () => execFileSync("ip", ["netns", "list"], { encoding: "utf8" });
+  // The ping crosses the router.
+  await expect(node(page, ping)).toHaveAttribute("data-state", "FINISHED", { timeout: 60_000 });
   expect(namespaces()).toContain(`nepi-${tag}-h${h1}`);
   const pingPane = page.locator(`[data-testid="trace-pane"][data-guid="${ping}"][data-trace="stdout"]`);
   await expect(pingPane.getByTestId("ping-loss")).toContainText("3 received, 0% loss");
@@ -174,21 +195,34 @@ test("h1 — r — h2 with a 10 Mbit/s link: ping across, iperf3 near 10 Mbit/s,
   await shot("iperf3 at 10 Mbit/s");
   await expect(throughput).toHaveText(/^→ (4(\.\d+)?|5(\.\d+)?|6) Mbit\/s/, { timeout: 30_000 });
   await shot("the rate changed during the run");
-  await expect(node(page, client)).toHaveAttribute("data-state", "FINISHED", { timeout: 60_000 });
-  // Its trace is one of many: show it.
-  await page
-    .locator(".trace-chip", { hasText: `#${client} · stdout` })
-    .locator("input")
-    .check();
-  const clientPane = page.locator(`[data-testid="trace-pane"][data-guid="${client}"][data-trace="stdout"]`);
-  await clientPane.scrollIntoViewIfNeeded();
-  await expect(clientPane.getByTestId("throughput-chart")).toHaveAttribute("data-points", /^([5-9]|\d\d+)$/);
-  // 4 s at 10 Mbit/s and 6 s at 5: the average lies between.
-  const summary = (await clientPane.locator(".chart-summary").textContent()) ?? "";
-  const average = Number(/average ([\d.]+) Mbit\/s/.exec(summary)?.[1]);
-  expect(average, summary).toBeGreaterThan(5);
-  expect(average, summary).toBeLessThan(10.5);
-  await shot("iperf3 chart");
+  await expect(node(page, after)).toHaveAttribute("data-state", "FINISHED", { timeout: 60_000 });
+  // The cut link is drawn down (its counters say so), the other one is not.
+  await expect(linkEdge(page, l2!)).toHaveAttribute("data-down", "true", { timeout: 20_000 });
+  await expect(linkEdge(page, l2!).getByTestId("link-throughput")).toHaveText("down");
+  await expect(page.locator(`[data-testid="rf__edge-resource-${l2}"] .edge-netlink`)).toHaveClass(/is-down/);
+  await expect(linkEdge(page, l1!)).toHaveAttribute("data-down", "false");
+  await shot("a link cut during the run");
+
+  // The iperf3 charts: near 10 Mbit/s before the change, near 5 after it.
+  const averageOf = async (guid: number) => {
+    await page
+      .locator(".trace-chip", { hasText: `#${guid} · stdout` })
+      .locator("input")
+      .check();
+    const pane = page.locator(`[data-testid="trace-pane"][data-guid="${guid}"][data-trace="stdout"]`);
+    await pane.scrollIntoViewIfNeeded();
+    await expect(pane.getByTestId("throughput-chart")).toHaveAttribute("data-points", /^([4-9]|\d\d+)$/);
+    await expect(pane.locator(".chart-summary")).toContainText("average");
+    const summary = (await pane.locator(".chart-summary").textContent()) ?? "";
+    return Number(/average ([\d.]+) Mbit\/s/.exec(summary)?.[1]);
+  };
+  const first = await averageOf(before);
+  expect(first).toBeGreaterThan(8.5);
+  expect(first).toBeLessThan(11);
+  const second = await averageOf(after);
+  expect(second).toBeGreaterThan(4.2);
+  expect(second).toBeLessThan(5.5);
+  await shot("iperf3 charts");
 
   await page.getByTestId("release").click();
   await expect(node(page, h1!)).toHaveAttribute("data-state", "RELEASED", { timeout: 30_000 });
