@@ -19,7 +19,7 @@ import { missingRunFiles, runBundleStream } from "../runs/bundle.js";
 import { RunManager } from "../runs/run-manager.js";
 import { AccessPolicy, isLoopback, TOKEN_COOKIE } from "../security/access.js";
 import { setSecurityHeaders } from "../security/headers.js";
-import { openDb } from "../store/db.js";
+import { openDatabase } from "../store/db.js";
 import { Store } from "../store/store.js";
 import { stdoutLogger, type Logger } from "./log.js";
 import { cutWhenTooFarBehind, httpConnection, socketOf, wsConnection, type ConnectionLimits } from "./connections.js";
@@ -35,6 +35,11 @@ export interface StartOptions {
   port?: number;
   /** Where the store and the runs' files live (default ./data). */
   dataDir?: string;
+  /**
+   * The store in PostgreSQL (postgres://…) instead of `<dataDir>/nepi.db`; the runs' files
+   * stay under `dataDir`.
+   */
+  databaseUrl?: string;
   /** Token every request must present; generated when bound off loopback without one. */
   token?: string;
   log?: Logger;
@@ -80,11 +85,16 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const access = new AccessPolicy(token, loopback);
 
   await loadNodeResources(log);
-  const store = new Store(openDb(dataDir));
+  const store = new Store(await openDatabase({ dataDir, url: options.databaseUrl }));
   const runs = new RunManager(store, join(dataDir, "runs"), log);
-  runs.recoverInterrupted();
-  const examplesDir = options.examplesDir === undefined ? join(REPO_ROOT, "examples") : options.examplesDir;
-  if (examplesDir) seedExamples(store, examplesDir, log);
+  try {
+    await runs.recoverInterrupted();
+    const examplesDir = options.examplesDir === undefined ? join(REPO_ROOT, "examples") : options.examplesDir;
+    if (examplesDir) await seedExamples(store, examplesDir, log);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const streams = new OpenStreams();
   const services: Services = { store, runs, log, streams };
   const limits: ConnectionLimits = {
@@ -204,7 +214,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       });
     });
   } catch (err) {
-    store.close();
+    await store.close();
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === "EADDRINUSE"
@@ -231,7 +241,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         server.close(() => done());
         server.closeAllConnections();
       });
-      store.close();
+      await store.close();
     })());
 
   return { url, port: actualPort, token, close };
@@ -293,7 +303,7 @@ async function sendTrace(
   name: string,
   log: Logger,
 ): Promise<void> {
-  const trace = store.getTrace(runId, guid, name);
+  const trace = await store.getTrace(runId, guid, name);
   if (!trace) return reply(res, 404, `run "${runId}" kept no trace "${name}" of resource ${guid}`);
   let file: FileHandle;
   let size: number;
@@ -334,7 +344,7 @@ async function sendTrace(
 async function sendBundle(runs: RunManager, res: ServerResponse, runId: string, head: boolean): Promise<void> {
   let dir: string;
   try {
-    dir = runs.runDir(runId);
+    dir = await runs.runDir(runId);
   } catch (err) {
     return reply(res, 404, (err as Error).message);
   }

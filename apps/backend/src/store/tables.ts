@@ -1,0 +1,46 @@
+import type { Generated } from "kysely";
+
+/** The store's tables as Kysely sees them (the schema itself is in migrations.ts). */
+export interface Tables {
+  experiments: {
+    id: string;
+    name: string;
+    /** The experiment document (JSON), credentials included. */
+    document: string;
+    example: Generated<number>;
+    created_at: number;
+    updated_at: number;
+  };
+  runs: {
+    id: string;
+    /** No foreign key: a run outlives a deleted design. */
+    experiment_id: string;
+    experiment_name: string;
+    /** The document as it was run. */
+    document: string;
+    status: string;
+    reason: string | null;
+    started_at: number;
+    ended_at: number | null;
+    released_at: number | null;
+    /** JSON: what an interrupted run left deployed. */
+    leftovers: string | null;
+  };
+  /** Every event of a run in order: resource transitions, gates and run status changes. */
+  run_events: {
+    run_id: string;
+    seq: number;
+    kind: string;
+    guid: number | null;
+    state: string;
+    previous: string | null;
+    at: number;
+    reason: string | null;
+    missing_traces: string | null;
+    attempt: number | null;
+    gate: string | null;
+  };
+  /** Trace files kept for a run (under <dataDir>/runs/<experimentId>/<runId>/traces/). */
+  run_traces: { run_id: string; guid: number; name: string; path: string; size: Generated<number> };
+  meta: { key: string; value: string };
+}
