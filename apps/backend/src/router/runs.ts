@@ -4,7 +4,7 @@ import type { RunEvent, RunEventBatch, TraceChunk } from "@nepi/core";
 import type { Context } from "./context.js";
 import { AsyncQueue } from "../runs/async-queue.js";
 import { readTraceFile } from "../runs/trace-file.js";
-import type { StoredEvent } from "../store/store.js";
+import { toRunEvent } from "../store/store.js";
 import type { ActiveRun } from "../runs/active-run.js";
 import { IdSchema } from "./experiments.js";
 import { procedure, router } from "./trpc.js";
@@ -16,20 +16,6 @@ const EventId = z
   .string()
   .regex(/^\d{1,15}$/, "expected the id of an event received before")
   .nullish();
-
-function toRunEvent(e: StoredEvent): RunEvent {
-  if (e.kind === "gate") return { type: "gate", seq: e.seq, gate: e.gate };
-  return e.kind === "transition"
-    ? { type: "transition", seq: e.seq, event: e.event }
-    : {
-        type: "status",
-        seq: e.seq,
-        status: e.status,
-        at: e.at,
-        ...(e.reason !== undefined ? { reason: e.reason } : {}),
-        ...(e.missingTraces ? { missingTraces: e.missingTraces } : {}),
-      };
-}
 
 /**
  * A run's events from `lastEventId` on (or a snapshot first), then live until the run is
@@ -57,11 +43,13 @@ async function openEventFeed(
   const endSubscription = ctx.connection.openSubscription();
   const done = ctx.streams.open();
   const unwatch = ctx.runs.watch(runId, onEvent, onClosed);
+  let unwatchElsewhere: (() => void) | undefined;
   signal?.addEventListener("abort", onClosed, { once: true });
   const close = () => {
     done();
     endSubscription();
     unwatch?.();
+    unwatchElsewhere?.();
     signal?.removeEventListener("abort", onClosed);
   };
   try {
@@ -80,7 +68,9 @@ async function openEventFeed(
   }
   for (const e of held) take(e);
   joined = true;
-  if (closed || !unwatch) queue.end();
+  // A run kept by a worker: its events as they are stored, from where the backlog ended.
+  if (!unwatch && !closed) unwatchElsewhere = ctx.runs.watchElsewhere(runId, after, take, () => queue.end());
+  if (closed || (!unwatch && !unwatchElsewhere)) queue.end();
   return { queue, close };
 }
 

@@ -18,8 +18,25 @@ import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceI
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { redactCredentials } from "../security/credentials.js";
+import type { ExperimentController, ExperimentDocument } from "@nepi/core/node";
 import { ActiveRun, createController, runDirOf, type RunPlace } from "./active-run.js";
 import { RunState } from "./run-state.js";
+
+/** What an API server can ask of the worker holding a run (over PostgreSQL). */
+export type ControlAction = "stop" | "release" | "redeploy" | "retryFailed";
+
+/**
+ * Runs kept elsewhere: by `nepi worker`s, reached through the database (queue, notifications).
+ * An API server started with one runs no controller itself.
+ */
+export interface RunsElsewhere {
+  /** Hands a recorded run to a worker. */
+  dispatch(runId: string, guids: readonly number[] | undefined): Promise<void>;
+  /** Asks the worker holding the run to act on it; resolves with its answer. */
+  control(runId: string, action: ControlAction, guid?: number): Promise<unknown>;
+  /** Follows the run's stored events after `after` until it is released or interrupted. */
+  watch(runId: string, after: number, onEvent: (e: RunEvent) => void, onClosed: () => void): () => void;
+}
 
 /**
  * Owns the runs: one controller per active run, several at once. Starts, stops, releases,
@@ -35,6 +52,8 @@ export class RunManager {
     private readonly store: Store,
     private readonly rootDir: string,
     private readonly log: Logger,
+    /** Set on an API server whose runs are kept by workers: it runs no controller. */
+    private readonly elsewhere?: RunsElsewhere,
   ) {}
 
   /**
@@ -51,7 +70,30 @@ export class RunManager {
     if (guids) refuseUnknownGuids(ec.guids(), guids);
     const startedAt = Date.now();
     await this.store.createRun(place.runId, experimentId, exp.document, startedAt);
-    const run = new ActiveRun(this.store, this.log, place, exp.document, ec, startedAt);
+    if (this.elsewhere) {
+      // Validated here (the caller hears what is wrong); deployed by the worker that takes it.
+      await ec.shutdown();
+      await this.elsewhere.dispatch(place.runId, guids);
+    } else {
+      this.launch(place, exp.document, ec, startedAt, guids);
+    }
+    this.log(`run ${place.runId} of experiment ${experimentId} ${this.elsewhere ? "queued" : "started"}`, {
+      runId: place.runId,
+      experimentId,
+      experimentName: exp.document.name,
+    });
+    return place.runId;
+  }
+
+  /** Runs a recorded run here: records and deploys it (a refusal at deploy is a FAILED run, then thrown). */
+  private launch(
+    place: RunPlace,
+    document: ExperimentDocument,
+    ec: ExperimentController,
+    startedAt: number,
+    guids: readonly number[] | undefined,
+  ): ActiveRun {
+    const run = new ActiveRun(this.store, this.log, place, document, ec, startedAt);
     this.active.set(place.runId, run);
     run.events.once("closed", () => this.active.delete(place.runId));
     try {
@@ -62,12 +104,33 @@ export class RunManager {
       void run.release();
       throw err;
     }
-    this.log(`run ${place.runId} of experiment ${experimentId} started`, {
-      runId: place.runId,
-      experimentId,
-      experimentName: exp.document.name,
-    });
-    return place.runId;
+    return run;
+  }
+
+  /**
+   * A worker takes a run an API server recorded and queued: builds its controller (same ids,
+   * so the same run directories) and deploys it. Undefined when it is not to run any more.
+   */
+  async adopt(runId: string, guids: readonly number[] | undefined): Promise<ActiveRun | undefined> {
+    if (!this.accepting) throw new Error("the worker is shutting down");
+    const stored = await this.stored(runId);
+    if (stored.releasedAt !== undefined || stored.status !== "RUNNING") return undefined;
+    const place: RunPlace = { runId, experimentId: stored.experimentId, rootDir: this.rootDir };
+    const ec = createController(stored.document, place);
+    try {
+      return this.launch(place, stored.document, ec, stored.startedAt, guids);
+    } catch {
+      // Recorded as FAILED (and said in its events): the job is done.
+      return this.active.get(runId);
+    }
+  }
+
+  /**
+   * Follows the events after `after` of a run kept by a worker (undefined when runs are kept
+   * here: `watch` follows those).
+   */
+  watchElsewhere(runId: string, after: number, onEvent: (e: RunEvent) => void, onClosed: () => void): (() => void) | undefined {
+    return this.elsewhere?.watch(runId, after, onEvent, onClosed);
   }
 
   /** The live run, or undefined when the run exists but has no controller any more. */
@@ -106,12 +169,35 @@ export class RunManager {
     });
   }
 
+  /**
+   * On an API server whose runs are kept by workers: asks the one holding the run (undefined
+   * otherwise). A run with no controller any more is refused here, as a local one would be.
+   */
+  private async forward(
+    runId: string,
+    action: ControlAction,
+    verb: string,
+    guid?: number,
+  ): Promise<{ answer: unknown } | undefined> {
+    if (!this.elsewhere) return undefined;
+    const stored = await this.stored(runId);
+    if (stored.releasedAt !== undefined || stored.status === "INTERRUPTED") {
+      throw new TRPCError({
+        code: "CONFLICT",
+        message: `cannot ${verb} run "${runId}": it is ${stored.status}${stored.releasedAt !== undefined ? " and released" : ""}`,
+      });
+    }
+    return { answer: await this.elsewhere.control(runId, action, guid) };
+  }
+
   async stop(runId: string): Promise<void> {
+    if (await this.forward(runId, "stop", "stop")) return;
     await (await this.mustBeLive(runId, "stop")).stop();
   }
 
   /** Releases one resource of a running run and what runs on it, and deploys them again. */
   async redeploy(runId: string, guid: number): Promise<void> {
+    if (await this.forward(runId, "redeploy", "redeploy a resource of", guid)) return;
     const run = await this.mustBeLive(runId, "redeploy a resource of");
     if (run.status !== "RUNNING" && run.status !== "FINISHED") {
       throw new TRPCError({ code: "CONFLICT", message: `cannot redeploy a resource of run "${runId}": it is ${run.status}` });
@@ -121,6 +207,8 @@ export class RunManager {
 
   /** Re-runs the FAILED resources of a live run (and what failed because of them); returns their guids. */
   async retryFailed(runId: string): Promise<number[]> {
+    const forwarded = await this.forward(runId, "retryFailed", "retry failed resources of");
+    if (forwarded) return forwarded.answer as number[];
     const run = await this.mustBeLive(runId, "retry failed resources of");
     if (run.ec.ecState !== "RUNNING") {
       throw new TRPCError({
@@ -138,6 +226,7 @@ export class RunManager {
   }
 
   async release(runId: string): Promise<void> {
+    if (await this.forward(runId, "release", "release")) return;
     await (await this.mustBeLive(runId, "release")).release("released by the user");
   }
 
@@ -260,26 +349,28 @@ export class RunManager {
    * what they had deployed on which host, for `cleanup`.
    */
   async recoverInterrupted(): Promise<void> {
-    for (const run of await this.store.activeRuns()) {
-      const leftovers = (await this.stateOf(run)).leftovers(run.document);
-      const hosts = [...new Set(leftovers.map((l) => l.host).filter(Boolean))];
-      const reason =
-        `the server stopped while the run was ${run.status}; ${leftovers.length} resource(s) were left deployed` +
-        (hosts.length ? ` on ${hosts.join(", ")}` : "") +
-        "; runs.cleanup releases them";
-      const at = Date.now();
-      this.store.setLeftovers(run.runId, leftovers);
-      this.store.setRunStatus(run.runId, "INTERRUPTED", reason, at);
-      this.store.appendEvent(run.runId, {
-        seq: (await this.store.lastSeq(run.runId)) + 1,
-        kind: "status",
-        status: "INTERRUPTED",
-        at,
-        reason,
-      });
-      await this.store.flush();
-      this.log(`run ${run.runId} was interrupted: ${reason}`);
-    }
+    for (const run of await this.store.activeRuns()) await this.interrupt(run, "the server", "runs.cleanup releases them");
+  }
+
+  /**
+   * Marks a run whose controller is gone INTERRUPTED, with what it had deployed where:
+   * `who` stopped while it ran; `then` says what happens to what it left.
+   */
+  async interrupt(run: StoredRun, who: string, then: string): Promise<void> {
+    const leftovers = (await this.stateOf(run)).leftovers(run.document);
+    const hosts = [...new Set(leftovers.map((l) => l.host).filter(Boolean))];
+    const reason =
+      `${who} stopped while the run was ${run.status}; ${leftovers.length} resource(s) were left deployed` +
+      (hosts.length ? ` on ${hosts.join(", ")}` : "") +
+      `; ${then}`;
+    const at = Date.now();
+    const seq = (await this.store.lastSeq(run.runId)) + 1;
+    // Queued together: one transaction.
+    this.store.setLeftovers(run.runId, leftovers);
+    this.store.setRunStatus(run.runId, "INTERRUPTED", reason, at);
+    this.store.appendEvent(run.runId, { seq, kind: "status", status: "INTERRUPTED", at, reason });
+    await this.store.flush();
+    this.log(`run ${run.runId} was interrupted: ${reason}`);
   }
 
   /**
@@ -377,11 +468,11 @@ export class RunManager {
   }
 
   /** Stops accepting runs, then stops and releases every active run. */
-  async shutdown(): Promise<void> {
+  async shutdown(reason = "released when the server shut down"): Promise<void> {
     this.accepting = false;
     const runs = [...this.active.values()];
     if (runs.length) this.log(`releasing ${runs.length} active run(s)`);
-    await Promise.all(runs.map((r) => r.release("released when the server shut down")));
+    await Promise.all(runs.map((r) => r.release(reason)));
   }
 
   get activeCount(): number {

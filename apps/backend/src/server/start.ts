@@ -19,6 +19,10 @@ import { missingRunFiles, runBundleStream } from "../runs/bundle.js";
 import { RunManager } from "../runs/run-manager.js";
 import { AccessPolicy, isLoopback, TOKEN_COOKIE } from "../security/access.js";
 import { setSecurityHeaders } from "../security/headers.js";
+import PgBoss from "pg-boss";
+import { CHANNELS, Notifications } from "../cluster/notifications.js";
+import { RUN_QUEUE } from "../cluster/protocol.js";
+import { RemoteRuns } from "../cluster/remote-runs.js";
 import { openDatabase } from "../store/db.js";
 import { Store } from "../store/store.js";
 import { stdoutLogger, type Logger } from "./log.js";
@@ -40,6 +44,11 @@ export interface StartOptions {
    * stay under `dataDir`.
    */
   databaseUrl?: string;
+  /**
+   * The runs are kept by `nepi worker`s (needs `databaseUrl`): this server queues them and
+   * relays their events and controls, and runs no controller itself (stateless).
+   */
+  runsOnWorkers?: boolean;
   /** Token every request must present; generated when bound off loopback without one. */
   token?: string;
   log?: Logger;
@@ -85,13 +94,24 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const access = new AccessPolicy(token, loopback);
 
   await loadNodeResources(log);
+  if (options.runsOnWorkers && !options.databaseUrl)
+    throw new Error("runs kept by workers need a PostgreSQL database (--database)");
   const store = new Store(await openDatabase({ dataDir, url: options.databaseUrl }));
-  const runs = new RunManager(store, join(dataDir, "runs"), log);
+  let cluster: Cluster | undefined;
   try {
-    await runs.recoverInterrupted();
+    cluster = options.runsOnWorkers ? await joinCluster(options.databaseUrl!, store, log) : undefined;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const runs = new RunManager(store, join(dataDir, "runs"), log, cluster?.runs);
+  try {
+    // The workers' runs are theirs to recover; an API server of theirs has none.
+    if (!cluster) await runs.recoverInterrupted();
     const examplesDir = options.examplesDir === undefined ? join(REPO_ROOT, "examples") : options.examplesDir;
     if (examplesDir) await seedExamples(store, examplesDir, log);
   } catch (err) {
+    await cluster?.close();
     await store.close();
     throw err;
   }
@@ -214,6 +234,7 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       });
     });
   } catch (err) {
+    await cluster?.close();
     await store.close();
     const code = (err as NodeJS.ErrnoException).code;
     const why =
@@ -241,10 +262,39 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         server.close(() => done());
         server.closeAllConnections();
       });
+      await cluster?.close();
       await store.close();
     })());
 
   return { url, port: actualPort, token, close };
+}
+
+interface Cluster {
+  runs: RemoteRuns;
+  close(): Promise<void>;
+}
+
+/** An API server of workers: the queue it puts runs in, and the notifications it hears. */
+async function joinCluster(url: string, store: Store, log: Logger): Promise<Cluster> {
+  const notifications = await Notifications.connect(url, store.database.db, log, [CHANNELS.events, CHANNELS.reply]);
+  const boss = new PgBoss({ connectionString: url, schedule: false, supervise: false, max: 4 });
+  boss.on("error", (err: Error) => log(`queue: ${err.message}`, { level: "error", err }));
+  try {
+    await boss.start();
+    await boss.createQueue(RUN_QUEUE);
+  } catch (err) {
+    await notifications.close();
+    throw err;
+  }
+  const runs = new RemoteRuns(store, notifications, boss);
+  return {
+    runs,
+    async close() {
+      runs.close();
+      await boss.stop({ graceful: false, wait: true });
+      await notifications.close();
+    },
+  };
 }
 
 /** Bytes held back on a connection before they leave, even in the middle of a burst. */

@@ -86,4 +86,16 @@ export const MIGRATIONS: Migration[] = [
   (db) => db.schema.alterTable("run_events").addColumn("attempt", "integer").execute(),
   // JSON, on a 'gate' event: a condition's delay started (state 'armed') or it opened ('opened').
   (db) => db.schema.alterTable("run_events").addColumn("gate", "text").execute(),
+  async (db) => {
+    // Workers (nepi worker over PostgreSQL): each heartbeats; a run records the worker holding it
+    // (null: the in-process worker of `npm start`, or not taken yet).
+    await db.schema.alterTable("runs").addColumn("worker_id", "text").execute();
+    await db.schema
+      .createTable("workers")
+      .addColumn("id", "text", (c) => c.primaryKey())
+      .addColumn("host", "text", (c) => c.notNull())
+      .addColumn("pid", "integer", (c) => c.notNull())
+      .addColumn("heartbeat_at", "bigint", (c) => c.notNull())
+      .execute();
+  },
 ];

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type {
   ExperimentDocument,
+  RunEvent,
   GateEvent,
   ExperimentSummary,
   Leftover,
@@ -33,6 +34,8 @@ export interface StoredRun {
   endedAt?: number;
   releasedAt?: number;
   leftovers: Leftover[];
+  /** The `nepi worker` holding it (none: the in-process worker, or not taken yet). */
+  workerId?: string;
 }
 
 /** One row of run_events: a resource transition or a run status change. */
@@ -173,16 +176,56 @@ export class Store {
     return (await q.orderBy("started_at", "desc").orderBy("id").execute()).map(toRun);
   }
 
-  /** Runs that had a live controller when the server last stopped (none after a clean exit). */
-  async activeRuns(): Promise<StoredRun[]> {
+  /**
+   * Runs that had a live controller when the server last stopped (none after a clean exit):
+   * the in-process worker's, or those `workerId` holds.
+   */
+  async activeRuns(workerId: string | null = null): Promise<StoredRun[]> {
     await this.flush();
     const rows = await this.db
       .selectFrom("runs")
       .selectAll()
       .where("released_at", "is", null)
       .where("status", "!=", "INTERRUPTED")
+      .where("worker_id", workerId === null ? "is" : "=", workerId)
       .execute();
     return rows.map(toRun);
+  }
+
+  /**
+   * Hands the run to `to` (null: nobody) if `from` holds it (null: nobody yet) and it is not released;
+   * true when it did. Of several workers trying at once, one succeeds.
+   */
+  async moveRun(runId: string, from: string | null, to: string | null): Promise<boolean> {
+    await this.flush();
+    const { numUpdatedRows } = await this.db
+      .updateTable("runs")
+      .set({ worker_id: to })
+      .where("id", "=", runId)
+      .where("worker_id", from === null ? "is" : "=", from)
+      .where("released_at", "is", null)
+      .executeTakeFirst();
+    return numUpdatedRows === 1n;
+  }
+
+  // ---- workers -----------------------------------------------------------------------------
+
+  /** A worker says it is alive (the first time, who and where it is). */
+  async heartbeat(worker: { id: string; host: string; pid: number }, at: number): Promise<void> {
+    await this.db
+      .insertInto("workers")
+      .values({ ...worker, heartbeat_at: at })
+      .onConflict((oc) => oc.column("id").doUpdateSet({ heartbeat_at: at }))
+      .execute();
+  }
+
+  /** Workers whose last heartbeat is older than `before` (ms): dead, or gone. */
+  async silentWorkers(before: number): Promise<Array<{ id: string; host: string; pid: number }>> {
+    return this.db.selectFrom("workers").select(["id", "host", "pid"]).where("heartbeat_at", "<", before).execute();
+  }
+
+  async removeWorker(id: string): Promise<void> {
+    await this.db.deleteFrom("workers").where("id", "=", id).execute();
   }
 
   /** Queues the run's new status (`endedAt` when it ended; kept otherwise). */
@@ -413,6 +456,7 @@ function toRun(r: RunRow): StoredRun {
     ...(r.ended_at !== null ? { endedAt: r.ended_at } : {}),
     ...(r.released_at !== null ? { releasedAt: r.released_at } : {}),
     leftovers: r.leftovers ? (JSON.parse(r.leftovers) as Leftover[]) : [],
+    ...(r.worker_id !== null ? { workerId: r.worker_id } : {}),
   };
 }
 
@@ -437,4 +481,19 @@ function toEvent(r: EventRow): StoredEvent {
     ...(r.attempt !== null ? { attempt: r.attempt } : {}),
   };
   return { seq: r.seq, kind: "transition", event };
+}
+
+/** A stored event as subscribers receive it. */
+export function toRunEvent(e: StoredEvent): RunEvent {
+  if (e.kind === "gate") return { type: "gate", seq: e.seq, gate: e.gate };
+  return e.kind === "transition"
+    ? { type: "transition", seq: e.seq, event: e.event }
+    : {
+        type: "status",
+        seq: e.seq,
+        status: e.status,
+        at: e.at,
+        ...(e.reason !== undefined ? { reason: e.reason } : {}),
+        ...(e.missingTraces ? { missingTraces: e.missingTraces } : {}),
+      };
 }

@@ -25,7 +25,11 @@ export interface Tables {
     released_at: number | null;
     /** JSON: what an interrupted run left deployed. */
     leftovers: string | null;
+    /** The `nepi worker` holding the run; null for the in-process worker, or before one takes it. */
+    worker_id: Generated<string | null>;
   };
+  /** The `nepi worker`s alive (they heartbeat) or dead and not yet cleaned up after. */
+  workers: { id: string; host: string; pid: number; heartbeat_at: number };
   /** Every event of a run in order: resource transitions, gates and run status changes. */
   run_events: {
     run_id: string;

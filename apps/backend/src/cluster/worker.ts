@@ -1,0 +1,181 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import { TRPCError } from "@trpc/server";
+import PgBoss from "pg-boss";
+import { RunManager } from "../runs/run-manager.js";
+import type { ActiveRun } from "../runs/active-run.js";
+import { loadNodeResources } from "../server/engine.js";
+import type { Logger } from "../server/log.js";
+import { openDatabase } from "../store/db.js";
+import { Store } from "../store/store.js";
+import { CHANNELS, Notifications } from "./notifications.js";
+import { ControlRequestSchema, RUN_QUEUE, RunJobSchema, type ControlReply, type ControlRequest } from "./protocol.js";
+
+export interface WorkerOptions {
+  /** postgres://… : the store, the queue and the notifications. */
+  databaseUrl: string;
+  /** Where the runs' files go (run directories, kept traces). */
+  dataDir: string;
+  log: Logger;
+  /** How often the worker says it is alive (default 2 s). */
+  heartbeatMs?: number;
+  /** A worker silent this long is dead: its runs are interrupted and cleaned up (default 8 s). */
+  deadAfterMs?: number;
+}
+
+export interface RunningWorker {
+  id: string;
+  /** Stops taking runs and releases those it holds, then closes its connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * `nepi worker`: takes runs from the queue and runs their controllers, writes their events
+ * to the database in batches and tells the API servers (NOTIFY); answers stop/release/…
+ * for the runs it holds; heartbeats, and cleans up after a worker that stopped heartbeating
+ * (its runs become INTERRUPTED, then this worker releases what they left on their hosts).
+ */
+export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
+  const heartbeatMs = o.heartbeatMs ?? 2_000;
+  const deadAfterMs = o.deadAfterMs ?? 8_000;
+  const log = o.log;
+  await loadNodeResources(log);
+  const database = await openDatabase({ dataDir: o.dataDir, url: o.databaseUrl });
+  const store = new Store(database);
+  const runs = new RunManager(store, join(resolve(o.dataDir), "runs"), log);
+  const me = { id: randomUUID(), host: hostname(), pid: process.pid };
+  await store.heartbeat(me, Date.now());
+  const notifications = await Notifications.connect(o.databaseUrl, database.db, log, [CHANNELS.control, CHANNELS.jobs]);
+  const boss = new PgBoss({ connectionString: o.databaseUrl, schedule: false, max: 4 });
+  boss.on("error", (err: Error) => log(`queue: ${err.message}`, { level: "error", err }));
+  await boss.start();
+  await boss.createQueue(RUN_QUEUE);
+
+  const inflight = new Set<Promise<void>>();
+  const notice = (runId: string, closed = false): Promise<void> => {
+    const sent = notifications.notify(CHANNELS.events, { runId, ...(closed ? { closed } : {}) }).catch((err: Error) => {
+      log(`run ${runId}: notifying the API servers failed: ${err.message}`, { level: "error", runId });
+    });
+    inflight.add(sent);
+    void sent.finally(() => inflight.delete(sent));
+    return sent;
+  };
+
+  /** One notice per turn of events (they are stored by then), and one when the run is released. */
+  const announce = (run: ActiveRun) => {
+    let scheduled = false;
+    run.events.on("event", () => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        void notice(run.runId);
+      });
+    });
+    run.events.once("closed", () => void notice(run.runId, true));
+  };
+
+  const take = async (data: unknown) => {
+    const job = RunJobSchema.parse(data);
+    if (!(await store.moveRun(job.runId, null, me.id))) return; // stopped or taken meanwhile
+    const run = await runs.adopt(job.runId, job.guids);
+    if (!run) return;
+    announce(run);
+    // What it recorded before `announce` listened (its first turn, a refusal at deploy).
+    void notice(run.runId, run.closed);
+    log(`run ${job.runId} taken by worker ${me.id}`, { runId: job.runId, worker: me.id });
+  };
+  const workId = await boss.work(RUN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
+    if (job) await take(job.data);
+  });
+  notifications.on(CHANNELS.jobs, () => boss.notifyWorker(workId));
+
+  const control = async (request: ControlRequest): Promise<unknown> => {
+    switch (request.action) {
+      case "stop":
+        return runs.stop(request.runId);
+      case "release":
+        return runs.release(request.runId);
+      case "redeploy":
+        return runs.redeploy(request.runId, request.guid ?? 0);
+      case "retryFailed":
+        return runs.retryFailed(request.runId);
+    }
+  };
+  notifications.on(CHANNELS.control, (payload) => {
+    const parsed = ControlRequestSchema.safeParse(payload);
+    // Another worker's run: it answers.
+    if (!parsed.success || !runs.live(parsed.data.runId)) return;
+    const request = parsed.data;
+    void control(request)
+      .then(
+        (answer) => notifications.notify(CHANNELS.reply, { id: request.id, ok: true, answer } satisfies ControlReply),
+        (err: Error) =>
+          notifications.notify(CHANNELS.reply, {
+            id: request.id,
+            ok: false,
+            code: err instanceof TRPCError ? err.code : "INTERNAL_SERVER_ERROR",
+            message: err.message,
+          } satisfies ControlReply),
+      )
+      .catch((err: Error) =>
+        log(`answering ${request.action} of run ${request.runId} failed: ${err.message}`, { level: "error" }),
+      );
+  });
+
+  /** Interrupts the runs of workers that stopped heartbeating and releases what they left. */
+  const recoverDead = async () => {
+    for (const dead of await store.silentWorkers(Date.now() - deadAfterMs)) {
+      if (dead.id === me.id) continue;
+      for (const run of await store.activeRuns(dead.id)) {
+        // Of the workers noticing at once, the one that takes the run over cleans it up.
+        if (!(await store.moveRun(run.runId, dead.id, me.id))) continue;
+        await runs.interrupt(run, `worker ${dead.id} (${dead.host}, pid ${dead.pid})`, `worker ${me.id} releases them`);
+        await notice(run.runId);
+        try {
+          await runs.cleanup(run.runId);
+        } catch (err) {
+          log(`run ${run.runId}: cleanup after worker ${dead.id} failed: ${(err as Error).message}`, { level: "error" });
+          // Nobody holds it now: INTERRUPTED, for runs.cleanup by hand.
+          await store.moveRun(run.runId, me.id, null);
+        }
+        await notice(run.runId, true);
+      }
+      if ((await store.activeRuns(dead.id)).length === 0) await store.removeWorker(dead.id);
+    }
+  };
+  let ticking: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    // A heartbeat is a clock by nature; one tick at a time (a long cleanup delays the next).
+    ticking ??= (async () => {
+      try {
+        await store.heartbeat(me, Date.now());
+        await recoverDead();
+      } catch (err) {
+        log(`heartbeat failed: ${(err as Error).message}`, { level: "error" });
+      } finally {
+        ticking = undefined;
+      }
+    })();
+  }, heartbeatMs);
+
+  log(`worker ${me.id} is taking runs`, { worker: me.id, host: me.host, pid: me.pid });
+  let closing: Promise<void> | undefined;
+  return {
+    id: me.id,
+    close: () =>
+      (closing ??= (async () => {
+        // Take nothing more, release what it holds (subscribers see it released), then go.
+        await boss.offWork(RUN_QUEUE);
+        await runs.shutdown("released when its worker shut down");
+        clearInterval(timer);
+        await ticking;
+        await Promise.all(inflight);
+        await boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+        await notifications.close();
+        await store.removeWorker(me.id).catch(() => undefined);
+        await store.close();
+      })()),
+  };
+}
