@@ -1,15 +1,21 @@
 import { resolve } from "node:path";
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 
 interface WorkerModule {
   startWorker(o: {
     databaseUrl: string;
     dataDir: string;
+    maxRuns?: number;
     log: (message: string, fields?: Record<string, unknown>) => void;
   }): Promise<{ id: string; close(): Promise<void> }>;
 }
 interface LogModule {
   stdoutLogger(): (message: string, fields?: Record<string, unknown>) => void;
+}
+
+function positiveInteger(value: string): number {
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new InvalidArgumentError("expected a positive integer.");
+  return Number(value);
 }
 
 /** `--database`, or NEPI_DATABASE_URL: where the store, the queue and the notifications are. */
@@ -27,7 +33,8 @@ export function addWorkerCommand(program: Command, exit: (code: number) => void)
     .description("run the experiments that `nepi serve --database` queues, until SIGINT or SIGTERM")
     .option("--database <url>", "PostgreSQL database: postgres://… (default $NEPI_DATABASE_URL)")
     .option("--data <dir>", "data directory (the runs' files, traces)", "data")
-    .action(async (o: { database?: string; data: string }) => {
+    .option("--max-runs <n>", "runs held at once (the others wait in the queue)", positiveInteger, 16)
+    .action(async (o: { database?: string; data: string; maxRuns: number }) => {
       const databaseUrl = databaseOption(o.database);
       if (!databaseUrl) {
         process.stderr.write("nepi worker: --database <postgres://…> (or NEPI_DATABASE_URL) is required\n");
@@ -39,7 +46,7 @@ export function addWorkerCommand(program: Command, exit: (code: number) => void)
       const { startWorker } = (await import(workerSpecifier)) as WorkerModule;
       const { stdoutLogger } = (await import(logSpecifier)) as LogModule;
       const log = stdoutLogger();
-      const worker = await startWorker({ databaseUrl, dataDir: resolve(o.data), log });
+      const worker = await startWorker({ databaseUrl, dataDir: resolve(o.data), maxRuns: o.maxRuns, log });
       await new Promise<void>((done) => {
         const stop = (sig: string) => {
           log(`${sig}: taking no more runs, releasing those held…`);

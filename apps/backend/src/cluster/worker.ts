@@ -22,6 +22,8 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** A worker silent this long is dead: its runs are interrupted and cleaned up (default 8 s). */
   deadAfterMs?: number;
+  /** Runs it holds at once; the queue keeps the others for the next worker free (default 16). */
+  maxRuns?: number;
 }
 
 export interface RunningWorker {
@@ -50,7 +52,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const boss = new PgBoss({ connectionString: o.databaseUrl, schedule: false, max: 4 });
   boss.on("error", (err: Error) => log(`queue: ${err.message}`, { level: "error", err }));
   await boss.start();
-  await boss.createQueue(RUN_QUEUE);
+  await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 3, retryDelay: 0 });
 
   const inflight = new Set<Promise<void>>();
   const notice = (runId: string, closed = false): Promise<void> => {
@@ -76,11 +78,24 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     run.events.once("closed", () => void notice(run.runId, true));
   };
 
+  const maxRuns = o.maxRuns ?? 16;
+  let holding = 0;
+  let closingDown = false;
+  const freed: Array<() => void> = [];
   const take = async (data: unknown) => {
     const job = RunJobSchema.parse(data);
+    // A full worker holds one job until a run of its own is released (the others stay queued).
+    while (holding >= maxRuns && !closingDown) await new Promise<void>((r) => freed.push(r));
+    // Failed, the job goes back to the queue: another worker takes it.
+    if (closingDown) throw new Error(`worker ${me.id} is shutting down: run ${job.runId} handed back`);
     if (!(await store.moveRun(job.runId, null, me.id))) return; // stopped or taken meanwhile
     const run = await runs.adopt(job.runId, job.guids);
     if (!run) return;
+    holding++;
+    run.events.once("closed", () => {
+      holding--;
+      freed.shift()?.();
+    });
     announce(run);
     // What it recorded before `announce` listened (its first turn, a refusal at deploy).
     void notice(run.runId, run.closed);
@@ -166,7 +181,10 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     id: me.id,
     close: () =>
       (closing ??= (async () => {
-        // Take nothing more, release what it holds (subscribers see it released), then go.
+        // Take nothing more, hand back the job waiting for room, release what it holds
+        // (subscribers see it released), then go.
+        closingDown = true;
+        for (const wake of freed.splice(0)) wake();
         await boss.offWork(RUN_QUEUE);
         await runs.shutdown("released when its worker shut down");
         clearInterval(timer);

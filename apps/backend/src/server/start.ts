@@ -281,7 +281,7 @@ async function joinCluster(url: string, store: Store, log: Logger): Promise<Clus
   boss.on("error", (err: Error) => log(`queue: ${err.message}`, { level: "error", err }));
   try {
     await boss.start();
-    await boss.createQueue(RUN_QUEUE);
+    await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 3, retryDelay: 0 });
   } catch (err) {
     await notifications.close();
     throw err;
