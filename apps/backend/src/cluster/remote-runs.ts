@@ -16,6 +16,8 @@ interface Watcher {
   onClosed: () => void;
   reading: boolean;
   again: boolean;
+  /** Whether the run may be over: read the run too (first read, or a worker's closing notice). */
+  check: boolean;
   done: boolean;
 }
 
@@ -36,7 +38,8 @@ export class RemoteRuns implements RunsElsewhere {
   ) {
     notifications.on(CHANNELS.events, (payload) => {
       const notice = EventsNoticeSchema.safeParse(payload);
-      if (notice.success) for (const w of this.watchers.get(notice.data.runId) ?? []) this.read(notice.data.runId, w);
+      if (!notice.success) return;
+      for (const w of this.watchers.get(notice.data.runId) ?? []) this.read(notice.data.runId, w, notice.data.closed === true);
     });
     notifications.on(CHANNELS.reply, (payload) => {
       const reply = ControlReplySchema.safeParse(payload);
@@ -83,7 +86,7 @@ export class RemoteRuns implements RunsElsewhere {
   }
 
   watch(runId: string, after: number, onEvent: (e: RunEvent) => void, onClosed: () => void): () => void {
-    const w: Watcher = { after, onEvent, onClosed, reading: false, again: false, done: false };
+    const w: Watcher = { after, onEvent, onClosed, reading: false, again: false, check: true, done: false };
     let set = this.watchers.get(runId);
     if (!set) this.watchers.set(runId, (set = new Set()));
     set.add(w);
@@ -93,12 +96,13 @@ export class RemoteRuns implements RunsElsewhere {
       if (set.size === 0) this.watchers.delete(runId);
     };
     // What was stored between the caller's read and now (no notice will say so).
-    this.read(runId, w);
+    this.read(runId, w, true);
     return unwatch;
   }
 
   /** Delivers what was stored after the watcher's last event; one read at a time per watcher. */
-  private read(runId: string, w: Watcher): void {
+  private read(runId: string, w: Watcher, check: boolean): void {
+    if (check) w.check = true;
     if (w.reading) {
       w.again = true;
       return;
@@ -108,7 +112,9 @@ export class RemoteRuns implements RunsElsewhere {
       try {
         do {
           w.again = false;
-          const run = await this.store.getRun(runId);
+          const checking = w.check;
+          w.check = false;
+          const run = checking ? await this.store.getRun(runId) : undefined;
           for (const e of await this.store.eventsAfter(runId, w.after)) {
             if (w.done) return;
             w.after = e.seq;
@@ -116,7 +122,10 @@ export class RemoteRuns implements RunsElsewhere {
           }
           // Its controller is gone, and no worker is cleaning up after it (read before the
           // events: those of its end are delivered).
-          if (!run || run.releasedAt !== undefined || (run.status === "INTERRUPTED" && run.workerId === undefined)) {
+          if (
+            checking &&
+            (!run || run.releasedAt !== undefined || (run.status === "INTERRUPTED" && run.workerId === undefined))
+          ) {
             if (!w.done) w.onClosed();
             return;
           }
