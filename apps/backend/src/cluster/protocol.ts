@@ -6,8 +6,12 @@ export const RUN_QUEUE = "nepi-runs";
 export const RunJobSchema = z.object({ runId: z.string(), guids: z.array(z.number().int()).optional() });
 export type RunJob = z.infer<typeof RunJobSchema>;
 
-/** A worker stored events of a run (`closed`: it released the run, or it was interrupted and cleaned up). */
-export const EventsNoticeSchema = z.object({ runId: z.string(), closed: z.boolean().optional() });
+/**
+ * A worker stored events of these runs (`closed`: it released them, or cleaned them up after
+ * a dead worker). One notice per turn for all its runs: a payload stays under 8,000 bytes.
+ */
+export const EventsNoticeSchema = z.object({ runIds: z.array(z.string()), closed: z.boolean().optional() });
+export const RUN_IDS_PER_NOTICE = 150;
 
 export const ControlRequestSchema = z.object({
   id: z.string(),

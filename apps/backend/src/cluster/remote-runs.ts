@@ -39,7 +39,8 @@ export class RemoteRuns implements RunsElsewhere {
     notifications.on(CHANNELS.events, (payload) => {
       const notice = EventsNoticeSchema.safeParse(payload);
       if (!notice.success) return;
-      for (const w of this.watchers.get(notice.data.runId) ?? []) this.read(notice.data.runId, w, notice.data.closed === true);
+      for (const runId of notice.data.runIds)
+        for (const w of this.watchers.get(runId) ?? []) this.read(runId, w, notice.data.closed === true);
     });
     notifications.on(CHANNELS.reply, (payload) => {
       const reply = ControlReplySchema.safeParse(payload);

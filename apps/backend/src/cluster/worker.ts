@@ -10,7 +10,14 @@ import type { Logger } from "../server/log.js";
 import { openDatabase } from "../store/db.js";
 import { Store } from "../store/store.js";
 import { CHANNELS, Notifications } from "./notifications.js";
-import { ControlRequestSchema, RUN_QUEUE, RunJobSchema, type ControlReply, type ControlRequest } from "./protocol.js";
+import {
+  ControlRequestSchema,
+  RUN_IDS_PER_NOTICE,
+  RUN_QUEUE,
+  RunJobSchema,
+  type ControlReply,
+  type ControlRequest,
+} from "./protocol.js";
 
 export interface WorkerOptions {
   /** postgres://… : the store, the queue and the notifications. */
@@ -55,25 +62,28 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 3, retryDelay: 0 });
 
   const inflight = new Set<Promise<void>>();
-  const notice = (runId: string, closed = false): Promise<void> => {
-    const sent = notifications.notify(CHANNELS.events, { runId, ...(closed ? { closed } : {}) }).catch((err: Error) => {
-      log(`run ${runId}: notifying the API servers failed: ${err.message}`, { level: "error", runId });
+  const send = (runIds: string[], closed: boolean): Promise<void> => {
+    const sent = notifications.notify(CHANNELS.events, { runIds, ...(closed ? { closed } : {}) }).catch((err: Error) => {
+      log(`notifying the API servers of runs ${runIds.join(", ")} failed: ${err.message}`, { level: "error" });
     });
     inflight.add(sent);
     void sent.finally(() => inflight.delete(sent));
     return sent;
   };
+  const notice = (runId: string, closed = false): Promise<void> => send([runId], closed);
 
-  /** One notice per turn of events (they are stored by then), and one when the run is released. */
+  /** The runs with events stored this turn: one notice for all of them, once the turn ends. */
+  const stored = new Set<string>();
   const announce = (run: ActiveRun) => {
-    let scheduled = false;
     run.events.on("event", () => {
-      if (scheduled) return;
-      scheduled = true;
-      setImmediate(() => {
-        scheduled = false;
-        void notice(run.runId);
-      });
+      if (stored.size === 0) {
+        setImmediate(() => {
+          const ids = [...stored];
+          stored.clear();
+          for (let i = 0; i < ids.length; i += RUN_IDS_PER_NOTICE) void send(ids.slice(i, i + RUN_IDS_PER_NOTICE), false);
+        });
+      }
+      stored.add(run.runId);
     });
     run.events.once("closed", () => void notice(run.runId, true));
   };
@@ -89,7 +99,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     // Failed, the job goes back to the queue: another worker takes it.
     if (closingDown) throw new Error(`worker ${me.id} is shutting down: run ${job.runId} handed back`);
     if (!(await store.moveRun(job.runId, null, me.id))) return; // stopped or taken meanwhile
-    const run = await runs.adopt(job.runId, job.guids);
+    let run: ActiveRun | undefined;
+    try {
+      run = await runs.adopt(job.runId, job.guids);
+    } catch (err) {
+      // Not run here after all: back to the queue's next taker (the job is retried).
+      await store.moveRun(job.runId, me.id, null);
+      throw err;
+    }
     if (!run) return;
     holding++;
     run.events.once("closed", () => {

@@ -10,6 +10,8 @@ import type { Logger } from "./log.js";
  */
 export async function seedExamples(store: Store, dir: string, log: Logger): Promise<void> {
   if ((await store.getMeta("seeded")) !== undefined) return;
+  // API servers sharing a database may start together: one of them seeds.
+  if (!(await store.claimMeta("seeding", new Date().toISOString()))) return;
   let files: string[] = [];
   try {
     files = readdirSync(dir)
