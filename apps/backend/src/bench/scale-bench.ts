@@ -79,6 +79,12 @@ function peakMemoryMB(pid: number): number {
   return kb / 1024;
 }
 
+/** CPU time the process has used so far (user + system), in seconds. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
 }
@@ -102,6 +108,7 @@ async function load(url: string, procs: Proc[]): Promise<Record<string, number |
   });
   const latencies: number[] = [];
   let lastFinished = 0;
+  const cpu0 = procs.map((p) => cpuSeconds(p.proc.pid!));
   const t0 = Date.now();
   const runIds = await Promise.all(
     Array.from({ length: RUNS }, () => http.runs.start.mutate({ experimentId: id }).then((r) => r.runId)),
@@ -129,6 +136,7 @@ async function load(url: string, procs: Proc[]): Promise<Record<string, number |
   );
   await Promise.all(watched);
   const minutes = (lastFinished - t0) / 60_000;
+  const cpu = procs.map((p, i) => `${p.name} ${(cpuSeconds(p.proc.pid!) - cpu0[i]!).toFixed(1)}`).join(", ");
   await Promise.all(runIds.map((runId) => http.runs.release.mutate({ runId })));
   const memory = procs.map((p) => `${p.name} ${peakMemoryMB(p.proc.pid!).toFixed(0)}`).join(", ");
   for (const s of subscribers) void s.ws.close();
@@ -141,6 +149,7 @@ async function load(url: string, procs: Proc[]): Promise<Record<string, number |
     "p99 ms": percentile(latencies, 99),
     "max ms": latencies.at(-1) ?? NaN,
     "peak MB": memory,
+    "CPU s": cpu,
   };
 }
 
@@ -197,10 +206,12 @@ async function onWorkers(
   }
 }
 
-const rows = [await inProcess()];
+// BENCH_SETUPS: which to run, e.g. "local,2" (default "local,2,4").
+const setups = (process.env.BENCH_SETUPS ?? "local,2,4").split(",");
+const rows = setups.includes("local") ? [await inProcess()] : [];
 const cluster = await startPrivatePostgres();
 try {
-  for (const n of [2, 4]) rows.push(await onWorkers(cluster, n));
+  for (const n of [2, 4]) if (setups.includes(String(n))) rows.push(await onWorkers(cluster, n));
 } finally {
   await cluster.stop();
 }
