@@ -3,9 +3,19 @@ import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { RunEvent } from "@nepi/core";
+import type { CampaignEvent, ExperimentDocumentInput, RunEvent } from "@nepi/core";
 import { startPrivatePostgres, type PrivatePostgres } from "../src/dev/private-postgres.js";
-import { collectEvents, connect, simDoc, startTestServer, tempDir, type Client, type Tracked } from "./helpers.js";
+import {
+  collectCampaignEvents,
+  collectEvents,
+  connect,
+  simDoc,
+  startTestServer,
+  tempDir,
+  waitForStatus,
+  type Client,
+  type Tracked,
+} from "./helpers.js";
 import { messageOf } from "./spawn.js";
 
 const BIN = fileURLToPath(new URL("../bin/nepi.js", import.meta.url));
@@ -293,5 +303,118 @@ describe("runs on workers over PostgreSQL", () => {
     expect(run.resources.map((r) => r.state)).toEqual(["RELEASED", "RELEASED"]);
     expect(processesOfRun(runId)).toEqual([]);
     expect(survivor.lines.map(messageOf).join("\n")).toMatch(new RegExp(`run ${runId} cleaned up`));
+  });
+});
+
+/** A sim::Task at each of `durations` × `count` runs, its duration as the metric. */
+function sweep(name: string, durations: string[], count: number): ExperimentDocumentInput {
+  return {
+    format: "nepi-experiment@1",
+    name,
+    resources: [{ guid: 1, type: "sim::Task", label: "task", attributes: { duration: durations[0]! }, traces: [] }],
+    campaign: {
+      parameters: [{ resource: "task", attribute: "duration", values: durations }],
+      repetitions: { count },
+      metrics: [{ name: "took", resource: "task", extract: "duration" }],
+    },
+  };
+}
+
+const campaignEnded = (e: CampaignEvent) => e.type === "status" && e.status !== "RUNNING";
+const runStarted = (e: CampaignEvent) => e.type === "run" && e.run.status === "running";
+
+/** Reads one column of the deployment's database. */
+async function column<T>(d: { url: string }, query: string, ...params: unknown[]): Promise<T[]> {
+  const db = new pg.Client({ connectionString: d.url });
+  await db.connect();
+  try {
+    return (await db.query<{ v: T }>(query, params)).rows.map((r) => r.v);
+  } finally {
+    await db.end();
+  }
+}
+
+describe("campaigns on workers over PostgreSQL", () => {
+  it("a campaign through nepi serve runs on a worker, its runs held there; subscribers on two API servers see the same events", async () => {
+    const d = await deployment();
+    const [a, b] = await Promise.all([serve(d), serve(d)]);
+    const w = await worker(d);
+    const { id } = await a.client.experiments.save.mutate({ document: sweep("sweep", ["20ms", "80ms"], 2) });
+    const { campaignId } = await a.client.campaigns.start.mutate({ experimentId: id });
+    const [seenA, seenB] = await Promise.all([
+      collectCampaignEvents(a.client, { campaignId, lastEventId: "0" }, campaignEnded),
+      collectCampaignEvents(b.client, { campaignId, lastEventId: "0" }, campaignEnded),
+    ]);
+    // Every event once, in order, from the first; the same on both servers.
+    expect(seenA.map((e) => e.id)).toEqual(seenA.map((_, i) => String(i + 1)));
+    expect(seenB).toEqual(seenA);
+    expect(seenA.at(-1)!.data).toMatchObject({ type: "status", status: "FINISHED" });
+    // Each run seen starting, then ending ok: 4 runs, 8 run events.
+    expect(seenA.filter((e) => e.data.type === "run").map((e) => (e.data as { run: { status: string } }).run.status)).toEqual([
+      "running",
+      "ok",
+      "running",
+      "ok",
+      "running",
+      "ok",
+      "running",
+      "ok",
+    ]);
+
+    const c = await b.client.campaigns.get.query({ campaignId });
+    expect(c).toMatchObject({ status: "FINISHED", counts: { ok: 4, failed: 0, running: 0, stopped: 0 } });
+    const [fast, slow] = c.summary;
+    expect(fast!.mean).toBeGreaterThanOrEqual(20);
+    expect(slow!.mean).toBeGreaterThan(fast!.mean);
+    // Its runs are normal runs the worker held, released.
+    const runIds = c.runs.map((r) => r.runId);
+    expect(await column(d, "SELECT worker_id AS v FROM runs WHERE id = ANY($1)", runIds)).toEqual(runIds.map(() => w.id));
+    for (const runId of runIds) expect((await a.client.runs.get.query({ runId })).status).toBe("RELEASED");
+    expect(w.lines.map(messageOf).join("\n")).toMatch(new RegExp(`campaign ${campaignId} taken by worker ${w.id}`));
+    // The tables the worker wrote, downloaded from an API server.
+    const csv = (await (await fetch(`${a.url}files/campaigns/${campaignId}/runs.csv`)).text()).trim().split("\n");
+    expect(csv[0]).toBe("run,point,task.duration,took,status,reason");
+    expect(csv).toHaveLength(5);
+  });
+
+  it("a worker killed mid-campaign: INTERRUPTED within 15 s, its run cleaned up by the other; resumed there, and stopped from the API server", async () => {
+    const d = await deployment();
+    const api = await serve(d);
+    const workers = await Promise.all([worker(d), worker(d)]);
+    const { campaignId } = await api.client.campaigns.start.mutate({ document: sweep("endless", ["1h"], 2) });
+    const first = await collectCampaignEvents(api.client, { campaignId, lastEventId: "0" }, runStarted);
+    const cut = (first.at(-1)!.data as Extract<CampaignEvent, { type: "run" }>).run.runId;
+    const [holder] = await column<string>(d, "SELECT worker_id AS v FROM campaigns WHERE id = $1", campaignId);
+    const victim = workers.find((w) => w.id === holder)!;
+    const survivor = workers.find((w) => w !== victim)!;
+    const killedAt = Date.now();
+    victim.proc.kill("SIGKILL");
+    await victim.exited;
+
+    const seen = await collectCampaignEvents(api.client, { campaignId, lastEventId: first.at(-1)!.id }, campaignEnded);
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(seen.at(-1)!.data).toMatchObject({
+      type: "status",
+      status: "INTERRUPTED",
+      reason: expect.stringMatching(new RegExp(`^worker ${holder} .*stopped while the campaign was running`)),
+    });
+    // Its run under way: interrupted, then released by the other worker.
+    await waitForStatus(api.client, cut, (s) => s === "RELEASED");
+    expect((await api.client.runs.get.query({ runId: cut })).reason).toMatch(/ — cleaned up: 1 resource\(s\) released/);
+
+    // Resumed: the survivor takes it and runs the repetition that was cut again.
+    await api.client.campaigns.resume.mutate({ campaignId });
+    const again = await collectCampaignEvents(api.client, { campaignId, lastEventId: seen.at(-1)!.id }, runStarted);
+    expect(again[0]!.data).toMatchObject({ type: "status", status: "RUNNING" });
+    const resumedRun = (again.at(-1)!.data as Extract<CampaignEvent, { type: "run" }>).run;
+    expect(resumedRun).toMatchObject({ point: 1, run: 1 });
+    expect(await column(d, "SELECT worker_id AS v FROM campaigns WHERE id = $1", campaignId)).toEqual([survivor.id]);
+
+    // Stopped through the API server: the worker running it releases its run and ends it STOPPED.
+    await api.client.campaigns.stop.mutate({ campaignId });
+    const c = await api.client.campaigns.get.query({ campaignId });
+    expect(c).toMatchObject({ status: "STOPPED", reason: "stopped by the user", counts: { ok: 0, running: 0, stopped: 2 } });
+    expect((await api.client.runs.get.query({ runId: resumedRun.runId })).releasedAt).toBeDefined();
+    await expect(api.client.campaigns.stop.mutate({ campaignId })).rejects.toThrow(/cannot stop campaign .*: it is STOPPED/);
   });
 });

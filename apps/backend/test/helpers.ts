@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { inject } from "vitest";
 import WebSocket from "ws";
-import type { ExperimentDocumentInput, RunEvent, TraceChunk } from "@nepi/core";
+import type { CampaignEvent, ExperimentDocumentInput, RunEvent, TraceChunk } from "@nepi/core";
 import type { AppRouter } from "../src/router/index.js";
 import { startServer, type RunningServer, type StartOptions } from "../src/server/start.js";
 
@@ -153,6 +153,28 @@ export function collectEvents(
         }
       },
       onError: (err) => reject(err),
+      onComplete: () => resolve(all),
+    });
+  });
+}
+
+/** Collects a campaign's events until `until` holds (or the stream ends). */
+export function collectCampaignEvents(
+  client: Client,
+  input: { campaignId: string; lastEventId?: string },
+  until: (e: CampaignEvent) => boolean = () => false,
+): Promise<Tracked<CampaignEvent>[]> {
+  return new Promise((resolve, reject) => {
+    const all: Tracked<CampaignEvent>[] = [];
+    const sub = client.campaigns.events.subscribe(input, {
+      onData: (d) => {
+        all.push(d as Tracked<CampaignEvent>);
+        if (until(d.data as CampaignEvent)) {
+          sub.unsubscribe();
+          resolve(all);
+        }
+      },
+      onError: reject,
       onComplete: () => resolve(all),
     });
   });

@@ -20,6 +20,7 @@ import {
   type OneRunResult,
 } from "@nepi/core/node";
 import type { Logger } from "../server/log.js";
+import type { ActiveRun } from "../runs/active-run.js";
 import type { RunManager } from "../runs/run-manager.js";
 import type { Store } from "../store/store.js";
 import type { CampaignStore, StoredCampaign, StoredCampaignRun } from "../store/campaign-store.js";
@@ -41,6 +42,13 @@ export interface CampaignsElsewhere {
   stop(campaignId: string): Promise<void>;
   /** Follows the campaign's stored events after `after` until it is no longer running. */
   watch(campaignId: string, after: number, onEvent: (e: CampaignEvent) => void, onClosed: () => void): () => void;
+}
+
+export interface CampaignManagerOptions {
+  /** Set on an API server whose campaigns are run by workers: it runs none itself. */
+  elsewhere?: CampaignsElsewhere;
+  /** Set on a `nepi worker`: it holds the campaigns' runs, and tells the API servers of their events. */
+  worker?: { id: string; announce(run: ActiveRun): void };
 }
 
 /** A campaign being run: its runner's stop switch, its events, the run under way. */
@@ -76,8 +84,12 @@ export class CampaignManager {
     private readonly runs: RunManager,
     private readonly rootDir: string,
     private readonly log: Logger,
-    private readonly elsewhere?: CampaignsElsewhere,
+    private readonly options: CampaignManagerOptions = {},
   ) {}
+
+  private get elsewhere(): CampaignsElsewhere | undefined {
+    return this.options.elsewhere;
+  }
 
   /** Checks the document and its campaign, records the campaign and starts its first run; returns at once. */
   async start(source: CampaignSource): Promise<string> {
@@ -128,7 +140,8 @@ export class CampaignManager {
       });
     if (this.elsewhere) {
       // RUNNING from now on (a second resume is refused), its RUNNING event from the worker taking it.
-      await this.campaigns.setStatus(campaignId, "RUNNING", undefined, undefined);
+      if (!(await this.campaigns.reopen(campaignId)))
+        throw new TRPCError({ code: "CONFLICT", message: `cannot resume campaign "${campaignId}": it is being resumed` });
       await this.elsewhere.dispatch(campaignId, true);
       this.log(`campaign ${campaignId} queued to resume`, { campaignId });
       return;
@@ -222,7 +235,9 @@ export class CampaignManager {
 
   /** One repetition through the run manager: started, awaited, its metrics read, released. */
   private async runOne(live: LiveCampaign, job: CampaignJob): Promise<OneRunResult> {
-    const run = await this.runs.startDocument(live.experimentId, job.document);
+    const worker = this.options.worker;
+    const run = await this.runs.startDocument(live.experimentId, job.document, worker?.id);
+    worker?.announce(run);
     const entry: StoredCampaignRun = {
       seq: ++live.runSeq,
       point: job.point.point,

@@ -11,6 +11,10 @@ export const CHANNELS = {
   control: "nepi_control",
   /** The worker's answer: a ControlReply. */
   reply: "nepi_reply",
+  /** A worker stored events of a campaign: a CampaignNotice. */
+  campaignEvents: "nepi_campaign_events",
+  /** An API server asks the worker running a campaign to stop it: a CampaignControl. */
+  campaignControl: "nepi_campaign_control",
   /** A run was queued: idle workers fetch it now rather than at their next poll. */
   jobs: "nepi_jobs",
 } as const;

@@ -13,6 +13,19 @@ export type RunJob = z.infer<typeof RunJobSchema>;
 export const EventsNoticeSchema = z.object({ runIds: z.array(z.string()), closed: z.boolean().optional() });
 export const RUN_IDS_PER_NOTICE = 150;
 
+/** The pg-boss queue of campaigns waiting for a worker (to start, or to resume where they stopped). */
+export const CAMPAIGN_QUEUE = "nepi-campaigns";
+
+export const CampaignJobSchema = z.object({ campaignId: z.string(), resume: z.boolean() });
+export type CampaignJob = z.infer<typeof CampaignJobSchema>;
+
+/** A worker stored events of these campaigns (`closed`: each ended, or was interrupted). */
+export const CampaignNoticeSchema = z.object({ campaignIds: z.array(z.string()), closed: z.boolean().optional() });
+
+/** An API server asks the worker running a campaign to stop it (answered with a ControlReply). */
+export const CampaignControlSchema = z.object({ id: z.string(), campaignId: z.string(), action: z.literal("stop") });
+export type CampaignControl = z.infer<typeof CampaignControlSchema>;
+
 export const ControlRequestSchema = z.object({
   id: z.string(),
   runId: z.string(),

@@ -87,15 +87,18 @@ export class RunManager {
 
   /**
    * Starts a run of `document` recorded under `experimentId` (a campaign's run at one of its
-   * points), here: a normal run, listed, opened and released as any other. Returns it live.
+   * points), here: a normal run, listed, opened and released as any other (`workerId`: the
+   * `nepi worker` running the campaign holds it). Returns it live.
    */
-  async startDocument(experimentId: string, document: ExperimentDocument): Promise<ActiveRun> {
+  async startDocument(experimentId: string, document: ExperimentDocument, workerId?: string): Promise<ActiveRun> {
     if (!this.accepting) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" });
     if (this.elsewhere) throw new Error("an API server of workers runs no controller: its campaigns run on a worker");
     const place: RunPlace = { runId: randomUUID(), experimentId, rootDir: this.rootDir };
     const ec = createController(document, place);
     const startedAt = Date.now();
     await this.store.createRun(place.runId, experimentId, document, startedAt);
+    // Held by the worker running its campaign: if that worker dies, another one cleans it up.
+    if (workerId !== undefined) await this.store.moveRun(place.runId, null, workerId);
     const run = this.launch(place, document, ec, startedAt, undefined);
     this.log(`run ${place.runId} of experiment ${experimentId} started`, {
       runId: place.runId,

@@ -24,7 +24,8 @@ import { AccessPolicy, isLoopback, TOKEN_COOKIE } from "../security/access.js";
 import { setSecurityHeaders } from "../security/headers.js";
 import PgBoss from "pg-boss";
 import { CHANNELS, Notifications } from "../cluster/notifications.js";
-import { RUN_QUEUE } from "../cluster/protocol.js";
+import { CAMPAIGN_QUEUE, RUN_QUEUE } from "../cluster/protocol.js";
+import { RemoteCampaigns } from "../cluster/remote-campaigns.js";
 import { RemoteRuns } from "../cluster/remote-runs.js";
 import { openDatabase } from "../store/db.js";
 import { Store } from "../store/store.js";
@@ -108,7 +109,14 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
     throw err;
   }
   const runs = new RunManager(store, join(dataDir, "runs"), log, cluster?.runs);
-  const campaigns = new CampaignManager(new CampaignStore(store.database), store, runs, join(dataDir, "runs"), log);
+  const campaigns = new CampaignManager(
+    new CampaignStore(store.database),
+    store,
+    runs,
+    join(dataDir, "runs"),
+    log,
+    cluster ? { elsewhere: cluster.campaigns } : {},
+  );
   try {
     // The workers' runs are theirs to recover; an API server of theirs has none.
     if (!cluster) {
@@ -288,26 +296,35 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
 
 interface Cluster {
   runs: RemoteRuns;
+  campaigns: RemoteCampaigns;
   close(): Promise<void>;
 }
 
 /** An API server of workers: the queue it puts runs in, and the notifications it hears. */
 async function joinCluster(url: string, store: Store, log: Logger): Promise<Cluster> {
-  const notifications = await Notifications.connect(url, store.database.db, log, [CHANNELS.events, CHANNELS.reply]);
+  const notifications = await Notifications.connect(url, store.database.db, log, [
+    CHANNELS.events,
+    CHANNELS.campaignEvents,
+    CHANNELS.reply,
+  ]);
   const boss = new PgBoss({ connectionString: url, schedule: false, supervise: false, max: 4 });
   boss.on("error", (err: Error) => log(`queue: ${err.message}`, { level: "error", err }));
   try {
     await boss.start();
     await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 3, retryDelay: 0 });
+    await boss.createQueue(CAMPAIGN_QUEUE, { name: CAMPAIGN_QUEUE, retryLimit: 3, retryDelay: 0 });
   } catch (err) {
     await notifications.close();
     throw err;
   }
   const runs = new RemoteRuns(store, notifications, boss);
+  const campaigns = new RemoteCampaigns(new CampaignStore(store.database), notifications, boss);
   return {
     runs,
+    campaigns,
     async close() {
       runs.close();
+      campaigns.close();
       await boss.stop({ graceful: false, wait: true });
       await notifications.close();
     },

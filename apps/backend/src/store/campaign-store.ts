@@ -105,6 +105,52 @@ export class CampaignStore {
     });
   }
 
+  /**
+   * Hands a RUNNING campaign to `to` (null: nobody) if `from` holds it (null: nobody yet); true
+   * when it did. Of several workers trying at once, one succeeds.
+   */
+  async moveCampaign(campaignId: string, from: string | null, to: string | null): Promise<boolean> {
+    const { numUpdatedRows } = await this.db
+      .updateTable("campaigns")
+      .set({ worker_id: to })
+      .where("id", "=", campaignId)
+      .where("status", "=", "RUNNING")
+      .where("worker_id", from === null ? "is" : "=", from)
+      .executeTakeFirst();
+    return numUpdatedRows === 1n;
+  }
+
+  /** The worker holding the campaign (null: none yet, or the in-process runner; undefined: no such campaign). */
+  async workerOf(campaignId: string): Promise<string | null | undefined> {
+    const r = await this.db.selectFrom("campaigns").select("worker_id").where("id", "=", campaignId).executeTakeFirst();
+    return r?.worker_id;
+  }
+
+  /** The RUNNING campaigns `workerId` holds. */
+  async heldBy(workerId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("campaigns")
+      .select("id")
+      .where("status", "=", "RUNNING")
+      .where("worker_id", "=", workerId)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * A campaign that is not running any more (nor finished) runs again, held by nobody until a
+   * worker takes it; false when it was running already (of two resumes at once, one succeeds).
+   */
+  async reopen(campaignId: string): Promise<boolean> {
+    const { numUpdatedRows } = await this.db
+      .updateTable("campaigns")
+      .set({ status: "RUNNING", reason: null, ended_at: null, worker_id: null })
+      .where("id", "=", campaignId)
+      .where("status", "not in", ["RUNNING", "FINISHED", "FINISHED_WITH_FAILURES"])
+      .executeTakeFirst();
+    return numUpdatedRows === 1n;
+  }
+
   /** Records a run as it starts, then again as it ends (same `seq`). */
   async saveRun(campaignId: string, r: StoredCampaignRun): Promise<void> {
     const metrics = JSON.stringify(r.metrics);

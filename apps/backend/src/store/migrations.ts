@@ -145,4 +145,6 @@ export const MIGRATIONS: Migration[] = [
       .addColumn("heartbeat_at", "bigint", (c) => c.notNull())
       .execute();
   },
+  // The `nepi worker` running a campaign (null: the in-process runner, or not taken yet).
+  (db) => db.schema.alterTable("campaigns").addColumn("worker_id", "text").execute(),
 ];

@@ -60,6 +60,8 @@ export interface Tables {
     reason: string | null;
     started_at: number;
     ended_at: number | null;
+    /** The `nepi worker` running it; null for the in-process runner, or before one takes it. */
+    worker_id: Generated<string | null>;
   };
   /** A campaign's runs in the order they started (`seq`), with how they ended. */
   campaign_runs: {
