@@ -162,8 +162,11 @@ export class CampaignManager {
       c.document,
       { resume: c.dir },
     );
-    await this.write(live, () => this.campaigns.setStatus(c.campaignId, "RUNNING", undefined, undefined));
-    await this.publish(live, { type: "status", seq: ++live.seq, status: "RUNNING", at: Date.now() });
+    // Queued at once, before the runner's first run is: RUNNING comes before that run's events.
+    await Promise.all([
+      this.write(live, () => this.campaigns.setStatus(c.campaignId, "RUNNING", undefined, undefined)),
+      this.publish(live, { type: "status", seq: ++live.seq, status: "RUNNING", at: Date.now() }),
+    ]);
     this.log(`campaign ${c.campaignId} resumed after ${runs.length} run(s)`, { campaignId: c.campaignId });
   }
 

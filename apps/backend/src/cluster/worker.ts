@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { TRPCError } from "@trpc/server";
@@ -159,7 +160,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     // Failed, the job goes back to the queue: another worker takes it.
     if (closingDown) throw new Error(`worker ${me.id} is shutting down: campaign ${job.campaignId} handed back`);
     if (!(await campaignStore.moveCampaign(job.campaignId, null, me.id))) return; // stopped or taken meanwhile
-    let events;
+    let events: EventEmitter | undefined;
     try {
       events = await campaigns.adopt(job.campaignId, job.resume);
     } catch (err) {
