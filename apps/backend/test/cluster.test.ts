@@ -417,4 +417,29 @@ describe("campaigns on workers over PostgreSQL", () => {
     expect((await api.client.runs.get.query({ runId: resumedRun.runId })).releasedAt).toBeDefined();
     await expect(api.client.campaigns.stop.mutate({ campaignId })).rejects.toThrow(/cannot stop campaign .*: it is STOPPED/);
   });
+
+  it("a worker stopped with SIGTERM releases its campaign's run and leaves the campaign INTERRUPTED, for the next worker to resume", async () => {
+    const d = await deployment();
+    const api = await serve(d);
+    const first = await worker(d);
+    const { campaignId } = await api.client.campaigns.start.mutate({ document: sweep("endless", ["1h"], 1) });
+    const started = await collectCampaignEvents(api.client, { campaignId, lastEventId: "0" }, runStarted);
+    const cut = (started.at(-1)!.data as Extract<CampaignEvent, { type: "run" }>).run.runId;
+    first.proc.kill("SIGTERM");
+    expect(await first.exited).toEqual({ code: 0, signal: null });
+    const seen = await collectCampaignEvents(api.client, { campaignId, lastEventId: started.at(-1)!.id }, campaignEnded);
+    expect(seen.at(-1)!.data).toMatchObject({ type: "status", status: "INTERRUPTED", reason: "its worker shut down" });
+    expect(await api.client.runs.get.query({ runId: cut })).toMatchObject({
+      status: "RELEASED",
+      reason: "released: its campaign was stopped",
+    });
+
+    await api.client.campaigns.resume.mutate({ campaignId });
+    await expect(api.client.campaigns.resume.mutate({ campaignId })).rejects.toThrow(/cannot resume campaign .*: it is RUNNING/);
+    const next = await worker(d);
+    await collectCampaignEvents(api.client, { campaignId, lastEventId: seen.at(-1)!.id }, runStarted);
+    expect(await column(d, "SELECT worker_id AS v FROM campaigns WHERE id = $1", campaignId)).toEqual([next.id]);
+    await api.client.campaigns.stop.mutate({ campaignId });
+    expect((await api.client.campaigns.get.query({ campaignId })).status).toBe("STOPPED");
+  });
 });
