@@ -138,10 +138,11 @@ export class CampaignManager {
         code: "CONFLICT",
         message: `cannot resume campaign "${campaignId}": it is ${c.status}${c.status === "RUNNING" ? "" : " (it has every run it needs)"}`,
       });
+    // RUNNING from now on: of two resumes at once, one goes on.
+    if (!(await this.campaigns.reopen(campaignId)))
+      throw new TRPCError({ code: "CONFLICT", message: `cannot resume campaign "${campaignId}": it is being resumed` });
     if (this.elsewhere) {
-      // RUNNING from now on (a second resume is refused), its RUNNING event from the worker taking it.
-      if (!(await this.campaigns.reopen(campaignId)))
-        throw new TRPCError({ code: "CONFLICT", message: `cannot resume campaign "${campaignId}": it is being resumed` });
+      // Its RUNNING event comes from the worker taking it.
       await this.elsewhere.dispatch(campaignId, true);
       this.log(`campaign ${campaignId} queued to resume`, { campaignId });
       return;
