@@ -166,7 +166,15 @@ describe("campaigns", () => {
     expect(okBefore).toBeGreaterThanOrEqual(1);
     expect(okBefore).toBeLessThan(4);
 
-    await t.client.campaigns.resume.mutate({ campaignId });
+    // Two resumes at once: one goes on, the other is refused (one runner, every run once).
+    const resumes = await Promise.allSettled([
+      t.client.campaigns.resume.mutate({ campaignId }),
+      t.client.campaigns.resume.mutate({ campaignId }),
+    ]);
+    expect(resumes.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect(String((resumes.find((r) => r.status === "rejected") as PromiseRejectedResult).reason)).toMatch(
+      /cannot resume campaign .*: it is (RUNNING|being resumed)/,
+    );
     const after = await collectCampaignEvents(
       t.client,
       { campaignId, lastEventId: first.at(-1)!.id },
