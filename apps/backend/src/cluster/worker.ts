@@ -1,22 +1,17 @@
 import { randomUUID } from "node:crypto";
-import type { EventEmitter } from "node:events";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { TRPCError } from "@trpc/server";
 import PgBoss from "pg-boss";
-import { CampaignManager } from "../campaigns/campaign-manager.js";
 import { RunManager } from "../runs/run-manager.js";
 import type { ActiveRun } from "../runs/active-run.js";
 import { loadNodeResources } from "../server/engine.js";
 import type { Logger } from "../server/log.js";
 import { openDatabase } from "../store/db.js";
-import { CampaignStore } from "../store/campaign-store.js";
 import { Store } from "../store/store.js";
 import { CHANNELS, Notifications } from "./notifications.js";
+import { workerCampaigns } from "./worker-campaigns.js";
 import {
-  CAMPAIGN_QUEUE,
-  CampaignControlSchema,
-  CampaignJobSchema,
   ControlRequestSchema,
   RUN_IDS_PER_NOTICE,
   RUN_QUEUE,
@@ -70,7 +65,6 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   boss.on("error", (err: Error) => log(`queue: ${err.message}`, { level: "error", err }));
   await boss.start();
   await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 3, retryDelay: 0 });
-  await boss.createQueue(CAMPAIGN_QUEUE, { name: CAMPAIGN_QUEUE, retryLimit: 3, retryDelay: 0 });
 
   const inflight = new Set<Promise<void>>();
   const send = (runIds: string[], closed: boolean): Promise<void> => {
@@ -97,28 +91,6 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       stored.add(run.runId);
     });
     run.events.once("closed", () => void notice(run.runId, true));
-  };
-
-  // Campaigns run here as they do in one process, their runs held by this worker and announced as its others.
-  const campaignStore = new CampaignStore(database);
-  const campaigns = new CampaignManager(campaignStore, store, runs, join(resolve(o.dataDir), "runs"), log, {
-    worker: {
-      id: me.id,
-      announce: (run) => {
-        announce(run);
-        void notice(run.runId, run.closed);
-      },
-    },
-  });
-  const campaignNotice = (campaignId: string, closed = false): Promise<void> => {
-    const sent = notifications
-      .notify(CHANNELS.campaignEvents, { campaignIds: [campaignId], ...(closed ? { closed } : {}) })
-      .catch((err: Error) => {
-        log(`notifying the API servers of campaign ${campaignId} failed: ${err.message}`, { level: "error" });
-      });
-    inflight.add(sent);
-    void sent.finally(() => inflight.delete(sent));
-    return sent;
   };
 
   const maxRuns = o.maxRuns ?? 16;
@@ -154,46 +126,28 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const workId = await boss.work(RUN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
     if (job) await take(job.data);
   });
-
-  const takeCampaign = async (data: unknown) => {
-    const job = CampaignJobSchema.parse(data);
-    // Failed, the job goes back to the queue: another worker takes it.
-    if (closingDown) throw new Error(`worker ${me.id} is shutting down: campaign ${job.campaignId} handed back`);
-    if (!(await campaignStore.moveCampaign(job.campaignId, null, me.id))) return; // stopped or taken meanwhile
-    let events: EventEmitter | undefined;
-    try {
-      events = await campaigns.adopt(job.campaignId, job.resume);
-    } catch (err) {
-      await campaignStore.moveCampaign(job.campaignId, me.id, null);
-      throw err;
-    }
-    if (!events) return;
-    events.on("event", () => void campaignNotice(job.campaignId));
-    events.once("closed", () => void campaignNotice(job.campaignId, true));
-    // What it recorded before this listened (a resume's RUNNING).
-    void campaignNotice(job.campaignId);
-    log(`campaign ${job.campaignId} taken by worker ${me.id}`, { campaignId: job.campaignId, worker: me.id });
-  };
-  const campaignWorkId = await boss.work(CAMPAIGN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
-    if (job) await takeCampaign(job.data);
+  const campaigns = await workerCampaigns({
+    me,
+    database,
+    store,
+    runs,
+    rootDir: join(resolve(o.dataDir), "runs"),
+    boss,
+    notifications,
+    log,
+    announceRun: (run) => {
+      announce(run);
+      void notice(run.runId, run.closed);
+    },
+    track: (sent) => {
+      inflight.add(sent);
+      void sent.finally(() => inflight.delete(sent));
+    },
+    closingDown: () => closingDown,
   });
   notifications.on(CHANNELS.jobs, () => {
     boss.notifyWorker(workId);
-    boss.notifyWorker(campaignWorkId);
-  });
-  notifications.on(CHANNELS.campaignControl, (payload) => {
-    const parsed = CampaignControlSchema.safeParse(payload);
-    // Another worker's campaign: it answers.
-    if (!parsed.success || !campaigns.runsHere(parsed.data.campaignId)) return;
-    const request = parsed.data;
-    void campaigns
-      .stop(request.campaignId)
-      .then(
-        () => notifications.notify(CHANNELS.reply, { id: request.id, ok: true } satisfies ControlReply),
-        (err: Error) =>
-          notifications.notify(CHANNELS.reply, { id: request.id, ok: false, message: err.message } satisfies ControlReply),
-      )
-      .catch((err: Error) => log(`answering stop of campaign ${request.campaignId} failed: ${err.message}`, { level: "error" }));
+    boss.notifyWorker(campaigns.workId);
   });
 
   const control = async (request: ControlRequest): Promise<unknown> => {
@@ -233,15 +187,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const recoverDead = async () => {
     for (const dead of await store.silentWorkers(Date.now() - deadAfterMs)) {
       if (dead.id === me.id) continue;
-      for (const campaignId of await campaignStore.heldBy(dead.id)) {
-        // Its run under way is interrupted and cleaned up below, as the worker's other runs.
-        if (!(await campaignStore.moveCampaign(campaignId, dead.id, me.id))) continue;
-        await campaigns.interrupt(
-          campaignId,
-          `worker ${dead.id} (${dead.host}, pid ${dead.pid}) stopped while the campaign was running; campaigns.resume continues it`,
-        );
-        await campaignNotice(campaignId, true);
-      }
+      // Its campaigns first: their run under way is cleaned up below with its other runs.
+      await campaigns.recoverDead(dead);
       for (const run of await store.activeRuns(dead.id)) {
         // Of the workers noticing at once, the one that takes the run over cleans it up.
         if (!(await store.moveRun(run.runId, dead.id, me.id))) continue;
@@ -256,8 +203,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
         }
         await notice(run.runId, true);
       }
-      if ((await store.activeRuns(dead.id)).length === 0 && (await campaignStore.heldBy(dead.id)).length === 0)
-        await store.removeWorker(dead.id);
+      if ((await store.activeRuns(dead.id)).length === 0 && !(await campaigns.holds(dead.id))) await store.removeWorker(dead.id);
     }
   };
   let ticking: Promise<void> | undefined;
@@ -286,9 +232,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
         closingDown = true;
         for (const wake of freed.splice(0)) wake();
         await boss.offWork(RUN_QUEUE);
-        await boss.offWork(CAMPAIGN_QUEUE);
-        // Its campaigns first: each releases its run under way and is INTERRUPTED (resumable).
-        await campaigns.shutdown("its worker shut down");
+        // Its campaigns first: each releases its run under way and ends INTERRUPTED (resumable).
+        await campaigns.close();
         await runs.shutdown("released when its worker shut down");
         clearInterval(timer);
         await ticking;
