@@ -30,6 +30,9 @@ interface Watcher {
 export class RemoteRuns implements RunsElsewhere {
   private readonly waiting = new Map<string, { resolve: (answer: unknown) => void; reject: (err: Error) => void }>();
   private readonly watchers = new Map<string, Set<Watcher>>();
+  /** Runs with news not read yet, and whether the shared read is under way. */
+  private readonly dirty = new Set<string>();
+  private batchReading = false;
 
   constructor(
     private readonly store: Store,
@@ -39,8 +42,12 @@ export class RemoteRuns implements RunsElsewhere {
     notifications.on(CHANNELS.events, (payload) => {
       const notice = EventsNoticeSchema.safeParse(payload);
       if (!notice.success) return;
-      for (const runId of notice.data.runIds)
-        for (const w of this.watchers.get(runId) ?? []) this.read(runId, w, notice.data.closed === true);
+      if (notice.data.closed) {
+        for (const runId of notice.data.runIds) for (const w of this.watchers.get(runId) ?? []) this.read(runId, w, true);
+      } else {
+        for (const runId of notice.data.runIds) if (this.watchers.has(runId)) this.dirty.add(runId);
+        this.readNews();
+      }
     });
     notifications.on(CHANNELS.reply, (payload) => {
       const reply = ControlReplySchema.safeParse(payload);
@@ -101,6 +108,52 @@ export class RemoteRuns implements RunsElsewhere {
     return unwatch;
   }
 
+  /**
+   * One query for every run with news (and whatever more comes while it runs: the next
+   * query takes it), delivered to each watcher after its own last event. Under load the
+   * reads grow bigger, not more numerous.
+   */
+  private readNews(): void {
+    if (this.batchReading || this.dirty.size === 0) return;
+    this.batchReading = true;
+    void (async () => {
+      try {
+        while (this.dirty.size > 0) {
+          const after = new Map<string, number>();
+          for (const runId of this.dirty) {
+            const idle: Watcher[] = [];
+            // A watcher reading on its own reads again once done: it takes this news then.
+            for (const w of this.watchers.get(runId) ?? [])
+              if (w.reading) w.again = true;
+              else idle.push(w);
+            if (idle.length) after.set(runId, Math.min(...idle.map((w) => w.after)));
+          }
+          this.dirty.clear();
+          const news = await this.store.eventsOfRunsAfter(after);
+          for (const [runId, events] of news) {
+            for (const w of this.watchers.get(runId) ?? []) {
+              if (w.reading) {
+                w.again = true;
+                continue;
+              }
+              for (const e of events) {
+                if (w.done) break;
+                if (e.seq <= w.after) continue;
+                w.after = e.seq;
+                w.onEvent(toRunEvent(e));
+              }
+            }
+          }
+        }
+      } catch {
+        // The database is unreachable: end the streams; each subscriber resumes from its last event id.
+        for (const set of this.watchers.values()) for (const w of set) if (!w.done) w.onClosed();
+      } finally {
+        this.batchReading = false;
+      }
+    })();
+  }
+
   /** Delivers what was stored after the watcher's last event; one read at a time per watcher. */
   private read(runId: string, w: Watcher, check: boolean): void {
     if (check) w.check = true;
@@ -118,6 +171,7 @@ export class RemoteRuns implements RunsElsewhere {
           const run = checking ? await this.store.getRun(runId) : undefined;
           for (const e of await this.store.eventsAfter(runId, w.after)) {
             if (w.done) return;
+            if (e.seq <= w.after) continue;
             w.after = e.seq;
             w.onEvent(toRunEvent(e));
           }

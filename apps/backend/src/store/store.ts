@@ -77,6 +77,9 @@ export class Store {
   private writes: Write[] = [];
   /** The batch being written: the next one starts once it is done. */
   private writing: Promise<void> = Promise.resolve();
+  /** Batches that failed so far, and the last one's error: a flush waiting on them reports it. */
+  private failures = 0;
+  private lastFailure: unknown;
   private readonly db: Kysely<Tables>;
 
   constructor(readonly database: Database) {
@@ -306,25 +309,36 @@ export class Store {
   }
 
   /**
-   * Writes everything queued so far in one transaction, after the batch being written;
-   * resolves once it is committed (rejects when it could not be: nothing of it was).
+   * Writes everything queued by the time the write before it is done, in one transaction;
+   * resolves once what was queued before the call is committed (rejects when a batch failed
+   * meanwhile: nothing of that batch was). Under load the batches grow, not their number.
    */
   flush(): Promise<void> {
-    const events = this.events;
-    const writes = this.writes;
-    this.events = [];
-    this.writes = [];
-    const batch = this.writing.then(() =>
-      events.length === 0 && writes.length === 0
-        ? undefined
-        : this.db.transaction().execute(async (trx) => {
-            // The run rows first: a new run's events and status belong to it.
-            for (const w of writes) await w(trx);
-            if (events.length) await this.insertEvents(trx, events);
-          }),
-    );
+    const failures = this.failures;
+    const batch = this.writing.then(async () => {
+      await this.writePending();
+      if (this.failures !== failures) throw this.lastFailure;
+    });
     this.writing = batch.catch(() => undefined);
     return batch;
+  }
+
+  private async writePending(): Promise<void> {
+    const events = this.events;
+    const writes = this.writes;
+    if (events.length === 0 && writes.length === 0) return;
+    this.events = [];
+    this.writes = [];
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        // The run rows first: a new run's events and status belong to it.
+        for (const w of writes) await w(trx);
+        if (events.length) await this.insertEvents(trx, events);
+      });
+    } catch (err) {
+      this.failures++;
+      this.lastFailure = err;
+    }
   }
 
   /**
@@ -344,6 +358,26 @@ export class Store {
                value->>7, value->>8, value->>9, value->>10
         FROM json_each(${json})`.execute(trx);
     }
+  }
+
+  /** Several runs' events, each run's above its own sequence number, in order per run. */
+  async eventsOfRunsAfter(after: ReadonlyMap<string, number>): Promise<Map<string, StoredEvent[]>> {
+    await this.flush();
+    const out = new Map<string, StoredEvent[]>();
+    if (after.size === 0) return out;
+    const rows = await this.db
+      .selectFrom("run_events")
+      .select(["run_id", "seq", "kind", "guid", "state", "previous", "at", "reason", "missing_traces", "attempt", "gate"])
+      .where((eb) => eb.or([...after].map(([runId, seq]) => eb.and([eb("run_id", "=", runId), eb("seq", ">", seq)]))))
+      .orderBy("run_id")
+      .orderBy("seq")
+      .execute();
+    for (const r of rows) {
+      let list = out.get(r.run_id);
+      if (!list) out.set(r.run_id, (list = []));
+      list.push(toEvent(r));
+    }
+    return out;
   }
 
   /** The run's events with a sequence number above `afterSeq`, in order. */
