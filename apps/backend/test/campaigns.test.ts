@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { TRPCClientError } from "@trpc/client";
 import type { CampaignEvent, ExperimentDocumentInput } from "@nepi/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, startTestServer, tempDir, type Client, type TestServer, type Tracked } from "./helpers.js";
+import { collectCampaignEvents, connect, startTestServer, tempDir, type TestServer } from "./helpers.js";
 import { spawnServer } from "./spawn.js";
 
 /** Two durations of a sim::Task × `count` runs, its duration as the metric. */
@@ -18,28 +18,6 @@ function sweepDoc(name: string, durations: string[], count = 3): ExperimentDocum
       metrics: [{ name: "took", resource: "task", extract: "duration" }],
     },
   };
-}
-
-/** Collects a campaign's events until `until` holds, or the stream ends. */
-function campaignEvents(
-  client: Client,
-  input: { campaignId: string; lastEventId?: string },
-  until: (e: CampaignEvent) => boolean = () => false,
-): Promise<Tracked<CampaignEvent>[]> {
-  return new Promise((resolve, reject) => {
-    const all: Tracked<CampaignEvent>[] = [];
-    const sub = client.campaigns.events.subscribe(input, {
-      onData: (d) => {
-        all.push(d as Tracked<CampaignEvent>);
-        if (until(d.data as CampaignEvent)) {
-          sub.unsubscribe();
-          resolve(all);
-        }
-      },
-      onError: reject,
-      onComplete: () => resolve(all),
-    });
-  });
 }
 
 /** A run of the campaign is under way (seen in the snapshot, when it started before the subscription). */
@@ -61,7 +39,7 @@ describe("campaigns", () => {
     const { client } = t;
     const { id } = await client.experiments.save.mutate({ document: sweepDoc("sweep", ["50ms", "150ms"]) });
     const { campaignId } = await client.campaigns.start.mutate({ experimentId: id });
-    const events = await campaignEvents(client, { campaignId }, ended);
+    const events = await collectCampaignEvents(client, { campaignId }, ended);
     expect(events[0]!.data.type).toBe("snapshot");
     expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "FINISHED" });
     // Every run is seen starting (or under way in the snapshot), then ending.
@@ -112,7 +90,7 @@ describe("campaigns", () => {
 
     // Resuming after an event replays only what came after it.
     const third = events[3]!;
-    const resumed = await campaignEvents(client, { campaignId, lastEventId: third.id });
+    const resumed = await collectCampaignEvents(client, { campaignId, lastEventId: third.id });
     expect(resumed.map((e) => e.id)).toEqual(events.slice(4).map((e) => e.id));
 
     const runsCsv = await fetch(`${t.server.url}files/campaigns/${campaignId}/runs.csv`);
@@ -153,7 +131,7 @@ describe("campaigns", () => {
         },
       },
     });
-    await campaignEvents(t.client, { campaignId }, ended);
+    await collectCampaignEvents(t.client, { campaignId }, ended);
     const c = await t.client.campaigns.get.query({ campaignId });
     expect(c.status).toBe("FINISHED_WITH_FAILURES");
     expect(c.runs.map((r) => r.status)).toEqual(["ok", "failed", "ok"]);
@@ -169,7 +147,7 @@ describe("campaigns", () => {
 
   it("stops: the run under way is released and not counted, no other starts", async () => {
     const { campaignId } = await t.client.campaigns.start.mutate({ document: sweepDoc("stopped", ["1h"], 5) });
-    await campaignEvents(t.client, { campaignId }, runUnderWay);
+    await collectCampaignEvents(t.client, { campaignId }, runUnderWay);
     await t.client.campaigns.stop.mutate({ campaignId });
     const c = await t.client.campaigns.get.query({ campaignId });
     expect(c).toMatchObject({ status: "STOPPED", reason: "stopped by the user", counts: { ok: 0, running: 0, stopped: 1 } });
@@ -180,7 +158,7 @@ describe("campaigns", () => {
 
   it("resumes a stopped campaign with only the runs it lacks: every run once, the same event ids going on", async () => {
     const { campaignId } = await t.client.campaigns.start.mutate({ document: sweepDoc("resumed", ["30ms", "60ms"], 2) });
-    const first = await campaignEvents(t.client, { campaignId }, (e) => e.type === "run" && e.run.status === "ok");
+    const first = await collectCampaignEvents(t.client, { campaignId }, (e) => e.type === "run" && e.run.status === "ok");
     await t.client.campaigns.stop.mutate({ campaignId });
     const stopped = await t.client.campaigns.get.query({ campaignId });
     expect(stopped.status).toBe("STOPPED");
@@ -188,8 +166,16 @@ describe("campaigns", () => {
     expect(okBefore).toBeGreaterThanOrEqual(1);
     expect(okBefore).toBeLessThan(4);
 
-    await t.client.campaigns.resume.mutate({ campaignId });
-    const after = await campaignEvents(
+    // Two resumes at once: one goes on, the other is refused (one runner, every run once).
+    const resumes = await Promise.allSettled([
+      t.client.campaigns.resume.mutate({ campaignId }),
+      t.client.campaigns.resume.mutate({ campaignId }),
+    ]);
+    expect(resumes.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+    expect(String((resumes.find((r) => r.status === "rejected") as PromiseRejectedResult).reason)).toMatch(
+      /cannot resume campaign .*: it is (RUNNING|being resumed)/,
+    );
+    const after = await collectCampaignEvents(
       t.client,
       { campaignId, lastEventId: first.at(-1)!.id },
       (e) => e.type === "status" && e.status === "FINISHED",
@@ -238,7 +224,7 @@ describe("campaigns", () => {
       expect.objectContaining({ path: "experimentId", message: expect.stringMatching(/has no campaign/) }),
     ]);
     await expect(t.client.campaigns.get.query({ campaignId: "nope" })).rejects.toThrow(/campaign "nope" does not exist/);
-    await expect(campaignEvents(t.client, { campaignId: "x", lastEventId: "abc" })).rejects.toThrow(
+    await expect(collectCampaignEvents(t.client, { campaignId: "x", lastEventId: "abc" })).rejects.toThrow(
       /lastEventId: expected the id of an event/,
     );
   });
@@ -249,9 +235,9 @@ describe("campaigns across a restart", () => {
     const dataDir = tempDir();
     const first = await startTestServer({ dataDir });
     const { campaignId: done } = await first.client.campaigns.start.mutate({ document: sweepDoc("kept", ["10ms", "20ms"], 2) });
-    await campaignEvents(first.client, { campaignId: done }, ended);
+    await collectCampaignEvents(first.client, { campaignId: done }, ended);
     const { campaignId: cut } = await first.client.campaigns.start.mutate({ document: sweepDoc("cut", ["1h"], 2) });
-    await campaignEvents(first.client, { campaignId: cut }, runUnderWay);
+    await collectCampaignEvents(first.client, { campaignId: cut }, runUnderWay);
     const before = await first.client.campaigns.get.query({ campaignId: done });
     await first.server.close();
 
@@ -266,11 +252,11 @@ describe("campaigns across a restart", () => {
       const interrupted = await second.client.campaigns.get.query({ campaignId: cut });
       expect(interrupted).toMatchObject({ reason: "the server shut down", counts: { stopped: 1, running: 0 } });
       // Its events end with that status, for a subscriber resuming after the restart.
-      const events = await campaignEvents(second.client, { campaignId: cut, lastEventId: "0" });
+      const events = await collectCampaignEvents(second.client, { campaignId: cut, lastEventId: "0" });
       expect(events.at(-1)!.data).toMatchObject({ type: "status", status: "INTERRUPTED" });
       // The restarted server resumes it: its first run again (the one cut was not counted).
       await second.client.campaigns.resume.mutate({ campaignId: cut });
-      await campaignEvents(second.client, { campaignId: cut }, runUnderWay);
+      await collectCampaignEvents(second.client, { campaignId: cut }, runUnderWay);
       const resumed = await second.client.campaigns.get.query({ campaignId: cut });
       expect(resumed.runs.map((r) => [r.point, r.run, r.status])).toEqual([
         [1, 1, "stopped"],
@@ -287,7 +273,7 @@ describe("campaigns across a restart", () => {
     const first = await spawnServer(dataDir);
     const a = connect(first.url);
     const { campaignId } = await a.client.campaigns.start.mutate({ document: sweepDoc("killed", ["1h"], 2) });
-    await campaignEvents(a.client, { campaignId }, runUnderWay);
+    await collectCampaignEvents(a.client, { campaignId }, runUnderWay);
     a.close();
     first.proc.kill("SIGKILL");
     await first.exited;

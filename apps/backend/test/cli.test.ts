@@ -159,6 +159,7 @@ describe("the nepi CLI's command line", () => {
       "validate",
       "check",
       "serve",
+      "worker",
       "exec",
       "import",
       "bundle",

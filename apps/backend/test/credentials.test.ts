@@ -1,8 +1,6 @@
-import Database from "better-sqlite3";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CREDENTIAL_PLACEHOLDER, type ExperimentDocumentInput } from "@nepi/core";
-import { collectEvents, connect, relay, startTestServer, type Client, type TestServer } from "./helpers.js";
+import { collectEvents, connect, queryStore, relay, startTestServer, type Client, type TestServer } from "./helpers.js";
 
 const SECRET = "pa55-w0rd-that-must-never-leak";
 const NEW_SECRET = "an0ther-secret-value-never-shown";
@@ -30,16 +28,11 @@ async function keepError(call: Promise<unknown>): Promise<string> {
   }
 }
 
-function storedPassword(): unknown[] {
-  const db = new Database(join(t.dataDir, "nepi.db"), { readonly: true });
-  try {
-    const rows = db.prepare("SELECT document FROM experiments").all() as Array<{ document: string }>;
-    return rows
-      .flatMap((r) => (JSON.parse(r.document) as ExperimentDocumentInput).resources.map((x) => x.attributes?.password))
-      .filter((v) => v !== undefined);
-  } finally {
-    db.close();
-  }
+async function storedPassword(): Promise<unknown[]> {
+  const rows = await queryStore<{ document: string }>(t, "SELECT document FROM experiments");
+  return rows
+    .flatMap((r) => (JSON.parse(r.document) as ExperimentDocumentInput).resources.map((x) => x.attributes?.password))
+    .filter((v) => v !== undefined);
 }
 
 const doc = (password: string | number): ExperimentDocumentInput => ({
@@ -65,7 +58,7 @@ afterAll(async () => {
 describe("credentials are write-only", () => {
   it("never returns, exports or logs a credential, and keeps it across saves", async () => {
     const { id } = keep(await client.experiments.save.mutate({ document: doc(SECRET) }));
-    expect(storedPassword()).toEqual([SECRET]);
+    expect(await storedPassword()).toEqual([SECRET]);
 
     const got = keep(await client.experiments.get.query({ id }));
     expect(got.document.resources[0]!.attributes.password).toBe(CREDENTIAL_PLACEHOLDER);
@@ -75,10 +68,10 @@ describe("credentials are write-only", () => {
 
     // Saving back what `get` returned keeps the stored secret.
     keep(await client.experiments.save.mutate({ id, document: { ...got.document, name: "renamed" } }));
-    expect(storedPassword()).toEqual([SECRET]);
+    expect(await storedPassword()).toEqual([SECRET]);
     // A new value replaces it.
     keep(await client.experiments.save.mutate({ id, document: doc(NEW_SECRET) }));
-    expect(storedPassword()).toEqual([NEW_SECRET]);
+    expect(await storedPassword()).toEqual([NEW_SECRET]);
 
     // Importing an export reports the credential as missing and stores none.
     const imported = keep(await client.experiments.import.mutate({ document: exported }));
@@ -126,17 +119,12 @@ describe("credentials are write-only", () => {
         { group: [2], attribute: "duration", value: "7ms", after: [1], state: "READY" },
       ],
     };
-    const conditionValues = (): unknown[] => {
-      const db = new Database(join(t.dataDir, "nepi.db"), { readonly: true });
-      try {
-        const row = db.prepare("SELECT document FROM experiments WHERE id = ?").get(id) as { document: string };
-        return (JSON.parse(row.document) as ExperimentDocumentInput).attributeConditions!.map((c) => c.value);
-      } finally {
-        db.close();
-      }
+    const conditionValues = async (): Promise<unknown[]> => {
+      const [row] = await queryStore<{ document: string }>(t, "SELECT document FROM experiments WHERE id = ?", id);
+      return (JSON.parse(row!.document) as ExperimentDocumentInput).attributeConditions!.map((c) => c.value);
     };
     const { id } = keep(await client.experiments.save.mutate({ document: withCondition }));
-    expect(conditionValues()).toEqual([CONDITION_SECRET, "7ms"]);
+    expect(await conditionValues()).toEqual([CONDITION_SECRET, "7ms"]);
 
     const got = keep(await client.experiments.get.query({ id }));
     expect(got.document.attributeConditions!.map((c) => c.value)).toEqual([CREDENTIAL_PLACEHOLDER, "7ms"]);
@@ -145,7 +133,7 @@ describe("credentials are write-only", () => {
 
     // Saving back what `get` returned keeps the secret of the condition.
     keep(await client.experiments.save.mutate({ id, document: { ...got.document, name: "renamed" } }));
-    expect(conditionValues()).toEqual([CONDITION_SECRET, "7ms"]);
+    expect(await conditionValues()).toEqual([CONDITION_SECRET, "7ms"]);
 
     // An import of the export drops the condition whose value was left out, and says so.
     const imported = keep(await client.experiments.import.mutate({ document: exported }));

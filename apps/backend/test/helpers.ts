@@ -1,10 +1,14 @@
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, connect as tcpConnect, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTRPCClient, createWSClient, httpLink, splitLink, wsLink, type TRPCClient } from "@trpc/client";
+import Database from "better-sqlite3";
+import pg from "pg";
+import { inject } from "vitest";
 import WebSocket from "ws";
-import type { ExperimentDocumentInput, RunEvent, TraceChunk } from "@nepi/core";
+import type { CampaignEvent, ExperimentDocumentInput, RunEvent, TraceChunk } from "@nepi/core";
 import type { AppRouter } from "../src/router/index.js";
 import { startServer, type RunningServer, type StartOptions } from "../src/server/start.js";
 
@@ -35,10 +39,35 @@ export function connect(url: string, opts: { token?: string } = {}): { client: C
   return { client, close: () => void ws.close() };
 }
 
+/** Which store the suites run against: NEPI_TEST_DATABASE=postgres runs them on a private PostgreSQL. */
+export const testDatabase: "sqlite" | "postgres" = inject("postgresUrl") ? "postgres" : "sqlite";
+
+/** A new, empty database in the private PostgreSQL cluster (the suites run against postgres). */
+export async function freshPostgresDatabase(): Promise<string> {
+  const base = inject("postgresUrl");
+  if (!base) throw new Error("no PostgreSQL cluster: run the suites with NEPI_TEST_DATABASE=postgres");
+  const name = `nepi_${randomUUID().replaceAll("-", "")}`;
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  return base.replace(/\/[^/]*$/, `/${name}`);
+}
+
+/** The store of a test server: SQLite in its data directory, or a new PostgreSQL database. */
+export async function testDatabaseUrl(): Promise<string | undefined> {
+  return testDatabase === "postgres" ? freshPostgresDatabase() : undefined;
+}
+
 export interface TestServer {
   server: RunningServer;
   client: Client;
   dataDir: string;
+  /** Its PostgreSQL database, when the suites run against PostgreSQL (else SQLite in dataDir). */
+  databaseUrl: string | undefined;
   logs: string[];
   stop(): Promise<void>;
 }
@@ -47,7 +76,15 @@ export interface TestServer {
 export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? tempDir();
   const logs: string[] = [];
-  const server = await startServer({ port: 0, examplesDir: null, log: (l) => logs.push(l), ...options, dataDir }).catch((err) => {
+  const databaseUrl = options.databaseUrl ?? (options.dataDir ? undefined : await testDatabaseUrl());
+  const server = await startServer({
+    port: 0,
+    examplesDir: null,
+    log: (l) => logs.push(l),
+    ...options,
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+  }).catch((err) => {
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   });
@@ -56,6 +93,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     server,
     client,
     dataDir,
+    databaseUrl,
     logs,
     async stop() {
       close();
@@ -63,6 +101,34 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Reads a test server's store behind its back (what it keeps, not what its API shows):
+ * `query` is SQL with `?` placeholders, run on the server's SQLite file or PostgreSQL database.
+ */
+export async function queryStore<T>(t: TestServer, query: string, ...params: unknown[]): Promise<T[]> {
+  if (t.databaseUrl) {
+    const client = new pg.Client({ connectionString: t.databaseUrl });
+    await client.connect();
+    try {
+      let n = 0;
+      return (
+        await client.query(
+          query.replace(/\?/g, () => `$${++n}`),
+          params,
+        )
+      ).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new Database(join(t.dataDir, "nepi.db"), { readonly: true });
+  try {
+    return db.prepare(query).all(...params) as T[];
+  } finally {
+    db.close();
+  }
 }
 
 export type Tracked<T> = { id: string; data: T };
@@ -87,6 +153,28 @@ export function collectEvents(
         }
       },
       onError: (err) => reject(err),
+      onComplete: () => resolve(all),
+    });
+  });
+}
+
+/** Collects a campaign's events until `until` holds (or the stream ends). */
+export function collectCampaignEvents(
+  client: Client,
+  input: { campaignId: string; lastEventId?: string },
+  until: (e: CampaignEvent) => boolean = () => false,
+): Promise<Tracked<CampaignEvent>[]> {
+  return new Promise((resolve, reject) => {
+    const all: Tracked<CampaignEvent>[] = [];
+    const sub = client.campaigns.events.subscribe(input, {
+      onData: (d) => {
+        all.push(d as Tracked<CampaignEvent>);
+        if (until(d.data as CampaignEvent)) {
+          sub.unsubscribe();
+          resolve(all);
+        }
+      },
+      onError: reject,
       onComplete: () => resolve(all),
     });
   });

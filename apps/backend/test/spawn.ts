@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { freshPostgresDatabase, testDatabase } from "./helpers.js";
 
 const MAIN = fileURLToPath(new URL("../dist/server/main.js", import.meta.url));
 
@@ -11,10 +12,25 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `node dist/server/main.js` (what `npm start` runs) with its own data dir on a free port. */
+/** The PostgreSQL database of each data directory (suites run against PostgreSQL): a restart finds its store. */
+const databases = new Map<string, string>();
+
+/**
+ * Runs `node dist/server/main.js` (what `npm start` runs) with its own data dir on a free port
+ * (and its own PostgreSQL database, the same for the same data dir, when the suites run on one).
+ */
 export async function spawnServer(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  let databaseUrl = databases.get(dataDir);
+  if (!databaseUrl && testDatabase === "postgres") databases.set(dataDir, (databaseUrl = await freshPostgresDatabase()));
   const proc = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NEPI_DATA_DIR: dataDir, ...env },
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      NEPI_DATA_DIR: dataDir,
+      ...(databaseUrl ? { NEPI_DATABASE_URL: databaseUrl } : {}),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];

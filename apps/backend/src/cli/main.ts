@@ -8,12 +8,19 @@ import { formatProblem, loadDocument } from "./document.js";
 import { addExecCommand } from "./exec.js";
 import { registerImportCommand } from "./import-command.js";
 import { runCommand } from "./run.js";
+import { addWorkerCommand, databaseOption } from "./worker-command.js";
 
 /** Exit code of a command line the CLI cannot make sense of (unknown option, missing file…). */
 const USAGE_ERROR = 2;
 
 interface ServerModule {
-  startServer(o: { host?: string; port?: number; dataDir?: string }): Promise<{ url: string; close(): Promise<void> }>;
+  startServer(o: {
+    host?: string;
+    port?: number;
+    dataDir?: string;
+    databaseUrl?: string;
+    runsOnWorkers?: boolean;
+  }): Promise<{ url: string; close(): Promise<void> }>;
 }
 
 function portNumber(value: string): number {
@@ -80,7 +87,11 @@ export function nepiProgram(exit: (code: number) => void): Command {
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--port <port>", "port to listen on (0: any free port)", portNumber, 7070)
     .option("--data <dir>", "data directory (experiments, runs, traces)", "data")
-    .action(async (o: { host: string; port: number; data: string }) => {
+    .option(
+      "--database <url>",
+      "keep the store in PostgreSQL (postgres://…, default $NEPI_DATABASE_URL); runs go to `nepi worker`s",
+    )
+    .action(async (o: { host: string; port: number; data: string; database?: string }) => {
       // A variable specifier: the server module is optional for the CLI to build and run.
       const specifier = "../server/start.js";
       let mod: ServerModule;
@@ -89,7 +100,13 @@ export function nepiProgram(exit: (code: number) => void): Command {
       } catch (e) {
         throw new Error(`nepi serve: the server is not available in this build (${(e as Error).message})`, { cause: e });
       }
-      const server = await mod.startServer({ host: o.host, port: o.port, dataDir: resolve(o.data) });
+      const databaseUrl = databaseOption(o.database);
+      const server = await mod.startServer({
+        host: o.host,
+        port: o.port,
+        dataDir: resolve(o.data),
+        ...(databaseUrl ? { databaseUrl, runsOnWorkers: true } : {}),
+      });
       process.stdout.write(`NEPI Studio is listening on ${server.url}\n`);
       await new Promise<void>((done) => {
         const stop = () => {
@@ -102,6 +119,7 @@ export function nepiProgram(exit: (code: number) => void): Command {
       exit(0);
     });
 
+  addWorkerCommand(program, exit);
   addExecCommand(program, exit);
   registerImportCommand(program, exit);
   addBundleCommand(program, exit);

@@ -15,44 +15,58 @@ const EventId = z
 
 /**
  * A campaign's events from `lastEventId` on (or a snapshot first), then live until it ends.
- * Backlog and live feed are joined synchronously: no event is lost or repeated.
+ * The live feed is joined before the backlog is read, and what it brings meanwhile is held:
+ * no event is lost, and none is repeated (each is taken once, by its seq).
  */
-function openCampaignFeed(ctx: Context, campaignId: string, lastEventId: string | null | undefined, signal?: AbortSignal) {
+async function openCampaignFeed(
+  ctx: Context,
+  campaignId: string,
+  lastEventId: string | null | undefined,
+  signal: AbortSignal | undefined,
+) {
   const queue = new AsyncQueue<CampaignEvent>();
-  let after: number;
-  if (lastEventId == null) {
-    const snapshot = ctx.campaigns.snapshot(campaignId);
-    queue.push(snapshot);
-    after = snapshot.seq;
-  } else {
-    after = Number(lastEventId);
-    for (const e of ctx.campaigns.eventsAfter(campaignId, after)) {
-      queue.push(e);
-      after = e.seq;
-    }
-  }
+  const held: CampaignEvent[] = [];
+  let joined = false;
+  let closed = false;
+  let after = 0;
+  const take = (e: CampaignEvent) => {
+    if (e.seq <= after) return;
+    after = e.seq;
+    queue.push(e);
+  };
+  const onEvent = (e: CampaignEvent) => (joined ? take(e) : held.push(e));
+  const onClosed = () => (joined ? queue.end() : (closed = true));
   const endSubscription = ctx.connection.openSubscription();
-  const live = ctx.campaigns.live(campaignId);
-  const onEvent = (e: CampaignEvent) => {
-    if (e.seq > after) queue.push(e);
-  };
-  const onClosed = () => queue.end();
-  if (live) {
-    live.on("event", onEvent);
-    live.once("closed", onClosed);
-  } else queue.end();
-  signal?.addEventListener("abort", onClosed, { once: true });
   const done = ctx.streams.open();
-  return {
-    queue,
-    close() {
-      done();
-      endSubscription();
-      live?.off("event", onEvent);
-      live?.off("closed", onClosed);
-      signal?.removeEventListener("abort", onClosed);
-    },
+  const unwatch = ctx.campaigns.watch(campaignId, onEvent, onClosed);
+  let unwatchElsewhere: (() => void) | undefined;
+  signal?.addEventListener("abort", onClosed, { once: true });
+  const close = () => {
+    done();
+    endSubscription();
+    unwatch?.();
+    unwatchElsewhere?.();
+    signal?.removeEventListener("abort", onClosed);
   };
+  try {
+    if (lastEventId == null) {
+      const snapshot = await ctx.campaigns.snapshot(campaignId);
+      queue.push(snapshot);
+      after = snapshot.seq;
+    } else {
+      after = Number(lastEventId);
+      for (const e of await ctx.campaigns.eventsAfter(campaignId, after)) take(e);
+    }
+  } catch (err) {
+    close();
+    throw err;
+  }
+  for (const e of held) take(e);
+  joined = true;
+  // A campaign run by a worker: its events as they are stored, from where the backlog ended.
+  if (!unwatch && !closed) unwatchElsewhere = ctx.campaigns.watchElsewhere(campaignId, after, take, () => queue.end());
+  if (closed || (!unwatch && !unwatchElsewhere)) queue.end();
+  return { queue, close };
 }
 
 export const campaignsRouter = router({
@@ -69,8 +83,8 @@ export const campaignsRouter = router({
           message: "expected either experimentId (a saved design with a campaign) or document, not both",
         }),
     )
-    .mutation(({ ctx, input }) => ({
-      campaignId: ctx.campaigns.start(
+    .mutation(async ({ ctx, input }) => ({
+      campaignId: await ctx.campaigns.start(
         input.document ? { document: input.document as ExperimentDocument } : { experimentId: input.experimentId! },
       ),
     })),
@@ -93,8 +107,8 @@ export const campaignsRouter = router({
    * Continues a STOPPED, INTERRUPTED or FAILED campaign with only the runs it still lacks
    * (nothing done twice); its events go on with the same ids.
    */
-  resume: procedure.input(CampaignRef).mutation(({ ctx, input }) => {
-    ctx.campaigns.resume(input.campaignId);
+  resume: procedure.input(CampaignRef).mutation(async ({ ctx, input }) => {
+    await ctx.campaigns.resume(input.campaignId);
     return { campaignId: input.campaignId };
   }),
 
@@ -103,8 +117,10 @@ export const campaignsRouter = router({
    * stands) and each status change. Each event's id is its `seq`: resubscribing with
    * `lastEventId` resumes right after it. The stream ends when the campaign does.
    */
-  events: procedure.input(z.object({ campaignId: IdSchema, lastEventId: EventId })).subscription(({ ctx, input, signal }) => {
-    const feed = openCampaignFeed(ctx, input.campaignId, input.lastEventId, signal);
-    return feed.queue.map((e) => tracked(String(e.seq), e), feed.close);
-  }),
+  events: procedure
+    .input(z.object({ campaignId: IdSchema, lastEventId: EventId }))
+    .subscription(async ({ ctx, input, signal }) => {
+      const feed = await openCampaignFeed(ctx, input.campaignId, input.lastEventId, signal);
+      return feed.queue.map((e) => tracked(String(e.seq), e), feed.close);
+    }),
 });

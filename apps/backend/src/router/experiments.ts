@@ -10,8 +10,8 @@ export const experimentsRouter = router({
   list: procedure.query(({ ctx }) => ctx.store.listExperiments()),
 
   /** A saved experiment; credential values are replaced by CREDENTIAL_PLACEHOLDER. */
-  get: procedure.input(z.object({ id: IdSchema })).query(({ ctx, input }) => {
-    const exp = ctx.store.getExperiment(input.id);
+  get: procedure.input(z.object({ id: IdSchema })).query(async ({ ctx, input }) => {
+    const exp = await ctx.store.getExperiment(input.id);
     if (!exp) throw notFound("experiment", input.id);
     return { ...exp, document: redactCredentials(exp.document) };
   }),
@@ -20,19 +20,21 @@ export const experimentsRouter = router({
    * Creates (no id) or replaces (id) an experiment. A credential still holding the
    * placeholder keeps the value saved before.
    */
-  save: procedure.input(z.object({ id: IdSchema.optional(), document: ExperimentDocumentSchema })).mutation(({ ctx, input }) => {
-    let saved: ExperimentDocument | undefined;
-    if (input.id !== undefined) {
-      saved = ctx.store.getExperiment(input.id)?.document;
-      if (!saved) throw notFound("experiment", input.id);
-    }
-    const document = mergeKeptCredentials(input.document as ExperimentDocument, saved);
-    const id = ctx.store.saveExperiment(document, input.id);
-    return { id };
-  }),
+  save: procedure
+    .input(z.object({ id: IdSchema.optional(), document: ExperimentDocumentSchema }))
+    .mutation(async ({ ctx, input }) => {
+      let saved: ExperimentDocument | undefined;
+      if (input.id !== undefined) {
+        saved = (await ctx.store.getExperiment(input.id))?.document;
+        if (!saved) throw notFound("experiment", input.id);
+      }
+      const document = mergeKeptCredentials(input.document as ExperimentDocument, saved);
+      const id = await ctx.store.saveExperiment(document, input.id);
+      return { id };
+    }),
 
-  delete: procedure.input(z.object({ id: IdSchema })).mutation(({ ctx, input }) => {
-    if (!ctx.store.deleteExperiment(input.id)) throw notFound("experiment", input.id);
+  delete: procedure.input(z.object({ id: IdSchema })).mutation(async ({ ctx, input }) => {
+    if (!(await ctx.store.deleteExperiment(input.id))) throw notFound("experiment", input.id);
     return { id: input.id, deleted: true };
   }),
 
@@ -42,15 +44,15 @@ export const experimentsRouter = router({
    */
   import: procedure
     .input(z.object({ document: ExperimentDocumentSchema }))
-    .mutation(({ ctx, input }): { id: string; problems: Problem[] } => {
+    .mutation(async ({ ctx, input }): Promise<{ id: string; problems: Problem[] }> => {
       const { document, missing } = stripMissingCredentials(input.document as ExperimentDocument);
-      const id = ctx.store.saveExperiment(document);
+      const id = await ctx.store.saveExperiment(document);
       return { id, problems: missing };
     }),
 
   /** The experiment document to write to a file, credential values replaced by a placeholder. */
-  export: procedure.input(z.object({ id: IdSchema })).query(({ ctx, input }) => {
-    const exp = ctx.store.getExperiment(input.id);
+  export: procedure.input(z.object({ id: IdSchema })).query(async ({ ctx, input }) => {
+    const exp = await ctx.store.getExperiment(input.id);
     if (!exp) throw notFound("experiment", input.id);
     return redactCredentials(exp.document);
   }),

@@ -18,7 +18,7 @@ export const hostsExecProcedures = {
   exec: procedure
     .input(HostExecRequestSchema.extend({ experimentId: IdSchema }))
     .mutation(async ({ ctx, input }): Promise<{ ok: boolean; results: HostExecResult[] }> => {
-      const exp = ctx.store.getExperiment(input.experimentId);
+      const exp = await ctx.store.getExperiment(input.experimentId);
       if (!exp) throw notFound("experiment", input.experimentId);
       const results = await execOnHosts(exp.document, input.command, {
         ...(input.hosts ? { hosts: input.hosts } : {}),

@@ -23,7 +23,7 @@ export const hostsRouter = router({
   check: procedure.input(CheckInput).mutation(async ({ ctx, input }): Promise<HostsCheckReport> => {
     let saved: ExperimentDocument | undefined;
     if (input.experimentId !== undefined) {
-      saved = ctx.store.getExperiment(input.experimentId)?.document;
+      saved = (await ctx.store.getExperiment(input.experimentId))?.document;
       if (!saved) throw notFound("experiment", input.experimentId);
     }
     const document = input.document ? mergeKeptCredentials(input.document as ExperimentDocument, saved) : saved!;

@@ -4,7 +4,7 @@ import type { RunEvent, RunEventBatch, TraceChunk } from "@nepi/core";
 import type { Context } from "./context.js";
 import { AsyncQueue } from "../runs/async-queue.js";
 import { readTraceFile } from "../runs/trace-file.js";
-import type { StoredEvent } from "../store/store.js";
+import { toRunEvent } from "../store/store.js";
 import type { ActiveRun } from "../runs/active-run.js";
 import { IdSchema } from "./experiments.js";
 import { procedure, router } from "./trpc.js";
@@ -17,63 +17,61 @@ const EventId = z
   .regex(/^\d{1,15}$/, "expected the id of an event received before")
   .nullish();
 
-function toRunEvent(e: StoredEvent): RunEvent {
-  if (e.kind === "gate") return { type: "gate", seq: e.seq, gate: e.gate };
-  return e.kind === "transition"
-    ? { type: "transition", seq: e.seq, event: e.event }
-    : {
-        type: "status",
-        seq: e.seq,
-        status: e.status,
-        at: e.at,
-        ...(e.reason !== undefined ? { reason: e.reason } : {}),
-        ...(e.missingTraces ? { missingTraces: e.missingTraces } : {}),
-      };
-}
-
 /**
  * A run's events from `lastEventId` on (or a snapshot first), then live until the run is
- * released. Backlog and live feed are joined synchronously: no event is lost or repeated.
+ * released. The live feed is joined before the backlog is read, and what it brings meanwhile
+ * is held: no event is lost, and none is repeated (each is taken once, by its seq).
  */
-function openEventFeed(ctx: Context, runId: string, lastEventId: string | null | undefined, signal: AbortSignal | undefined) {
+async function openEventFeed(
+  ctx: Context,
+  runId: string,
+  lastEventId: string | null | undefined,
+  signal: AbortSignal | undefined,
+) {
   const queue = new AsyncQueue<RunEvent>();
-  let after: number;
-  if (lastEventId == null) {
-    const snapshot = ctx.runs.snapshot(runId);
-    queue.push(snapshot);
-    after = snapshot.seq;
-  } else {
-    if (!ctx.store.getRun(runId)) throw new TRPCError({ code: "NOT_FOUND", message: `run "${runId}" does not exist` });
-    after = Number(lastEventId);
-    for (const e of ctx.store.eventsAfter(runId, after)) {
-      queue.push(toRunEvent(e));
-      after = e.seq;
-    }
-  }
+  const held: RunEvent[] = [];
+  let joined = false;
+  let closed = false;
+  let after = 0;
+  const take = (e: RunEvent) => {
+    if (e.seq <= after) return;
+    after = e.seq;
+    queue.push(e);
+  };
+  const onEvent = (e: RunEvent) => (joined ? take(e) : held.push(e));
+  const onClosed = () => (joined ? queue.end() : (closed = true));
   const endSubscription = ctx.connection.openSubscription();
-  const live = ctx.runs.live(runId);
-  const onEvent = (e: RunEvent) => {
-    if (e.seq > after) queue.push(e);
-  };
-  const onClosed = () => queue.end();
-  if (live && !live.closed) {
-    live.events.on("event", onEvent);
-    live.events.once("closed", onClosed);
-  } else {
-    queue.end();
-  }
-  signal?.addEventListener("abort", onClosed, { once: true });
   const done = ctx.streams.open();
-  return {
-    queue,
-    close() {
-      done();
-      endSubscription();
-      live?.events.off("event", onEvent);
-      live?.events.off("closed", onClosed);
-      signal?.removeEventListener("abort", onClosed);
-    },
+  const unwatch = ctx.runs.watch(runId, onEvent, onClosed);
+  let unwatchElsewhere: (() => void) | undefined;
+  signal?.addEventListener("abort", onClosed, { once: true });
+  const close = () => {
+    done();
+    endSubscription();
+    unwatch?.();
+    unwatchElsewhere?.();
+    signal?.removeEventListener("abort", onClosed);
   };
+  try {
+    if (lastEventId == null) {
+      const snapshot = await ctx.runs.snapshot(runId);
+      queue.push(snapshot);
+      after = snapshot.seq;
+    } else {
+      if (!(await ctx.store.getRun(runId))) throw new TRPCError({ code: "NOT_FOUND", message: `run "${runId}" does not exist` });
+      after = Number(lastEventId);
+      for (const e of await ctx.store.eventsAfter(runId, after)) take(toRunEvent(e));
+    }
+  } catch (err) {
+    close();
+    throw err;
+  }
+  for (const e of held) take(e);
+  joined = true;
+  // A run kept by a worker: its events as they are stored, from where the backlog ended.
+  if (!unwatch && !closed) unwatchElsewhere = ctx.runs.watchElsewhere(runId, after, take, () => queue.end());
+  if (closed || (!unwatch && !unwatchElsewhere)) queue.end();
+  return { queue, close };
 }
 
 export const runsRouter = router({
@@ -85,7 +83,7 @@ export const runsRouter = router({
     .input(
       z.object({ experimentId: IdSchema, guids: z.array(Guid).min(1, "expected at least one guid").max(100_000).optional() }),
     )
-    .mutation(({ ctx, input }) => ({ runId: ctx.runs.start(input.experimentId, input.guids) })),
+    .mutation(async ({ ctx, input }) => ({ runId: await ctx.runs.start(input.experimentId, input.guids) })),
 
   /**
    * Releases one resource of a running run and what runs on it (a node's applications), and
@@ -108,7 +106,7 @@ export const runsRouter = router({
    */
   retryFailed: procedure
     .input(RunRef)
-    .mutation(({ ctx, input }) => ({ runId: input.runId, guids: ctx.runs.retryFailed(input.runId) })),
+    .mutation(async ({ ctx, input }) => ({ runId: input.runId, guids: await ctx.runs.retryFailed(input.runId) })),
 
   /** Releases everything the run holds (processes, files), then frees its controller. */
   release: procedure.input(RunRef).mutation(async ({ ctx, input }) => {
@@ -144,8 +142,8 @@ export const runsRouter = router({
    * Each event's id is its `seq`: resubscribing with `lastEventId` resumes right after it.
    * The stream ends once the run is released (or at once for a run with no controller).
    */
-  events: procedure.input(z.object({ runId: IdSchema, lastEventId: EventId })).subscription(({ ctx, input, signal }) => {
-    const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
+  events: procedure.input(z.object({ runId: IdSchema, lastEventId: EventId })).subscription(async ({ ctx, input, signal }) => {
+    const feed = await openEventFeed(ctx, input.runId, input.lastEventId, signal);
     // One message per event: queued events are handed over without a turn each.
     return feed.queue.map((e) => tracked(String(e.seq), e), feed.close);
   }),
@@ -160,7 +158,7 @@ export const runsRouter = router({
     input,
     signal,
   }) {
-    const feed = openEventFeed(ctx, input.runId, input.lastEventId, signal);
+    const feed = await openEventFeed(ctx, input.runId, input.lastEventId, signal);
     try {
       for (let batch = await feed.queue.takeAll(); batch; batch = await feed.queue.takeAll()) {
         const events: RunEventBatch = { seq: batch.at(-1)!.seq, events: batch };
@@ -246,9 +244,9 @@ async function* followLiveTrace(ctx: Context, live: ActiveRun, input: TraceRef, 
 
 /** A trace of a finished run, from the run's copy on disk, read as fast as the client takes it. */
 async function* readKeptTrace(ctx: Context, input: TraceRef, start: number) {
-  const run = ctx.store.getRun(input.runId);
+  const run = await ctx.store.getRun(input.runId);
   if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `run "${input.runId}" does not exist` });
-  const file = ctx.store.getTrace(input.runId, input.guid, input.name);
+  const file = await ctx.store.getTrace(input.runId, input.guid, input.name);
   if (!file) {
     throw new TRPCError({
       code: "NOT_FOUND",

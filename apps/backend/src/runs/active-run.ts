@@ -42,7 +42,7 @@ export function runDirOf(place: RunPlace): string {
 }
 
 /**
- * One run with a live controller: records every transition (SQLite) and fans it out to
+ * One run with a live controller: records every transition (the store) and fans it out to
  * subscribers (`events`: "event" with a RunEvent, "closed" once released), keeps its status,
  * and copies its enabled traces to disk as they grow.
  */
@@ -279,13 +279,19 @@ export class ActiveRun {
    */
   private publish(e: RunEvent): void {
     this.outbox.push(e);
-    if (this.outbox.length === 1) setImmediate(() => this.drainOutbox());
+    if (this.outbox.length === 1) setImmediate(() => void this.drainOutbox());
   }
 
-  private drainOutbox(): void {
-    if (this.outbox.length === 0) return;
-    this.store.flushEvents();
-    for (const e of this.outbox.splice(0)) this.events.emit("event", e);
+  /** Writes what is queued, then sends the events of this turn (batches keep their order: the store writes one at a time). */
+  private async drainOutbox(): Promise<void> {
+    const batch = this.outbox.splice(0);
+    try {
+      await this.store.flush();
+    } catch (err) {
+      // The subscribers still see the run as it is; a resumed stream would miss what was not stored.
+      this.log(`run ${this.runId}: events not stored: ${(err as Error).message}`, { level: "error", runId: this.runId });
+    }
+    for (const e of batch) this.events.emit("event", e);
   }
 
   snapshot(): Extract<RunEvent, { type: "snapshot" }> {
@@ -352,7 +358,7 @@ export class ActiveRun {
     if (!kept) this.setStatus("RELEASED", reason, missing);
     else if (missing.length) this.setStatus(this.status, this.reason, missing);
     this.store.setRunReleased(this.runId, Date.now());
-    this.drainOutbox();
+    await this.drainOutbox();
     this.closed = true;
     this.events.emit("closed");
   }

@@ -14,22 +14,29 @@ import {
   type RunDifference,
   type RunManifest,
 } from "@nepi/core";
-import type {
-  ExperimentDocument,
-  Leftover,
-  MissingTrace,
-  RunDetail,
-  RunEvent,
-  RunSummary,
-  RunTraceInfo,
-  RunWaiting,
-  StateEvent,
-} from "@nepi/core";
+import type { Leftover, MissingTrace, RunDetail, RunEvent, RunSummary, RunTraceInfo, RunWaiting, StateEvent } from "@nepi/core";
 import type { Store, StoredRun } from "../store/store.js";
 import type { Logger } from "../server/log.js";
 import { redactCredentials } from "../security/credentials.js";
+import type { ExperimentController, ExperimentDocument } from "@nepi/core/node";
 import { ActiveRun, createController, runDirOf, type RunPlace } from "./active-run.js";
 import { RunState } from "./run-state.js";
+
+/** What an API server can ask of the worker holding a run (over PostgreSQL). */
+export type ControlAction = "stop" | "release" | "redeploy" | "retryFailed";
+
+/**
+ * Runs kept elsewhere: by `nepi worker`s, reached through the database (queue, notifications).
+ * An API server started with one runs no controller itself.
+ */
+export interface RunsElsewhere {
+  /** Hands a recorded run to a worker. */
+  dispatch(runId: string, guids: readonly number[] | undefined): Promise<void>;
+  /** Asks the worker holding the run to act on it; resolves with its answer. */
+  control(runId: string, action: ControlAction, guid?: number): Promise<unknown>;
+  /** Follows the run's stored events after `after` until it is released or interrupted. */
+  watch(runId: string, after: number, onEvent: (e: RunEvent) => void, onClosed: () => void): () => void;
+}
 
 /**
  * Owns the runs: one controller per active run, several at once. Starts, stops, releases,
@@ -45,35 +52,70 @@ export class RunManager {
     private readonly store: Store,
     private readonly rootDir: string,
     private readonly log: Logger,
+    /** Set on an API server whose runs are kept by workers: it runs no controller. */
+    private readonly elsewhere?: RunsElsewhere,
   ) {}
 
   /**
    * Validates the saved design, builds its controller, records the run and deploys it — all of
    * it, or only `guids` (and what they deploy after; the others stay NEW).
    */
-  start(experimentId: string, guids?: readonly number[]): string {
+  async start(experimentId: string, guids?: readonly number[]): Promise<string> {
     if (!this.accepting) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" });
-    const exp = this.store.getExperiment(experimentId);
+    const exp = await this.store.getExperiment(experimentId);
     if (!exp) throw new TRPCError({ code: "NOT_FOUND", message: `experiment "${experimentId}" does not exist` });
-    return this.launch(experimentId, exp.document, guids).runId;
+    const place: RunPlace = { runId: randomUUID(), experimentId, rootDir: this.rootDir };
+    // Throws a NepiError listing every problem of the design: nothing is recorded then.
+    const ec = createController(exp.document, place);
+    if (guids) refuseUnknownGuids(ec.guids(), guids);
+    const startedAt = Date.now();
+    await this.store.createRun(place.runId, experimentId, exp.document, startedAt);
+    if (this.elsewhere) {
+      // Validated here (the caller hears what is wrong); deployed by the worker that takes it.
+      await ec.shutdown();
+      await this.elsewhere.dispatch(place.runId, guids);
+    } else {
+      this.launch(place, exp.document, ec, startedAt, guids);
+    }
+    this.log(`run ${place.runId} of experiment ${experimentId} ${this.elsewhere ? "queued" : "started"}`, {
+      runId: place.runId,
+      experimentId,
+      experimentName: exp.document.name,
+    });
+    return place.runId;
   }
 
   /**
    * Starts a run of `document` recorded under `experimentId` (a campaign's run at one of its
-   * points): a normal run, listed, opened and released as any other. Returns it live.
+   * points), here: a normal run, listed, opened and released as any other (`workerId`: the
+   * `nepi worker` running the campaign holds it). Returns it live.
    */
-  startDocument(experimentId: string, document: ExperimentDocument): ActiveRun {
-    return this.launch(experimentId, document);
+  async startDocument(experimentId: string, document: ExperimentDocument, workerId?: string): Promise<ActiveRun> {
+    if (!this.accepting) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" });
+    if (this.elsewhere) throw new Error("an API server of workers runs no controller: its campaigns run on a worker");
+    const place: RunPlace = { runId: randomUUID(), experimentId, rootDir: this.rootDir };
+    const ec = createController(document, place);
+    const startedAt = Date.now();
+    await this.store.createRun(place.runId, experimentId, document, startedAt);
+    // Held by the worker running its campaign: if that worker dies, another one cleans it up.
+    if (workerId !== undefined) await this.store.moveRun(place.runId, null, workerId);
+    const run = this.launch(place, document, ec, startedAt, undefined);
+    this.log(`run ${place.runId} of experiment ${experimentId} started`, {
+      runId: place.runId,
+      experimentId,
+      experimentName: document.name,
+    });
+    return run;
   }
 
-  private launch(experimentId: string, document: ExperimentDocument, guids?: readonly number[]): ActiveRun {
-    if (!this.accepting) throw new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" });
-    const place: RunPlace = { runId: randomUUID(), experimentId, rootDir: this.rootDir };
-    // Throws a NepiError listing every problem of the design: nothing is recorded then.
-    const ec = createController(document, place);
-    if (guids) refuseUnknownGuids(ec.guids(), guids);
-    const startedAt = Date.now();
-    this.store.createRun(place.runId, experimentId, document, startedAt);
+  /** Runs a recorded run here: records and deploys it (a refusal at deploy is a FAILED run, then thrown). */
+  private launch(
+    place: RunPlace,
+    document: ExperimentDocument,
+    ec: ExperimentController,
+    startedAt: number,
+    guids: readonly number[] | undefined,
+  ): ActiveRun {
     const run = new ActiveRun(this.store, this.log, place, document, ec, startedAt);
     this.active.set(place.runId, run);
     run.events.once("closed", () => this.active.delete(place.runId));
@@ -85,12 +127,33 @@ export class RunManager {
       void run.release();
       throw err;
     }
-    this.log(`run ${place.runId} of experiment ${experimentId} started`, {
-      runId: place.runId,
-      experimentId,
-      experimentName: document.name,
-    });
     return run;
+  }
+
+  /**
+   * A worker takes a run an API server recorded and queued: builds its controller (same ids,
+   * so the same run directories) and deploys it. Undefined when it is not to run any more.
+   */
+  async adopt(runId: string, guids: readonly number[] | undefined): Promise<ActiveRun | undefined> {
+    if (!this.accepting) throw new Error("the worker is shutting down");
+    const stored = await this.stored(runId);
+    if (stored.releasedAt !== undefined || stored.status !== "RUNNING") return undefined;
+    const place: RunPlace = { runId, experimentId: stored.experimentId, rootDir: this.rootDir };
+    const ec = createController(stored.document, place);
+    try {
+      return this.launch(place, stored.document, ec, stored.startedAt, guids);
+    } catch {
+      // Recorded as FAILED (and said in its events): the job is done.
+      return this.active.get(runId);
+    }
+  }
+
+  /**
+   * Follows the events after `after` of a run kept by a worker (undefined when runs are kept
+   * here: `watch` follows those).
+   */
+  watchElsewhere(runId: string, after: number, onEvent: (e: RunEvent) => void, onClosed: () => void): (() => void) | undefined {
+    return this.elsewhere?.watch(runId, after, onEvent, onClosed);
   }
 
   /** The live run, or undefined when the run exists but has no controller any more. */
@@ -98,29 +161,67 @@ export class RunManager {
     return this.active.get(runId);
   }
 
-  private stored(runId: string): StoredRun {
-    const run = this.store.getRun(runId);
+  /**
+   * Follows a run's events as they are sent (once stored) until it is released (`onClosed`);
+   * returns how to stop, or undefined when no live controller of the run is here.
+   */
+  watch(runId: string, onEvent: (e: RunEvent) => void, onClosed: () => void): (() => void) | undefined {
+    const live = this.active.get(runId);
+    if (!live || live.closed) return undefined;
+    live.events.on("event", onEvent);
+    live.events.once("closed", onClosed);
+    return () => {
+      live.events.off("event", onEvent);
+      live.events.off("closed", onClosed);
+    };
+  }
+
+  private async stored(runId: string): Promise<StoredRun> {
+    const run = await this.store.getRun(runId);
     if (!run) throw new TRPCError({ code: "NOT_FOUND", message: `run "${runId}" does not exist` });
     return run;
   }
 
-  private mustBeLive(runId: string, action: string): ActiveRun {
+  private async mustBeLive(runId: string, action: string): Promise<ActiveRun> {
     const run = this.active.get(runId);
     if (run && !run.closed) return run;
-    const stored = this.stored(runId);
+    const stored = await this.stored(runId);
     throw new TRPCError({
       code: "CONFLICT",
       message: `cannot ${action} run "${runId}": it is ${stored.status}${stored.releasedAt !== undefined ? " and released" : ""}`,
     });
   }
 
+  /**
+   * On an API server whose runs are kept by workers: asks the one holding the run (undefined
+   * otherwise). A run with no controller any more is refused here, as a local one would be.
+   */
+  private async forward(
+    runId: string,
+    action: ControlAction,
+    verb: string,
+    guid?: number,
+  ): Promise<{ answer: unknown } | undefined> {
+    if (!this.elsewhere) return undefined;
+    const stored = await this.stored(runId);
+    if (stored.releasedAt !== undefined || stored.status === "INTERRUPTED") {
+      throw new TRPCError({
+        code: "CONFLICT",
+        message: `cannot ${verb} run "${runId}": it is ${stored.status}${stored.releasedAt !== undefined ? " and released" : ""}`,
+      });
+    }
+    return { answer: await this.elsewhere.control(runId, action, guid) };
+  }
+
   async stop(runId: string): Promise<void> {
-    await this.mustBeLive(runId, "stop").stop();
+    if (await this.forward(runId, "stop", "stop")) return;
+    await (await this.mustBeLive(runId, "stop")).stop();
   }
 
   /** Releases one resource of a running run and what runs on it, and deploys them again. */
   async redeploy(runId: string, guid: number): Promise<void> {
-    const run = this.mustBeLive(runId, "redeploy a resource of");
+    if (await this.forward(runId, "redeploy", "redeploy a resource of", guid)) return;
+    const run = await this.mustBeLive(runId, "redeploy a resource of");
     if (run.status !== "RUNNING" && run.status !== "FINISHED") {
       throw new TRPCError({ code: "CONFLICT", message: `cannot redeploy a resource of run "${runId}": it is ${run.status}` });
     }
@@ -128,8 +229,10 @@ export class RunManager {
   }
 
   /** Re-runs the FAILED resources of a live run (and what failed because of them); returns their guids. */
-  retryFailed(runId: string): number[] {
-    const run = this.mustBeLive(runId, "retry failed resources of");
+  async retryFailed(runId: string): Promise<number[]> {
+    const forwarded = await this.forward(runId, "retryFailed", "retry failed resources of");
+    if (forwarded) return forwarded.answer as number[];
+    const run = await this.mustBeLive(runId, "retry failed resources of");
     if (run.ec.ecState !== "RUNNING") {
       throw new TRPCError({
         code: "CONFLICT",
@@ -146,32 +249,35 @@ export class RunManager {
   }
 
   async release(runId: string): Promise<void> {
-    await this.mustBeLive(runId, "release").release("released by the user");
+    if (await this.forward(runId, "release", "release")) return;
+    await (await this.mustBeLive(runId, "release")).release("released by the user");
   }
 
   /** A snapshot of every resource's state, with the sequence number it is current at. */
-  snapshot(runId: string): Extract<RunEvent, { type: "snapshot" }> {
+  async snapshot(runId: string): Promise<Extract<RunEvent, { type: "snapshot" }>> {
     const live = this.active.get(runId);
     if (live) return live.snapshot();
-    const run = this.stored(runId);
+    const run = await this.stored(runId);
+    const seq = await this.store.lastSeq(runId);
     return {
       type: "snapshot",
-      seq: this.store.lastSeq(runId),
+      seq,
       status: run.status,
       ...(run.reason !== undefined ? { reason: run.reason } : {}),
-      resources: this.stateOf(run).list(),
+      resources: (await this.stateOf(run)).list(),
     };
   }
 
-  private stateOf(run: StoredRun): RunState {
+  private async stateOf(run: StoredRun): Promise<RunState> {
     const live = this.active.get(run.runId);
     if (live) return live.state;
     const state = new RunState(run.document, run.startedAt);
-    for (const s of this.store.latestStates(run.runId)) state.apply({ ...s, previous: "NEW" });
+    for (const s of await this.store.latestStates(run.runId)) state.apply({ ...s, previous: "NEW" });
     return state;
   }
 
-  private summary(run: StoredRun): RunSummary {
+  private async summary(run: StoredRun): Promise<RunSummary> {
+    const counts = { ...(await this.stateOf(run)).counts };
     const live = this.active.get(run.runId);
     return {
       runId: run.runId,
@@ -182,23 +288,23 @@ export class RunManager {
       startedAt: run.startedAt,
       ...(run.endedAt !== undefined ? { endedAt: run.endedAt } : {}),
       ...(run.releasedAt !== undefined ? { releasedAt: run.releasedAt } : {}),
-      counts: { ...this.stateOf(run).counts },
+      counts,
     };
   }
 
-  list(experimentId?: string): RunSummary[] {
-    return this.store.listRuns(experimentId).map((r) => this.summary(r));
+  async list(experimentId?: string): Promise<RunSummary[]> {
+    return Promise.all((await this.store.listRuns(experimentId)).map((r) => this.summary(r)));
   }
 
   /** Where a run keeps its files (manifest, timeline, traces); NOT_FOUND for an unknown run. */
-  runDir(runId: string): string {
-    const run = this.stored(runId);
+  async runDir(runId: string): Promise<string> {
+    const run = await this.stored(runId);
     return runDirOf({ runId, experimentId: run.experimentId, rootDir: this.rootDir });
   }
 
   /** The run's manifest.json (the document as run, its machines' facts), written once the run is released. */
   async manifest(runId: string): Promise<RunManifest> {
-    const file = join(this.runDir(runId), "manifest.json");
+    const file = join(await this.runDir(runId), "manifest.json");
     let text: string;
     try {
       text = await readFile(file, "utf8");
@@ -217,46 +323,46 @@ export class RunManager {
       const manifest = await this.manifest(runId);
       const timeline = z
         .array(StateEventSchema)
-        .parse(JSON.parse(await readFile(join(this.runDir(runId), "timeline.json"), "utf8")));
+        .parse(JSON.parse(await readFile(join(await this.runDir(runId), "timeline.json"), "utf8")));
       return { manifest, timeline };
     };
     return diffRuns(await record(a), await record(b));
   }
 
-  get(runId: string): RunDetail {
-    const run = this.stored(runId);
+  async get(runId: string): Promise<RunDetail> {
+    const run = await this.stored(runId);
     const timeline: StateEvent[] = [];
     let missingTraces: MissingTrace[] = [];
-    for (const e of this.store.eventsAfter(runId, 0)) {
+    for (const e of await this.store.eventsAfter(runId, 0)) {
       if (e.kind === "transition") timeline.push(e.event);
       else if (e.kind === "status" && e.missingTraces) missingTraces = e.missingTraces;
     }
     const waiting = this.active.get(runId)?.ec.waitingOnAll();
-    const resources = this.stateOf(run).list();
+    const resources = (await this.stateOf(run)).list();
     return {
-      ...this.summary(run),
+      ...(await this.summary(run)),
       document: redactCredentials(run.document),
       resources: waiting
         ? resources.map((r) => (waiting.has(r.guid) ? { ...r, waitingOn: waiting.get(r.guid)! } : r))
         : resources,
       timeline,
-      traces: this.traceList(runId),
+      traces: await this.traceList(runId),
       leftovers: run.leftovers,
       missingTraces,
     };
   }
 
   /** What each resource of a live run waits for (none for a run without its controller). */
-  waitingOn(runId: string): RunWaiting {
-    this.stored(runId);
+  async waitingOn(runId: string): Promise<RunWaiting> {
+    await this.stored(runId);
     const live = this.active.get(runId);
     if (!live || live.closed) return [];
     return [...live.ec.waitingOnAll()].map(([guid, waitingOn]) => ({ guid, waitingOn }));
   }
 
   /** The run's kept traces; for a live run, with the bytes recorded so far. */
-  private traceList(runId: string): RunTraceInfo[] {
-    const traces = this.store.listTraces(runId);
+  private async traceList(runId: string): Promise<RunTraceInfo[]> {
+    const traces = await this.store.listTraces(runId);
     const live = this.active.get(runId)?.traceSizes();
     return live ? traces.map((t) => ({ ...t, size: live.get(`${t.guid}/${t.name}`) ?? t.size })) : traces;
   }
@@ -265,27 +371,29 @@ export class RunManager {
    * After a crash, the runs that were active have no controller: mark them INTERRUPTED, with
    * what they had deployed on which host, for `cleanup`.
    */
-  recoverInterrupted(): void {
-    for (const run of this.store.activeRuns()) {
-      const leftovers = this.stateOf(run).leftovers(run.document);
-      const hosts = [...new Set(leftovers.map((l) => l.host).filter(Boolean))];
-      const reason =
-        `the server stopped while the run was ${run.status}; ${leftovers.length} resource(s) were left deployed` +
-        (hosts.length ? ` on ${hosts.join(", ")}` : "") +
-        "; runs.cleanup releases them";
-      const at = Date.now();
-      this.store.setLeftovers(run.runId, leftovers);
-      this.store.setRunStatus(run.runId, "INTERRUPTED", reason, at);
-      this.store.appendEvent(run.runId, {
-        seq: this.store.lastSeq(run.runId) + 1,
-        kind: "status",
-        status: "INTERRUPTED",
-        at,
-        reason,
-      });
-      this.log(`run ${run.runId} was interrupted: ${reason}`);
-    }
-    this.store.flushEvents();
+  async recoverInterrupted(): Promise<void> {
+    for (const run of await this.store.activeRuns()) await this.interrupt(run, "the server", "runs.cleanup releases them");
+  }
+
+  /**
+   * Marks a run whose controller is gone INTERRUPTED, with what it had deployed where:
+   * `who` stopped while it ran; `then` says what happens to what it left.
+   */
+  async interrupt(run: StoredRun, who: string, then: string): Promise<void> {
+    const leftovers = (await this.stateOf(run)).leftovers(run.document);
+    const hosts = [...new Set(leftovers.map((l) => l.host).filter(Boolean))];
+    const reason =
+      `${who} stopped while the run was ${run.status}; ${leftovers.length} resource(s) were left deployed` +
+      (hosts.length ? ` on ${hosts.join(", ")}` : "") +
+      `; ${then}`;
+    const at = Date.now();
+    const seq = (await this.store.lastSeq(run.runId)) + 1;
+    // Queued together: one transaction.
+    this.store.setLeftovers(run.runId, leftovers);
+    this.store.setRunStatus(run.runId, "INTERRUPTED", reason, at);
+    this.store.appendEvent(run.runId, { seq, kind: "status", status: "INTERRUPTED", at, reason });
+    await this.store.flush();
+    this.log(`run ${run.runId} was interrupted: ${reason}`);
   }
 
   /**
@@ -295,9 +403,9 @@ export class RunManager {
    * and the run becomes RELEASED, its reason still saying it was interrupted.
    */
   async cleanup(runId: string): Promise<{ released: Leftover[] }> {
-    const run = this.stored(runId);
+    const run = await this.stored(runId);
     if (run.status !== "INTERRUPTED") {
-      const cleaned = run.releasedAt !== undefined && this.store.wasInterrupted(runId);
+      const cleaned = run.releasedAt !== undefined && (await this.store.wasInterrupted(runId));
       throw new TRPCError({
         code: "CONFLICT",
         message: cleaned
@@ -309,7 +417,7 @@ export class RunManager {
     this.cleaning.add(runId);
     try {
       const releasedAt = await this.releaseLeftovers(run);
-      this.recordCleanup(run, releasedAt);
+      await this.recordCleanup(run, releasedAt);
     } finally {
       this.cleaning.delete(runId);
     }
@@ -356,38 +464,38 @@ export class RunManager {
    * Records a successful cleanup in one transaction: a RELEASED transition for each resource
    * the run had left deployed (from the state it was last recorded in), then the run's status.
    */
-  private recordCleanup(run: StoredRun, releasedAt: Map<number, number>): void {
+  private async recordCleanup(run: StoredRun, releasedAt: Map<number, number>): Promise<void> {
     const runId = run.runId;
-    const state = this.stateOf(run);
+    const state = await this.stateOf(run);
     const done = Date.now();
     const ended = run.leftovers
       .map((l) => ({ guid: l.guid, previous: state.state(l.guid)?.state ?? l.state, at: releasedAt.get(l.guid) ?? done }))
       .sort((a, b) => a.at - b.at || a.guid - b.guid);
     const reason = `${run.reason ?? "interrupted"} — cleaned up: ${ended.length} resource(s) released by runs.cleanup`;
-    this.store.db.transaction(() => {
-      let seq = this.store.lastSeq(runId);
-      for (const e of ended) {
-        const event: StateEvent = {
-          guid: e.guid,
-          state: "RELEASED",
-          previous: e.previous,
-          at: e.at,
-          reason: "released by runs.cleanup",
-        };
-        this.store.appendEvent(runId, { seq: ++seq, kind: "transition", event });
-      }
-      this.store.appendEvent(runId, { seq: seq + 1, kind: "status", status: "RELEASED", at: done, reason });
-      this.store.setRunStatus(runId, "RELEASED", reason, undefined);
-      this.store.setRunReleased(runId, done);
-    })();
+    // Queued together, so they are written in one transaction.
+    let seq = await this.store.lastSeq(runId);
+    for (const e of ended) {
+      const event: StateEvent = {
+        guid: e.guid,
+        state: "RELEASED",
+        previous: e.previous,
+        at: e.at,
+        reason: "released by runs.cleanup",
+      };
+      this.store.appendEvent(runId, { seq: ++seq, kind: "transition", event });
+    }
+    this.store.appendEvent(runId, { seq: seq + 1, kind: "status", status: "RELEASED", at: done, reason });
+    this.store.setRunStatus(runId, "RELEASED", reason, undefined);
+    this.store.setRunReleased(runId, done);
+    await this.store.flush();
   }
 
   /** Stops accepting runs, then stops and releases every active run. */
-  async shutdown(): Promise<void> {
+  async shutdown(reason = "released when the server shut down"): Promise<void> {
     this.accepting = false;
     const runs = [...this.active.values()];
     if (runs.length) this.log(`releasing ${runs.length} active run(s)`);
-    await Promise.all(runs.map((r) => r.release("released when the server shut down")));
+    await Promise.all(runs.map((r) => r.release(reason)));
   }
 
   get activeCount(): number {

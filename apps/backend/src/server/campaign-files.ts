@@ -19,7 +19,7 @@ export async function sendCampaignFile(
 ): Promise<void> {
   let dir: string;
   try {
-    dir = campaigns.dir(campaignId);
+    dir = await campaigns.dir(campaignId);
   } catch (err) {
     return reply(res, 404, (err as Error).message);
   }

@@ -3,7 +3,7 @@ import { stdoutLogger } from "./log.js";
 
 /**
  * `npm start`: the server on HOST:PORT (default 127.0.0.1:7070) with its data in NEPI_DATA_DIR
- * (default ./data). SIGINT/SIGTERM stop and release every active run before exiting.
+ * (default ./data), its store there too (SQLite) or in NEPI_DATABASE_URL (PostgreSQL). SIGINT/SIGTERM stop and release every active run before exiting.
  */
 const log = stdoutLogger();
 const port = process.env.PORT ? Number(process.env.PORT) : 7070;
@@ -16,6 +16,7 @@ const server = await startServer({
   host: process.env.HOST || "127.0.0.1",
   port,
   dataDir: process.env.NEPI_DATA_DIR || "data",
+  ...(process.env.NEPI_DATABASE_URL ? { databaseUrl: process.env.NEPI_DATABASE_URL } : {}),
   ...(process.env.NEPI_TOKEN ? { token: process.env.NEPI_TOKEN } : {}),
   ...(process.env.NEPI_WEB_DIR ? { webDir: process.env.NEPI_WEB_DIR } : {}),
   log,

@@ -8,8 +8,10 @@ import type { Logger } from "./log.js";
  * On the first start of a store, saves every valid `*.json` experiment of `dir` so a new user
  * has designs to deploy at once. An invalid file is skipped with a log line saying why.
  */
-export function seedExamples(store: Store, dir: string, log: Logger): void {
-  if (store.getMeta("seeded") !== undefined) return;
+export async function seedExamples(store: Store, dir: string, log: Logger): Promise<void> {
+  if ((await store.getMeta("seeded")) !== undefined) return;
+  // API servers sharing a database may start together: one of them seeds.
+  if (!(await store.claimMeta("seeding", new Date().toISOString()))) return;
   let files: string[] = [];
   try {
     files = readdirSync(dir)
@@ -33,9 +35,9 @@ export function seedExamples(store: Store, dir: string, log: Logger): void {
       log(`example ${file} skipped: ${why}`);
       continue;
     }
-    store.saveExperiment(result.data as ExperimentDocument, undefined, { example: true });
+    await store.saveExperiment(result.data as ExperimentDocument, undefined, { example: true });
     count++;
   }
-  store.setMeta("seeded", new Date().toISOString());
+  await store.setMeta("seeded", new Date().toISOString());
   if (count) log(`seeded ${count} example experiment(s) from ${dir}`);
 }

@@ -22,7 +22,12 @@ import { CampaignStore } from "../store/campaign-store.js";
 import { sendCampaignFile } from "./campaign-files.js";
 import { AccessPolicy, isLoopback, TOKEN_COOKIE } from "../security/access.js";
 import { setSecurityHeaders } from "../security/headers.js";
-import { openDb } from "../store/db.js";
+import PgBoss from "pg-boss";
+import { CHANNELS, Notifications } from "../cluster/notifications.js";
+import { CAMPAIGN_QUEUE, RUN_QUEUE } from "../cluster/protocol.js";
+import { RemoteCampaigns } from "../cluster/remote-campaigns.js";
+import { RemoteRuns } from "../cluster/remote-runs.js";
+import { openDatabase } from "../store/db.js";
 import { Store } from "../store/store.js";
 import { stdoutLogger, type Logger } from "./log.js";
 import { cutWhenTooFarBehind, httpConnection, socketOf, wsConnection, type ConnectionLimits } from "./connections.js";
@@ -38,6 +43,16 @@ export interface StartOptions {
   port?: number;
   /** Where the store and the runs' files live (default ./data). */
   dataDir?: string;
+  /**
+   * The store in PostgreSQL (postgres://…) instead of `<dataDir>/nepi.db`; the runs' files
+   * stay under `dataDir`.
+   */
+  databaseUrl?: string;
+  /**
+   * The runs are kept by `nepi worker`s (needs `databaseUrl`): this server queues them and
+   * relays their events and controls, and runs no controller itself (stateless).
+   */
+  runsOnWorkers?: boolean;
   /** Token every request must present; generated when bound off loopback without one. */
   token?: string;
   log?: Logger;
@@ -83,13 +98,38 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
   const access = new AccessPolicy(token, loopback);
 
   await loadNodeResources(log);
-  const store = new Store(openDb(dataDir));
-  const runs = new RunManager(store, join(dataDir, "runs"), log);
-  runs.recoverInterrupted();
-  const campaigns = new CampaignManager(new CampaignStore(store.db), store, runs, join(dataDir, "runs"), log);
-  campaigns.recoverInterrupted();
-  const examplesDir = options.examplesDir === undefined ? join(REPO_ROOT, "examples") : options.examplesDir;
-  if (examplesDir) seedExamples(store, examplesDir, log);
+  if (options.runsOnWorkers && !options.databaseUrl)
+    throw new Error("runs kept by workers need a PostgreSQL database (--database)");
+  const store = new Store(await openDatabase({ dataDir, url: options.databaseUrl }));
+  let cluster: Cluster | undefined;
+  try {
+    cluster = options.runsOnWorkers ? await joinCluster(options.databaseUrl!, store, log) : undefined;
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const runs = new RunManager(store, join(dataDir, "runs"), log, cluster?.runs);
+  const campaigns = new CampaignManager(
+    new CampaignStore(store.database),
+    store,
+    runs,
+    join(dataDir, "runs"),
+    log,
+    cluster ? { elsewhere: cluster.campaigns } : {},
+  );
+  try {
+    // The workers' runs are theirs to recover; an API server of theirs has none.
+    if (!cluster) {
+      await runs.recoverInterrupted();
+      await campaigns.recoverInterrupted();
+    }
+    const examplesDir = options.examplesDir === undefined ? join(REPO_ROOT, "examples") : options.examplesDir;
+    if (examplesDir) await seedExamples(store, examplesDir, log);
+  } catch (err) {
+    await cluster?.close();
+    await store.close();
+    throw err;
+  }
   const streams = new OpenStreams();
   const services: Services = { store, runs, campaigns, log, streams };
   const limits: ConnectionLimits = {
@@ -217,7 +257,8 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       });
     });
   } catch (err) {
-    store.close();
+    await cluster?.close();
+    await store.close();
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === "EADDRINUSE"
@@ -246,10 +287,48 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
         server.close(() => done());
         server.closeAllConnections();
       });
-      store.close();
+      await cluster?.close();
+      await store.close();
     })());
 
   return { url, port: actualPort, token, close };
+}
+
+interface Cluster {
+  runs: RemoteRuns;
+  campaigns: RemoteCampaigns;
+  close(): Promise<void>;
+}
+
+/** An API server of workers: the queue it puts runs in, and the notifications it hears. */
+async function joinCluster(url: string, store: Store, log: Logger): Promise<Cluster> {
+  const notifications = await Notifications.connect(url, store.database.db, log, [
+    CHANNELS.events,
+    CHANNELS.campaignEvents,
+    CHANNELS.reply,
+  ]);
+  const boss = new PgBoss({ connectionString: url, schedule: false, supervise: false, max: 4 });
+  boss.on("error", (err: Error) => log(`queue: ${err.message}`, { level: "error", err }));
+  try {
+    await boss.start();
+    await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 3, retryDelay: 0 });
+    await boss.createQueue(CAMPAIGN_QUEUE, { name: CAMPAIGN_QUEUE, retryLimit: 3, retryDelay: 0 });
+  } catch (err) {
+    await notifications.close();
+    throw err;
+  }
+  const runs = new RemoteRuns(store, notifications, boss);
+  const campaigns = new RemoteCampaigns(new CampaignStore(store.database), notifications, boss);
+  return {
+    runs,
+    campaigns,
+    async close() {
+      runs.close();
+      campaigns.close();
+      await boss.stop({ graceful: false, wait: true });
+      await notifications.close();
+    },
+  };
 }
 
 /** Bytes held back on a connection before they leave, even in the middle of a burst. */
@@ -308,7 +387,7 @@ async function sendTrace(
   name: string,
   log: Logger,
 ): Promise<void> {
-  const trace = store.getTrace(runId, guid, name);
+  const trace = await store.getTrace(runId, guid, name);
   if (!trace) return reply(res, 404, `run "${runId}" kept no trace "${name}" of resource ${guid}`);
   let file: FileHandle;
   let size: number;
@@ -349,7 +428,7 @@ async function sendTrace(
 async function sendBundle(runs: RunManager, res: ServerResponse, runId: string, head: boolean): Promise<void> {
   let dir: string;
   try {
-    dir = runs.runDir(runId);
+    dir = await runs.runDir(runId);
   } catch (err) {
     return reply(res, 404, (err as Error).message);
   }

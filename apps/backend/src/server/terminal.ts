@@ -34,7 +34,7 @@ export interface Terminals {
 export function createTerminals(store: Store, log: Logger): Terminals {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
-  const open = (ws: WebSocket, query: URLSearchParams): void => {
+  const open = async (ws: WebSocket, query: URLSearchParams): Promise<void> => {
     const send = (msg: TerminalServerMessage) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
     };
@@ -48,8 +48,10 @@ export function createTerminals(store: Store, log: Logger): Terminals {
       return refuse(`${issue.path.join(".") || "query"}: ${issue.message}`);
     }
     const { experimentId, guid, cols, rows } = parsed.data;
-    const experiment = store.getExperiment(experimentId);
+    const experiment = await store.getExperiment(experimentId);
     if (!experiment) return refuse(`experimentId: no saved experiment "${experimentId}"`);
+    // The page left while the design was read: no shell to open.
+    if (ws.readyState !== ws.OPEN) return;
     let host;
     try {
       host = documentHost(experiment.document, guid);
@@ -114,7 +116,12 @@ export function createTerminals(store: Store, log: Logger): Terminals {
 
   return {
     handleUpgrade(req, socket, head, query) {
-      wss.handleUpgrade(req, socket, head, (ws) => open(ws, query));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        open(ws, query).catch((err: unknown) => {
+          log("opening a terminal failed", { level: "error", err });
+          ws.close(1011, "internal error");
+        });
+      });
     },
     close() {
       for (const ws of wss.clients) ws.close(1001, "server shutting down");

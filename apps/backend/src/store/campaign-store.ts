@@ -1,5 +1,7 @@
 import type { CampaignEvent, CampaignRunInfo, CampaignStatus, ExperimentDocument } from "@nepi/core";
-import type { Db } from "./db.js";
+import type { Kysely, Selectable } from "kysely";
+import type { Database } from "./db.js";
+import type { Tables } from "./tables.js";
 
 export interface StoredCampaign {
   campaignId: string;
@@ -18,92 +20,166 @@ export interface StoredCampaign {
 /** A campaign run as stored: its place in the campaign (`seq`) and how it stands. */
 export type StoredCampaignRun = CampaignRunInfo & { seq: number };
 
-interface CampaignRow {
-  id: string;
-  experiment_id: string;
-  experiment_name: string;
-  document: string;
-  dir: string;
-  status: string;
-  reason: string | null;
-  started_at: number;
-  ended_at: number | null;
-}
-interface CampaignRunDbRow {
-  seq: number;
-  point: number;
-  run: number;
-  run_id: string;
-  status: string;
-  metrics: string;
-  reason: string | null;
-}
+type CampaignRow = Selectable<Tables["campaigns"]>;
 
 /**
  * The campaigns the server ran, their runs (each a row of `runs`) and their events, in the
- * same SQLite database as the runs. Each write is its own statement: a campaign's events are few.
+ * same database as the runs (SQLite or PostgreSQL, through the store's query layer). Each
+ * write is its own statement: a campaign's events are few.
  */
 export class CampaignStore {
-  private readonly q;
+  private readonly db: Kysely<Tables>;
 
-  constructor(db: Db) {
-    this.q = {
-      insert: db.prepare(
-        `INSERT INTO campaigns (id, experiment_id, experiment_name, document, dir, status, started_at)
-         VALUES (?, ?, ?, ?, ?, 'RUNNING', ?)`,
-      ),
-      get: db.prepare("SELECT * FROM campaigns WHERE id = ?"),
-      list: db.prepare("SELECT * FROM campaigns WHERE experiment_id = ? ORDER BY started_at DESC, id"),
-      listAll: db.prepare("SELECT * FROM campaigns ORDER BY started_at DESC, id"),
-      running: db.prepare("SELECT * FROM campaigns WHERE status = 'RUNNING'"),
-      setStatus: db.prepare("UPDATE campaigns SET status = ?, reason = ?, ended_at = ? WHERE id = ?"),
-      upsertRun: db.prepare(
-        `INSERT INTO campaign_runs (campaign_id, seq, point, run, run_id, status, metrics, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (campaign_id, seq) DO UPDATE SET status = excluded.status, metrics = excluded.metrics, reason = excluded.reason`,
-      ),
-      runs: db.prepare(
-        "SELECT seq, point, run, run_id, status, metrics, reason FROM campaign_runs WHERE campaign_id = ? ORDER BY seq",
-      ),
-      stopRunning: db.prepare(
-        "UPDATE campaign_runs SET status = 'stopped', reason = ? WHERE campaign_id = ? AND status = 'running'",
-      ),
-      insertEvent: db.prepare("INSERT INTO campaign_events (campaign_id, seq, event) VALUES (?, ?, ?)"),
-      eventsAfter: db.prepare("SELECT event FROM campaign_events WHERE campaign_id = ? AND seq > ? ORDER BY seq"),
-      lastSeq: db.prepare("SELECT MAX(seq) AS seq FROM campaign_events WHERE campaign_id = ?"),
-    };
+  constructor(database: Database) {
+    this.db = database.db;
   }
 
-  create(c: Omit<StoredCampaign, "status" | "reason" | "endedAt">): void {
-    this.q.insert.run(c.campaignId, c.experimentId, c.experimentName, JSON.stringify(c.document), c.dir, c.startedAt);
+  async create(c: Omit<StoredCampaign, "status" | "reason" | "endedAt">): Promise<void> {
+    await this.db
+      .insertInto("campaigns")
+      .values({
+        id: c.campaignId,
+        experiment_id: c.experimentId,
+        experiment_name: c.experimentName,
+        document: JSON.stringify(c.document),
+        dir: c.dir,
+        status: "RUNNING",
+        reason: null,
+        started_at: c.startedAt,
+        ended_at: null,
+      })
+      .execute();
   }
 
-  get(campaignId: string): StoredCampaign | undefined {
-    const r = this.q.get.get(campaignId) as CampaignRow | undefined;
+  async get(campaignId: string): Promise<StoredCampaign | undefined> {
+    const r = await this.db.selectFrom("campaigns").selectAll().where("id", "=", campaignId).executeTakeFirst();
     return r && toCampaign(r);
   }
 
-  list(experimentId?: string): StoredCampaign[] {
-    const rows = (experimentId === undefined ? this.q.listAll.all() : this.q.list.all(experimentId)) as CampaignRow[];
-    return rows.map(toCampaign);
+  async list(experimentId?: string): Promise<StoredCampaign[]> {
+    let q = this.db.selectFrom("campaigns").selectAll();
+    if (experimentId !== undefined) q = q.where("experiment_id", "=", experimentId);
+    return (await q.orderBy("started_at", "desc").orderBy("id").execute()).map(toCampaign);
   }
 
   /** Campaigns that were running when the server last stopped (none after a clean exit). */
-  running(): StoredCampaign[] {
-    return (this.q.running.all() as CampaignRow[]).map(toCampaign);
+  async running(): Promise<StoredCampaign[]> {
+    return (await this.db.selectFrom("campaigns").selectAll().where("status", "=", "RUNNING").execute()).map(toCampaign);
   }
 
-  setStatus(campaignId: string, status: CampaignStatus, reason: string | undefined, endedAt: number | undefined): void {
-    this.q.setStatus.run(status, reason ?? null, endedAt ?? null, campaignId);
+  async setStatus(
+    campaignId: string,
+    status: CampaignStatus,
+    reason: string | undefined,
+    endedAt: number | undefined,
+  ): Promise<void> {
+    await this.db
+      .updateTable("campaigns")
+      .set({ status, reason: reason ?? null, ended_at: endedAt ?? null })
+      .where("id", "=", campaignId)
+      .execute();
+  }
+
+  /**
+   * The campaign ends (or is interrupted) as `event` says, in one transaction: its runs still
+   * marked running become stopped, its status is set and the event stored — a reader sees
+   * the status with the event that announced it.
+   */
+  async end(campaignId: string, event: Extract<CampaignEvent, { type: "status" }>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable("campaign_runs")
+        .set({ status: "stopped", reason: event.reason ?? "stopped" })
+        .where("campaign_id", "=", campaignId)
+        .where("status", "=", "running")
+        .execute();
+      await trx
+        .updateTable("campaigns")
+        .set({ status: event.status, reason: event.reason ?? null, ended_at: event.at })
+        .where("id", "=", campaignId)
+        .execute();
+      await trx
+        .insertInto("campaign_events")
+        .values({ campaign_id: campaignId, seq: event.seq, event: JSON.stringify(event) })
+        .execute();
+    });
+  }
+
+  /**
+   * Hands a RUNNING campaign to `to` (null: nobody) if `from` holds it (null: nobody yet); true
+   * when it did. Of several workers trying at once, one succeeds.
+   */
+  async moveCampaign(campaignId: string, from: string | null, to: string | null): Promise<boolean> {
+    const { numUpdatedRows } = await this.db
+      .updateTable("campaigns")
+      .set({ worker_id: to })
+      .where("id", "=", campaignId)
+      .where("status", "=", "RUNNING")
+      .where("worker_id", from === null ? "is" : "=", from)
+      .executeTakeFirst();
+    return numUpdatedRows === 1n;
+  }
+
+  /** The worker holding the campaign (null: none yet, or the in-process runner; undefined: no such campaign). */
+  async workerOf(campaignId: string): Promise<string | null | undefined> {
+    const r = await this.db.selectFrom("campaigns").select("worker_id").where("id", "=", campaignId).executeTakeFirst();
+    return r?.worker_id;
+  }
+
+  /** The RUNNING campaigns `workerId` holds. */
+  async heldBy(workerId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom("campaigns")
+      .select("id")
+      .where("status", "=", "RUNNING")
+      .where("worker_id", "=", workerId)
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * A campaign that is not running any more (nor finished) runs again, held by nobody until a
+   * worker takes it; false when it was running already (of two resumes at once, one succeeds).
+   */
+  async reopen(campaignId: string): Promise<boolean> {
+    const { numUpdatedRows } = await this.db
+      .updateTable("campaigns")
+      .set({ status: "RUNNING", reason: null, ended_at: null, worker_id: null })
+      .where("id", "=", campaignId)
+      .where("status", "not in", ["RUNNING", "FINISHED", "FINISHED_WITH_FAILURES"])
+      .executeTakeFirst();
+    return numUpdatedRows === 1n;
   }
 
   /** Records a run as it starts, then again as it ends (same `seq`). */
-  saveRun(campaignId: string, r: StoredCampaignRun): void {
-    this.q.upsertRun.run(campaignId, r.seq, r.point, r.run, r.runId, r.status, JSON.stringify(r.metrics), r.reason ?? null);
+  async saveRun(campaignId: string, r: StoredCampaignRun): Promise<void> {
+    const metrics = JSON.stringify(r.metrics);
+    const reason = r.reason ?? null;
+    await this.db
+      .insertInto("campaign_runs")
+      .values({
+        campaign_id: campaignId,
+        seq: r.seq,
+        point: r.point,
+        run: r.run,
+        run_id: r.runId,
+        status: r.status,
+        metrics,
+        reason,
+      })
+      .onConflict((oc) => oc.columns(["campaign_id", "seq"]).doUpdateSet({ status: r.status, metrics, reason }))
+      .execute();
   }
 
   /** The campaign's runs in the order they started; `parameters` are filled in by the caller. */
-  runs(campaignId: string): Array<Omit<StoredCampaignRun, "parameters">> {
-    return (this.q.runs.all(campaignId) as CampaignRunDbRow[]).map((r) => ({
+  async runs(campaignId: string): Promise<Array<Omit<StoredCampaignRun, "parameters">>> {
+    const rows = await this.db
+      .selectFrom("campaign_runs")
+      .select(["seq", "point", "run", "run_id", "status", "metrics", "reason"])
+      .where("campaign_id", "=", campaignId)
+      .orderBy("seq")
+      .execute();
+    return rows.map((r) => ({
       seq: r.seq,
       point: r.point,
       run: r.run,
@@ -114,21 +190,31 @@ export class CampaignStore {
     }));
   }
 
-  /** Runs still marked running become stopped (a crash or a stop ended them before they ended). */
-  stopRunningRuns(campaignId: string, reason: string): void {
-    this.q.stopRunning.run(reason, campaignId);
+  async appendEvent(campaignId: string, e: CampaignEvent): Promise<void> {
+    await this.db
+      .insertInto("campaign_events")
+      .values({ campaign_id: campaignId, seq: e.seq, event: JSON.stringify(e) })
+      .execute();
   }
 
-  appendEvent(campaignId: string, e: CampaignEvent): void {
-    this.q.insertEvent.run(campaignId, e.seq, JSON.stringify(e));
+  async eventsAfter(campaignId: string, seq: number): Promise<CampaignEvent[]> {
+    const rows = await this.db
+      .selectFrom("campaign_events")
+      .select("event")
+      .where("campaign_id", "=", campaignId)
+      .where("seq", ">", seq)
+      .orderBy("seq")
+      .execute();
+    return rows.map((r) => JSON.parse(r.event) as CampaignEvent);
   }
 
-  eventsAfter(campaignId: string, seq: number): CampaignEvent[] {
-    return (this.q.eventsAfter.all(campaignId, seq) as Array<{ event: string }>).map((r) => JSON.parse(r.event) as CampaignEvent);
-  }
-
-  lastSeq(campaignId: string): number {
-    return (this.q.lastSeq.get(campaignId) as { seq: number | null }).seq ?? 0;
+  async lastSeq(campaignId: string): Promise<number> {
+    const r = await this.db
+      .selectFrom("campaign_events")
+      .select((eb) => eb.fn.max("seq").as("seq"))
+      .where("campaign_id", "=", campaignId)
+      .executeTakeFirst();
+    return r?.seq ?? 0;
   }
 }
 
