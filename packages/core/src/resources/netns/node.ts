@@ -6,7 +6,6 @@ import { NETNS_LINK } from "../../catalog/types/netns-link.js";
 import { NETNS_NODE } from "../../catalog/types/netns-node.js";
 import { addressOf, type PlannedHost } from "../../netns/plan.js";
 import type { Transport } from "../../transport/types.js";
-import { endLeftovers } from "../linux/node.js";
 import type { Machine } from "./machine.js";
 import { networkOf, type Network } from "./network.js";
 import { NetnsTransport } from "./netns-transport.js";
@@ -67,9 +66,9 @@ export class NetnsNodeManager implements ResourceManager, Host {
         const apps = this.ctx
           .connected()
           .filter((h) => h.rtype !== NETNS_LINK.rtype && !hasRole(getResourceType(h.rtype), MACHINE_ROLE));
-        await endLeftovers(machine.host, apps, this.ctx.runId).catch((e: Error) =>
-          this.ctx.log(`ending what was left on ${this.transport_?.label}: ${e.message}`),
-        );
+        await machine
+          .endLeftovers(apps, this.ctx.runId)
+          .catch((e: Error) => this.ctx.log(`ending what was left on ${this.transport_?.label}: ${e.message}`));
       }
       // Already gone (a clean-up of the run removed it) is as good as removed.
       if (machine && this.made)
