@@ -181,6 +181,9 @@ class LocalMachineContext implements ResourceContext {
   log(message: string): void {
     this.of.log(message);
   }
+  outsidePool<T>(work: Promise<T>): Promise<T> {
+    return this.of.outsidePool(work);
+  }
 }
 
 /** This machine for a run's network: connected, its run directory made and its event channel followed. */

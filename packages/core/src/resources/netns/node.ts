@@ -43,13 +43,17 @@ export class NetnsNodeManager implements ResourceManager, Host {
   async provision(): Promise<void> {
     const machine = this.machine!;
     const ns = this.namespace;
-    await machine.batcher.submit({
-      root: [`netns add ${ns}`],
-      // A host with links gets its loopback up with its first link (in the same `ip -n` batch).
-      inNamespace: this.planned.addresses.length === 0 ? [[ns, ["link set lo up"]]] : [],
-      // nsenter: only the network namespace, no mount namespace to set up as `ip netns exec` does.
-      commands: this.planned.forwarding ? [`nsenter --net=/run/netns/${ns} sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'`] : [],
-    });
+    await this.ctx.outsidePool(
+      machine.batcher.submit({
+        root: [`netns add ${ns}`],
+        // A host with links gets its loopback up with its first link (in the same `ip -n` batch).
+        inNamespace: this.planned.addresses.length === 0 ? [[ns, ["link set lo up"]]] : [],
+        // nsenter: only the network namespace, no mount namespace to set up as `ip netns exec` does.
+        commands: this.planned.forwarding
+          ? [`nsenter --net=/run/netns/${ns} sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'`]
+          : [],
+      }),
+    );
     this.made = true;
     this.transport_ = new NetnsTransport(machine.host.transport, ns, await machine.user());
   }
@@ -72,8 +76,8 @@ export class NetnsNodeManager implements ResourceManager, Host {
       }
       // Already gone (a clean-up of the run removed it) is as good as removed.
       if (machine && this.made)
-        await machine.batcher
-          .submit({ root: [`netns del ${network.plan.hosts[this.ctx.guid]!.namespace}`] })
+        await this.ctx
+          .outsidePool(machine.batcher.submit({ root: [`netns del ${network.plan.hosts[this.ctx.guid]!.namespace}`] }))
           .catch((e: Error) => this.ctx.log(`removing the namespace: ${e.message}`));
     } finally {
       this.transport_ = undefined;
