@@ -1,5 +1,6 @@
 import type { TerminalSize } from "../../model/terminal.js";
 import { shq } from "../../transport/quote.js";
+import type { Enter } from "../../transport/exec-batch.js";
 import type { ExecResult, ShellHandle, ShellHandlers, StreamHandle, StreamHandlers, Transport } from "../../transport/types.js";
 
 /**
@@ -24,6 +25,8 @@ export class NetnsTransport implements Transport {
   readonly isLocal: boolean;
   private readonly prefix: string;
   private readonly shellPrefix: string;
+  /** How a batch of the machine's connection enters the namespace (its scripts there share one shell). */
+  readonly enter: Enter;
 
   constructor(
     /** The machine's transport: its connection carries every command. */
@@ -35,11 +38,12 @@ export class NetnsTransport implements Transport {
     this.isLocal = connection.isLocal;
     this.prefix = enterNamespace(ns, user);
     this.shellPrefix = enterNamespace(ns, user, "full");
+    const prefix = this.prefix;
+    this.enter = { key: ns, wrap: (script, arg0) => `${prefix} sh -c ${shq(script)} ${arg0}` };
   }
 
-  /** `script` as the machine's connection runs it inside the namespace (batched execs use it too). */
-  inside(script: string): string {
-    return `${this.prefix} sh -c ${shq(script)}`;
+  private inside(script: string): string {
+    return this.enter.wrap(script, "sh");
   }
 
   connect(): Promise<void> {
