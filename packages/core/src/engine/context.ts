@@ -16,6 +16,7 @@ export interface ContextHost {
   attribute(r: Resource, name: string): AttributeValue | undefined;
   ended(r: Resource, failure?: string): void;
   log(guid: number, message: string): void;
+  outsidePool<T>(work: Promise<T>): Promise<T>;
 }
 
 /** A read-only view of another resource, for managers that share things (a host's connection). */
@@ -108,6 +109,9 @@ export class ResourceContextImpl extends Handle implements ResourceContext {
   }
   log(message: string): void {
     this.ec.log(this.r.guid, message);
+  }
+  outsidePool<T>(work: Promise<T>): Promise<T> {
+    return this.ec.outsidePool(work);
   }
   /** This resource's transitions so far (engine-internal managers such as sim::Task use it). */
   history(): readonly StateEvent[] {

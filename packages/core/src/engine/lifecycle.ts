@@ -882,7 +882,18 @@ export class Lifecycle {
     attribute: (r, name): AttributeValue | undefined => this.design.attributeValue(r, name),
     ended: (r, failure) => this.resourceEnded(r, failure),
     log: (guid, message) => this.host.emit("log", { guid, message, at: Date.now() }),
+    outsidePool: (work) => this.outsidePool(work),
   };
+
+  /** A step's wait for work it shares with others (a machine's batched build): its slot serves another step meanwhile. */
+  private async outsidePool<T>(work: Promise<T>): Promise<T> {
+    this.pool.release();
+    try {
+      return await work;
+    } finally {
+      await this.pool.acquire();
+    }
+  }
 
   // ---------------------------------------------------------------- transitions
 

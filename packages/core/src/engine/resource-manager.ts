@@ -51,6 +51,12 @@ export interface ResourceContext {
   failed(reason: string): void;
   /** Append a line to the experiment's log (never with credential values). */
   log(message: string): void;
+  /**
+   * Awaits `work` shared with other resources (a machine's batched build) without holding an
+   * operation-pool slot meanwhile, so that the others can join it: the batch, not the pool,
+   * bounds what runs. Only inside a step (discover, provision, start, stop, release).
+   */
+  outsidePool<T>(work: Promise<T>): Promise<T>;
   /** Aborted when the experiment fails or the resource is released: stop waiting. */
   readonly signal: AbortSignal;
 }

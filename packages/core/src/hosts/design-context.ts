@@ -60,6 +60,9 @@ export class DesignResourceContext implements ResourceContext {
   finished(): void {}
   failed(): void {}
   log(): void {}
+  outsidePool<T>(work: Promise<T>): Promise<T> {
+    return work;
+  }
 
   private notInRun(what: string): never {
     throw new NepiError("WRONG_STATE", `${this.r.type} guid ${this.r.guid} has ${what} only in a run`);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ExecBatcher, batchScript, parseBatch } from "./exec-batch.js";
+import { ExecBatcher, batchScript, parseBatch, type Enter } from "./exec-batch.js";
 import { LocalTransport } from "./local.js";
+import { shq } from "./quote.js";
 
 describe("scripts batched into one", () => {
   it("keep their own stdout, stderr and exit code, each in its own subshell", async () => {
@@ -45,6 +46,34 @@ describe("scripts batched into one", () => {
       expect(r.code).toBe(137);
       expect(r.stderr).toMatch(/the batch ended before this script/);
     }
+  });
+
+  it("scripts that enter the same place share one shell there, in the same batch as the others", async () => {
+    const t = new LocalTransport();
+    const sent: string[] = [];
+    const b = new ExecBatcher({ exec: (s) => (sent.push(s), t.exec(s)) });
+    // A stand-in for a namespace: an environment the scripts can tell apart.
+    const place = (name: string): Enter => ({
+      key: name,
+      wrap: (script, arg0) => `PLACE=${name} sh -c ${shq(script)} ${arg0}`,
+    });
+    const [a, b1, b2, none] = [place("a"), place("b"), place("b"), undefined];
+    const results = await Promise.all([
+      b.exec('echo "in $PLACE"', a),
+      b.exec('echo "in $PLACE"; exit 4', b1),
+      b.exec('echo "in $PLACE" >&2', b2),
+      b.exec('echo "in ${PLACE:-the batch}"', none),
+    ]);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.match(/PLACE=b /g)).toHaveLength(1);
+    expect(results).toEqual([
+      { stdout: "in a\n", stderr: "", code: 0 },
+      { stdout: "in b\n", stderr: "", code: 4 },
+      { stdout: "", stderr: "in b\n", code: 0 },
+      { stdout: "in the batch\n", stderr: "", code: 0 },
+    ]);
+    // Alone, a script still enters its place.
+    expect(await b.exec('echo "$PLACE"', place("c"))).toEqual({ stdout: "c\n", stderr: "", code: 0 });
   });
 
   it("parses what the batch printed, markers and all", () => {

@@ -144,8 +144,9 @@ export class LinuxApplicationManager implements ResourceManager {
       ),
       ...(stdin !== undefined ? [writeFileScript("stdin", stdin)] : []),
     ].join(" &&\n");
-    // Batched with the other applications prepared in this turn: one process, not one each.
-    const r = await execBatched(t, script);
+    // Batched with the other applications prepared in this turn: one process, not one each (and
+    // no pool slot held meanwhile, so that more can join).
+    const r = await this.ctx.outsidePool(execBatched(t, script));
     if (r.code !== 0) throw new Error(`preparing ${this.home} on ${t.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`);
 
     for (const [attr, dest] of [
@@ -190,7 +191,7 @@ export class LinuxApplicationManager implements ResourceManager {
     );
     const earlier = this.attempts.at(-1);
     this.attempts.push(this.ctx.attempt);
-    const r = await execBatched(host.transport, startScript(this.home, earlier));
+    const r = await this.ctx.outsidePool(execBatched(host.transport, startScript(this.home, earlier)));
     const m = /^(\d+) (\d+)\s*$/.exec(r.stdout);
     if (r.code !== 0 || !m)
       throw new Error(

@@ -51,6 +51,8 @@ export class LinuxNodeManager implements ResourceManager, Host {
   private paths_?: HostPaths;
   private events_?: ExitEvents;
   private installs: Promise<unknown> = Promise.resolve();
+  /** Packages an install on this host made sure of: the next application asking for them costs no process. */
+  private readonly installed = new Set<string>();
   private released = false;
 
   constructor(readonly ctx: ResourceContext) {}
@@ -157,11 +159,14 @@ export class LinuxNodeManager implements ResourceManager, Host {
   install(packages: string[], sudo: boolean): Promise<void> {
     if (packages.length === 0) return Promise.resolve();
     const run = this.installs.then(async () => {
-      const r = await this.transport.exec(installScript(packages, sudo));
+      const missing = packages.filter((p) => !this.installed.has(p));
+      if (missing.length === 0) return;
+      const r = await this.transport.exec(installScript(missing, sudo));
       if (r.code !== 0)
         throw new Error(
-          `installing ${packages.join(" ")} on ${this.transport.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`,
+          `installing ${missing.join(" ")} on ${this.transport.label} failed: ${lastLines(r.stderr) || `exit ${r.code}`}`,
         );
+      for (const p of missing) this.installed.add(p);
     });
     this.installs = run.catch(() => {});
     return run;

@@ -160,7 +160,7 @@ export class NetnsLinkManager implements ResourceManager {
     });
     this.built = true;
     // Both machines of a tunnel build their end at once.
-    await Promise.all([...steps].map(([machine, step]) => machine.batcher.submit(step)));
+    await this.ctx.outsidePool(Promise.all([...steps].map(([machine, step]) => machine.batcher.submit(step))));
     this.applied = shaping;
     if (this.ctx.enabledTraces().includes(COUNTERS)) this.watchCounters();
   }
@@ -272,18 +272,20 @@ export class NetnsLinkManager implements ResourceManager {
         const removed =
           link.kind === "vxlan" ? this.sides_ : [this.sides_.find((s) => s.end.kind === "switch") ?? this.sides_[0]!];
         const applied = this.applied;
-        await Promise.all(
-          this.sides_.map(async (side) => {
-            const clear = applied
-              ? clearShapingCommands({ ns: side.end.namespace, dev: side.end.dev, tag: network.tag }, applied, side.caps)
-              : [];
-            await side.machine.batcher
-              .submit({
-                commands: clear.map((c) => `{ ${c}; } 2>/dev/null || true`),
-                remove: removed.includes(side) ? [[side.end.namespace, side.end.dev]] : [],
-              })
-              .catch((e: Error) => this.ctx.log(`removing the link: ${e.message}`));
-          }),
+        await this.ctx.outsidePool(
+          Promise.all(
+            this.sides_.map(async (side) => {
+              const clear = applied
+                ? clearShapingCommands({ ns: side.end.namespace, dev: side.end.dev, tag: network.tag }, applied, side.caps)
+                : [];
+              await side.machine.batcher
+                .submit({
+                  commands: clear.map((c) => `{ ${c}; } 2>/dev/null || true`),
+                  remove: removed.includes(side) ? [[side.end.namespace, side.end.dev]] : [],
+                })
+                .catch((e: Error) => this.ctx.log(`removing the link: ${e.message}`));
+            }),
+          ),
         );
       }
     } finally {

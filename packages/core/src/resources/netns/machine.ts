@@ -6,8 +6,11 @@ import { capabilityProbeScript, parseCapabilities, type KernelCapabilities } fro
 import { removeNetworkScript } from "../../netns/batch.js";
 import { shq } from "../../transport/quote.js";
 import type { ExecResult } from "../../transport/types.js";
-import { LinuxNodeManager } from "../linux/node.js";
+import { LinuxNodeManager, endLeftovers } from "../linux/node.js";
 import { Batcher } from "./batcher.js";
+
+/** Hosts whose leftovers one pass ends: its scripts (a directory and a marker per application) stay well below the 128 KiB of one argument. */
+const LEFTOVER_HOSTS_PER_PASS = 250;
 
 /** Who runs commands on a machine: root, or a user who needs sudo for the network. */
 export interface MachineUser {
@@ -26,6 +29,8 @@ export class Machine {
   /** The first build also removes what an earlier controller of the same run left (a crash). */
   private cleared?: Promise<void>;
   readonly batcher: Batcher;
+  private leftovers: Array<{ apps: ResourceHandle[]; done(error?: Error): void }> = [];
+  private ending = false;
 
   constructor(
     readonly key: string,
@@ -79,6 +84,38 @@ export class Machine {
           `${this.label}: cannot build the network there (root or sudo without a password is needed): ${r.stderr.trim()}`,
         );
     })());
+  }
+
+  /**
+   * Ends what the applications of a namespace host left running. The hosts released together
+   * share one pass (their requests made while a pass runs make the next), not two processes
+   * each: the machine has one process space for all its namespaces.
+   */
+  endLeftovers(apps: ResourceHandle[], runId: string): Promise<void> {
+    if (apps.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.leftovers.push({ apps, done: (e) => (e ? reject(e) : resolve()) });
+      if (!this.ending) {
+        this.ending = true;
+        queueMicrotask(() => void this.endQueued(runId));
+      }
+    });
+  }
+
+  private async endQueued(runId: string): Promise<void> {
+    while (this.leftovers.length > 0) {
+      const pass = this.leftovers.splice(0, LEFTOVER_HOSTS_PER_PASS);
+      const error = await endLeftovers(
+        this.host,
+        pass.flatMap((p) => p.apps),
+        runId,
+      ).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      for (const p of pass) p.done(error);
+    }
+    this.ending = false;
   }
 
   /** Removes every namespace of the run from the machine. */
@@ -143,6 +180,9 @@ class LocalMachineContext implements ResourceContext {
   failed(): void {}
   log(message: string): void {
     this.of.log(message);
+  }
+  outsidePool<T>(work: Promise<T>): Promise<T> {
+    return this.of.outsidePool(work);
   }
 }
 

@@ -6,7 +6,6 @@ import { NETNS_LINK } from "../../catalog/types/netns-link.js";
 import { NETNS_NODE } from "../../catalog/types/netns-node.js";
 import { addressOf, type PlannedHost } from "../../netns/plan.js";
 import type { Transport } from "../../transport/types.js";
-import { endLeftovers } from "../linux/node.js";
 import type { Machine } from "./machine.js";
 import { networkOf, type Network } from "./network.js";
 import { NetnsTransport } from "./netns-transport.js";
@@ -44,13 +43,17 @@ export class NetnsNodeManager implements ResourceManager, Host {
   async provision(): Promise<void> {
     const machine = this.machine!;
     const ns = this.namespace;
-    await machine.batcher.submit({
-      root: [`netns add ${ns}`],
-      // A host with links gets its loopback up with its first link (in the same `ip -n` batch).
-      inNamespace: this.planned.addresses.length === 0 ? [[ns, ["link set lo up"]]] : [],
-      // nsenter: only the network namespace, no mount namespace to set up as `ip netns exec` does.
-      commands: this.planned.forwarding ? [`nsenter --net=/run/netns/${ns} sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'`] : [],
-    });
+    await this.ctx.outsidePool(
+      machine.batcher.submit({
+        root: [`netns add ${ns}`],
+        // A host with links gets its loopback up with its first link (in the same `ip -n` batch).
+        inNamespace: this.planned.addresses.length === 0 ? [[ns, ["link set lo up"]]] : [],
+        // nsenter: only the network namespace, no mount namespace to set up as `ip netns exec` does.
+        commands: this.planned.forwarding
+          ? [`nsenter --net=/run/netns/${ns} sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'`]
+          : [],
+      }),
+    );
     this.made = true;
     this.transport_ = new NetnsTransport(machine.host.transport, ns, await machine.user());
   }
@@ -67,14 +70,14 @@ export class NetnsNodeManager implements ResourceManager, Host {
         const apps = this.ctx
           .connected()
           .filter((h) => h.rtype !== NETNS_LINK.rtype && !hasRole(getResourceType(h.rtype), MACHINE_ROLE));
-        await endLeftovers(machine.host, apps, this.ctx.runId).catch((e: Error) =>
-          this.ctx.log(`ending what was left on ${this.transport_?.label}: ${e.message}`),
-        );
+        await machine
+          .endLeftovers(apps, this.ctx.runId)
+          .catch((e: Error) => this.ctx.log(`ending what was left on ${this.transport_?.label}: ${e.message}`));
       }
       // Already gone (a clean-up of the run removed it) is as good as removed.
       if (machine && this.made)
-        await machine.batcher
-          .submit({ root: [`netns del ${network.plan.hosts[this.ctx.guid]!.namespace}`] })
+        await this.ctx
+          .outsidePool(machine.batcher.submit({ root: [`netns del ${network.plan.hosts[this.ctx.guid]!.namespace}`] }))
           .catch((e: Error) => this.ctx.log(`removing the namespace: ${e.message}`));
     } finally {
       this.transport_ = undefined;

@@ -27,10 +27,12 @@ export class NetnsSwitchManager implements ResourceManager {
 
   async provision(): Promise<void> {
     const s = this.planned(this.network!);
-    await this.machine!.batcher.submit({
-      root: [`netns add ${s.namespace}`],
-      inNamespace: [[s.namespace, [`link add ${s.bridge} type bridge`, `link set ${s.bridge} up`]]],
-    });
+    await this.ctx.outsidePool(
+      this.machine!.batcher.submit({
+        root: [`netns add ${s.namespace}`],
+        inNamespace: [[s.namespace, [`link add ${s.bridge} type bridge`, `link set ${s.bridge} up`]]],
+      }),
+    );
     this.made = true;
   }
 
@@ -40,8 +42,8 @@ export class NetnsSwitchManager implements ResourceManager {
     this.network = undefined;
     try {
       if (this.machine && this.made)
-        await this.machine.batcher
-          .submit({ root: [`netns del ${this.planned(network).namespace}`] })
+        await this.ctx
+          .outsidePool(this.machine.batcher.submit({ root: [`netns del ${this.planned(network).namespace}`] }))
           .catch((e: Error) => this.ctx.log(`removing the namespace: ${e.message}`));
     } finally {
       await network.letGo(this.ctx.guid);
