@@ -8,7 +8,8 @@ import { nftTable } from "./names.js";
  * and loss with netem, loss with an nftables `numgen random` rule where netem is missing, and the
  * link's state with `ip link`. The same commands deploy a link and change a running one: every
  * arrangement of qdiscs has its own root handle, so `tc qdisc replace` changes the qdiscs in place
- * when the arrangement stays and swaps the whole tree in one step when it changes.
+ * when the arrangement stays and swaps the whole tree in one step when it changes (a new tbf rate
+ * is the exception: see `rateCommands`).
  */
 
 export interface LinkShaping {
