@@ -167,9 +167,25 @@ describe("a missing kernel feature fails, naming it", () => {
 });
 
 describe("changing a running link", () => {
-  it("the same arrangement changes the qdiscs in place (same handles)", () => {
-    expect(commands({ rate: "5mbit", up: true }, CI, { rate: "10mbit", up: true })[0]).toBe(
+  it("a new rate makes a new tbf (del + add: a tbf changed in place under load can stall)", () => {
+    expect(commands({ rate: "5mbit", up: true }, CI, { rate: "10mbit", up: true })).toEqual([
+      `${TC} qdisc del dev eth0 root handle 1:`,
+      `${TC} qdisc add dev eth0 root handle 1: tbf rate 5000000bit burst 6250 latency 50ms`,
+      UP,
+    ]);
+    expect(commands({ rate: "5mbit", delayMs: 10, up: true }, ALL, { rate: "10mbit", delayMs: 10, up: true })).toEqual([
+      `${TC} qdisc replace dev eth0 root handle 5: netem delay 10ms`,
+      `${TC} qdisc del dev eth0 parent 5:1 handle 6:`,
+      `${TC} qdisc add dev eth0 parent 5:1 handle 6: tbf rate 5000000bit burst 6250 latency 50ms`,
+      UP,
+    ]);
+  });
+  it("the same rate, or htb's class, changes in place (same handles)", () => {
+    expect(commands({ rate: "5mbit", up: true }, CI, { rate: "5mbit", up: false })[0]).toBe(
       `${TC} qdisc replace dev eth0 root handle 1: tbf rate 5000000bit burst 6250 latency 50ms`,
+    );
+    expect(commands({ rate: "5mbit", up: true }, { ...CI, tbf: false }, { rate: "10mbit", up: true })[1]).toBe(
+      `${TC} class replace dev eth0 parent 4: classid 4:1 htb rate 5000000bit burst 6250`,
     );
   });
   it("another arrangement replaces the root under a new handle (the old tree goes in the same step)", () => {

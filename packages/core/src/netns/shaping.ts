@@ -8,7 +8,8 @@ import { nftTable } from "./names.js";
  * and loss with netem, loss with an nftables `numgen random` rule where netem is missing, and the
  * link's state with `ip link`. The same commands deploy a link and change a running one: every
  * arrangement of qdiscs has its own root handle, so `tc qdisc replace` changes the qdiscs in place
- * when the arrangement stays and swaps the whole tree in one step when it changes.
+ * when the arrangement stays and swaps the whole tree in one step when it changes (a new tbf rate
+ * is the exception: see `rateCommands`).
  */
 
 export interface LinkShaping {
@@ -90,13 +91,25 @@ export function tbfBurstBytes(bitsPerSecond: number): number {
   return Math.max(4 * 1514, Math.ceil(bitsPerSecond / 8 / 100));
 }
 
-function rateCommands(tc: string, dev: string, rate: string, kind: "tbf" | "htb", parent: string, handle: number): string[] {
+function rateCommands(
+  tc: string,
+  dev: string,
+  rate: string,
+  kind: "tbf" | "htb",
+  parent: string,
+  handle: number,
+  rateChanged: boolean,
+): string[] {
   // tc gets the rate as read here, in bits per second: what it does is what the plan says.
   const bps = rateBitsPerSecond(rate);
   const burst = tbfBurstBytes(bps);
   const tcRate = `${Math.round(bps)}bit`;
-  if (kind === "tbf")
-    return [`${tc} qdisc replace dev ${dev} ${parent} handle ${handle}: tbf rate ${tcRate} burst ${burst} latency 50ms`];
+  const tbf = `${tc} qdisc %s dev ${dev} ${parent} handle ${handle}: tbf rate ${tcRate} burst ${burst} latency 50ms`;
+  // A running tbf changed in place (replace or change) to a lower rate under load can keep its
+  // queued packets for good: measured here, 2 of 3 iperf3 flows stalled with a backlog that never
+  // drained and TCP at a 120 s RTO. A new tbf (del + add: the queue is reset once) never stalled.
+  if (kind === "tbf" && rateChanged) return [`${tc} qdisc del dev ${dev} ${parent} handle ${handle}:`, tbf.replace("%s", "add")];
+  if (kind === "tbf") return [tbf.replace("%s", "replace")];
   return [
     `${tc} qdisc replace dev ${dev} ${parent} handle ${handle}: htb default 1`,
     `${tc} class replace dev ${dev} parent ${handle}: classid ${handle}:1 htb rate ${tcRate} burst ${burst}`,
@@ -117,15 +130,17 @@ function qdiscCommands(
   caps: KernelCapabilities,
   arrangement: Arrangement,
   before: Arrangement,
+  previousRate: string | undefined,
 ): string[] {
   const tc = t.ns ? `tc -n ${t.ns}` : "tc";
   const rate = s.rate?.trim() ?? "";
+  const rateChanged = arrangement === before && previousRate?.trim() !== rate;
   switch (arrangement) {
     case "none":
       return before === "none" ? [] : [`${tc} qdisc del dev ${t.dev} root`];
     case "tbf":
     case "htb":
-      return rateCommands(tc, t.dev, rate, arrangement, "root", ROOT_HANDLE[arrangement]);
+      return rateCommands(tc, t.dev, rate, arrangement, "root", ROOT_HANDLE[arrangement], rateChanged);
     case "netem":
       return [`${tc} qdisc replace dev ${t.dev} root handle ${ROOT_HANDLE.netem}: netem ${netemArgs(s, caps)}`];
     case "netem+tbf":
@@ -133,7 +148,7 @@ function qdiscCommands(
       const root = ROOT_HANDLE[arrangement];
       return [
         `${tc} qdisc replace dev ${t.dev} root handle ${root}: netem ${netemArgs(s, caps)}`,
-        ...rateCommands(tc, t.dev, rate, arrangement === "netem+tbf" ? "tbf" : "htb", `parent ${root}:1`, root + 1),
+        ...rateCommands(tc, t.dev, rate, arrangement === "netem+tbf" ? "tbf" : "htb", `parent ${root}:1`, root + 1, rateChanged),
       ];
     }
   }
@@ -187,7 +202,7 @@ export function shapingCommands(
   return {
     ok: true,
     commands: [
-      ...qdiscCommands(target, shaping, caps, now.arrangement, was.arrangement),
+      ...qdiscCommands(target, shaping, caps, now.arrangement, was.arrangement, previous?.rate),
       ...nftCommands(target, shaping, now.nftLoss, was.nftLoss),
       `${ip} link set dev ${target.dev} ${shaping.up ? "up" : "down"}`,
     ],
@@ -199,7 +214,7 @@ export function clearShapingCommands(target: ShapingTarget, applied: LinkShaping
   const was = choose(applied, caps);
   if ("missing" in was) return [];
   return [
-    ...qdiscCommands(target, { up: applied.up }, caps, "none", was.arrangement),
+    ...qdiscCommands(target, { up: applied.up }, caps, "none", was.arrangement, applied.rate),
     ...nftCommands(target, applied, false, was.nftLoss),
   ];
 }

@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -110,4 +111,46 @@ describe("kernel capabilities and shaping on a real veth pair", () => {
     both({ up: true }, caps, rateOnly);
     expect(sh(`tc -n ${A} qdisc show dev eth0`)).toMatch(/^qdisc noqueue 0: root/);
   });
+
+  it("lowering the rate under an iperf3 flow: the flow goes on at the new rate (no stalled queue)", async () => {
+    const fast: LinkShaping = { rate: "10mbit", up: true };
+    const slow: LinkShaping = { rate: "5mbit", up: true };
+    both(fast, caps);
+    sh(`ip netns exec ${B} iperf3 -s -1 -D -B 10.99.0.2 -p 5202`);
+    // A stalled flow never ends on its own: timeout ends it and the test sees a failure.
+    const client = spawn(
+      "timeout",
+      ["30", "ip", "netns", "exec", A, "iperf3", "-c", "10.99.0.2", "-p", "5202", "-t", "8"].concat([
+        "-i",
+        "1",
+        "--forceflush",
+        "--connect-timeout",
+        "5000",
+      ]),
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const exited = new Promise<number | null>((resolve) => client.on("close", resolve));
+    const rates: number[] = [];
+    let changedAfter = -1;
+    for await (const line of createInterface({ input: client.stdout })) {
+      // "[  5]   2.00-3.00   sec   598 KBytes  4.90 Mbits/sec  0   ..." (the sender's intervals)
+      const m = /sec\s+[\d.]+ \w?Bytes\s+([\d.]+) (\w?)bits\/sec/.exec(line);
+      if (!m || /sender|receiver/.test(line)) continue;
+      rates.push(Number(m[1]) * ({ K: 1e3, M: 1e6, G: 1e9 }[m[2]!] ?? 1));
+      // The change happens mid-flow, as a set at run time would: after two seconds at 10 Mbit/s.
+      if (rates.length === 2) {
+        both(slow, caps, fast);
+        changedAfter = rates.length;
+      }
+    }
+    expect(await exited).toBe(0);
+    expect(changedAfter).toBe(2);
+    const later = rates.slice(changedAfter + 1, 8);
+    expect(later).toHaveLength(8 - changedAfter - 1);
+    for (const r of later) expect(r).toBeGreaterThan(0);
+    const mean = later.reduce((a, b) => a + b, 0) / later.length;
+    // TCP payload through a 5 Mbit/s bucket of whole frames: ~4.8 Mbit/s.
+    expect(mean).toBeGreaterThan(0.8 * 5e6);
+    expect(mean).toBeLessThan(1.1 * 5e6);
+  }, 40_000);
 });

@@ -208,6 +208,34 @@ describe("an emulated network on this machine", () => {
     expect(last[1]!).toBeLessThan(14e6);
   });
 
+  it("lowers a link's rate under a running iperf3 flow: the flow goes on at the new rate", async () => {
+    const { ec } = controller("slower");
+    const h1 = ec.registerResource("netns::Node", {}, { label: "h1" });
+    const h2 = ec.registerResource("netns::Node", {}, { label: "h2" });
+    const link = ec.registerResource("netns::Link", { rate: "10mbit" });
+    ec.registerConnection(link, h1);
+    ec.registerConnection(link, h2);
+    const server = ec.registerResource("linux::Iperf3", { role: "server", port: 5203 });
+    const client = ec.registerResource("linux::Iperf3", { role: "client", port: 5203, duration: "8s" });
+    ec.registerConnection(server, h2);
+    ec.registerConnection(client, h1);
+    ec.registerConnection(client, server);
+    ec.registerTrace(client, "stdout");
+    // Mid-flow: a tbf changed in place here kept its queue stuck and the flow never finished.
+    ec.setWithConditions("rate", "5mbit", link, client, "STARTED", "3s");
+    ec.deploy();
+    await ec.waitFinished([client], { timeout: "40s" });
+    const r = parseIperf3(String(await ec.trace(client, "stdout")));
+    expect(r.error).toBeUndefined();
+    const later = r.intervals.filter((i) => i.start >= 4.5);
+    expect(later.length).toBeGreaterThanOrEqual(3);
+    for (const i of later) expect(i.bitsPerSecond).toBeGreaterThan(0);
+    const mean = later.reduce((a, i) => a + i.bytes * 8, 0) / later.reduce((a, i) => a + i.end - i.start, 0);
+    // TCP payload through a 5 Mbit/s bucket of whole frames: ~4.8 Mbit/s.
+    expect(mean).toBeGreaterThan(0.8 * 5e6);
+    expect(mean).toBeLessThan(1.1 * 5e6);
+  });
+
   it("drops about the loss asked for, with nftables where the kernel has no netem", async () => {
     const { ec, runId } = controller("loss");
     const h1 = ec.registerResource("netns::Node", {}, { label: "h1" });
