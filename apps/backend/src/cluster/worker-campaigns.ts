@@ -77,7 +77,6 @@ export async function workerCampaigns(o: WorkerCampaignsOptions): Promise<Worker
     void notice(job.campaignId);
     log(`campaign ${job.campaignId} taken by worker ${me.id}`, { campaignId: job.campaignId, worker: me.id });
   };
-  await boss.createQueue(CAMPAIGN_QUEUE, { name: CAMPAIGN_QUEUE, retryLimit: 3, retryDelay: 0 });
   const workId = await boss.work(CAMPAIGN_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
     if (job) await take(job.data);
   });

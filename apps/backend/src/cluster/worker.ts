@@ -10,6 +10,7 @@ import type { Logger } from "../server/log.js";
 import { openDatabase } from "../store/db.js";
 import { Store } from "../store/store.js";
 import { CHANNELS, Notifications } from "./notifications.js";
+import { createQueues } from "./queues.js";
 import { workerCampaigns } from "./worker-campaigns.js";
 import {
   ControlRequestSchema,
@@ -64,7 +65,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const boss = new PgBoss({ connectionString: o.databaseUrl, schedule: false, max: 4 });
   boss.on("error", (err: Error) => log(`queue: ${err.message}`, { level: "error", err }));
   await boss.start();
-  await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 3, retryDelay: 0 });
+  await createQueues(boss, database.db);
 
   const inflight = new Set<Promise<void>>();
   const send = (runIds: string[], closed: boolean): Promise<void> => {

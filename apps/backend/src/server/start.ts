@@ -24,7 +24,7 @@ import { AccessPolicy, isLoopback, TOKEN_COOKIE } from "../security/access.js";
 import { setSecurityHeaders } from "../security/headers.js";
 import PgBoss from "pg-boss";
 import { CHANNELS, Notifications } from "../cluster/notifications.js";
-import { CAMPAIGN_QUEUE, RUN_QUEUE } from "../cluster/protocol.js";
+import { createQueues } from "../cluster/queues.js";
 import { RemoteCampaigns } from "../cluster/remote-campaigns.js";
 import { RemoteRuns } from "../cluster/remote-runs.js";
 import { openDatabase } from "../store/db.js";
@@ -311,8 +311,7 @@ async function joinCluster(url: string, store: Store, log: Logger): Promise<Clus
   boss.on("error", (err: Error) => log(`queue: ${err.message}`, { level: "error", err }));
   try {
     await boss.start();
-    await boss.createQueue(RUN_QUEUE, { name: RUN_QUEUE, retryLimit: 3, retryDelay: 0 });
-    await boss.createQueue(CAMPAIGN_QUEUE, { name: CAMPAIGN_QUEUE, retryLimit: 3, retryDelay: 0 });
+    await createQueues(boss, store.database.db);
   } catch (err) {
     await notifications.close();
     throw err;
