@@ -210,7 +210,8 @@ describe("the server process with processes on the host", () => {
       cleanups.push(() => {
         if (!gone(pid) && commandOf(pid) === `sleep ${seconds}`) process.kill(pid, "SIGKILL");
       });
-      expect(commandOf(pid)).toBe(`sleep ${seconds}`);
+      // setsid execs sleep after the shell printed its pid: wait for the exec, it has no event.
+      await expect.poll(() => commandOf(pid), { timeout: 10_000 }).toBe(`sleep ${seconds}`);
       s.proc.kill(how);
       await s.exited;
       if (how === "SIGKILL") {

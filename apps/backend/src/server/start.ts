@@ -278,8 +278,9 @@ export async function startServer(options: StartOptions = {}): Promise<RunningSe
       // Campaigns first: each stops starting runs and releases the one under way.
       await campaigns.shutdown();
       await runs.shutdown();
-      // Released runs end their event streams: let those ends reach the subscribers.
-      await streams.drained(2_000);
+      // Released runs end their event streams: let those ends reach the subscribers (bounded for
+      // a client that stopped reading; generous, since a loaded machine may take seconds).
+      await streams.drained(10_000);
       terminals.close();
       for (const client of wss.clients) client.close(1001, "server shutting down");
       wss.close();
