@@ -1,72 +1,20 @@
 import { tracked } from "@trpc/server";
 import { z } from "zod";
 import { ExperimentDocumentSchema, type CampaignEvent, type ExperimentDocument } from "@nepi/core";
-import { AsyncQueue } from "../runs/async-queue.js";
 import type { Context } from "./context.js";
 import { IdSchema } from "./experiments.js";
 import { procedure, router } from "./trpc.js";
+import { EventId, openEventFeed, type FeedSource } from "./event-feed.js";
 
 const CampaignRef = z.object({ campaignId: IdSchema });
-/** A tracked event id: the `seq` of the last campaign event received. */
-const EventId = z
-  .string()
-  .regex(/^\d{1,15}$/, "expected the id of an event received before")
-  .nullish();
-
-/**
- * A campaign's events from `lastEventId` on (or a snapshot first), then live until it ends.
- * The live feed is joined before the backlog is read, and what it brings meanwhile is held:
- * no event is lost, and none is repeated (each is taken once, by its seq).
- */
-async function openCampaignFeed(
-  ctx: Context,
-  campaignId: string,
-  lastEventId: string | null | undefined,
-  signal: AbortSignal | undefined,
-) {
-  const queue = new AsyncQueue<CampaignEvent>();
-  const held: CampaignEvent[] = [];
-  let joined = false;
-  let closed = false;
-  let after = 0;
-  const take = (e: CampaignEvent) => {
-    if (e.seq <= after) return;
-    after = e.seq;
-    queue.push(e);
+/** A campaign's events as a feed (see openEventFeed). */
+function campaignFeed(ctx: Context, campaignId: string): FeedSource<CampaignEvent> {
+  return {
+    watch: (onEvent, onClosed) => ctx.campaigns.watch(campaignId, onEvent, onClosed),
+    snapshot: () => ctx.campaigns.snapshot(campaignId),
+    eventsAfter: (seq) => ctx.campaigns.eventsAfter(campaignId, seq),
+    watchElsewhere: (after, onEvent, onEnd) => ctx.campaigns.watchElsewhere(campaignId, after, onEvent, onEnd),
   };
-  const onEvent = (e: CampaignEvent) => (joined ? take(e) : held.push(e));
-  const onClosed = () => (joined ? queue.end() : (closed = true));
-  const endSubscription = ctx.connection.openSubscription();
-  const done = ctx.streams.open();
-  const unwatch = ctx.campaigns.watch(campaignId, onEvent, onClosed);
-  let unwatchElsewhere: (() => void) | undefined;
-  signal?.addEventListener("abort", onClosed, { once: true });
-  const close = () => {
-    done();
-    endSubscription();
-    unwatch?.();
-    unwatchElsewhere?.();
-    signal?.removeEventListener("abort", onClosed);
-  };
-  try {
-    if (lastEventId == null) {
-      const snapshot = await ctx.campaigns.snapshot(campaignId);
-      queue.push(snapshot);
-      after = snapshot.seq;
-    } else {
-      after = Number(lastEventId);
-      for (const e of await ctx.campaigns.eventsAfter(campaignId, after)) take(e);
-    }
-  } catch (err) {
-    close();
-    throw err;
-  }
-  for (const e of held) take(e);
-  joined = true;
-  // A campaign run by a worker: its events as they are stored, from where the backlog ended.
-  if (!unwatch && !closed) unwatchElsewhere = ctx.campaigns.watchElsewhere(campaignId, after, take, () => queue.end());
-  if (closed || (!unwatch && !unwatchElsewhere)) queue.end();
-  return { queue, close };
 }
 
 export const campaignsRouter = router({
@@ -120,7 +68,7 @@ export const campaignsRouter = router({
   events: procedure
     .input(z.object({ campaignId: IdSchema, lastEventId: EventId }))
     .subscription(async ({ ctx, input, signal }) => {
-      const feed = await openCampaignFeed(ctx, input.campaignId, input.lastEventId, signal);
+      const feed = await openEventFeed(ctx, campaignFeed(ctx, input.campaignId), input.lastEventId, signal);
       return feed.queue.map((e) => tracked(String(e.seq), e), feed.close);
     }),
 });

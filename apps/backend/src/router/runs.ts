@@ -8,70 +8,21 @@ import { toRunEvent } from "../store/store.js";
 import type { ActiveRun } from "../runs/active-run.js";
 import { IdSchema } from "./experiments.js";
 import { procedure, router } from "./trpc.js";
+import { EventId, openEventFeed, type FeedSource } from "./event-feed.js";
 
 const RunRef = z.object({ runId: IdSchema });
 const Guid = z.number().int().positive("expected a guid (positive integer)");
-/** A tracked event id: the `seq` (events) or byte offset (traces) of the last event received. */
-const EventId = z
-  .string()
-  .regex(/^\d{1,15}$/, "expected the id of an event received before")
-  .nullish();
-
-/**
- * A run's events from `lastEventId` on (or a snapshot first), then live until the run is
- * released. The live feed is joined before the backlog is read, and what it brings meanwhile
- * is held: no event is lost, and none is repeated (each is taken once, by its seq).
- */
-async function openEventFeed(
-  ctx: Context,
-  runId: string,
-  lastEventId: string | null | undefined,
-  signal: AbortSignal | undefined,
-) {
-  const queue = new AsyncQueue<RunEvent>();
-  const held: RunEvent[] = [];
-  let joined = false;
-  let closed = false;
-  let after = 0;
-  const take = (e: RunEvent) => {
-    if (e.seq <= after) return;
-    after = e.seq;
-    queue.push(e);
-  };
-  const onEvent = (e: RunEvent) => (joined ? take(e) : held.push(e));
-  const onClosed = () => (joined ? queue.end() : (closed = true));
-  const endSubscription = ctx.connection.openSubscription();
-  const done = ctx.streams.open();
-  const unwatch = ctx.runs.watch(runId, onEvent, onClosed);
-  let unwatchElsewhere: (() => void) | undefined;
-  signal?.addEventListener("abort", onClosed, { once: true });
-  const close = () => {
-    done();
-    endSubscription();
-    unwatch?.();
-    unwatchElsewhere?.();
-    signal?.removeEventListener("abort", onClosed);
-  };
-  try {
-    if (lastEventId == null) {
-      const snapshot = await ctx.runs.snapshot(runId);
-      queue.push(snapshot);
-      after = snapshot.seq;
-    } else {
+/** A run's events as a feed (see openEventFeed). */
+function runFeed(ctx: Context, runId: string): FeedSource<RunEvent> {
+  return {
+    watch: (onEvent, onClosed) => ctx.runs.watch(runId, onEvent, onClosed),
+    snapshot: () => ctx.runs.snapshot(runId),
+    eventsAfter: async (seq) => {
       if (!(await ctx.store.getRun(runId))) throw new TRPCError({ code: "NOT_FOUND", message: `run "${runId}" does not exist` });
-      after = Number(lastEventId);
-      for (const e of await ctx.store.eventsAfter(runId, after)) take(toRunEvent(e));
-    }
-  } catch (err) {
-    close();
-    throw err;
-  }
-  for (const e of held) take(e);
-  joined = true;
-  // A run kept by a worker: its events as they are stored, from where the backlog ended.
-  if (!unwatch && !closed) unwatchElsewhere = ctx.runs.watchElsewhere(runId, after, take, () => queue.end());
-  if (closed || (!unwatch && !unwatchElsewhere)) queue.end();
-  return { queue, close };
+      return (await ctx.store.eventsAfter(runId, seq)).map(toRunEvent);
+    },
+    watchElsewhere: (after, onEvent, onEnd) => ctx.runs.watchElsewhere(runId, after, onEvent, onEnd),
+  };
 }
 
 export const runsRouter = router({
@@ -143,7 +94,7 @@ export const runsRouter = router({
    * The stream ends once the run is released (or at once for a run with no controller).
    */
   events: procedure.input(z.object({ runId: IdSchema, lastEventId: EventId })).subscription(async ({ ctx, input, signal }) => {
-    const feed = await openEventFeed(ctx, input.runId, input.lastEventId, signal);
+    const feed = await openEventFeed(ctx, runFeed(ctx, input.runId), input.lastEventId, signal);
     // One message per event: queued events are handed over without a turn each.
     return feed.queue.map((e) => tracked(String(e.seq), e), feed.close);
   }),
@@ -158,7 +109,7 @@ export const runsRouter = router({
     input,
     signal,
   }) {
-    const feed = await openEventFeed(ctx, input.runId, input.lastEventId, signal);
+    const feed = await openEventFeed(ctx, runFeed(ctx, input.runId), input.lastEventId, signal);
     try {
       for (let batch = await feed.queue.takeAll(); batch; batch = await feed.queue.takeAll()) {
         const events: RunEventBatch = { seq: batch.at(-1)!.seq, events: batch };
