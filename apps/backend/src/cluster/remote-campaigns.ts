@@ -5,6 +5,7 @@ import type { CampaignEvent } from "@nepi/core";
 import type { CampaignsElsewhere } from "../campaigns/campaign-manager.js";
 import type { CampaignStore } from "../store/campaign-store.js";
 import { CHANNELS, type Notifications } from "./notifications.js";
+import { PendingReplies } from "./pending-replies.js";
 import { CAMPAIGN_QUEUE, CampaignNoticeSchema, ControlReplySchema, type CampaignControl, type CampaignJob } from "./protocol.js";
 
 /** How long an API server waits for the worker running a campaign to stop it (its run is released first). */
@@ -28,7 +29,7 @@ interface Watcher {
  * after the last event it delivered, as `RemoteRuns` does for runs.
  */
 export class RemoteCampaigns implements CampaignsElsewhere {
-  private readonly waiting = new Map<string, { resolve: () => void; reject: (err: Error) => void }>();
+  private readonly replies = new PendingReplies();
   private readonly watchers = new Map<string, Set<Watcher>>();
 
   constructor(
@@ -43,13 +44,9 @@ export class RemoteCampaigns implements CampaignsElsewhere {
         for (const w of this.watchers.get(id) ?? []) this.read(id, w, notice.data.closed === true);
     });
     notifications.on(CHANNELS.reply, (payload) => {
+      // Replies about runs are RemoteRuns' (other ids): settle ignores them.
       const reply = ControlReplySchema.safeParse(payload);
-      // Replies about runs are RemoteRuns' (other ids).
-      const waiter = reply.success ? this.waiting.get(reply.data.id) : undefined;
-      if (!reply.success || !waiter) return;
-      this.waiting.delete(reply.data.id);
-      if (reply.data.ok) waiter.resolve();
-      else waiter.reject(new TRPCError({ code: "CONFLICT", message: reply.data.message ?? "refused by the worker" }));
+      if (reply.success) this.replies.settle(reply.data);
     });
   }
 
@@ -66,24 +63,9 @@ export class RemoteCampaigns implements CampaignsElsewhere {
         message: `campaign "${campaignId}" is waiting for a worker: try again once its first run is under way`,
       });
     const request: CampaignControl = { id: randomUUID(), campaignId, action: "stop" };
-    const answer = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(request.id);
-        reject(new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `no worker answered for campaign "${campaignId}" (stop)` }));
-      }, STOP_TIMEOUT_MS);
-      this.waiting.set(request.id, {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
+    const answer = this.replies.wait(request.id, STOP_TIMEOUT_MS, `no worker answered for campaign "${campaignId}" (stop)`);
     await this.notifications.notify(CHANNELS.campaignControl, request);
-    return answer;
+    await answer;
   }
 
   watch(campaignId: string, after: number, onEvent: (e: CampaignEvent) => void, onClosed: () => void): () => void {
@@ -137,9 +119,6 @@ export class RemoteCampaigns implements CampaignsElsewhere {
 
   /** Refuses what still waits for an answer (the server is closing). */
   close(): void {
-    for (const [id, waiter] of this.waiting) {
-      this.waiting.delete(id);
-      waiter.reject(new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" }));
-    }
+    this.replies.rejectAll();
   }
 }

@@ -5,6 +5,7 @@ import type { RunEvent } from "@nepi/core";
 import type { ControlAction, RunsElsewhere } from "../runs/run-manager.js";
 import { toRunEvent, type Store } from "../store/store.js";
 import { CHANNELS, type Notifications } from "./notifications.js";
+import { PendingReplies } from "./pending-replies.js";
 import { ControlReplySchema, EventsNoticeSchema, RUN_QUEUE, type ControlRequest, type RunJob } from "./protocol.js";
 
 /** How long an API server waits for the worker holding a run to answer. */
@@ -28,7 +29,7 @@ interface Watcher {
  * delivered: in order, none lost, none twice, whichever API server it is connected to.
  */
 export class RemoteRuns implements RunsElsewhere {
-  private readonly waiting = new Map<string, { resolve: (answer: unknown) => void; reject: (err: Error) => void }>();
+  private readonly replies = new PendingReplies();
   private readonly watchers = new Map<string, Set<Watcher>>();
   /** Runs with news not read yet, and whether the shared read is under way. */
   private readonly dirty = new Set<string>();
@@ -51,13 +52,7 @@ export class RemoteRuns implements RunsElsewhere {
     });
     notifications.on(CHANNELS.reply, (payload) => {
       const reply = ControlReplySchema.safeParse(payload);
-      if (!reply.success) return;
-      const waiter = this.waiting.get(reply.data.id);
-      if (!waiter) return;
-      this.waiting.delete(reply.data.id);
-      if (reply.data.ok) waiter.resolve(reply.data.answer);
-      else
-        waiter.reject(new TRPCError({ code: trpcCode(reply.data.code), message: reply.data.message ?? "refused by the worker" }));
+      if (reply.success) this.replies.settle(reply.data);
     });
   }
 
@@ -73,22 +68,7 @@ export class RemoteRuns implements RunsElsewhere {
       throw new TRPCError({ code: "CONFLICT", message: `run "${runId}" is waiting for a worker: try again once it is deployed` });
     }
     const request: ControlRequest = { id: randomUUID(), runId, action, ...(guid !== undefined ? { guid } : {}) };
-    const answer = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(request.id);
-        reject(new TRPCError({ code: "SERVICE_UNAVAILABLE", message: `no worker answered for run "${runId}" (${action})` }));
-      }, CONTROL_TIMEOUT_MS);
-      this.waiting.set(request.id, {
-        resolve: (a) => {
-          clearTimeout(timer);
-          resolve(a);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
+    const answer = this.replies.wait(request.id, CONTROL_TIMEOUT_MS, `no worker answered for run "${runId}" (${action})`);
     await this.notifications.notify(CHANNELS.control, request);
     return answer;
   }
@@ -196,14 +176,6 @@ export class RemoteRuns implements RunsElsewhere {
 
   /** Refuses what still waits for an answer (the server is closing). */
   close(): void {
-    for (const [id, waiter] of this.waiting) {
-      this.waiting.delete(id);
-      waiter.reject(new TRPCError({ code: "SERVICE_UNAVAILABLE", message: "the server is shutting down" }));
-    }
+    this.replies.rejectAll();
   }
-}
-
-const CODES = new Set(["BAD_REQUEST", "NOT_FOUND", "CONFLICT", "PRECONDITION_FAILED", "BAD_GATEWAY", "SERVICE_UNAVAILABLE"]);
-function trpcCode(code: string | undefined): TRPCError["code"] {
-  return code && CODES.has(code) ? (code as TRPCError["code"]) : "INTERNAL_SERVER_ERROR";
 }

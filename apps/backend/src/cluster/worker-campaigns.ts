@@ -91,7 +91,12 @@ export async function workerCampaigns(o: WorkerCampaignsOptions): Promise<Worker
       .then(
         () => notifications.notify(CHANNELS.reply, { id: request.id, ok: true } satisfies ControlReply),
         (err: Error) =>
-          notifications.notify(CHANNELS.reply, { id: request.id, ok: false, message: err.message } satisfies ControlReply),
+          notifications.notify(CHANNELS.reply, {
+            id: request.id,
+            ok: false,
+            code: "CONFLICT",
+            message: err.message,
+          } satisfies ControlReply),
       )
       .catch((err: Error) => log(`answering stop of campaign ${request.campaignId} failed: ${err.message}`, { level: "error" }));
   });
