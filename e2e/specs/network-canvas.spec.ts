@@ -15,6 +15,16 @@ async function linkGuids(page: Page): Promise<number[]> {
 
 /** Clicks the line of a link's edge (xyflow's wide interaction path), as a user does. */
 async function clickLink(page: Page, guid: number): Promise<void> {
+  // The canvas fits its view to an inserted topology with an animation: a point read before it
+  // ends misses the edge. Wait until the viewport stands still for two frames.
+  await page.waitForFunction(
+    () =>
+      new Promise<boolean>((resolve) => {
+        const viewport = document.querySelector<HTMLElement>(".react-flow__viewport");
+        const before = viewport?.style.transform;
+        requestAnimationFrame(() => requestAnimationFrame(() => resolve(viewport?.style.transform === before)));
+      }),
+  );
   const box = await page.locator(`[data-testid="rf__edge-resource-${guid}"] .react-flow__edge-interaction`).boundingBox();
   if (!box) throw new Error(`the edge of link ${guid} is not drawn`);
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
